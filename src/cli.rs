@@ -1,0 +1,196 @@
+//! The command line (clap derive only), and its conversion into library options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::inventory::{Features, InventoryOptions, InventorySource, Target};
+use crate::report::Output;
+use crate::sbom::{Format, Spec, Supplier};
+
+/// Evidence for the NHS England Cyber Security Charter: an SBOM of your product, its known
+/// vulnerabilities and how long their fixes have waited, checked against your policy and signed.
+///
+/// Exit codes: 0 pass, 1 policy violated, 2 could not run (bad input, missing database...);
+/// `verify` adds 3 for evidence that is not authentic.
+#[derive(Debug, Parser)]
+#[command(name = "charter-audit", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a CycloneDX SBOM of a Cargo workspace, or of a Cargo.lock alone.
+    ///
+    /// Runs `cargo metadata --locked` (never changing Cargo.lock, running nothing of the
+    /// project) and writes every component with its version, purl, SHA-256, licence, authors
+    /// and dependency edges. With --lockfile, or when cargo cannot reach a source while offline,
+    /// it reads Cargo.lock directly instead.
+    ///
+    /// Example: charter-audit sbom --supplier "Example Health Ltd" -o sbom.cdx.json
+    Sbom(Box<SbomArgs>),
+    /// Check the product against advisory databases and your policy (not available yet).
+    Audit(Planned),
+    /// Sign an in-toto attestation of an audit (not available yet).
+    Attest(Planned),
+    /// Verify a signed attestation or submission bundle (not available yet).
+    Verify(Planned),
+    /// Create a signing key pair (not available yet).
+    Keygen(Planned),
+    /// Pack the evidence of a release into one submission file (not available yet).
+    Bundle(Planned),
+    /// List, show or start a policy (not available yet).
+    Policy(Planned),
+}
+
+/// A subcommand planned for a later release; it accepts nothing yet.
+#[derive(Debug, Args)]
+pub struct Planned {}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The workspace's Cargo.toml [default: ./Cargo.toml].
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Read this Cargo.lock instead of running cargo: no cargo, no network, every locked
+    /// package (dependency kinds, targets and features are not recorded in a lockfile).
+    #[arg(long, value_name = "PATH", conflicts_with = "manifest_path")]
+    pub lockfile: Option<PathBuf>,
+
+    /// Features to activate, comma or space separated (as for cargo).
+    #[arg(short = 'F', long, value_name = "F", value_delimiter = ',', conflicts_with = "lockfile")]
+    pub features: Vec<String>,
+
+    /// Activate all features.
+    #[arg(long, conflicts_with = "lockfile")]
+    pub all_features: bool,
+
+    /// Do not activate the `default` feature.
+    #[arg(long, conflicts_with = "lockfile")]
+    pub no_default_features: bool,
+
+    /// Target triple whose dependencies to include, or `all` for every platform's
+    /// [default: the host].
+    #[arg(long, value_name = "TRIPLE|all", conflicts_with = "lockfile")]
+    pub target: Option<String>,
+
+    /// Include dev-dependencies (scope `excluded`; they do not ship).
+    #[arg(long, conflicts_with = "lockfile")]
+    pub include_dev: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    pub format: FormatArg,
+
+    /// CycloneDX version to write.
+    #[arg(long, value_enum, default_value_t = SpecArg::V1_5)]
+    pub spec_version: SpecArg,
+
+    /// Supplier of the product (NTIA minimum element), e.g. "Example Health Ltd".
+    #[arg(long, value_name = "NAME")]
+    pub supplier: Option<String>,
+
+    /// The supplier's web address.
+    #[arg(long, value_name = "URL", requires = "supplier")]
+    pub supplier_url: Option<String>,
+
+    /// The supplier's security contact e-mail.
+    #[arg(long, value_name = "EMAIL", requires = "supplier")]
+    pub supplier_contact: Option<String>,
+
+    /// Author of the SBOM data (repeatable) [default: the supplier].
+    #[arg(long, value_name = "NAME")]
+    pub author: Vec<String>,
+
+    /// The package that is the product [default: the workspace's binary package].
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+
+    /// Use no network: cargo resolves from its local cache and vendored sources only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Where to write the SBOM: a file (written atomically) or `-` for standard output.
+    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Xml,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SpecArg {
+    #[value(name = "1.5")]
+    V1_5,
+    #[value(name = "1.4")]
+    V1_4,
+}
+
+impl SbomArgs {
+    /// The inventory options these flags ask for.
+    pub fn inventory_options(&self) -> InventoryOptions {
+        let source = match &self.lockfile {
+            Some(lockfile) => InventorySource::Lockfile(lockfile.clone()),
+            None => InventorySource::Manifest(
+                self.manifest_path
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("Cargo.toml")),
+            ),
+        };
+        let target = match self.target.as_deref() {
+            None => Target::Host,
+            Some("all") => Target::All,
+            Some(triple) => Target::Triple(triple.to_owned()),
+        };
+        InventoryOptions {
+            source,
+            features: Features {
+                features: self
+                    .features
+                    .iter()
+                    .flat_map(|f| f.split_whitespace())
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                all_features: self.all_features,
+                no_default_features: self.no_default_features,
+            },
+            target,
+            include_dev: self.include_dev,
+            offline: self.offline,
+            product: self.product.clone(),
+        }
+    }
+
+    pub fn spec(&self) -> Spec {
+        match self.spec_version {
+            SpecArg::V1_4 => Spec::V1_4,
+            SpecArg::V1_5 => Spec::V1_5,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        match self.format {
+            FormatArg::Json => Format::Json,
+            FormatArg::Xml => Format::Xml,
+        }
+    }
+
+    pub fn supplier(&self) -> Option<Supplier> {
+        self.supplier.as_ref().map(|name| Supplier {
+            name: name.clone(),
+            url: self.supplier_url.clone(),
+            contact: self.supplier_contact.clone(),
+        })
+    }
+
+    pub fn output(&self) -> Output {
+        Output::parse(&self.output)
+    }
+}

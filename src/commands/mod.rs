@@ -1,0 +1,28 @@
+//! The subcommands: each wires the stages together and returns an [`Outcome`]; none prints.
+
+mod sbom;
+
+use crate::Error;
+use crate::cli::Command;
+
+/// What a successful run ends with.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// 0 pass, 1 policy violated.
+    pub code: u8,
+    /// What the user should know (printed to standard error as `warning: ...`).
+    pub warnings: Vec<String>,
+}
+
+/// Runs one subcommand.
+pub fn run(command: &Command) -> Result<Outcome, Error> {
+    match command {
+        Command::Sbom(args) => sbom::run(args),
+        Command::Audit(_) => Err(Error::NotYetAvailable("audit")),
+        Command::Attest(_) => Err(Error::NotYetAvailable("attest")),
+        Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
+        Command::Keygen(_) => Err(Error::NotYetAvailable("keygen")),
+        Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),
+        Command::Policy(_) => Err(Error::NotYetAvailable("policy")),
+    }
+}

@@ -1,0 +1,33 @@
+//! `charter-audit sbom`: inventory → SBOM → output.
+
+use super::Outcome;
+use crate::Error;
+use crate::cli::SbomArgs;
+use crate::inventory;
+use crate::report;
+use crate::sbom::{self, SbomOptions};
+use crate::time::Stamp;
+
+pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
+    // Everything that can be checked before the work is checked first.
+    let stamp = Stamp::from_env()?;
+    let output = args.output();
+    report::check_destination(&output)?;
+
+    let inventory = inventory::take(&args.inventory_options())?;
+    let document = sbom::generate(
+        &inventory,
+        &SbomOptions {
+            spec: args.spec(),
+            format: args.format(),
+            supplier: args.supplier(),
+            authors: args.author.clone(),
+            stamp,
+        },
+    )?;
+    report::emit(&output, &document.bytes)?;
+
+    let mut warnings = inventory.warnings;
+    warnings.extend(document.warnings);
+    Ok(Outcome { code: 0, warnings })
+}

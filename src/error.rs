@@ -1,0 +1,30 @@
+//! The errors that stop a run (exit code 2). Findings are never errors.
+
+use crate::inventory::InventoryError;
+use crate::report::OutputError;
+use crate::sbom::SbomError;
+use crate::time::TimeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Sbom(#[from] SbomError),
+    #[error(transparent)]
+    Time(#[from] TimeError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(
+        "`charter-audit {0}` is not available in version {version} yet; `charter-audit sbom` is. See CHANGELOG.md for what each release adds",
+        version = env!("CARGO_PKG_VERSION")
+    )]
+    NotYetAvailable(&'static str),
+}
+
+impl Error {
+    /// True when the only problem was a closed standard output (`| head`): exit quietly with 0.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.is_broken_pipe())
+    }
+}

@@ -1,0 +1,315 @@
+//! Running the toolchain: `cargo metadata` on the audited workspace and `rustc -vV`.
+//!
+//! The audited project is untrusted input. Nothing of it runs: cargo is started from a neutral
+//! folder (so no `rust-toolchain.toml` of the project picks a toolchain), with the compiler
+//! wrappers and any `build.rustc` of the project overridden, credential providers limited to
+//! cargo's built-in one, and `--locked` so that `Cargo.lock` is never rewritten.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The compiler that cargo would use, for the SBOM (the Code of Practice asks for the toolchain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RustcInfo {
+    /// e.g. `rustc 1.95.0 (59807616e 2026-04-14)`.
+    pub version: String,
+    /// The host target triple, e.g. `x86_64-unknown-linux-gnu`.
+    pub host: String,
+}
+
+/// Why cargo could not give the inventory.
+#[derive(Debug, thiserror::Error)]
+pub enum CargoError {
+    #[error(
+        "no Cargo.toml at {}: run charter-audit in your workspace, or pass --manifest-path PATH/Cargo.toml (or --lockfile Cargo.lock)",
+        .0.display()
+    )]
+    NoManifest(PathBuf),
+    #[error(
+        "cargo was not found (looked for `{program}` on PATH): install Rust with rustup, or read the lockfile without cargo with --lockfile Cargo.lock"
+    )]
+    CargoNotFound { program: String },
+    #[error("could not run `{program}`: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{}: Cargo.toml does not parse: {summary}", .manifest.display())]
+    ManifestParse { manifest: PathBuf, summary: String },
+    #[error(
+        "no Cargo.lock for {}: run `cargo generate-lockfile` and commit Cargo.lock, so the SBOM describes exactly what ships",
+        .manifest.display()
+    )]
+    NoLockfile { manifest: PathBuf },
+    #[error(
+        "Cargo.lock for {} is out of date with the manifests{}: run `cargo update --workspace` (or build once) and commit Cargo.lock; charter-audit never changes it",
+        .manifest.display(),
+        .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    LockfileOutdated {
+        manifest: PathBuf,
+        detail: Option<String>,
+    },
+    #[error("cargo metadata could not reach a source for {}: {summary}", .manifest.display())]
+    SourceUnreachable { manifest: PathBuf, summary: String },
+    #[error("cargo metadata failed for {}: {summary}", .manifest.display())]
+    MetadataFailed { manifest: PathBuf, summary: String },
+    #[error("cargo metadata for {} printed output that is not valid metadata: {source}", .manifest.display())]
+    MetadataOutput {
+        manifest: PathBuf,
+        source: cargo_metadata::Error,
+    },
+    #[error("`{program} -vV` failed: {summary}")]
+    Rustc { program: String, summary: String },
+    #[error("could not prepare to run cargo (working folder): {0}")]
+    TempDir(std::io::Error),
+    #[error("{}: {message}", .path.display())]
+    Lockfile { path: PathBuf, message: String },
+}
+
+/// The flags given to `cargo metadata`.
+pub(crate) struct MetadataArgs<'a> {
+    pub manifest: &'a Path,
+    pub features: &'a super::Features,
+    /// `--filter-platform`; `None` keeps every platform's dependencies.
+    pub filter_platform: Option<&'a str>,
+    pub offline: bool,
+    /// `--no-deps`: the workspace's own packages only, no resolution (works with no network).
+    pub no_deps: bool,
+}
+
+/// Runs `cargo metadata --format-version 1 --locked` and parses its output.
+pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metadata, CargoError> {
+    if !args.manifest.is_file() {
+        return Err(CargoError::NoManifest(args.manifest.to_path_buf()));
+    }
+    // cargo runs from a neutral folder, so every path handed to it must be absolute.
+    let manifest = std::path::absolute(args.manifest).map_err(CargoError::TempDir)?;
+    let program = cargo_program();
+    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let mut command = Command::new(&program);
+    command
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .args(args.no_deps.then_some("--no-deps"))
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .current_dir(neutral.path());
+    if args.offline {
+        command.arg("--offline");
+    }
+    if args.features.all_features {
+        command.arg("--all-features");
+    }
+    if args.features.no_default_features {
+        command.arg("--no-default-features");
+    }
+    if !args.features.features.is_empty() {
+        command.arg("--features").arg(args.features.features.join(","));
+    }
+    if let Some(triple) = args.filter_platform {
+        command.arg("--filter-platform").arg(triple);
+    }
+    // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
+    // folder, hand it the project's own (source replacement for vendored crates, registries).
+    for config in project_configs(&manifest) {
+        command.arg("--config").arg(config);
+    }
+    harden(&mut command);
+    let output = run(&mut command, &program)?;
+    if !output.status.success() {
+        return Err(classify_failure(
+            args.manifest,
+            &String::from_utf8_lossy(&output.stderr),
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    cargo_metadata::MetadataCommand::parse(stdout.as_ref()).map_err(|source| {
+        CargoError::MetadataOutput {
+            manifest: args.manifest.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// Asks the compiler cargo uses for its version and host triple.
+pub(crate) fn rustc_info() -> Result<RustcInfo, CargoError> {
+    let program = rustc_program();
+    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let mut command = Command::new(&program);
+    command.arg("-vV").current_dir(neutral.path());
+    let output = run(&mut command, &program.to_string_lossy())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.lines().next().unwrap_or_default().trim().to_owned();
+    let host = text
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(|host| host.trim().to_owned());
+    match host {
+        Some(host) if output.status.success() && !version.is_empty() => {
+            Ok(RustcInfo { version, host })
+        }
+        _ => Err(CargoError::Rustc {
+            program: program.to_string_lossy().into_owned(),
+            summary: summarize(&String::from_utf8_lossy(&output.stderr)),
+        }),
+    }
+}
+
+fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn rustc_program() -> OsString {
+    std::env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"))
+}
+
+/// Keeps the audited project from running anything through cargo's configuration.
+fn harden(command: &mut Command) {
+    command
+        .env("RUSTC_WRAPPER", "")
+        .env("RUSTC_WORKSPACE_WRAPPER", "")
+        // Overrides a `build.rustc` in the project's config: metadata asks rustc for target info.
+        .env("RUSTC", rustc_program())
+        .env("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token")
+        .env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_TERM_PROGRESS_WHEN", "never");
+}
+
+fn run(command: &mut Command, program: &str) -> Result<Output, CargoError> {
+    command.output().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            CargoError::CargoNotFound {
+                program: program.to_owned(),
+            }
+        } else {
+            CargoError::Spawn {
+                program: program.to_owned(),
+                source,
+            }
+        }
+    })
+}
+
+/// The project's cargo configuration files, outermost first, so the innermost wins as it would
+/// for cargo started in the project.
+fn project_configs(manifest: &Path) -> Vec<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
+    let mut found = Vec::new();
+    let Some(start) = manifest.parent() else {
+        return found;
+    };
+    for dir in start.ancestors() {
+        let cargo_dir = dir.join(".cargo");
+        if home.as_deref() == Some(cargo_dir.as_path()) {
+            continue;
+        }
+        for name in ["config.toml", "config"] {
+            let candidate = cargo_dir.join(name);
+            if candidate.is_file() {
+                found.push(candidate);
+                break;
+            }
+        }
+    }
+    found.reverse();
+    found
+}
+
+/// Turns cargo's error output into the error a user can act on.
+fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
+    let summary = summarize(stderr);
+    let manifest = manifest.to_path_buf();
+    if stderr.contains("failed to parse manifest") || stderr.contains("TOML parse error") {
+        return CargoError::ManifestParse { manifest, summary };
+    }
+    if stderr.contains("needs to be updated but --locked was passed")
+        || stderr.contains("cannot update the lock file")
+    {
+        return if super::find_lockfile(&manifest).is_some() {
+            CargoError::LockfileOutdated {
+                manifest,
+                detail: None,
+            }
+        } else {
+            CargoError::NoLockfile { manifest }
+        };
+    }
+    if stderr.contains("failed to parse lock file") {
+        let path = super::find_lockfile(&manifest).unwrap_or_else(|| manifest.clone());
+        return CargoError::Lockfile {
+            path,
+            message: format!("Cargo.lock does not parse: {summary}"),
+        };
+    }
+    const UNREACHABLE: &[&str] = &[
+        "you are in the offline mode",
+        "--offline was specified",
+        "failed to load source for dependency",
+        "failed to get `",
+        "failed to fetch",
+        "failed to download",
+        "Unable to update",
+        "no matching package named",
+        "Couldn't resolve host",
+        "spurious network error",
+    ];
+    if UNREACHABLE.iter().any(|marker| stderr.contains(marker)) {
+        return CargoError::SourceUnreachable { manifest, summary };
+    }
+    CargoError::MetadataFailed { manifest, summary }
+}
+
+/// The first error line and its causes, on one line, without cargo's hints.
+fn summarize(stderr: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut in_error = false;
+    for line in stderr.lines() {
+        let trimmed = line.trim();
+        if let Some(message) = trimmed.strip_prefix("error:") {
+            in_error = true;
+            parts.push(message.trim().to_owned());
+        } else if in_error && !trimmed.is_empty() && trimmed != "Caused by:" {
+            if trimmed.starts_with("note:") || trimmed.starts_with("help:") {
+                continue;
+            }
+            parts.push(trimmed.to_owned());
+        }
+        if parts.len() >= 6 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        let last = stderr.lines().rev().find(|line| !line.trim().is_empty());
+        return last.unwrap_or("no error message").trim().to_owned();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_joins_error_and_causes() {
+        let stderr = "error: failed to get `nhs-number` as a dependency of package `x v1.0.0`\n\nCaused by:\n  failed to load source for dependency `nhs-number`\n\nCaused by:\n  can't checkout from 'https://example.org/x': you are in the offline mode (--offline)\n";
+        let summary = summarize(stderr);
+        assert_eq!(
+            summary,
+            "failed to get `nhs-number` as a dependency of package `x v1.0.0`: failed to load source for dependency `nhs-number`: can't checkout from 'https://example.org/x': you are in the offline mode (--offline)"
+        );
+        assert!(matches!(
+            classify_failure(Path::new("/nowhere/Cargo.toml"), stderr),
+            CargoError::SourceUnreachable { .. }
+        ));
+    }
+
+    #[test]
+    fn outdated_lockfile_is_never_a_fallback() {
+        let stderr = "error: the lock file /w/Cargo.lock needs to be updated but --locked was passed to prevent this\nIf you want to try to generate the lock file without accessing the network, remove the --locked flag and use --offline instead.\n";
+        assert!(matches!(
+            classify_failure(Path::new("/nowhere/at/all/Cargo.toml"), stderr),
+            CargoError::NoLockfile { .. } | CargoError::LockfileOutdated { .. }
+        ));
+    }
+}

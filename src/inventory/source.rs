@@ -1,0 +1,184 @@
+//! Where a package comes from, parsed from cargo's source strings, and its package URL.
+
+use packageurl::PackageUrl;
+
+/// The crates.io index as cargo names it in `Cargo.lock` and `cargo metadata`.
+const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+/// The crates.io sparse index, which cargo may also record for crates.io packages.
+const CRATES_IO_SPARSE: &str = "sparse+https://index.crates.io/";
+
+/// Where a package comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PackageSource {
+    /// crates.io.
+    CratesIo,
+    /// Another registry, by its index URL (as cargo writes it, `sparse+` kept).
+    Registry { index: String },
+    /// A git repository at a commit.
+    Git {
+        /// Repository URL, without cargo's `git+` prefix, query or fragment.
+        url: String,
+        /// The branch, tag or rev asked for, as cargo recorded it (`branch=main`).
+        reference: Option<String>,
+        /// The commit cargo locked.
+        commit: Option<String>,
+    },
+    /// A local path: a workspace member or a path dependency. The path is relative to the
+    /// workspace root, `/`-separated, when known (cargo metadata); `Cargo.lock` does not say.
+    Path { path: Option<String> },
+    /// A source kind this tool does not know (kept verbatim, reported as such).
+    Other { repr: String },
+}
+
+impl PackageSource {
+    /// Parses cargo's source string (`registry+URL`, `sparse+URL`, `git+URL?ref#commit`, ...).
+    /// `None` (no source) is a path package.
+    pub fn parse(repr: Option<&str>) -> Self {
+        let Some(repr) = repr else {
+            return PackageSource::Path { path: None };
+        };
+        if repr == CRATES_IO || repr == CRATES_IO_SPARSE {
+            return PackageSource::CratesIo;
+        }
+        if let Some(url) = repr.strip_prefix("registry+") {
+            return PackageSource::Registry {
+                index: url.to_owned(),
+            };
+        }
+        if repr.starts_with("sparse+") {
+            return PackageSource::Registry {
+                index: repr.to_owned(),
+            };
+        }
+        if let Some(rest) = repr.strip_prefix("git+") {
+            let (rest, commit) = match rest.split_once('#') {
+                Some((rest, commit)) => (rest, Some(commit.to_owned())),
+                None => (rest, None),
+            };
+            let (url, reference) = match rest.split_once('?') {
+                Some((url, query)) => (url, Some(query.to_owned())),
+                None => (rest, None),
+            };
+            return PackageSource::Git {
+                url: url.to_owned(),
+                reference,
+                commit,
+            };
+        }
+        if repr.starts_with("path+") {
+            return PackageSource::Path { path: None };
+        }
+        PackageSource::Other {
+            repr: repr.to_owned(),
+        }
+    }
+
+    /// A short name of the source kind: `crates.io`, `registry`, `git`, `path` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PackageSource::CratesIo => "crates.io",
+            PackageSource::Registry { .. } => "registry",
+            PackageSource::Git { .. } => "git",
+            PackageSource::Path { .. } => "path",
+            PackageSource::Other { .. } => "other",
+        }
+    }
+}
+
+/// The package URL of a Cargo package. crates.io packages get the plain `pkg:cargo/NAME@VERSION`;
+/// other sources carry the qualifier that says where they come from (never an absolute path).
+pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource) -> String {
+    let version = version.to_string();
+    let qualifier = match source {
+        PackageSource::CratesIo => None,
+        PackageSource::Registry { index } => Some(("repository_url", index.clone())),
+        PackageSource::Git { url, commit, .. } => Some((
+            "vcs_url",
+            match commit {
+                Some(commit) => format!("git+{url}@{commit}"),
+                None => format!("git+{url}"),
+            },
+        )),
+        PackageSource::Path { path } => Some((
+            "download_url",
+            format!("file:{}", path.as_deref().unwrap_or(".")),
+        )),
+        PackageSource::Other { repr } => Some(("repository_url", repr.clone())),
+    };
+    build_purl(name, &version, qualifier)
+        // The builder only fails on an empty name or type, which cargo never produces; keep a
+        // hand-made form rather than panic on input from the audited project.
+        .unwrap_or_else(|| format!("pkg:cargo/{name}@{version}"))
+}
+
+fn build_purl(name: &str, version: &str, qualifier: Option<(&str, String)>) -> Option<String> {
+    let mut purl = PackageUrl::new("cargo", name).ok()?;
+    purl.with_version(version).ok()?;
+    if let Some((key, value)) = qualifier {
+        purl.add_qualifier(key, value).ok()?;
+    }
+    Some(purl.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn crates_io_in_both_index_forms() {
+        assert_eq!(PackageSource::parse(Some(CRATES_IO)), PackageSource::CratesIo);
+        assert_eq!(
+            PackageSource::parse(Some(CRATES_IO_SPARSE)),
+            PackageSource::CratesIo
+        );
+        assert_eq!(
+            purl("regex", &v("1.5.4"), &PackageSource::CratesIo),
+            "pkg:cargo/regex@1.5.4"
+        );
+    }
+
+    #[test]
+    fn git_source_keeps_reference_and_commit() {
+        let source = PackageSource::parse(Some(
+            "git+https://github.com/nushell/reedline?branch=main#0123abcd",
+        ));
+        assert_eq!(
+            source,
+            PackageSource::Git {
+                url: "https://github.com/nushell/reedline".into(),
+                reference: Some("branch=main".into()),
+                commit: Some("0123abcd".into()),
+            }
+        );
+        assert_eq!(
+            purl("reedline", &v("0.1.0"), &source),
+            "pkg:cargo/reedline@0.1.0?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fnushell%2Freedline%400123abcd"
+        );
+    }
+
+    #[test]
+    fn other_registry_is_named_by_its_index() {
+        let source = PackageSource::parse(Some("sparse+https://crates.example.org/index/"));
+        assert_eq!(source.kind(), "registry");
+        assert!(
+            purl("internal", &v("2.0.0"), &source)
+                .contains("repository_url=sparse%2Bhttps:%2F%2Fcrates.example.org%2Findex%2F")
+        );
+    }
+
+    #[test]
+    fn path_source_is_relative() {
+        let source = PackageSource::Path {
+            path: Some("crates/util".into()),
+        };
+        assert_eq!(
+            purl("util", &v("0.1.0"), &source),
+            "pkg:cargo/util@0.1.0?download_url=file:crates%2Futil"
+        );
+        assert_eq!(PackageSource::parse(None), PackageSource::Path { path: None });
+    }
+}

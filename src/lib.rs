@@ -1,0 +1,17 @@
+//! charter-audit: evidence that a supplier's product is kept patched, for the NHS England
+//! Cyber Security Charter and the DSIT/NCSC Software Security Code of Practice.
+//!
+//! Data flows one way: [`inventory`] (what is in the product) → [`sbom`] (the CycloneDX
+//! document) → outputs written by [`report`]. The [`commands`] module wires the stages together
+//! for the binary; nothing below it prints.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod inventory;
+pub mod report;
+pub mod sbom;
+pub mod time;
+
+pub use error::Error;

@@ -1,0 +1,27 @@
+//! The `charter-audit` binary: parse arguments, run, map the result to an exit code.
+#![forbid(unsafe_code)]
+// The binary is the one place that prints (warnings and errors, to standard error).
+#![allow(clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use charter_audit::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match charter_audit::commands::run(&cli.command) {
+        Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("warning: {warning}");
+            }
+            ExitCode::from(outcome.code)
+        }
+        Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

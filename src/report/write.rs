@@ -1,0 +1,127 @@
+//! Atomic output: a temporary file in the destination's folder, renamed into place, so that a
+//! failed run never leaves a half-written file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where an output goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Output {
+    /// `-` is standard output; anything else a file path.
+    pub fn parse(value: &str) -> Output {
+        if value == "-" {
+            Output::Stdout
+        } else {
+            Output::File(PathBuf::from(value))
+        }
+    }
+}
+
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write {}: the folder {} does not exist; create it first", .path.display(), .folder.display())]
+    MissingFolder { path: PathBuf, folder: PathBuf },
+    #[error("cannot write {}: it is a folder; name a file such as {}/sbom.cdx.json", .0.display(), .0.display())]
+    IsFolder(PathBuf),
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
+}
+
+impl OutputError {
+    /// True when the reader of standard output went away (e.g. `| head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, OutputError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Fails early, before any work, when a file output cannot be created where asked.
+pub fn check_destination(output: &Output) -> Result<(), OutputError> {
+    let Output::File(path) = output else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(OutputError::IsFolder(path.clone()));
+    }
+    let folder = folder_of(path);
+    if !folder.is_dir() {
+        return Err(OutputError::MissingFolder {
+            path: path.clone(),
+            folder,
+        });
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to the output, atomically for files.
+pub fn emit(output: &Output, bytes: &[u8]) -> Result<(), OutputError> {
+    match output {
+        Output::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(OutputError::Stdout)
+        }
+        Output::File(path) => write_atomic(path, bytes),
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    check_destination(&Output::File(path.to_path_buf()))?;
+    let folder = folder_of(path);
+    let wrap = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".charter-audit-")
+        .suffix(".tmp")
+        .tempfile_in(&folder)
+        .map_err(wrap)?;
+    temp.write_all(bytes).map_err(wrap)?;
+    temp.as_file().sync_all().map_err(wrap)?;
+    temp.persist(path).map_err(|e| wrap(e.error))?;
+    Ok(())
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        std::fs::write(&path, "old content that is longer").unwrap();
+        emit(&Output::File(path.clone()), b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn missing_folder_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope").join("out.json");
+        let err = emit(&Output::File(path), b"x").unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}

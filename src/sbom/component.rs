@@ -1,0 +1,124 @@
+//! One package as a CycloneDX component.
+
+use cyclonedx_bom::external_models::normalized_string::NormalizedString;
+use cyclonedx_bom::external_models::uri::Uri;
+use cyclonedx_bom::models::component::{Classification, Component, Scope};
+use cyclonedx_bom::models::external_reference::{
+    ExternalReference, ExternalReferenceType, ExternalReferences,
+};
+use cyclonedx_bom::models::hash::{Hash, HashAlgorithm, HashValue, Hashes};
+use cyclonedx_bom::models::property::{Properties, Property};
+
+use super::license;
+use crate::inventory::{Package, PackageSource, Reach};
+
+/// The component for a package; `warnings` collects what could not be kept as given.
+pub(super) fn component(package: &Package, bom_ref: &str, warnings: &mut Vec<String>) -> Component {
+    let manifest = &package.manifest;
+    let mut component = Component::new(
+        Classification::Library,
+        &text(&package.name),
+        &package.version.to_string(),
+        Some(bom_ref.to_owned()),
+    );
+    component.purl = super::purl(&package.purl());
+    component.description = manifest.description.as_deref().map(normalized);
+    if !manifest.authors.is_empty() {
+        component.author = Some(normalized(&manifest.authors.join(", ")));
+    }
+    component.scope = match package.reach {
+        Reach::Normal => Some(Scope::Required),
+        // Needed to build or test the product, not part of what runs.
+        Reach::Build | Reach::Dev => Some(Scope::Excluded),
+        Reach::Unknown => None,
+    };
+    component.hashes = package.checksum.as_ref().map(|sum| {
+        Hashes(vec![Hash {
+            alg: HashAlgorithm::SHA_256,
+            content: HashValue(sum.clone()),
+        }])
+    });
+    component.licenses = license::licenses(package, warnings);
+    let references = external_references(package, warnings);
+    component.external_references = (!references.is_empty()).then_some(ExternalReferences(references));
+
+    let mut properties = vec![Property::new("charter-audit:source", package.source.kind())];
+    if package.reach != Reach::Unknown {
+        properties.push(Property::new(
+            "charter-audit:dependency-kind",
+            package.reach.as_str(),
+        ));
+    }
+    if package.workspace_member {
+        properties.push(Property::new("charter-audit:workspace-member", "true"));
+    }
+    component.properties = Some(Properties(properties));
+    component
+}
+
+fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<ExternalReference> {
+    let manifest = &package.manifest;
+    let mut out = Vec::new();
+    let mut push = |kind: ExternalReferenceType, field: &str, url: &str| match web_url(url) {
+        Some(uri) => out.push(ExternalReference::new(kind, uri)),
+        None => warnings.push(format!(
+            "{}: `{field}` is not a URL, left out of the SBOM: {}",
+            text(&package.display()),
+            text(url)
+        )),
+    };
+    if let Some(url) = &manifest.repository {
+        push(ExternalReferenceType::Vcs, "repository", url);
+    }
+    if let Some(url) = &manifest.documentation {
+        push(ExternalReferenceType::Documentation, "documentation", url);
+    }
+    if let Some(url) = &manifest.homepage {
+        push(ExternalReferenceType::Website, "homepage", url);
+    }
+    if package.source == PackageSource::CratesIo {
+        let page = format!(
+            "https://crates.io/crates/{}/{}",
+            package.name, package.version
+        );
+        if let Some(uri) = web_url(&page) {
+            out.push(ExternalReference::new(ExternalReferenceType::Distribution, uri));
+        }
+    }
+    out
+}
+
+/// A URL as the schema accepts it (an `iri-reference` in JSON, `anyURI` in XML).
+fn web_url(url: &str) -> Option<Uri> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    Uri::try_from(parsed.to_string()).ok()
+}
+
+fn normalized(value: &str) -> NormalizedString {
+    NormalizedString::new(&text(value))
+}
+
+/// Text from the audited project, with control characters (invalid in XML, confusing in a
+/// terminal) removed; tabs and line breaks become spaces.
+pub(crate) fn text(value: &str) -> String {
+    value
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(text("a\u{1b}[31mred\u{0}\nline"), "a[31mred line");
+    }
+}

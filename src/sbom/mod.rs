@@ -1,0 +1,370 @@
+//! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
+
+mod component;
+mod license;
+mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use cyclonedx_bom::external_models::date_time::DateTime;
+use cyclonedx_bom::external_models::normalized_string::NormalizedString;
+use cyclonedx_bom::external_models::uri::Uri;
+use cyclonedx_bom::models::bom::{Bom, BomReference, SpecVersion, UrnUuid};
+use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::composition::{AggregateType, Composition, Compositions};
+use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
+use cyclonedx_bom::models::metadata::Metadata;
+use cyclonedx_bom::models::organization::{OrganizationalContact, OrganizationalEntity};
+use cyclonedx_bom::models::property::{Properties, Property};
+use cyclonedx_bom::models::tool::{Tool, Tools};
+use sha2::{Digest, Sha256};
+
+use crate::inventory::{Inventory, Origin, Product, Target};
+use crate::time::{Stamp, rfc3339};
+
+/// The CycloneDX versions this tool writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec {
+    V1_4,
+    V1_5,
+}
+
+impl Spec {
+    fn cdx(self) -> SpecVersion {
+        match self {
+            Spec::V1_4 => SpecVersion::V1_4,
+            Spec::V1_5 => SpecVersion::V1_5,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Spec::V1_4 => "1.4",
+            Spec::V1_5 => "1.5",
+        }
+    }
+}
+
+/// The serialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+/// Who supplies the product (NTIA: supplier name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Supplier {
+    pub name: String,
+    pub url: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// How to write the SBOM.
+#[derive(Clone, Debug)]
+pub struct SbomOptions {
+    pub spec: Spec,
+    pub format: Format,
+    pub supplier: Option<Supplier>,
+    /// Authors of the SBOM data; the supplier when empty.
+    pub authors: Vec<String>,
+    pub stamp: Stamp,
+}
+
+/// Why an SBOM could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error("--supplier-url `{0}` is not a URL: give a full address such as https://example.org")]
+    SupplierUrl(String),
+    #[error("--supplier-contact `{0}` is not an e-mail address: give one such as security@example.org")]
+    SupplierContact(String),
+    #[error("the SBOM would not be valid CycloneDX {spec}, so it was not written:\n{problems}")]
+    Invalid { spec: &'static str, problems: String },
+    #[error("could not serialise the SBOM as CycloneDX {spec} {format}: {message}")]
+    Serialise {
+        spec: &'static str,
+        format: &'static str,
+        message: String,
+    },
+}
+
+/// A rendered SBOM and what a user should know about it.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub bytes: Vec<u8>,
+    pub warnings: Vec<String>,
+}
+
+/// Builds, validates and serialises the SBOM of an inventory.
+pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document, SbomError> {
+    let mut warnings = Vec::new();
+    let mut bom = build(inventory, options, &mut warnings)?;
+    validate::check(&bom, options.spec)?;
+    let bytes = if options.stamp.reproducible {
+        // The serial number is derived from the content, so that equal inputs give equal bytes.
+        bom.serial_number = None;
+        let digest = Sha256::digest(serialise(bom.clone(), options)?);
+        let uuid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &digest);
+        bom.serial_number = UrnUuid::new(format!("urn:uuid:{uuid}")).ok();
+        serialise(bom, options)?
+    } else {
+        serialise(bom, options)?
+    };
+    Ok(Document { bytes, warnings })
+}
+
+fn serialise(bom: Bom, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
+    let spec = options.spec.cdx();
+    let mut out = Vec::new();
+    let (result, format) = match options.format {
+        Format::Json => (
+            bom.output_as_json(&mut out, spec).map_err(|e| e.to_string()),
+            "JSON",
+        ),
+        Format::Xml => (
+            bom.output_as_xml(&mut out, spec).map_err(|e| e.to_string()),
+            "XML",
+        ),
+    };
+    result.map_err(|message| SbomError::Serialise {
+        spec: options.spec.as_str(),
+        format,
+        message,
+    })?;
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+fn build(
+    inventory: &Inventory,
+    options: &SbomOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Bom, SbomError> {
+    let refs = bom_refs(inventory);
+    let product_index = match &inventory.product {
+        Product::Member(index) => Some(*index),
+        Product::Synthetic { .. } => None,
+    };
+    let mut components = Vec::with_capacity(inventory.packages.len());
+    for (index, package) in inventory.packages.iter().enumerate() {
+        if Some(index) == product_index {
+            continue;
+        }
+        components.push(component::component(package, &refs[index], warnings));
+    }
+
+    let (product_component, product_ref, product_deps) = match &inventory.product {
+        Product::Member(index) => {
+            let package = &inventory.packages[*index];
+            let mut c = component::component(package, &refs[*index], warnings);
+            c.component_type = Classification::Application;
+            c.scope = None;
+            (c, refs[*index].clone(), package.dependencies.clone())
+        }
+        Product::Synthetic {
+            name,
+            version,
+            dependencies,
+        } => {
+            let bom_ref = format!("charter-audit:product/{name}");
+            let mut c = Component::new(
+                Classification::Application,
+                name,
+                version.as_deref().unwrap_or(""),
+                Some(bom_ref.clone()),
+            );
+            c.version = version.as_deref().map(NormalizedString::new);
+            (c, bom_ref, dependencies.clone())
+        }
+    };
+
+    let mut dependencies: Vec<Dependency> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| Some(*index) != product_index)
+        .map(|(index, package)| dependency(&refs[index], &package.dependencies, &refs))
+        .collect();
+    dependencies.push(dependency(&product_ref, &product_deps, &refs));
+    dependencies.sort_by(|a, b| a.dependency_ref.cmp(&b.dependency_ref));
+
+    let aggregate = if inventory.origin.is_resolved() {
+        AggregateType::Complete
+    } else {
+        AggregateType::Unknown
+    };
+    let mut all_refs: Vec<BomReference> = dependencies
+        .iter()
+        .map(|d| BomReference::new(&d.dependency_ref))
+        .collect();
+    all_refs.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let supplier = options.supplier.as_ref().map(supplier_entity).transpose()?;
+    let mut authors: Vec<String> = options.authors.clone();
+    if authors.is_empty()
+        && let Some(supplier) = &options.supplier
+    {
+        authors.push(supplier.name.clone());
+    }
+
+    let metadata = Metadata {
+        timestamp: DateTime::try_from(rfc3339(options.stamp.time)).ok(),
+        tools: Some(Tools::List(vec![Tool {
+            vendor: None,
+            name: Some(NormalizedString::new("charter-audit")),
+            version: Some(NormalizedString::new(env!("CARGO_PKG_VERSION"))),
+            hashes: None,
+            external_references: None,
+        }])),
+        authors: (!authors.is_empty()).then(|| {
+            authors
+                .iter()
+                .map(|name| OrganizationalContact {
+                    name: Some(NormalizedString::new(name)),
+                    ..OrganizationalContact::default()
+                })
+                .collect()
+        }),
+        component: Some(product_component),
+        manufacture: None,
+        supplier,
+        licenses: None,
+        properties: Some(Properties(origin_properties(&inventory.origin))),
+        lifecycles: None,
+    };
+
+    Ok(Bom {
+        version: 1,
+        serial_number: Some(UrnUuid::generate()),
+        metadata: Some(metadata),
+        components: Some(Components(components)),
+        dependencies: Some(Dependencies(dependencies)),
+        compositions: Some(Compositions(vec![Composition {
+            bom_ref: None,
+            aggregate,
+            assemblies: None,
+            dependencies: Some(all_refs),
+            vulnerabilities: None,
+            signature: None,
+        }])),
+        spec_version: options.spec.cdx(),
+        ..Bom::default()
+    })
+}
+
+/// A unique, stable bom-ref per package: its purl, with `#2`, `#3`... in the rare case that two
+/// packages share one (cargo allows the same name and version from two path sources).
+fn bom_refs(inventory: &Inventory) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    inventory
+        .packages
+        .iter()
+        .map(|package| {
+            let purl = package.purl();
+            let count = seen.entry(purl.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                purl
+            } else {
+                format!("{purl}#{count}")
+            }
+        })
+        .collect()
+}
+
+fn dependency(bom_ref: &str, deps: &[usize], refs: &[String]) -> Dependency {
+    let mut depends_on: Vec<String> = deps.iter().map(|&d| refs[d].clone()).collect();
+    depends_on.sort();
+    depends_on.dedup();
+    Dependency {
+        dependency_ref: bom_ref.to_owned(),
+        dependencies: depends_on,
+    }
+}
+
+fn supplier_entity(supplier: &Supplier) -> Result<OrganizationalEntity, SbomError> {
+    let url = match &supplier.url {
+        Some(url) => {
+            let uri = Uri::try_from(url.clone()).map_err(|_| SbomError::SupplierUrl(url.clone()))?;
+            if url::Url::parse(url).is_err() {
+                return Err(SbomError::SupplierUrl(url.clone()));
+            }
+            Some(vec![uri])
+        }
+        None => None,
+    };
+    let contact = match &supplier.contact {
+        Some(email) => {
+            let valid = email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+                && !email.chars().any(char::is_whitespace);
+            if !valid {
+                return Err(SbomError::SupplierContact(email.clone()));
+            }
+            Some(vec![OrganizationalContact {
+                email: Some(NormalizedString::new(email)),
+                ..OrganizationalContact::default()
+            }])
+        }
+        None => None,
+    };
+    Ok(OrganizationalEntity {
+        bom_ref: None,
+        name: Some(NormalizedString::new(&supplier.name)),
+        url,
+        contact,
+    })
+}
+
+/// How the inventory was taken, as `charter-audit:*` properties of the SBOM.
+fn origin_properties(origin: &Origin) -> Vec<Property> {
+    let mut props: BTreeMap<&str, String> = BTreeMap::new();
+    match origin {
+        Origin::CargoMetadata {
+            rustc,
+            target,
+            features,
+            include_dev,
+        } => {
+            props.insert("charter-audit:inventory", "cargo-metadata".to_owned());
+            props.insert("charter-audit:rustc", rustc.version.clone());
+            props.insert("charter-audit:host", rustc.host.clone());
+            props.insert(
+                "charter-audit:target",
+                match target {
+                    Target::Host => rustc.host.clone(),
+                    Target::Triple(triple) => triple.clone(),
+                    Target::All => "all".to_owned(),
+                },
+            );
+            props.insert("charter-audit:features", features.describe());
+            props.insert(
+                "charter-audit:dependency-kinds",
+                if *include_dev { "normal,build,dev" } else { "normal,build" }.to_owned(),
+            );
+        }
+        Origin::Lockfile {
+            version,
+            fallback_reason,
+        } => {
+            props.insert("charter-audit:inventory", "cargo-lock".to_owned());
+            props.insert("charter-audit:lockfile-version", version.to_string());
+            if let Some(reason) = fallback_reason {
+                props.insert("charter-audit:lockfile-fallback", reason.clone());
+            }
+        }
+    }
+    props
+        .into_iter()
+        .map(|(name, value)| Property::new(name, &value))
+        .collect()
+}
+
+/// Parses a purl string into cyclonedx's type (infallible there; validation happens later).
+pub(crate) fn purl(value: &str) -> Option<cyclonedx_bom::external_models::uri::Purl> {
+    cyclonedx_bom::external_models::uri::Purl::from_str(value).ok()
+}

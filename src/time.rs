@@ -1,0 +1,73 @@
+//! Time as this tool records it: RFC 3339 in UTC, and `SOURCE_DATE_EPOCH` for reproducible
+//! documents.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Why a time could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TimeError {
+    #[error(
+        "SOURCE_DATE_EPOCH is `{0}`, which is not a whole number of seconds since 1970-01-01 UTC: unset it, or set it to e.g. the commit time (`git log -1 --format=%ct`)"
+    )]
+    SourceDateEpoch(String),
+}
+
+/// The time a document is stamped with, and whether it came from `SOURCE_DATE_EPOCH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub time: OffsetDateTime,
+    /// True when `SOURCE_DATE_EPOCH` set it: the output must then be reproducible.
+    pub reproducible: bool,
+}
+
+impl Stamp {
+    /// `SOURCE_DATE_EPOCH` when set (it must be a number), else the clock.
+    pub fn from_env() -> Result<Stamp, TimeError> {
+        match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(value) => Ok(Stamp {
+                time: parse_epoch(&value)?,
+                reproducible: true,
+            }),
+            Err(_) => Ok(Stamp {
+                time: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+                reproducible: false,
+            }),
+        }
+    }
+}
+
+fn parse_epoch(value: &str) -> Result<OffsetDateTime, TimeError> {
+    let seconds: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| TimeError::SourceDateEpoch(value.to_owned()))?;
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| TimeError::SourceDateEpoch(value.to_owned()))
+}
+
+/// `2026-11-22T07:33:10Z`: RFC 3339, UTC, whole seconds.
+pub fn rfc3339(time: OffsetDateTime) -> String {
+    let utc = time.to_offset(time::UtcOffset::UTC);
+    utc.replace_nanosecond(0)
+        .unwrap_or(utc)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| utc.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_is_formatted_in_utc() {
+        let time = parse_epoch("1700000000").unwrap();
+        assert_eq!(rfc3339(time), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn epoch_must_be_a_number() {
+        let err = parse_epoch("yesterday").unwrap_err();
+        assert!(err.to_string().contains("`yesterday`"));
+    }
+}
