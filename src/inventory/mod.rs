@@ -220,7 +220,8 @@ pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
                     manifest: manifest.clone(),
                 })?;
                 ensure_lockfile_current(manifest, &lockfile, options.offline)?;
-                let reason = format!("cargo metadata could not reach a source ({summary})");
+                // A fixed phrase: cargo's own message holds absolute paths, kept out of outputs.
+                let reason = "cargo metadata could not reach a source".to_owned();
                 let mut inventory =
                     lockfile::inventory(&lockfile, options.product.as_deref(), Some(reason))?;
                 inventory.warnings.insert(

@@ -99,10 +99,10 @@ pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource
                 None => format!("git+{url}"),
             },
         )),
-        PackageSource::Path { path } => Some((
-            "download_url",
-            format!("file:{}", path.as_deref().unwrap_or(".")),
-        )),
+        // Relative to the workspace root. Cargo.lock does not record where a path package is,
+        // so then the purl stays plain and the SBOM's `charter-audit:source` property says `path`.
+        PackageSource::Path { path: Some(path) } => Some(("download_url", format!("file:{path}"))),
+        PackageSource::Path { path: None } => None,
         PackageSource::Other { repr } => Some(("repository_url", repr.clone())),
     };
     build_purl(name, &version, qualifier)
