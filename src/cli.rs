@@ -61,7 +61,13 @@ pub struct SbomArgs {
     pub lockfile: Option<PathBuf>,
 
     /// Features to activate, comma or space separated (as for cargo).
-    #[arg(short = 'F', long, value_name = "F", value_delimiter = ',', conflicts_with = "lockfile")]
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "F",
+        value_delimiter = ',',
+        conflicts_with = "lockfile"
+    )]
     pub features: Vec<String>,
 
     /// Activate all features.

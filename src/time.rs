@@ -30,7 +30,9 @@ impl Stamp {
                 reproducible: true,
             }),
             Err(_) => Ok(Stamp {
-                time: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+                time: OffsetDateTime::now_utc()
+                    .replace_nanosecond(0)
+                    .unwrap_or_else(|_| OffsetDateTime::now_utc()),
                 reproducible: false,
             }),
         }

@@ -105,7 +105,9 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
         command.arg("--no-default-features");
     }
     if !args.features.features.is_empty() {
-        command.arg("--features").arg(args.features.features.join(","));
+        command
+            .arg("--features")
+            .arg(args.features.features.join(","));
     }
     if let Some(triple) = args.filter_platform {
         command.arg("--filter-platform").arg(triple);
@@ -118,9 +120,10 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     harden(&mut command);
     let output = run(&mut command, &program)?;
     if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(classify_failure(
             args.manifest,
-            &String::from_utf8_lossy(&output.stderr),
+            &absolute_locations(&stderr, neutral.path()),
         ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -220,8 +223,25 @@ fn project_configs(manifest: &Path) -> Vec<PathBuf> {
 fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     let summary = summarize(stderr);
     let manifest = manifest.to_path_buf();
-    if stderr.contains("failed to parse manifest") || stderr.contains("TOML parse error") {
+    // Before the manifest checks: cargo's lockfile errors quote TOML errors too.
+    if stderr.contains("failed to parse lock file") {
+        let path = super::find_lockfile(&manifest).unwrap_or_else(|| manifest.clone());
+        return CargoError::Lockfile {
+            path,
+            message: format!("Cargo.lock does not parse: {summary}"),
+        };
+    }
+    let manifest_location = stderr
+        .lines()
+        .any(|line| line.trim_start().starts_with("--> ") && line.contains("Cargo.toml:"));
+    if stderr.contains("failed to parse manifest")
+        || stderr.contains("TOML parse error")
+        || manifest_location
+    {
         return CargoError::ManifestParse { manifest, summary };
+    }
+    if stderr.contains("cannot create the lock file") {
+        return CargoError::NoLockfile { manifest };
     }
     if stderr.contains("needs to be updated but --locked was passed")
         || stderr.contains("cannot update the lock file")
@@ -233,13 +253,6 @@ fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
             }
         } else {
             CargoError::NoLockfile { manifest }
-        };
-    }
-    if stderr.contains("failed to parse lock file") {
-        let path = super::find_lockfile(&manifest).unwrap_or_else(|| manifest.clone());
-        return CargoError::Lockfile {
-            path,
-            message: format!("Cargo.lock does not parse: {summary}"),
         };
     }
     const UNREACHABLE: &[&str] = &[
@@ -260,7 +273,36 @@ fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     CargoError::MetadataFailed { manifest, summary }
 }
 
-/// The first error line and its causes, on one line, without cargo's hints.
+/// cargo names files relative to its working folder, a temporary one here: make them absolute
+/// so that the user can find them.
+fn absolute_locations(stderr: &str, cwd: &Path) -> String {
+    stderr
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let Some(location) = trimmed.strip_prefix("--> ") else {
+                return line.to_owned();
+            };
+            if Path::new(location).is_absolute() {
+                return line.to_owned();
+            }
+            let mut resolved = cwd.to_path_buf();
+            for part in location.split('/') {
+                match part {
+                    ".." => {
+                        resolved.pop();
+                    }
+                    "." | "" => {}
+                    part => resolved.push(part),
+                }
+            }
+            format!("--> {}", resolved.display())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The first error line and its causes, on one line, without cargo's hints and snippets.
 fn summarize(stderr: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut in_error = false;
@@ -270,10 +312,13 @@ fn summarize(stderr: &str) -> String {
             in_error = true;
             parts.push(message.trim().to_owned());
         } else if in_error && !trimmed.is_empty() && trimmed != "Caused by:" {
-            if trimmed.starts_with("note:") || trimmed.starts_with("help:") {
+            if trimmed.starts_with("note:") || trimmed.starts_with("help:") || is_snippet(trimmed) {
                 continue;
             }
-            parts.push(trimmed.to_owned());
+            match trimmed.strip_prefix("--> ") {
+                Some(location) => parts.push(format!("at {location}")),
+                None => parts.push(trimmed.to_owned()),
+            }
         }
         if parts.len() >= 6 {
             break;
@@ -284,6 +329,14 @@ fn summarize(stderr: &str) -> String {
         return last.unwrap_or("no error message").trim().to_owned();
     }
     parts.join(": ")
+}
+
+/// A line of a source snippet (`  |`, `1 | [package`, `  |  ^`).
+fn is_snippet(line: &str) -> bool {
+    let rest = line
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start();
+    rest.starts_with('|') || rest.starts_with('^')
 }
 
 #[cfg(test)]

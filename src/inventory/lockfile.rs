@@ -60,7 +60,10 @@ pub(crate) fn checksums(path: &Path) -> Result<Checksums, LockfileError> {
         if let Some(sum) = package.checksum.as_ref().and_then(|c| c.as_sha256()) {
             out.entry((package.name.to_string(), package.version.to_string()))
                 .or_default()
-                .push((package.source.as_ref().map(|s| s.to_string()), hex::encode(sum)));
+                .push((
+                    package.source.as_ref().map(|s| s.to_string()),
+                    hex::encode(sum),
+                ));
         }
     }
     Ok(out)
@@ -114,7 +117,10 @@ pub fn inventory(
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); packages.len()];
     for (from, locked) in lockfile.packages.iter().enumerate() {
         for dep in &locked.dependencies {
-            let candidates = by_name.get(dep.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let candidates = by_name
+                .get(dep.name.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let found = candidates.iter().copied().find(|&c| {
                 let target = &lockfile.packages[c];
                 target.version == dep.version
@@ -232,7 +238,11 @@ fn product_name_from_path(path: &Path) -> String {
     }
     path.canonicalize()
         .ok()
-        .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "product".to_owned())
 }
 
@@ -262,12 +272,24 @@ pub(crate) fn covers(
     Ok(None)
 }
 
-/// toml's errors span several lines (a snippet with a caret); keep them readable on one.
+/// toml's errors span several lines (position, a snippet with a caret, the problem); keep the
+/// position and the problem: `TOML parse error at line 5, column 14: invalid float`.
 fn one_line(message: &str) -> String {
-    message
+    let message = message.strip_prefix("parse error: ").unwrap_or(message);
+    let lines: Vec<&str> = message
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != "|")
-        .collect::<Vec<_>>()
-        .join(" ")
+        .filter(|l| !l.is_empty())
+        .collect();
+    let problem: Vec<&str> = lines
+        .iter()
+        .skip(1)
+        .filter(|l| !l.contains('|'))
+        .copied()
+        .collect();
+    match lines.first() {
+        Some(first) if problem.is_empty() => (*first).to_owned(),
+        Some(first) => format!("{first}: {}", problem.join(" ")),
+        None => message.to_owned(),
+    }
 }

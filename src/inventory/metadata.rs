@@ -8,8 +8,8 @@ use cargo_metadata::{DependencyKind, Metadata, PackageId};
 use super::cargo::{self, CargoError, MetadataArgs};
 use super::graph::{self, EdgeKinds};
 use super::{
-    Inventory, InventoryOptions, ManifestInfo, Origin, Package, PackageSource, Product,
-    Target, lockfile,
+    Inventory, InventoryOptions, ManifestInfo, Origin, Package, PackageSource, Product, Target,
+    lockfile,
 };
 
 /// Runs cargo metadata on `manifest` and builds the inventory.
@@ -68,10 +68,12 @@ pub(crate) fn from_metadata(
         .packages
         .iter()
         .map(|pkg| {
-            let source = match PackageSource::parse(pkg.source.as_ref().map(|s| s.repr.as_str()))
-            {
+            let source = match PackageSource::parse(pkg.source.as_ref().map(|s| s.repr.as_str())) {
                 PackageSource::Path { .. } => PackageSource::Path {
-                    path: Some(relative_dir(workspace_root, pkg.manifest_path.as_std_path())),
+                    path: Some(relative_dir(
+                        workspace_root,
+                        pkg.manifest_path.as_std_path(),
+                    )),
                 },
                 other => other,
             };
@@ -107,8 +109,11 @@ pub(crate) fn from_metadata(
         })
         .collect();
     all.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
-    let index: HashMap<&PackageId, usize> =
-        all.iter().enumerate().map(|(i, (_, id))| (*id, i)).collect();
+    let index: HashMap<&PackageId, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id))| (*id, i))
+        .collect();
 
     // The resolved edges with their kinds (already filtered by platform when cargo was asked).
     let mut edges: Vec<Vec<(usize, EdgeKinds)>> = vec![Vec::new(); all.len()];
@@ -132,7 +137,9 @@ pub(crate) fn from_metadata(
             edges[from].push((to, kinds));
         }
     }
-    let members: Vec<usize> = (0..all.len()).filter(|&i| all[i].0.workspace_member).collect();
+    let members: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].0.workspace_member)
+        .collect();
     let reach = graph::reach(&edges, &members, include_dev);
 
     // Keep what this build reaches; renumber.
@@ -141,7 +148,10 @@ pub(crate) fn from_metadata(
     for (old, (package, _)) in all.into_iter().enumerate() {
         if let Some(r) = reach[old] {
             renumber[old] = Some(packages.len());
-            packages.push(Package { reach: r, ..package });
+            packages.push(Package {
+                reach: r,
+                ..package
+            });
         }
     }
     for (old, out) in edges.iter().enumerate() {
@@ -233,7 +243,8 @@ fn relative_dir(root: &Path, manifest: &Path) -> String {
     let root: Vec<_> = root.components().collect();
     let dir: Vec<_> = dir.components().collect();
     let common = root.iter().zip(&dir).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), root.len() - common).collect();
+    let mut parts: Vec<String> =
+        std::iter::repeat_n("..".to_owned(), root.len() - common).collect();
     parts.extend(
         dir[common..]
             .iter()
@@ -289,7 +300,10 @@ mod tests {
             "."
         );
         assert_eq!(
-            relative_dir(root, Path::new("/home/ci/work/product/crates/util/Cargo.toml")),
+            relative_dir(
+                root,
+                Path::new("/home/ci/work/product/crates/util/Cargo.toml")
+            ),
             "crates/util"
         );
         assert_eq!(

@@ -208,11 +208,9 @@ pub enum InventoryError {
 /// cargo cannot reach a source such as a git repository while offline.
 pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
     match &options.source {
-        InventorySource::Lockfile(path) => Ok(lockfile::inventory(
-            path,
-            options.product.as_deref(),
-            None,
-        )?),
+        InventorySource::Lockfile(path) => {
+            Ok(lockfile::inventory(path, options.product.as_deref(), None)?)
+        }
         InventorySource::Manifest(manifest) => match metadata::inventory(manifest, options) {
             Ok(inventory) => Ok(inventory),
             Err(CargoError::SourceUnreachable { summary, .. }) => {

@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn crates_io_in_both_index_forms() {
-        assert_eq!(PackageSource::parse(Some(CRATES_IO)), PackageSource::CratesIo);
+        assert_eq!(
+            PackageSource::parse(Some(CRATES_IO)),
+            PackageSource::CratesIo
+        );
         assert_eq!(
             PackageSource::parse(Some(CRATES_IO_SPARSE)),
             PackageSource::CratesIo
@@ -179,6 +182,9 @@ mod tests {
             purl("util", &v("0.1.0"), &source),
             "pkg:cargo/util@0.1.0?download_url=file:crates%2Futil"
         );
-        assert_eq!(PackageSource::parse(None), PackageSource::Path { path: None });
+        assert_eq!(
+            PackageSource::parse(None),
+            PackageSource::Path { path: None }
+        );
     }
 }

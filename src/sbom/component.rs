@@ -40,7 +40,8 @@ pub(super) fn component(package: &Package, bom_ref: &str, warnings: &mut Vec<Str
     });
     component.licenses = license::licenses(package, warnings);
     let references = external_references(package, warnings);
-    component.external_references = (!references.is_empty()).then_some(ExternalReferences(references));
+    component.external_references =
+        (!references.is_empty()).then_some(ExternalReferences(references));
 
     let mut properties = vec![Property::new("charter-audit:source", package.source.kind())];
     if package.reach != Reach::Unknown {
@@ -82,7 +83,10 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
             package.name, package.version
         );
         if let Some(uri) = web_url(&page) {
-            out.push(ExternalReference::new(ExternalReferenceType::Distribution, uri));
+            out.push(ExternalReference::new(
+                ExternalReferenceType::Distribution,
+                uri,
+            ));
         }
     }
     out

@@ -10,7 +10,12 @@ use crate::inventory::Package;
 /// canonicalised into) one; otherwise a named licence, with a warning.
 pub(super) fn licenses(package: &Package, warnings: &mut Vec<String>) -> Option<Licenses> {
     let manifest = &package.manifest;
-    if let Some(license) = manifest.license.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    if let Some(license) = manifest
+        .license
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         if let Some(expression) = spdx_expression(license) {
             return Some(Licenses(vec![LicenseChoice::Expression(expression)]));
         }

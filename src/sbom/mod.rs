@@ -77,10 +77,15 @@ pub struct SbomOptions {
 pub enum SbomError {
     #[error("--supplier-url `{0}` is not a URL: give a full address such as https://example.org")]
     SupplierUrl(String),
-    #[error("--supplier-contact `{0}` is not an e-mail address: give one such as security@example.org")]
+    #[error(
+        "--supplier-contact `{0}` is not an e-mail address: give one such as security@example.org"
+    )]
     SupplierContact(String),
     #[error("the SBOM would not be valid CycloneDX {spec}, so it was not written:\n{problems}")]
-    Invalid { spec: &'static str, problems: String },
+    Invalid {
+        spec: &'static str,
+        problems: String,
+    },
     #[error("could not serialise the SBOM as CycloneDX {spec} {format}: {message}")]
     Serialise {
         spec: &'static str,
@@ -119,7 +124,8 @@ fn serialise(bom: Bom, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
     let mut out = Vec::new();
     let (result, format) = match options.format {
         Format::Json => (
-            bom.output_as_json(&mut out, spec).map_err(|e| e.to_string()),
+            bom.output_as_json(&mut out, spec)
+                .map_err(|e| e.to_string()),
             "JSON",
         ),
         Format::Xml => (
@@ -203,6 +209,9 @@ fn build(
     all_refs.sort_by(|a, b| a.0.cmp(&b.0));
 
     let supplier = options.supplier.as_ref().map(supplier_entity).transpose()?;
+    // The supplier of the SBOM's subject is the supplier of the product (NTIA: supplier name).
+    let mut product_component = product_component;
+    product_component.supplier = supplier.clone();
     let mut authors: Vec<String> = options.authors.clone();
     if authors.is_empty()
         && let Some(supplier) = &options.supplier
@@ -288,7 +297,8 @@ fn dependency(bom_ref: &str, deps: &[usize], refs: &[String]) -> Dependency {
 fn supplier_entity(supplier: &Supplier) -> Result<OrganizationalEntity, SbomError> {
     let url = match &supplier.url {
         Some(url) => {
-            let uri = Uri::try_from(url.clone()).map_err(|_| SbomError::SupplierUrl(url.clone()))?;
+            let uri =
+                Uri::try_from(url.clone()).map_err(|_| SbomError::SupplierUrl(url.clone()))?;
             if url::Url::parse(url).is_err() {
                 return Err(SbomError::SupplierUrl(url.clone()));
             }
@@ -344,7 +354,12 @@ fn origin_properties(origin: &Origin) -> Vec<Property> {
             props.insert("charter-audit:features", features.describe());
             props.insert(
                 "charter-audit:dependency-kinds",
-                if *include_dev { "normal,build,dev" } else { "normal,build" }.to_owned(),
+                if *include_dev {
+                    "normal,build,dev"
+                } else {
+                    "normal,build"
+                }
+                .to_owned(),
             );
         }
         Origin::Lockfile {

@@ -1,0 +1,294 @@
+//! Every bad input: exit code 2, a message naming the file and the fix, no output file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use std::path::Path;
+
+use util::{CargoHome, charter_audit, copy_workspace, fixture};
+
+/// Runs `sbom` with `-o` into a fresh folder; asserts exit 2, no output, and the message parts.
+fn fails(home: &CargoHome, args: &[&str], expect: &[&str]) -> String {
+    fails_with(home, args, expect, |_| {})
+}
+
+fn fails_with(
+    home: &CargoHome,
+    args: &[&str],
+    expect: &[&str],
+    tweak: impl FnOnce(&mut assert_cmd::Command),
+) -> String {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("sbom.cdx.json");
+    let mut cmd = charter_audit(home);
+    cmd.arg("sbom").args(args).arg("-o").arg(&out);
+    tweak(&mut cmd);
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(!out.exists(), "an output file was written");
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "something was left in the output folder"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for part in expect {
+        assert!(stderr.contains(part), "expected {part:?} in:\n{stderr}");
+    }
+    stderr
+}
+
+fn manifest(dir: &Path) -> String {
+    dir.join("Cargo.toml").to_string_lossy().into_owned()
+}
+
+#[test]
+fn no_cargo_toml() {
+    let home = CargoHome::new();
+    let empty = tempfile::tempdir().unwrap();
+    let m = manifest(empty.path());
+    fails(
+        &home,
+        &["--manifest-path", &m, "--offline"],
+        &["no Cargo.toml at", &m, "--manifest-path"],
+    );
+}
+
+#[test]
+fn cargo_toml_that_does_not_parse() {
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    std::fs::write(
+        ws.path().join("app/Cargo.toml"),
+        "[package\nname = \"demo-app\"\n",
+    )
+    .unwrap();
+    fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &[
+            "Cargo.toml does not parse",
+            "app/Cargo.toml:1:9",
+            "unclosed table",
+        ],
+    );
+}
+
+#[test]
+fn no_cargo_lock() {
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    std::fs::remove_file(ws.path().join("Cargo.lock")).unwrap();
+    fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &["no Cargo.lock", "cargo generate-lockfile"],
+    );
+}
+
+#[test]
+fn cargo_lock_that_does_not_parse() {
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    let lock = ws.path().join("Cargo.lock");
+    std::fs::write(
+        &lock,
+        "version = 4\n\n[[package]]\nname = \"regex\"\nversion = 1.5.4\n",
+    )
+    .unwrap();
+    let lock_str = lock.to_string_lossy().into_owned();
+    // Read directly: the lockfile parser names the line and column.
+    fails(
+        &home,
+        &["--lockfile", &lock_str],
+        &[
+            &lock_str,
+            "Cargo.lock does not parse",
+            "line 5, column 14: invalid float",
+        ],
+    );
+    // Through cargo: cargo refuses it first, and the message still names the file.
+    fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &[
+            &format!("{lock_str}: Cargo.lock does not parse"),
+            "line 5, column 14",
+        ],
+    );
+}
+
+#[test]
+fn cargo_lock_out_of_date() {
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    let app = ws.path().join("app/Cargo.toml");
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(
+        &app,
+        text.replace("[dependencies]\n", "[dependencies]\nmemchr = \"2.4\"\n"),
+    )
+    .unwrap();
+    let before = std::fs::read(ws.path().join("Cargo.lock")).unwrap();
+    fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &["out of date", "cargo update", "never changes it"],
+    );
+    assert_eq!(
+        before,
+        std::fs::read(ws.path().join("Cargo.lock")).unwrap(),
+        "Cargo.lock was modified"
+    );
+}
+
+#[test]
+fn out_of_date_lockfile_is_never_a_fallback() {
+    // A git dependency sends cargo offline into the lockfile fallback, but the lockfile does
+    // not lock what the manifest now asks for: refuse rather than describe the wrong product.
+    let home = CargoHome::new();
+    let ws = copy_workspace("with-git");
+    let toml = ws.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}regex = \"1.5\"\n")).unwrap();
+    fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &["out of date", "regex"],
+    );
+}
+
+#[test]
+fn cargo_not_on_path() {
+    let home = CargoHome::new();
+    let empty = tempfile::tempdir().unwrap();
+    fails_with(
+        &home,
+        &[
+            "--manifest-path",
+            &fixture("workspaces/demo/Cargo.toml").to_string_lossy(),
+            "--offline",
+        ],
+        &["was not found", "install Rust", "--lockfile"],
+        |cmd| {
+            cmd.env("PATH", empty.path())
+                .env_remove("CARGO")
+                .env_remove("RUSTC");
+        },
+    );
+}
+
+#[test]
+fn cargo_metadata_failing() {
+    let home = CargoHome::new();
+    fails(
+        &home,
+        &[
+            "--manifest-path",
+            &fixture("workspaces/demo/Cargo.toml").to_string_lossy(),
+            "--offline",
+            "--features",
+            "no-such-feature",
+        ],
+        &["cargo metadata failed for", "no-such-feature"],
+    );
+}
+
+#[test]
+fn output_folder_missing() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing").join("sbom.json");
+    let output = charter_audit(&home)
+        .args(["sbom", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("does not exist; create it first"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("missing"), "{stderr}");
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
+fn source_date_epoch_not_a_number() {
+    let home = CargoHome::new();
+    fails_with(
+        &home,
+        &[
+            "--lockfile",
+            &fixture("workspaces/demo/Cargo.lock").to_string_lossy(),
+        ],
+        &[
+            "SOURCE_DATE_EPOCH is `last tuesday`",
+            "git log -1 --format=%ct",
+        ],
+        |cmd| {
+            cmd.env("SOURCE_DATE_EPOCH", "last tuesday");
+        },
+    );
+}
+
+#[test]
+fn lockfile_missing() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("Cargo.lock").to_string_lossy().into_owned();
+    fails(
+        &home,
+        &["--lockfile", &lock],
+        &["no Cargo.lock at", &lock, "cargo generate-lockfile"],
+    );
+}
+
+#[test]
+fn bad_supplier_details() {
+    let home = CargoHome::new();
+    let lock = fixture("workspaces/demo/Cargo.lock")
+        .to_string_lossy()
+        .into_owned();
+    fails(
+        &home,
+        &[
+            "--lockfile",
+            &lock,
+            "--supplier",
+            "X",
+            "--supplier-url",
+            "not a url",
+        ],
+        &["--supplier-url `not a url` is not a URL"],
+    );
+    fails(
+        &home,
+        &[
+            "--lockfile",
+            &lock,
+            "--supplier",
+            "X",
+            "--supplier-contact",
+            "nobody",
+        ],
+        &["--supplier-contact `nobody` is not an e-mail address"],
+    );
+}
+
+#[test]
+fn planned_subcommands_say_so() {
+    let home = CargoHome::new();
+    let output = charter_audit(&home).arg("audit").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`charter-audit audit` is not available in version"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,150 @@
+//! Shared helpers for the end-to-end tests: fixtures, a hermetic cargo home, running the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A fixed `SOURCE_DATE_EPOCH` (2023-11-14T22:13:20Z) for reproducible documents.
+pub const EPOCH: &str = "1700000000";
+
+/// A path under `fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative)
+}
+
+/// A temporary `CARGO_HOME` whose config replaces crates-io with the stand-in crates in
+/// `fixtures/vendor`, so real `cargo metadata` resolves the fixtures with no network.
+pub struct CargoHome {
+    dir: tempfile::TempDir,
+}
+
+impl CargoHome {
+    pub fn new() -> CargoHome {
+        let dir = tempfile::tempdir().unwrap();
+        let vendor = fixture("vendor");
+        let config = format!(
+            "[source.crates-io]\nreplace-with = \"fixture-vendor\"\n\n\
+             [source.fixture-vendor]\ndirectory = {:?}\n\n[net]\noffline = true\n",
+            vendor.to_str().unwrap()
+        );
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        CargoHome { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The binary, with a hermetic cargo home and a fixed `SOURCE_DATE_EPOCH`.
+pub fn charter_audit(home: &CargoHome) -> Command {
+    let mut cmd = Command::cargo_bin("charter-audit").unwrap();
+    cmd.env("CARGO_HOME", home.path())
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// A copy of a fixture workspace in a new temporary folder (without its `.cargo` folder, whose
+/// relative paths only hold in place; the hermetic cargo home stands in for it).
+pub fn copy_workspace(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(&format!("workspaces/{name}")), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".cargo" || name == "target" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Keeps an SBOM a test produced, for the external validators run by `.ci/run`.
+pub fn save_sample(name: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sbom-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Runs the command, expecting success, and parses standard output as JSON.
+pub fn json_of(cmd: &mut Command) -> (serde_json::Value, Vec<u8>, String) {
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr:\n{stderr}",
+        output.status.code()
+    );
+    let value = serde_json::from_slice(&output.stdout).unwrap();
+    (value, output.stdout, stderr)
+}
+
+/// The components of an SBOM by name, as `(name, version)`, sorted.
+pub fn component_names(sbom: &serde_json::Value) -> Vec<String> {
+    sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["name"].as_str().unwrap(),
+                c["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The component named `name`.
+pub fn component<'a>(sbom: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+/// The `dependsOn` list of the dependency entry whose ref starts with `pkg:cargo/NAME@`.
+pub fn depends_on(sbom: &serde_json::Value, name: &str) -> Vec<String> {
+    let prefix = format!("pkg:cargo/{name}@");
+    let entry = sbom["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"].as_str().unwrap().starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no dependency entry for {name}"));
+    entry["dependsOn"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The value of a `metadata.properties` entry.
+pub fn property<'a>(sbom: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    sbom["metadata"]["properties"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["value"].as_str())
+}
