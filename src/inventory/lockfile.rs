@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use cargo_lock::{Lockfile, ResolveVersion};
-
+use super::lockfile_format::{self, Locked};
 use super::metadata::sort_key;
 use super::{Inventory, ManifestInfo, Origin, Package, PackageSource, Product, Reach};
 
@@ -26,15 +25,13 @@ pub enum LockfileError {
     },
     #[error("{}: Cargo.lock does not parse: {message}", .path.display())]
     Parse { path: PathBuf, message: String },
-    #[error("{}: {message}", .path.display())]
-    Invalid { path: PathBuf, message: String },
 }
 
 /// Checksums by `(name, version)`: each candidate's source string and SHA-256 hex.
 pub(crate) type Checksums = HashMap<(String, String), Vec<(Option<String>, String)>>;
 
 /// Reads and parses a lockfile.
-pub(crate) fn load(path: &Path) -> Result<Lockfile, LockfileError> {
+pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             LockfileError::NotFound(path.to_path_buf())
@@ -45,25 +42,20 @@ pub(crate) fn load(path: &Path) -> Result<Lockfile, LockfileError> {
             }
         }
     })?;
-    text.parse::<Lockfile>()
-        .map_err(|error| LockfileError::Parse {
-            path: path.to_path_buf(),
-            message: one_line(&error.to_string()),
-        })
+    lockfile_format::parse(&text).map_err(|message| LockfileError::Parse {
+        path: path.to_path_buf(),
+        message,
+    })
 }
 
 /// The checksums recorded in a lockfile (for the cargo metadata inventory, which lacks them).
 pub(crate) fn checksums(path: &Path) -> Result<Checksums, LockfileError> {
-    let lockfile = load(path)?;
     let mut out: Checksums = HashMap::new();
-    for package in &lockfile.packages {
-        if let Some(sum) = package.checksum.as_ref().and_then(|c| c.as_sha256()) {
-            out.entry((package.name.to_string(), package.version.to_string()))
+    for package in load(path)?.packages {
+        if let Some(sum) = package.checksum {
+            out.entry((package.name, package.version.to_string()))
                 .or_default()
-                .push((
-                    package.source.as_ref().map(|s| s.to_string()),
-                    hex::encode(sum),
-                ));
+                .push((package.source, sum));
         }
     }
     Ok(out)
@@ -75,114 +67,51 @@ pub fn inventory(
     product: Option<&str>,
     fallback_reason: Option<String>,
 ) -> Result<Inventory, LockfileError> {
-    let lockfile = load(path)?;
-    let version = match lockfile.version {
-        ResolveVersion::V1 => 1,
-        ResolveVersion::V2 => 2,
-        ResolveVersion::V3 => 3,
-        _ => 4,
-    };
-    let mut packages: Vec<Package> = lockfile
+    let locked = load(path)?;
+    let mut packages: Vec<Package> = locked
         .packages
-        .iter()
+        .into_iter()
         .map(|locked| Package {
-            name: locked.name.to_string(),
-            version: locked.version.clone(),
-            source: PackageSource::parse(locked.source.as_ref().map(|s| s.to_string()).as_deref()),
-            checksum: locked
-                .checksum
-                .as_ref()
-                .and_then(|c| c.as_sha256())
-                .map(hex::encode),
-            manifest: ManifestInfo::default(),
+            source: PackageSource::parse(locked.source.as_deref()),
             // Path packages are the workspace's own (or path dependencies): Cargo.lock cannot
             // tell them apart.
             workspace_member: locked.source.is_none(),
+            name: locked.name,
+            version: locked.version,
+            checksum: locked.checksum,
+            manifest: ManifestInfo::default(),
             reach: Reach::Unknown,
-            dependencies: Vec::new(),
+            dependencies: locked.dependencies,
         })
         .collect();
+
+    // Sort, then renumber the edges.
     let mut order: Vec<usize> = (0..packages.len()).collect();
     order.sort_by(|&a, &b| sort_key(&packages[a]).cmp(&sort_key(&packages[b])));
     let mut position = vec![0; packages.len()];
     for (new, &old) in order.iter().enumerate() {
         position[old] = new;
     }
-
-    // Edges: a dependency names a package by name, and by version and source when ambiguous.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, locked) in lockfile.packages.iter().enumerate() {
-        by_name.entry(locked.name.as_str()).or_default().push(i);
-    }
-    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); packages.len()];
-    for (from, locked) in lockfile.packages.iter().enumerate() {
-        for dep in &locked.dependencies {
-            let candidates = by_name
-                .get(dep.name.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let found = candidates.iter().copied().find(|&c| {
-                let target = &lockfile.packages[c];
-                target.version == dep.version
-                    && (dep.source.is_none() || dep.source == target.source)
-            });
-            let found = found.or_else(|| {
-                let same_version: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&c| lockfile.packages[c].version == dep.version)
-                    .collect();
-                (same_version.len() == 1).then(|| same_version[0])
-            });
-            match found {
-                Some(to) => edges[from].push(position[to]),
-                None => {
-                    return Err(LockfileError::Invalid {
-                        path: path.to_path_buf(),
-                        message: format!(
-                            "package `{} {}` depends on `{} {}`, which the lockfile does not \
-                             contain; regenerate it with `cargo generate-lockfile`",
-                            locked.name, locked.version, dep.name, dep.version
-                        ),
-                    });
-                }
-            }
+    for package in &mut packages {
+        for dep in &mut package.dependencies {
+            *dep = position[*dep];
         }
+        package.dependencies.sort_unstable();
     }
-    let mut sorted: Vec<Package> = Vec::with_capacity(packages.len());
-    for &old in &order {
-        let mut deps = std::mem::take(&mut edges[old]);
-        deps.sort_unstable();
-        deps.dedup();
-        let mut package = std::mem::replace(&mut packages[old], placeholder());
-        package.dependencies = deps;
-        sorted.push(package);
-    }
+    let mut slots: Vec<Option<Package>> = packages.into_iter().map(Some).collect();
+    let sorted: Vec<Package> = order.iter().filter_map(|&old| slots[old].take()).collect();
 
     let mut warnings = Vec::new();
     let product = choose_product(&sorted, product, path, &mut warnings);
     Ok(Inventory {
         origin: Origin::Lockfile {
-            version,
+            version: locked.version,
             fallback_reason,
         },
         packages: sorted,
         product,
         warnings,
     })
-}
-
-fn placeholder() -> Package {
-    Package {
-        name: String::new(),
-        version: semver::Version::new(0, 0, 0),
-        source: PackageSource::Path { path: None },
-        checksum: None,
-        manifest: ManifestInfo::default(),
-        workspace_member: false,
-        reach: Reach::Unknown,
-        dependencies: Vec::new(),
-    }
 }
 
 /// `--product NAME` among the path packages, else the one path package nothing depends on,
@@ -254,14 +183,14 @@ pub(crate) fn covers(
 ) -> Result<Option<String>, LockfileError> {
     let lockfile = load(path)?;
     for (member, deps) in declared {
-        if !lockfile.packages.iter().any(|p| p.name.as_str() == member) {
+        if !lockfile.packages.iter().any(|p| p.name == *member) {
             return Ok(Some(format!("workspace member `{member}` is not in it")));
         }
         for (name, req) in deps {
             let satisfied = lockfile
                 .packages
                 .iter()
-                .any(|p| p.name.as_str() == name && req.matches(&p.version));
+                .any(|p| p.name == *name && req.matches(&p.version));
             if !satisfied {
                 return Ok(Some(format!(
                     "`{member}` needs `{name} {req}`, which it does not lock"
@@ -270,26 +199,4 @@ pub(crate) fn covers(
         }
     }
     Ok(None)
-}
-
-/// toml's errors span several lines (position, a snippet with a caret, the problem); keep the
-/// position and the problem: `TOML parse error at line 5, column 14: invalid float`.
-fn one_line(message: &str) -> String {
-    let message = message.strip_prefix("parse error: ").unwrap_or(message);
-    let lines: Vec<&str> = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let problem: Vec<&str> = lines
-        .iter()
-        .skip(1)
-        .filter(|l| !l.contains('|'))
-        .copied()
-        .collect();
-    match lines.first() {
-        Some(first) if problem.is_empty() => (*first).to_owned(),
-        Some(first) => format!("{first}: {}", problem.join(" ")),
-        None => message.to_owned(),
-    }
 }

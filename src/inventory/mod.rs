@@ -7,6 +7,7 @@
 mod cargo;
 mod graph;
 pub mod lockfile;
+mod lockfile_format;
 pub mod metadata;
 mod source;
 
