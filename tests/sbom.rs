@@ -318,6 +318,14 @@ fn product_can_be_named() {
     assert_eq!(member["metadata"]["component"]["name"], "demo-util");
     assert!(component_names(&member).contains(&"demo-app 0.3.1".to_owned()));
 
+    // A member's own manifest names that member as the product.
+    let (util, _, _) = json_of(
+        charter_audit(&home)
+            .args(["sbom", "--offline", "--manifest-path"])
+            .arg(fixture("workspaces/demo/util/Cargo.toml")),
+    );
+    assert_eq!(util["metadata"]["component"]["name"], "demo-util");
+
     let (suite, bytes, _) = json_of(charter_audit(&home).args([
         "sbom",
         "--offline",

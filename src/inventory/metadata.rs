@@ -166,8 +166,14 @@ pub(crate) fn from_metadata(
         packages[from].dependencies = deps;
     }
 
+    // The package whose manifest was given (cargo's resolve root), if it is not a virtual one.
+    let given = resolve
+        .root
+        .as_ref()
+        .and_then(|id| index.get(id))
+        .and_then(|&old| renumber[old]);
     let mut warnings = Vec::new();
-    let product = choose_product(&packages, product, workspace_root, &mut warnings);
+    let product = choose_product(&packages, product, given, workspace_root, &mut warnings);
     Ok(Inventory {
         origin,
         packages,
@@ -181,11 +187,13 @@ pub(crate) fn sort_key(package: &Package) -> (&str, &semver::Version, &PackageSo
     (&package.name, &package.version, &package.source)
 }
 
-/// Picks the product: `--product NAME`, else the one member with a binary, else the root
-/// package... else a named application made of every member, with a warning.
+/// Picks the product: `--product NAME`; else a member whose own manifest was given (not the
+/// workspace root's); else the one member with a binary; else the root package; else the only
+/// member; else a named application made of every member, with a warning.
 fn choose_product(
     packages: &[Package],
     requested: Option<&str>,
+    given: Option<usize>,
     workspace_root: &Path,
     warnings: &mut Vec<String>,
 ) -> Product {
@@ -201,6 +209,11 @@ fn choose_product(
             version: None,
             dependencies: members,
         };
+    }
+    if let Some(given) = given
+        && !matches!(&packages[given].source, PackageSource::Path { path: Some(p) } if p == ".")
+    {
+        return Product::Member(given);
     }
     let binaries: Vec<usize> = members
         .iter()

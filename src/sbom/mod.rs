@@ -107,16 +107,32 @@ pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document
     let mut bom = build(inventory, options, &mut warnings)?;
     validate::check(&bom, options.spec)?;
     let bytes = if options.stamp.reproducible {
-        // The serial number is derived from the content, so that equal inputs give equal bytes.
-        bom.serial_number = None;
-        let digest = Sha256::digest(serialise(bom.clone(), options)?);
-        let uuid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &digest);
-        bom.serial_number = UrnUuid::new(format!("urn:uuid:{uuid}")).ok();
-        serialise(bom, options)?
+        // The serial number is derived from the content, so that equal inputs give equal bytes:
+        // serialise once with a placeholder, hash, then put the real one in its place (the
+        // same length, and the placeholder cannot occur elsewhere: it is not a v5 UUID of ours).
+        bom.serial_number = UrnUuid::new(format!("urn:uuid:{PLACEHOLDER}")).ok();
+        let mut bytes = serialise(bom, options)?;
+        let uuid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &Sha256::digest(&bytes));
+        replace_once(
+            &mut bytes,
+            PLACEHOLDER.as_bytes(),
+            uuid.to_string().as_bytes(),
+        );
+        bytes
     } else {
         serialise(bom, options)?
     };
     Ok(Document { bytes, warnings })
+}
+
+/// The serial number's stand-in while the content digest is computed.
+const PLACEHOLDER: &str = "00000000-0000-5000-8000-000000000000";
+
+fn replace_once(haystack: &mut [u8], needle: &[u8], with: &[u8]) {
+    debug_assert_eq!(needle.len(), with.len());
+    if let Some(at) = haystack.windows(needle.len()).position(|w| w == needle) {
+        haystack[at..at + needle.len()].copy_from_slice(with);
+    }
 }
 
 fn serialise(bom: Bom, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
