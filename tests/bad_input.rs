@@ -40,6 +40,12 @@ fn fails_with(
     stderr
 }
 
+/// Rewrites a file of a workspace copy.
+fn edit(path: &Path, change: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, change(text)).unwrap();
+}
+
 fn manifest(dir: &Path) -> String {
     dir.join("Cargo.toml").to_string_lossy().into_owned()
 }
@@ -124,13 +130,9 @@ fn cargo_lock_that_does_not_parse() {
 fn cargo_lock_out_of_date() {
     let home = CargoHome::new();
     let ws = copy_workspace("demo");
-    let app = ws.path().join("app/Cargo.toml");
-    let text = std::fs::read_to_string(&app).unwrap();
-    std::fs::write(
-        &app,
-        text.replace("[dependencies]\n", "[dependencies]\nmemchr = \"2.4\"\n"),
-    )
-    .unwrap();
+    edit(&ws.path().join("app/Cargo.toml"), |text| {
+        text.replace("[dependencies]\n", "[dependencies]\nmemchr = \"2.4\"\n")
+    });
     let before = std::fs::read(ws.path().join("Cargo.lock")).unwrap();
     fails(
         &home,
@@ -150,9 +152,9 @@ fn out_of_date_lockfile_is_never_a_fallback() {
     // not lock what the manifest now asks for: refuse rather than describe the wrong product.
     let home = CargoHome::new();
     let ws = copy_workspace("with-git");
-    let toml = ws.path().join("Cargo.toml");
-    let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, format!("{text}regex = \"1.5\"\n")).unwrap();
+    edit(&ws.path().join("Cargo.toml"), |text| {
+        format!("{text}regex = \"1.5\"\n")
+    });
     fails(
         &home,
         &["--manifest-path", &manifest(ws.path()), "--offline"],

@@ -5,13 +5,22 @@ mod util;
 
 use util::{
     CargoHome, charter_audit, component, component_names, copy_workspace, depends_on, fixture,
-    json_of, property, save_sample,
+    json_of, property, save_sample, success,
 };
 
 fn demo_manifest() -> String {
     fixture("workspaces/demo/Cargo.toml")
         .to_string_lossy()
         .into_owned()
+}
+
+/// `sbom --offline` on the demo workspace (in place) with extra flags; expects success.
+fn demo_sbom(home: &CargoHome, extra: &[&str]) -> (serde_json::Value, Vec<u8>, String) {
+    json_of(
+        charter_audit(home)
+            .args(["sbom", "--offline", "--manifest-path", &demo_manifest()])
+            .args(extra),
+    )
 }
 
 /// The machine-dependent facts (toolchain, host) replaced, for snapshots.
@@ -134,17 +143,12 @@ fn byte_identical_across_runs_and_folders() {
     let home = CargoHome::new();
     let run = |dir: &std::path::Path| {
         let manifest = dir.join("Cargo.toml");
-        let output = charter_audit(&home)
-            .args(["sbom", "--offline", "--manifest-path"])
-            .arg(&manifest)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let (stdout, _) = success(
+            charter_audit(&home)
+                .args(["sbom", "--offline", "--manifest-path"])
+                .arg(&manifest),
         );
-        output.stdout
+        stdout
     };
     let first = copy_workspace("demo");
     let second = copy_workspace("demo");
@@ -181,35 +185,19 @@ fn serial_number_is_random_without_source_date_epoch() {
 #[test]
 fn dev_dependencies_and_targets_on_request() {
     let home = CargoHome::new();
-    let base = ["sbom", "--offline", "--manifest-path"];
-    let (with_dev, _, _) = json_of(
-        charter_audit(&home)
-            .args(base)
-            .arg(demo_manifest())
-            .arg("--include-dev"),
-    );
+    let (with_dev, _, _) = demo_sbom(&home, &["--include-dev"]);
     assert_eq!(component(&with_dev, "ansi_term")["scope"], "excluded");
     assert_eq!(
         property(&with_dev, "charter-audit:dependency-kinds"),
         Some("normal,build,dev")
     );
 
-    let (all, bytes, _) = json_of(
-        charter_audit(&home)
-            .args(base)
-            .arg(demo_manifest())
-            .args(["--target", "all"]),
-    );
+    let (all, bytes, _) = demo_sbom(&home, &["--target", "all"]);
     save_sample("demo-all-targets.json", &bytes);
     assert_eq!(component(&all, "winapi")["version"], "0.3.9");
     assert_eq!(property(&all, "charter-audit:target"), Some("all"));
 
-    let (windows, _, _) = json_of(
-        charter_audit(&home)
-            .args(base)
-            .arg(demo_manifest())
-            .args(["--target", "x86_64-pc-windows-msvc"]),
-    );
+    let (windows, _, _) = demo_sbom(&home, &["--target", "x86_64-pc-windows-msvc"]);
     let names = component_names(&windows);
     assert!(names.contains(&"winapi 0.3.9".to_owned()), "{names:?}");
     assert!(
@@ -221,22 +209,13 @@ fn dev_dependencies_and_targets_on_request() {
 #[test]
 fn features_change_the_graph() {
     let home = CargoHome::new();
-    let (plain, _, _) = json_of(charter_audit(&home).args([
-        "sbom",
-        "--offline",
-        "--manifest-path",
-        &demo_manifest(),
-    ]));
+    let (plain, _, _) = demo_sbom(&home, &[]);
     assert!(!depends_on(&plain, "demo-util").contains(&"pkg:cargo/memchr@2.4.1".to_owned()));
     for flags in [
         vec!["--features", "demo-util/fast-search"],
         vec!["--all-features"],
     ] {
-        let (featured, _, _) = json_of(
-            charter_audit(&home)
-                .args(["sbom", "--offline", "--manifest-path", &demo_manifest()])
-                .args(&flags),
-        );
+        let (featured, _, _) = demo_sbom(&home, &flags);
         assert!(
             depends_on(&featured, "demo-util").contains(&"pkg:cargo/memchr@2.4.1".to_owned()),
             "{flags:?}"
@@ -252,18 +231,13 @@ fn xml_and_spec_1_4() {
         ("json", "1.4", "demo-1.4.json"),
         ("xml", "1.4", "demo-1.4.xml"),
     ] {
-        let output = charter_audit(&home)
-            .args(["sbom", "--offline", "--manifest-path", &demo_manifest()])
-            .args(["--format", format, "--spec-version", spec])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let (stdout, _) = success(
+            charter_audit(&home)
+                .args(["sbom", "--offline", "--manifest-path", &demo_manifest()])
+                .args(["--format", format, "--spec-version", spec]),
         );
-        save_sample(name, &output.stdout);
-        let text = String::from_utf8(output.stdout).unwrap();
+        save_sample(name, &stdout);
+        let text = String::from_utf8(stdout).unwrap();
         let bom = if format == "xml" {
             assert!(text.contains(&format!("http://cyclonedx.org/schema/bom/{spec}")));
             cyclonedx_bom::models::bom::Bom::parse_from_xml_with_version(
@@ -307,14 +281,7 @@ fn output_file_is_written() {
 #[test]
 fn product_can_be_named() {
     let home = CargoHome::new();
-    let (member, _, _) = json_of(charter_audit(&home).args([
-        "sbom",
-        "--offline",
-        "--manifest-path",
-        &demo_manifest(),
-        "--product",
-        "demo-util",
-    ]));
+    let (member, _, _) = demo_sbom(&home, &["--product", "demo-util"]);
     assert_eq!(member["metadata"]["component"]["name"], "demo-util");
     assert!(component_names(&member).contains(&"demo-app 0.3.1".to_owned()));
 
@@ -326,14 +293,7 @@ fn product_can_be_named() {
     );
     assert_eq!(util["metadata"]["component"]["name"], "demo-util");
 
-    let (suite, bytes, _) = json_of(charter_audit(&home).args([
-        "sbom",
-        "--offline",
-        "--manifest-path",
-        &demo_manifest(),
-        "--product",
-        "reminder-suite",
-    ]));
+    let (suite, bytes, _) = demo_sbom(&home, &["--product", "reminder-suite"]);
     save_sample("demo-synthetic-product.json", &bytes);
     let product = &suite["metadata"]["component"];
     assert_eq!(product["name"], "reminder-suite");

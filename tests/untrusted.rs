@@ -6,7 +6,7 @@ mod util;
 
 use std::path::Path;
 
-use util::{CargoHome, charter_audit, copy_workspace, json_of};
+use util::{CargoHome, charter_audit, copy_workspace, json_of, success};
 
 /// A script that leaves a marker file when anything runs it.
 fn tripwire(dir: &Path, marker: &Path) -> std::path::PathBuf {
@@ -79,17 +79,12 @@ fn manifest_strings_cannot_break_the_document() {
         ),
     )
     .unwrap();
-    let output = charter_audit(&home)
-        .args(["sbom", "--offline", "--format", "xml", "--manifest-path"])
-        .arg(ws.path().join("Cargo.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let (stdout, _) = success(
+        charter_audit(&home)
+            .args(["sbom", "--offline", "--format", "xml", "--manifest-path"])
+            .arg(ws.path().join("Cargo.toml")),
     );
-    let xml = String::from_utf8(output.stdout).unwrap();
+    let xml = String::from_utf8(stdout).unwrap();
     assert!(
         xml.contains("&lt;script&gt;alert(1)&lt;/script&gt;[31m red line"),
         "{xml}"

@@ -82,8 +82,8 @@ pub fn save_sample(name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-/// Runs the command, expecting success, and parses standard output as JSON.
-pub fn json_of(cmd: &mut Command) -> (serde_json::Value, Vec<u8>, String) {
+/// Runs the command, expecting success; returns standard output and standard error.
+pub fn success(cmd: &mut Command) -> (Vec<u8>, String) {
     let output = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
@@ -91,8 +91,14 @@ pub fn json_of(cmd: &mut Command) -> (serde_json::Value, Vec<u8>, String) {
         "exit {:?}, stderr:\n{stderr}",
         output.status.code()
     );
-    let value = serde_json::from_slice(&output.stdout).unwrap();
-    (value, output.stdout, stderr)
+    (output.stdout, stderr)
+}
+
+/// Runs the command, expecting success, and parses standard output as JSON.
+pub fn json_of(cmd: &mut Command) -> (serde_json::Value, Vec<u8>, String) {
+    let (stdout, stderr) = success(cmd);
+    let value = serde_json::from_slice(&stdout).unwrap();
+    (value, stdout, stderr)
 }
 
 /// The components of an SBOM by name, as `(name, version)`, sorted.
