@@ -118,7 +118,8 @@ fn cargo_cyclonedx_case(root: &Path, temp: &Path) {
     .unwrap();
     let time = median(|| {
         let status = Command::new("cargo")
-            .args(["cyclonedx", "--format", "json", "--offline"])
+            .args(["cyclonedx", "--format", "json"])
+            .env("CARGO_NET_OFFLINE", "true")
             .current_dir(&copy)
             .output()
             .unwrap();
