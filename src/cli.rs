@@ -31,8 +31,14 @@ pub enum Command {
     ///
     /// Example: charter-audit sbom --supplier "Example Health Ltd" -o sbom.cdx.json
     Sbom(Box<SbomArgs>),
-    /// Check the product against advisory databases and your policy (not available yet).
-    Audit(Planned),
+    /// Check every component against advisory databases (RustSec, OSV).
+    ///
+    /// Exit code 0 when nothing applies, 1 when any advisory applies (the policy issue will turn
+    /// findings into verdicts), 2 when it could not run. A database that does not load fully is
+    /// an error unless --allow-partial-db; what could not be checked is listed, never clean.
+    ///
+    /// Example: charter-audit audit --advisory-db advisory-db --now 2026-09-01T00:00:00Z
+    Audit(Box<AuditArgs>),
     /// Sign an in-toto attestation of an audit (not available yet).
     Attest(Planned),
     /// Verify a signed attestation or submission bundle (not available yet).
@@ -49,8 +55,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct Planned {}
 
+/// What to take the inventory of: shared by `sbom` and `audit`.
 #[derive(Debug, Args)]
-pub struct SbomArgs {
+pub struct InventoryArgs {
     /// The workspace's Cargo.toml [default: ./Cargo.toml].
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
@@ -87,6 +94,21 @@ pub struct SbomArgs {
     #[arg(long, conflicts_with = "lockfile")]
     pub include_dev: bool,
 
+    /// The package that is the product [default: the workspace's binary package].
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+
+    /// Use no network at all: cargo resolves from its local cache and vendored sources only,
+    /// and nothing is downloaded.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Json)]
     pub format: FormatArg,
@@ -111,17 +133,89 @@ pub struct SbomArgs {
     #[arg(long, value_name = "NAME")]
     pub author: Vec<String>,
 
-    /// The package that is the product [default: the workspace's binary package].
-    #[arg(long, value_name = "NAME")]
-    pub product: Option<String>,
-
-    /// Use no network: cargo resolves from its local cache and vendored sources only.
-    #[arg(long)]
-    pub offline: bool,
-
     /// Where to write the SBOM: a file (written atomically) or `-` for standard output.
     #[arg(short, long, value_name = "FILE|-", default_value = "-")]
     pub output: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+
+    /// A RustSec advisory database: a checkout of rustsec/advisory-db or a folder in its
+    /// layout (`crates/NAME/RUSTSEC-*.md`).
+    #[arg(long, value_name = "DIR")]
+    pub advisory_db: Option<PathBuf>,
+
+    /// When a plain --advisory-db folder was last updated (YYYY-MM-DD) [default: its newest
+    /// advisory's date].
+    #[arg(long, value_name = "DATE", requires = "advisory_db")]
+    pub advisory_db_date: Option<String>,
+
+    /// Where to download the RustSec database from when no --advisory-db is given (a
+    /// gzip'd tarball of the advisory-db repository; kept in a cache folder for an hour).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = crate::advisories::fetch::DEFAULT_URL,
+        conflicts_with = "advisory_db"
+    )]
+    pub advisory_db_url: String,
+
+    /// OSV advisories: a folder of OSV JSON files or an OSV export zip (e.g. crates.io/all.zip).
+    #[arg(long, value_name = "PATH")]
+    pub osv_db: Option<PathBuf>,
+
+    /// The crates.io sparse index for registry facts (yanked, publication times, fix versions):
+    /// a URL, or a folder in the sparse-index layout [default: https://index.crates.io/, or
+    /// cargo's local index cache with --offline].
+    #[arg(long, value_name = "URL|DIR")]
+    pub registry_index: Option<String>,
+
+    /// Seconds to wait for each HTTP answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub http_timeout: u64,
+
+    /// Go on when some advisory files do not load, listing them in the report as skipped.
+    #[arg(long)]
+    pub allow_partial_db: bool,
+
+    /// The evaluation time, RFC 3339 (e.g. 2026-09-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Where to write the report: a file (written atomically) or `-` for standard output.
+    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+impl AuditArgs {
+    pub fn output(&self) -> Output {
+        Output::parse(&self.output)
+    }
+
+    /// `--advisory-db-date`, parsed.
+    pub fn advisory_db_date(&self) -> Result<Option<time::Date>, crate::Error> {
+        match &self.advisory_db_date {
+            None => Ok(None),
+            Some(text) => crate::time::parse_day(text).map(Some).ok_or_else(|| {
+                crate::Error::Usage(format!(
+                    "--advisory-db-date `{text}` is not a date: give one such as 2026-08-21"
+                ))
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -138,7 +232,7 @@ pub enum SpecArg {
     V1_4,
 }
 
-impl SbomArgs {
+impl InventoryArgs {
     /// The inventory options these flags ask for.
     pub fn inventory_options(&self) -> InventoryOptions {
         let source = match &self.lockfile {
@@ -173,7 +267,9 @@ impl SbomArgs {
             product: self.product.clone(),
         }
     }
+}
 
+impl SbomArgs {
     pub fn spec(&self) -> Spec {
         match self.spec_version {
             SpecArg::V1_4 => Spec::V1_4,

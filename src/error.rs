@@ -1,5 +1,6 @@
 //! The errors that stop a run (exit code 2). Findings are never errors.
 
+use crate::advisories::AdvisoryError;
 use crate::inventory::InventoryError;
 use crate::report::OutputError;
 use crate::sbom::SbomError;
@@ -13,6 +14,14 @@ pub enum Error {
     Sbom(#[from] SbomError),
     #[error(transparent)]
     Time(#[from] TimeError),
+    #[error(transparent)]
+    Now(#[from] crate::time::NowError),
+    #[error(transparent)]
+    Advisories(#[from] AdvisoryError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("could not serialise the report: {0}")]
+    Json(serde_json::Error),
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error(

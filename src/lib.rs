@@ -6,12 +6,16 @@
 //! for the binary; nothing below it prints.
 #![forbid(unsafe_code)]
 
+pub mod advisories;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inventory;
+pub mod net;
+pub mod registry;
 pub mod report;
 pub mod sbom;
+pub mod text;
 pub mod time;
 
 pub use error::Error;

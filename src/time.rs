@@ -62,6 +62,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn now_is_rfc3339_in_utc() {
+        let t = evaluation_time(Some("2026-09-01T02:00:00+02:00")).unwrap();
+        assert_eq!(rfc3339(t), "2026-09-01T00:00:00Z");
+        assert!(
+            evaluation_time(Some("yesterday"))
+                .unwrap_err()
+                .to_string()
+                .contains("`yesterday`")
+        );
+        assert_eq!(parse_day("2026-08-21").unwrap().to_string(), "2026-08-21");
+    }
+
+    #[test]
     fn epoch_is_formatted_in_utc() {
         let time = parse_epoch("1700000000").unwrap();
         assert_eq!(rfc3339(time), "2023-11-14T22:13:20Z");
@@ -72,4 +85,26 @@ mod tests {
         let err = parse_epoch("yesterday").unwrap_err();
         assert!(err.to_string().contains("`yesterday`"));
     }
+}
+
+/// Why `--now` could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("--now `{0}` is not an RFC 3339 time: give one such as 2026-09-01T00:00:00Z")]
+pub struct NowError(pub String);
+
+/// The evaluation time: `--now` when given, else the clock. `SOURCE_DATE_EPOCH` never sets it:
+/// a commit time would understate how long a fix has waited.
+pub fn evaluation_time(now: Option<&str>) -> Result<OffsetDateTime, NowError> {
+    match now {
+        Some(text) => OffsetDateTime::parse(text.trim(), &Rfc3339)
+            .map(|t| t.to_offset(time::UtcOffset::UTC))
+            .map_err(|_| NowError(text.to_owned())),
+        None => Ok(OffsetDateTime::now_utc()),
+    }
+}
+
+/// A `YYYY-MM-DD` date (`--advisory-db-date`).
+pub fn parse_day(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).ok()
 }

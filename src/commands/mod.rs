@@ -1,5 +1,6 @@
 //! The subcommands: each wires the stages together and returns an [`Outcome`]; none prints.
 
+mod audit;
 mod sbom;
 
 use crate::Error;
@@ -18,7 +19,7 @@ pub struct Outcome {
 pub fn run(command: &Command) -> Result<Outcome, Error> {
     match command {
         Command::Sbom(args) => sbom::run(args),
-        Command::Audit(_) => Err(Error::NotYetAvailable("audit")),
+        Command::Audit(args) => audit::run(args),
         Command::Attest(_) => Err(Error::NotYetAvailable("attest")),
         Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
         Command::Keygen(_) => Err(Error::NotYetAvailable("keygen")),

@@ -14,7 +14,7 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
     let output = args.output();
     report::check_destination(&output)?;
 
-    let inventory = inventory::take(&args.inventory_options())?;
+    let inventory = inventory::take(&args.inventory.inventory_options())?;
     let document = sbom::generate(
         &inventory,
         &SbomOptions {

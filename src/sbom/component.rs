@@ -102,27 +102,7 @@ fn normalized(value: &str) -> NormalizedString {
     NormalizedString::new(&text(value))
 }
 
-/// Text from the audited project, with control characters (invalid in XML, confusing in a
-/// terminal) removed; tabs and line breaks become spaces.
+/// Text from the audited project, safe in JSON, XML and a terminal.
 pub(crate) fn text(value: &str) -> String {
-    value
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_dropped() {
-        assert_eq!(text("a\u{1b}[31mred\u{0}\nline"), "a[31mred line");
-    }
+    crate::text::clean(value)
 }

@@ -1,0 +1,247 @@
+//! Which advisories apply to which packages, merged into one finding per vulnerability.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::model::{Advisory, Kind, Score, ScoreKind, Severity, overall};
+use crate::inventory::{Inventory, Package, PackageSource};
+
+/// One advisory that applies to one package version, from every source that reported it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// The RUSTSEC id when the native database has it, else the lowest id.
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub kind: Kind,
+    pub package: FindingPackage,
+    pub title: String,
+    pub severity: Severity,
+    /// Every score and rating, from every source.
+    pub severities: Vec<Score>,
+    /// The CVSS vector behind `severity`, when a CVSS score decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
+    /// The advisory's date (its publication).
+    pub date: String,
+    pub patched: Vec<String>,
+    pub references: Vec<String>,
+    pub sources: Vec<String>,
+    /// The fix version (STANDARDS.md): the earliest-published release that is not affected.
+    pub fix_version: Option<String>,
+    pub fix_published_at: Option<String>,
+    /// What to upgrade to: the lowest such release compatible with the version in use.
+    pub upgrade_to: Option<String>,
+    /// Why the registry facts above are unknown, when they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_note: Option<String>,
+    /// Which versions the advisory affects (for the registry facts; not in the report).
+    #[serde(skip)]
+    pub(crate) affected: Option<super::model::Affected>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FindingPackage {
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+}
+
+/// What was checked, and what was not and why: nothing unchecked reads as clean.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Coverage {
+    /// How many packages were checked against the advisory sources.
+    pub checked: usize,
+    pub unchecked: Vec<Unchecked>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Unchecked {
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    pub reason: String,
+}
+
+/// Matches every crates.io package against the advisories.
+pub(crate) fn check(
+    inventory: &Inventory,
+    advisories: &[Advisory],
+    native_ids: &BTreeSet<String>,
+) -> (Vec<Finding>, Coverage) {
+    let mut by_package: HashMap<&str, Vec<&Advisory>> = HashMap::new();
+    for advisory in advisories {
+        if advisory.crates_io && !advisory.withdrawn {
+            by_package
+                .entry(advisory.package.as_str())
+                .or_default()
+                .push(advisory);
+        }
+    }
+    let mut findings = Vec::new();
+    let mut coverage = Coverage::default();
+    for package in &inventory.packages {
+        if let Some(reason) = unchecked_reason(package) {
+            coverage.unchecked.push(Unchecked {
+                name: package.name.clone(),
+                version: package.version.to_string(),
+                purl: package.purl(),
+                reason,
+            });
+            continue;
+        }
+        coverage.checked += 1;
+        let applying: Vec<&Advisory> = by_package
+            .get(package.name.as_str())
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|a| a.affected.affects(&package.version))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for group in merge(&applying) {
+            findings.push(finding(package, &group, native_ids));
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.package.name, &a.package.version, &a.id).cmp(&(
+            &b.package.name,
+            &b.package.version,
+            &b.id,
+        ))
+    });
+    (findings, coverage)
+}
+
+fn unchecked_reason(package: &Package) -> Option<String> {
+    match &package.source {
+        PackageSource::CratesIo => None,
+        PackageSource::Path { .. } if package.workspace_member => Some(
+            "workspace package: the product's own code, not covered by advisory databases"
+                .to_owned(),
+        ),
+        PackageSource::Path { .. } => {
+            Some("path dependency: no advisory database covers local code".to_owned())
+        }
+        PackageSource::Git { .. } => {
+            Some("git source: advisories are matched against crates.io releases only".to_owned())
+        }
+        PackageSource::Registry { index } => Some(format!(
+            "registry {index}: no advisory source for packages of this registry"
+        )),
+        PackageSource::Other { repr } => Some(format!("source {repr}: not one this tool checks")),
+    }
+}
+
+/// Groups advisories that share an id or alias (RUSTSEC, GHSA, CVE...): union-find over ids.
+fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
+    let mut parent: Vec<usize> = (0..advisories.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, advisory) in advisories.iter().enumerate() {
+        for id in std::iter::once(&advisory.id).chain(&advisory.aliases) {
+            match owner.get(id.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a] = b;
+                }
+                None => {
+                    owner.insert(id.as_str(), i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<&Advisory>> = BTreeMap::new();
+    for (i, advisory) in advisories.iter().enumerate() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(advisory);
+    }
+    groups.into_values().collect()
+}
+
+fn finding(package: &Package, group: &[&Advisory], native_ids: &BTreeSet<String>) -> Finding {
+    let ids: BTreeSet<&str> = group
+        .iter()
+        .flat_map(|a| std::iter::once(a.id.as_str()).chain(a.aliases.iter().map(String::as_str)))
+        .collect();
+    // The RUSTSEC id of the native database; else a RUSTSEC id all the same (RustSec's own OSV
+    // export names its records so, and the two forms must name a finding alike); else the lowest.
+    let id = ids
+        .iter()
+        .find(|id| id.starts_with("RUSTSEC-") && native_ids.contains(**id))
+        .or_else(|| ids.iter().find(|id| id.starts_with("RUSTSEC-")))
+        .or_else(|| ids.iter().next())
+        .map(|id| (*id).to_owned())
+        .unwrap_or_default();
+    // The native RustSec entry speaks first for the title and kind, when there is one.
+    let lead = group
+        .iter()
+        .find(|a| a.id == id && a.source == super::RUSTSEC)
+        .or_else(|| group.iter().find(|a| a.id == id))
+        .unwrap_or(&group[0]);
+    let mut severities: Vec<Score> = group.iter().flat_map(|a| a.scores.clone()).collect();
+    severities.sort_by(|a, b| {
+        (&a.source, a.kind, &a.vector)
+            .partial_cmp(&(&b.source, b.kind, &b.vector))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    severities.dedup();
+    let severity = overall(&severities);
+    let vector = [ScoreKind::CvssV3, ScoreKind::CvssV4]
+        .iter()
+        .find_map(|kind| {
+            severities
+                .iter()
+                .filter(|s| s.kind == *kind)
+                .max_by(|a, b| {
+                    a.score
+                        .partial_cmp(&b.score)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+        })
+        .and_then(|s| s.vector.clone());
+    let mut patched: Vec<String> = lead.affected.patched();
+    patched.dedup();
+    let references: BTreeSet<String> = group.iter().flat_map(|a| a.references.clone()).collect();
+    let sources: BTreeSet<String> = group.iter().map(|a| a.source.clone()).collect();
+    let date = group.iter().map(|a| a.date).min().unwrap_or(lead.date);
+    Finding {
+        aliases: ids
+            .iter()
+            .filter(|a| **a != id)
+            .map(|a| (*a).to_owned())
+            .collect(),
+        id,
+        kind: lead.kind,
+        package: FindingPackage {
+            name: package.name.clone(),
+            version: package.version.to_string(),
+            purl: package.purl(),
+        },
+        title: lead.title.clone(),
+        severity: if lead.kind == Kind::Vulnerability {
+            severity
+        } else {
+            // Informational advisories carry no severity of their own.
+            severities.first().map_or(Severity::Unscored, |_| severity)
+        },
+        severities,
+        vector,
+        date: date.to_string(),
+        patched,
+        references: references.into_iter().collect(),
+        sources: sources.into_iter().collect(),
+        fix_version: None,
+        fix_published_at: None,
+        upgrade_to: None,
+        registry_note: None,
+        affected: Some(lead.affected.clone()),
+    }
+}

@@ -1,0 +1,276 @@
+//! Advisories: every advisory that applies to the product's packages, from named and dated
+//! databases (RustSec native, OSV exports), merged across sources. Findings are data.
+
+pub mod fetch;
+mod matching;
+pub mod model;
+mod osv;
+mod rustsec_db;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use matching::{Coverage, Finding, FindingPackage, Unchecked};
+pub use model::{Kind, Severity};
+pub use osv::OsvError;
+
+use crate::inventory::Inventory;
+
+pub(crate) const RUSTSEC: &str = "rustsec";
+pub(crate) const OSV: &str = "osv";
+
+/// Advisories read from one source, and the files that could not be read.
+#[derive(Debug, Default)]
+pub(crate) struct Loaded {
+    pub advisories: Vec<model::Advisory>,
+    pub problems: Vec<LoadProblem>,
+}
+
+/// A file of a database that did not load, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoadProblem {
+    /// Relative to the database's root.
+    pub file: String,
+    pub reason: String,
+}
+
+/// Where the advisories come from.
+#[derive(Clone, Debug, Default)]
+pub struct SourceOptions {
+    /// `--advisory-db DIR`: a RustSec checkout or plain folder in its layout.
+    pub advisory_db: Option<PathBuf>,
+    /// `--advisory-db-date`: when a plain folder was last updated.
+    pub advisory_db_date: Option<time::Date>,
+    /// `--osv-db PATH`: a folder of OSV JSON files or an OSV export zip.
+    pub osv_db: Option<PathBuf>,
+    /// `--advisory-db-url`: the tarball downloaded when no `--advisory-db` is given.
+    pub advisory_db_url: String,
+    /// Where downloads are kept.
+    pub cache_dir: PathBuf,
+    pub offline: bool,
+    /// `--allow-partial-db`: list files that do not load instead of failing.
+    pub allow_partial: bool,
+}
+
+/// What the report says about one source: enough to name and date the evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceRecord {
+    /// `rustsec` or `osv`.
+    pub name: String,
+    /// `rustsec-advisory-db` (native layout) or `osv-export`.
+    pub format: String,
+    pub uri: String,
+    pub revision: Option<String>,
+    /// When the database was last updated (its commit time, or its newest advisory date).
+    pub last_updated: Option<String>,
+    /// How `last_updated` was found: `git-commit`, `flag` or `newest-advisory`.
+    pub last_updated_from: Option<String>,
+    pub advisories: usize,
+    /// When it was downloaded, for a fetched database.
+    pub fetched_at: Option<String>,
+    /// Files that did not load (only with `--allow-partial-db`).
+    pub skipped: Vec<LoadProblem>,
+}
+
+/// All advisories of all sources.
+#[derive(Debug)]
+pub struct Database {
+    pub(crate) advisories: Vec<model::Advisory>,
+    /// Ids of the native RustSec database, which names a merged finding when it has it.
+    pub(crate) native_ids: BTreeSet<String>,
+    pub sources: Vec<SourceRecord>,
+}
+
+/// Why the advisory sources could not be used: the audit cannot give an answer then.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvisoryError {
+    #[error(
+        "no advisory database: pass --advisory-db DIR (a RustSec advisory-db checkout or folder) or --osv-db PATH (an OSV folder or export zip){}",
+        if *.offline { "; --offline forbids downloading one" } else { "" }
+    )]
+    NoSource { offline: bool },
+    #[error("advisory database {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("advisory database {} has no crates/ folder: is it a RustSec advisory-db (its `crates/NAME/RUSTSEC-*.md` layout)?", .0.display())]
+    NotRustSec(PathBuf),
+    #[error(transparent)]
+    Osv(#[from] OsvError),
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    #[error(
+        "{count} advisory file(s) of {} did not load, so the result could hide a vulnerability; first: {}: {}. Fix or update the database, or pass --allow-partial-db to go on and list what was skipped",
+        .root.display(), .first.file, .first.reason
+    )]
+    Partial {
+        root: PathBuf,
+        count: usize,
+        first: LoadProblem,
+    },
+}
+
+/// Loads every source the options name (downloading RustSec's database when no
+/// `--advisory-db` is given and the network is allowed); fails closed on files that do not load.
+pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database, AdvisoryError> {
+    if options.advisory_db.is_none() && options.osv_db.is_none() && options.offline {
+        return Err(AdvisoryError::NoSource {
+            offline: options.offline,
+        });
+    }
+    let mut database = Database {
+        advisories: Vec::new(),
+        native_ids: BTreeSet::new(),
+        sources: Vec::new(),
+    };
+    let native = match &options.advisory_db {
+        Some(root) => Some(Native::local(root, options.advisory_db_date)),
+        None if !options.offline => {
+            let fetched = fetch::fetch(http, &options.advisory_db_url, &options.cache_dir)?;
+            Some(Native::fetched(fetched))
+        }
+        None => None,
+    };
+    if let Some(native) = native {
+        let root = &native.root;
+        if !root.join("crates").is_dir() {
+            if !root.exists() {
+                return Err(AdvisoryError::Unreadable {
+                    path: root.clone(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                });
+            }
+            return Err(AdvisoryError::NotRustSec(root.clone()));
+        }
+        let loaded = rustsec_db::load(root).map_err(|source| AdvisoryError::Unreadable {
+            path: root.clone(),
+            source,
+        })?;
+        let skipped = fail_closed(root, &loaded, options.allow_partial)?;
+        database.native_ids = loaded.advisories.iter().map(|a| a.id.clone()).collect();
+        let (last_updated, from) = match (native.updated, native.updated_from) {
+            (Some(time), from) => (Some(crate::time::rfc3339(time)), from),
+            (None, _) => (
+                loaded.advisories.iter().map(|a| a.date).max().map(midnight),
+                "newest-advisory",
+            ),
+        };
+        database.sources.push(SourceRecord {
+            name: RUSTSEC.to_owned(),
+            format: "rustsec-advisory-db".to_owned(),
+            uri: native.uri,
+            revision: native.revision,
+            last_updated_from: last_updated.as_ref().map(|_| from.to_owned()),
+            last_updated,
+            advisories: loaded.advisories.len(),
+            fetched_at: native.fetched_at.map(crate::time::rfc3339),
+            skipped,
+        });
+        database.advisories.extend(loaded.advisories);
+    }
+    if let Some(path) = &options.osv_db {
+        if !path.exists() {
+            return Err(AdvisoryError::Unreadable {
+                path: path.clone(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let loaded = osv::load(path)?;
+        let skipped = fail_closed(path, &loaded, options.allow_partial)?;
+        let newest = loaded.advisories.iter().map(|a| a.date).max();
+        let ids: BTreeSet<&str> = loaded.advisories.iter().map(|a| a.id.as_str()).collect();
+        database.sources.push(SourceRecord {
+            name: OSV.to_owned(),
+            format: "osv-export".to_owned(),
+            uri: display_uri(path),
+            revision: None,
+            last_updated: newest.map(midnight),
+            last_updated_from: newest.map(|_| "newest-advisory".to_owned()),
+            advisories: ids.len(),
+            fetched_at: None,
+            skipped,
+        });
+        database.advisories.extend(loaded.advisories);
+    }
+    Ok(database)
+}
+
+/// The native RustSec database to read, and what is known of its provenance.
+struct Native {
+    root: PathBuf,
+    uri: String,
+    revision: Option<String>,
+    updated: Option<time::OffsetDateTime>,
+    updated_from: &'static str,
+    fetched_at: Option<time::OffsetDateTime>,
+}
+
+impl Native {
+    fn local(root: &Path, date: Option<time::Date>) -> Native {
+        let checkout = fetch::checkout_revision(root);
+        let (updated, updated_from) = match (&checkout, date) {
+            (_, Some(date)) => (Some(date.midnight().assume_utc()), "flag"),
+            (Some((_, time)), None) => (Some(*time), "git-commit"),
+            (None, None) => (None, "newest-advisory"),
+        };
+        Native {
+            root: root.to_path_buf(),
+            uri: display_uri(root),
+            revision: checkout.map(|(sha, _)| sha),
+            updated,
+            updated_from,
+            fetched_at: None,
+        }
+    }
+
+    fn fetched(fetched: fetch::FetchedDb) -> Native {
+        Native {
+            root: fetched.root,
+            uri: fetched.uri,
+            revision: fetched.revision,
+            updated: fetched.updated,
+            updated_from: "archive-commit-time",
+            fetched_at: Some(fetched.fetched_at),
+        }
+    }
+}
+
+/// Matches the inventory against the database.
+pub fn check(inventory: &Inventory, database: &Database) -> (Vec<Finding>, Coverage) {
+    matching::check(inventory, &database.advisories, &database.native_ids)
+}
+
+fn fail_closed(
+    root: &Path,
+    loaded: &Loaded,
+    allow_partial: bool,
+) -> Result<Vec<LoadProblem>, AdvisoryError> {
+    match loaded.problems.first() {
+        Some(first) if !allow_partial => Err(AdvisoryError::Partial {
+            root: root.to_path_buf(),
+            count: loaded.problems.len(),
+            first: first.clone(),
+        }),
+        _ => Ok(loaded.problems.clone()),
+    }
+}
+
+/// A local path as the report names it: as given when relative, else its last component
+/// (an absolute path of this machine never goes into an output).
+fn display_uri(path: &Path) -> String {
+    if path.is_relative() {
+        return format!("file:{}", path.display());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("file:…/{name}")
+}
+
+fn midnight(date: time::Date) -> String {
+    format!("{date}T00:00:00Z")
+}

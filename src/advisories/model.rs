@@ -1,0 +1,321 @@
+//! Advisories as this tool sees them, whichever database they came from.
+
+use serde::Serialize;
+
+/// What an advisory is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A security vulnerability: the only kind the patch-age rule applies to.
+    Vulnerability,
+    /// RustSec informational: the crate is no longer maintained.
+    Unmaintained,
+    /// RustSec informational: unsound API.
+    Unsound,
+    /// RustSec informational: a notice.
+    Notice,
+    /// The version in use was yanked from its registry.
+    Yanked,
+}
+
+/// Which versions an advisory affects, in the form its database gave.
+#[derive(Clone, Debug)]
+pub enum Affected {
+    /// RustSec's native `patched` and `unaffected` requirements.
+    Requirements(rustsec::advisory::Versions),
+    /// OSV `SEMVER` ranges (each a list of events) and explicit `versions`.
+    Osv {
+        ranges: Vec<Vec<Event>>,
+        versions: Vec<semver::Version>,
+    },
+}
+
+/// One event of an OSV range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `introduced`; `None` is OSV's `"0"`, before every version.
+    Introduced(Option<semver::Version>),
+    Fixed(semver::Version),
+    LastAffected(semver::Version),
+}
+
+impl Event {
+    fn version(&self) -> Option<&semver::Version> {
+        match self {
+            Event::Introduced(v) => v.as_ref(),
+            Event::Fixed(v) | Event::LastAffected(v) => Some(v),
+        }
+    }
+}
+
+impl Affected {
+    /// Whether `version` is affected.
+    pub fn affects(&self, version: &semver::Version) -> bool {
+        match self {
+            Affected::Requirements(versions) => versions.is_vulnerable(version),
+            Affected::Osv { ranges, versions } => {
+                versions.contains(version) || ranges.iter().any(|events| in_range(events, version))
+            }
+        }
+    }
+
+    /// The patched ranges, as requirement strings (`>= 1.5.5`).
+    pub fn patched(&self) -> Vec<String> {
+        match self {
+            Affected::Requirements(versions) => {
+                versions.patched().iter().map(ToString::to_string).collect()
+            }
+            Affected::Osv { ranges, .. } => ranges.iter().flat_map(|r| patched_of(r)).collect(),
+        }
+    }
+}
+
+/// The patched windows of one OSV range, written as RustSec writes them: from each `fixed`
+/// up to the next `introduced` (`>=0.6.14, <1.0.0`). RustSec's export writes a fix that also
+/// covers pre-releases as `X.Y.Z-0`; that is RustSec's `>= X.Y.Z`, so it is written so.
+fn patched_of(events: &[Event]) -> Vec<String> {
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    sorted.sort_by(|a, b| a.version().cmp(&b.version()));
+    let mut out = Vec::new();
+    for (i, event) in sorted.iter().enumerate() {
+        let Event::Fixed(fixed) = event else { continue };
+        let next = sorted[i + 1..].iter().find_map(|e| match e {
+            Event::Introduced(Some(v)) => Some(v),
+            _ => None,
+        });
+        let fixed = export_bound(fixed);
+        out.push(match next {
+            Some(next) => format!(">={fixed}, <{}", export_bound(next)),
+            None => format!(">={fixed}"),
+        });
+    }
+    out
+}
+
+/// `X.Y.Z-0` (the lowest pre-release of X.Y.Z) as `X.Y.Z`, the bound RustSec meant.
+fn export_bound(version: &semver::Version) -> semver::Version {
+    let mut v = version.clone();
+    if v.pre.as_str() == "0" {
+        v.pre = semver::Prerelease::EMPTY;
+    }
+    v
+}
+
+/// The OSV evaluation of one range: walk the events in version order; `introduced` at or
+/// below the version turns it affected, `fixed` at or below (or `last_affected` below) turns it
+/// back. See <https://ossf.github.io/osv-schema/#evaluation>.
+fn in_range(events: &[Event], version: &semver::Version) -> bool {
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    // `introduced: "0"` sorts first; at equal versions keep introduced before fixed.
+    sorted.sort_by(|a, b| match (a.version(), b.version()) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(y),
+    });
+    let mut affected = false;
+    for event in sorted {
+        match event {
+            Event::Introduced(None) => affected = true,
+            Event::Introduced(Some(v)) if version >= v => affected = true,
+            Event::Fixed(v) if version >= v => affected = false,
+            Event::LastAffected(v) if version > v => affected = false,
+            _ => {}
+        }
+    }
+    affected
+}
+
+/// A score or rating from one source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Score {
+    /// `CVSS_V3`, `CVSS_V4` or `rating` (a database's own word, e.g. GHSA's `MODERATE`).
+    #[serde(rename = "type")]
+    pub kind: ScoreKind,
+    /// The CVSS vector, for CVSS scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
+    /// The CVSS base score, for CVSS scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The band this score or rating gives.
+    pub severity: Severity,
+    /// The database that gave it.
+    pub source: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum ScoreKind {
+    #[serde(rename = "CVSS_V3")]
+    CvssV3,
+    #[serde(rename = "CVSS_V4")]
+    CvssV4,
+    #[serde(rename = "rating")]
+    Rating,
+}
+
+/// Severity bands (STANDARDS.md): critical 9.0–10, high 7.0–8.9, medium 4.0–6.9, low 0.0–3.9;
+/// `unscored` when no source scores it, which Cyber Essentials treats like high.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+    Unscored,
+}
+
+impl Severity {
+    /// The band of a CVSS base score.
+    pub fn from_score(score: f64) -> Severity {
+        if score >= 9.0 {
+            Severity::Critical
+        } else if score >= 7.0 {
+            Severity::High
+        } else if score >= 4.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
+    /// A database's own rating word (GHSA `MODERATE` is medium).
+    pub fn from_rating(rating: &str) -> Option<Severity> {
+        match rating.trim().to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "moderate" | "medium" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+            Severity::Unscored => "unscored",
+        }
+    }
+}
+
+/// One severity from all the scores (STANDARDS.md): a CVSS v3.x base score if any source gives
+/// one, else v4, else the sources' own ratings, else unscored; the highest when they disagree.
+pub fn overall(scores: &[Score]) -> Severity {
+    for kind in [ScoreKind::CvssV3, ScoreKind::CvssV4, ScoreKind::Rating] {
+        let best = scores
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.severity)
+            .max();
+        if let Some(best) = best {
+            return best;
+        }
+    }
+    Severity::Unscored
+}
+
+/// Parses a CVSS vector (v3.0, v3.1 or v4.0) into a score from `source`.
+pub fn cvss_score(vector: &str, source: &str) -> Option<Score> {
+    let parsed: cvss::Cvss = vector.trim().parse().ok()?;
+    let kind = match parsed {
+        cvss::Cvss::CvssV40(_) => ScoreKind::CvssV4,
+        _ => ScoreKind::CvssV3,
+    };
+    let score = parsed.score();
+    Some(Score {
+        kind,
+        vector: Some(vector.trim().to_owned()),
+        score: Some(score),
+        severity: Severity::from_score(score),
+        source: source.to_owned(),
+    })
+}
+
+/// An advisory, normalised.
+#[derive(Clone, Debug)]
+pub struct Advisory {
+    pub id: String,
+    pub aliases: Vec<String>,
+    /// The crate it is about.
+    pub package: String,
+    /// True for crates.io advisories, which match only crates.io packages.
+    pub crates_io: bool,
+    pub kind: Kind,
+    pub title: String,
+    /// The advisory's date: its publication, 00:00 UTC of this day.
+    pub date: time::Date,
+    pub withdrawn: bool,
+    pub affected: Affected,
+    pub scores: Vec<Score>,
+    pub references: Vec<String>,
+    /// The database it came from (`rustsec`, `osv`).
+    pub source: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn osv_ranges_as_the_spec_evaluates_them() {
+        // RustSec's export: introduced 0.0.0-0, fixed 1.5.5.
+        let r = vec![
+            Event::Introduced(Some(v("0.0.0-0"))),
+            Event::Fixed(v("1.5.5")),
+        ];
+        assert!(in_range(&r, &v("1.5.4")));
+        assert!(in_range(&r, &v("0.1.0")));
+        assert!(!in_range(&r, &v("1.5.5")));
+        assert!(!in_range(&r, &v("2.0.0")));
+        // Two windows: [0, 0.3.1-0) and [0.4.0, 0.4.2).
+        let r = vec![
+            Event::Introduced(None),
+            Event::Fixed(v("0.3.1-0")),
+            Event::Introduced(Some(v("0.4.0"))),
+            Event::Fixed(v("0.4.2")),
+        ];
+        assert!(in_range(&r, &v("0.3.0")));
+        assert!(!in_range(&r, &v("0.3.1")));
+        assert!(!in_range(&r, &v("0.3.9")));
+        assert!(in_range(&r, &v("0.4.1")));
+        assert!(!in_range(&r, &v("0.4.2")));
+        // last_affected is inclusive.
+        let r = vec![
+            Event::Introduced(Some(v("1.0.0"))),
+            Event::LastAffected(v("1.2.0")),
+        ];
+        assert!(in_range(&r, &v("1.2.0")));
+        assert!(!in_range(&r, &v("1.2.1")));
+        assert!(!in_range(&r, &v("0.9.0")));
+    }
+
+    #[test]
+    fn severity_prefers_v3_then_v4_then_ratings() {
+        let v3 = cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "rustsec").unwrap();
+        assert_eq!(v3.score, Some(7.5));
+        assert_eq!(v3.severity, Severity::High);
+        let rating = Score {
+            kind: ScoreKind::Rating,
+            vector: None,
+            score: None,
+            severity: Severity::Critical,
+            source: "osv".into(),
+        };
+        // A v3 score decides even when a rating says more.
+        assert_eq!(overall(&[rating.clone(), v3.clone()]), Severity::High);
+        assert_eq!(overall(&[rating]), Severity::Critical);
+        assert_eq!(overall(&[]), Severity::Unscored);
+        assert_eq!(Severity::from_rating("MODERATE"), Some(Severity::Medium));
+        assert_eq!(Severity::from_score(0.0), Severity::Low);
+        assert_eq!(Severity::from_score(9.0), Severity::Critical);
+        assert_eq!(Severity::from_score(6.9), Severity::Medium);
+    }
+}

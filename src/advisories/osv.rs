@@ -1,0 +1,318 @@
+//! OSV records (<https://ossf.github.io/osv-schema/>) from a folder of JSON files or an export
+//! zip such as `crates.io/all.zip`, read in memory with limits; nothing is extracted.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::model::{Advisory, Affected, Event, Kind, Score, ScoreKind, Severity, cvss_score};
+use super::rustsec_db::parse_date;
+use super::{LoadProblem, Loaded};
+
+/// Limits on what is read, so that a hostile export cannot exhaust memory.
+const MAX_ENTRIES: usize = 200_000;
+const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Why an OSV source could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OsvError {
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a readable zip archive: {message}", .path.display())]
+    Zip {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("{}: {message}", .path.display())]
+    Limit {
+        path: std::path::PathBuf,
+        message: String,
+    },
+}
+
+/// Reads a folder of OSV JSON files (recursively) or a zip of them.
+pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
+    let io = |source| OsvError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut loaded = Loaded::default();
+    if path.is_dir() {
+        let mut files = Vec::new();
+        collect_json(path, &mut files).map_err(io)?;
+        files.sort();
+        if files.len() > MAX_ENTRIES {
+            return Err(limit(path, format!("more than {MAX_ENTRIES} files")));
+        }
+        for file in files {
+            let name = file
+                .strip_prefix(path)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            let size = std::fs::metadata(&file).map_err(io)?.len();
+            if size > MAX_RECORD_BYTES {
+                loaded.problems.push(too_big(name, size));
+                continue;
+            }
+            let bytes = std::fs::read(&file).map_err(io)?;
+            add_record(&bytes, name, &mut loaded);
+        }
+    } else {
+        let bytes = std::fs::read(path).map_err(io)?;
+        let zip_error = |e: zip::result::ZipError| OsvError::Zip {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_error)?;
+        if archive.len() > MAX_ENTRIES {
+            return Err(limit(path, format!("more than {MAX_ENTRIES} entries")));
+        }
+        let mut total = 0u64;
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).map_err(zip_error)?;
+            let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            if entry.is_dir() || !name.ends_with(".json") {
+                continue;
+            }
+            if entry.size() > MAX_RECORD_BYTES {
+                loaded.problems.push(too_big(name, entry.size()));
+                continue;
+            }
+            total += entry.size();
+            if total > MAX_TOTAL_BYTES {
+                return Err(limit(path, "more than 1 GiB of records".to_owned()));
+            }
+            // Read at most the limit, whatever the header claims.
+            let mut bytes = Vec::new();
+            (&mut entry)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(io)?;
+            if bytes.len() as u64 > MAX_RECORD_BYTES {
+                loaded.problems.push(too_big(name, bytes.len() as u64));
+                continue;
+            }
+            add_record(&bytes, name, &mut loaded);
+        }
+    }
+    Ok(loaded)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect_json(&path, out)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn limit(path: &Path, message: String) -> OsvError {
+    OsvError::Limit {
+        path: path.to_path_buf(),
+        message: format!("{message}: not an OSV export this tool will read"),
+    }
+}
+
+fn too_big(file: String, size: u64) -> LoadProblem {
+    LoadProblem {
+        file,
+        reason: format!("{size} bytes, over the {MAX_RECORD_BYTES}-byte limit for one record"),
+    }
+}
+
+fn add_record(bytes: &[u8], file: String, loaded: &mut Loaded) {
+    match serde_json::from_slice::<Record>(bytes) {
+        Ok(record) => match convert(record) {
+            Ok(advisories) => loaded.advisories.extend(advisories),
+            Err(reason) => loaded.problems.push(LoadProblem { file, reason }),
+        },
+        Err(error) => loaded.problems.push(LoadProblem {
+            file,
+            reason: format!("not an OSV record: {error}"),
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct Record {
+    id: String,
+    modified: String,
+    published: Option<String>,
+    withdrawn: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    summary: Option<String>,
+    details: Option<String>,
+    #[serde(default)]
+    severity: Vec<RecordSeverity>,
+    #[serde(default)]
+    affected: Vec<RecordAffected>,
+    #[serde(default)]
+    references: Vec<Reference>,
+    database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RecordSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct RecordAffected {
+    package: Option<PackageId>,
+    #[serde(default)]
+    severity: Vec<RecordSeverity>,
+    #[serde(default)]
+    ranges: Vec<Range>,
+    #[serde(default)]
+    versions: Vec<String>,
+    database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct PackageId {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Range {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    events: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    url: String,
+}
+
+/// One advisory per affected crates.io package of the record; other ecosystems are left for
+/// the sources that read them.
+fn convert(record: Record) -> Result<Vec<Advisory>, String> {
+    let date_text = record.published.as_deref().unwrap_or(&record.modified);
+    let date = parse_date(date_text)
+        .ok_or_else(|| format!("{}: date `{date_text}` is not an RFC 3339 time", record.id))?;
+    let title = record
+        .summary
+        .clone()
+        .or_else(|| record.details.as_deref().map(first_line))
+        .unwrap_or_default();
+    let record_rating = rating(record.database_specific.as_ref());
+    let mut out = Vec::new();
+    for affected in &record.affected {
+        let Some(package) = &affected.package else {
+            continue;
+        };
+        if package.ecosystem != "crates.io" {
+            continue;
+        }
+        let mut ranges = Vec::new();
+        for range in &affected.ranges {
+            if range.kind != "SEMVER" {
+                continue;
+            }
+            ranges.push(events(&record.id, &range.events)?);
+        }
+        let mut versions = Vec::new();
+        for v in &affected.versions {
+            versions.push(semver::Version::parse(v).map_err(|e| {
+                format!("{}: affected version `{v}` is not semver: {e}", record.id)
+            })?);
+        }
+        let informational = affected
+            .database_specific
+            .as_ref()
+            .and_then(|d| d.get("informational"))
+            .and_then(|i| i.as_str());
+        let kind = match informational {
+            None => Kind::Vulnerability,
+            Some("unmaintained") => Kind::Unmaintained,
+            Some("unsound") => Kind::Unsound,
+            Some(_) => Kind::Notice,
+        };
+        let mut scores: Vec<Score> = record
+            .severity
+            .iter()
+            .chain(&affected.severity)
+            .filter(|s| s.kind.starts_with("CVSS_V"))
+            .filter_map(|s| cvss_score(&s.score, super::OSV))
+            .collect();
+        if let Some(severity) = record_rating.or(rating(affected.database_specific.as_ref())) {
+            scores.push(Score {
+                kind: ScoreKind::Rating,
+                vector: None,
+                score: None,
+                severity,
+                source: super::OSV.to_owned(),
+            });
+        }
+        out.push(Advisory {
+            id: record.id.clone(),
+            aliases: record.aliases.clone(),
+            package: package.name.clone(),
+            crates_io: true,
+            kind,
+            title: title.clone(),
+            date,
+            withdrawn: record.withdrawn.is_some(),
+            affected: Affected::Osv { ranges, versions },
+            scores,
+            references: record.references.iter().map(|r| r.url.clone()).collect(),
+            source: super::OSV.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// A database's own severity word (`database_specific.severity`, as GHSA writes it).
+fn rating(specific: Option<&serde_json::Value>) -> Option<Severity> {
+    specific?
+        .get("severity")?
+        .as_str()
+        .and_then(Severity::from_rating)
+}
+
+fn events(
+    id: &str,
+    raw: &[serde_json::Map<String, serde_json::Value>],
+) -> Result<Vec<Event>, String> {
+    let mut out = Vec::new();
+    for event in raw {
+        for (key, value) in event {
+            let text = value.as_str().unwrap_or_default();
+            let version = || {
+                semver::Version::parse(text)
+                    .map_err(|e| format!("{id}: {key} `{text}` is not semver: {e}"))
+            };
+            match key.as_str() {
+                "introduced" if text == "0" => out.push(Event::Introduced(None)),
+                "introduced" => out.push(Event::Introduced(Some(version()?))),
+                "fixed" => out.push(Event::Fixed(version()?)),
+                "last_affected" => out.push(Event::LastAffected(version()?)),
+                // `limit` only bounds git ranges.
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}

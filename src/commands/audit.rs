@@ -1,0 +1,195 @@
+//! `charter-audit audit`: inventory → advisories → registry facts → report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Outcome;
+use crate::Error;
+use crate::advisories::{self, SourceOptions, fetch};
+use crate::cli::{AuditArgs, ReportFormat};
+use crate::inventory::{self, Inventory, Origin, PackageSource, Product as InventoryProduct};
+use crate::net::{Http, HttpOptions};
+use crate::registry::{
+    self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
+};
+use crate::report::{self, audit as model};
+use crate::time::{Stamp, evaluation_time, rfc3339};
+
+/// crates.io's sparse index.
+const CRATES_IO_INDEX: &str = "https://index.crates.io/";
+
+pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
+    let stamp = Stamp::from_env()?;
+    let now = evaluation_time(args.now.as_deref())?;
+    let output = args.output();
+    report::check_destination(&output)?;
+    let offline = args.inventory.offline;
+    let http = Http::new(HttpOptions::new(
+        offline,
+        Duration::from_secs(args.http_timeout.max(1)),
+    ))
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    let sources = SourceOptions {
+        advisory_db: args.advisory_db.clone(),
+        advisory_db_date: args.advisory_db_date()?,
+        osv_db: args.osv_db.clone(),
+        advisory_db_url: args.advisory_db_url.clone(),
+        cache_dir: fetch::cache_dir(),
+        offline,
+        allow_partial: args.allow_partial_db,
+    };
+    // The database first: a missing one is the likelier mistake, and cheaper to report.
+    let database = advisories::load(&sources, &http)?;
+    let inventory = inventory::take(&args.inventory.inventory_options())?;
+    let (mut findings, coverage) = advisories::check(&inventory, &database);
+    let mut warnings = inventory.warnings.clone();
+
+    let (lookups, registry) = registry_facts(args, &inventory, &http, &mut warnings)?;
+    let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
+
+    let report = model::Report {
+        schema: model::SCHEMA,
+        result: if findings.is_empty() {
+            model::Outcome::Pass
+        } else {
+            model::Outcome::Fail
+        },
+        generated_at: rfc3339(stamp.time),
+        evaluated_at: rfc3339(now),
+        tool: model::Tool {
+            name: "charter-audit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        product: product(&inventory),
+        sources: database.sources,
+        registry,
+        coverage,
+        components: components(&inventory, packages),
+        findings,
+    };
+    let bytes = match args.format {
+        ReportFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report).map_err(Error::Json)?;
+            text.push('\n');
+            text.into_bytes()
+        }
+        ReportFormat::Human => model::human(&report).into_bytes(),
+    };
+    report::emit(&output, &bytes)?;
+    Ok(Outcome {
+        code: u8::from(report.result == model::Outcome::Fail),
+        warnings,
+    })
+}
+
+/// Looks up every crates.io component in the index the flags name (or the default one).
+fn registry_facts(
+    args: &AuditArgs,
+    inventory: &Inventory,
+    http: &Http,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<Lookups>, Option<RegistryRecord>), Error> {
+    let names: Vec<&str> = inventory
+        .packages
+        .iter()
+        .filter(|p| p.source == PackageSource::CratesIo)
+        .map(|p| p.name.as_str())
+        .collect();
+    let http_index;
+    let dir_index;
+    let cache;
+    let source: &dyn IndexSource = match args.registry_index.as_deref() {
+        Some(url) if url.contains("://") => {
+            http_index = HttpIndex {
+                base: url.to_owned(),
+                http,
+            };
+            &http_index
+        }
+        Some(dir) => {
+            let root = PathBuf::from(dir);
+            if !root.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--registry-index {dir}: no such folder; give a sparse-index folder or an https:// URL"
+                )));
+            }
+            dir_index = DirIndex { root };
+            &dir_index
+        }
+        None if args.inventory.offline => match CargoCache::locate() {
+            Some(found) => {
+                cache = found;
+                &cache
+            }
+            None => {
+                warnings.push(
+                    "no registry index with --offline (cargo's index cache was not found): \
+                     yanked flags, publication times and fix versions are unknown; pass \
+                     --registry-index DIR"
+                        .to_owned(),
+                );
+                return Ok((None, None));
+            }
+        },
+        None => {
+            http_index = HttpIndex {
+                base: CRATES_IO_INDEX.to_owned(),
+                http,
+            };
+            &http_index
+        }
+    };
+    let looked_up_at = rfc3339(time::OffsetDateTime::now_utc());
+    let lookups = Lookups::fetch(source, names).map_err(|e| Error::Usage(e.to_string()))?;
+    let unknown = lookups
+        .entries
+        .values()
+        .filter(|e| matches!(e, registry::Entry::Unknown(_)))
+        .count();
+    let record = RegistryRecord {
+        uri: source.describe(),
+        looked_up_at,
+        crates: lookups.entries.len(),
+        unknown,
+    };
+    Ok((Some(lookups), Some(record)))
+}
+
+fn product(inventory: &Inventory) -> model::Product {
+    match &inventory.product {
+        InventoryProduct::Member(i) => {
+            let p = &inventory.packages[*i];
+            model::Product {
+                name: p.name.clone(),
+                version: Some(p.version.to_string()),
+                purl: Some(p.purl()),
+            }
+        }
+        InventoryProduct::Synthetic { name, version, .. } => model::Product {
+            name: name.clone(),
+            version: version.clone(),
+            purl: None,
+        },
+    }
+}
+
+fn components(
+    inventory: &Inventory,
+    packages: Vec<registry::apply::ComponentFacts>,
+) -> model::Components {
+    let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &inventory.packages {
+        *by_source.entry(p.source.kind().to_owned()).or_default() += 1;
+    }
+    model::Components {
+        total: inventory.packages.len(),
+        by_source,
+        inventory: match inventory.origin {
+            Origin::CargoMetadata { .. } => "cargo-metadata",
+            Origin::Lockfile { .. } => "cargo-lock",
+        }
+        .to_owned(),
+        packages,
+    }
+}

@@ -1,0 +1,234 @@
+//! HTTP for every remote this tool speaks to (advisory database download, sparse registry
+//! index): one client with connect and total timeouts, bounded retries with backoff on 429 and
+//! 5xx, capped response sizes, and the proxy variables (`HTTPS_PROXY`, `NO_PROXY`) honoured.
+//! `--offline` is enforced here: an offline client refuses before opening any socket.
+
+use std::io::Read;
+use std::time::Duration;
+
+/// How patient to be.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub offline: bool,
+    /// The whole exchange, per attempt.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+    /// The first backoff; doubled each retry, never more than `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl HttpOptions {
+    pub fn new(offline: bool, timeout: Duration) -> HttpOptions {
+        HttpOptions {
+            offline,
+            timeout,
+            connect_timeout: Duration::from_secs(10).min(timeout),
+            attempts: 3,
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(4),
+        }
+    }
+}
+
+/// Why a request gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{url}: not fetched, because --offline forbids the network")]
+    Offline { url: String },
+    #[error("{url}: could not connect ({detail}); check the address, your network or HTTPS_PROXY")]
+    Connect { url: String, detail: String },
+    #[error("{url}: no complete answer within {seconds} s; try again, or raise --http-timeout")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{url}: the server answered {status} after {attempts} attempt(s)")]
+    Status {
+        url: String,
+        status: u16,
+        attempts: u32,
+    },
+    #[error("{url}: the answer is larger than the {limit}-byte limit; refusing to read it")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: {detail}")]
+    Other { url: String, detail: String },
+    #[error("could not start the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A successful answer: 200 with its body, or 404 (absent).
+#[derive(Debug)]
+pub enum Fetched {
+    Body(Vec<u8>),
+    NotFound,
+}
+
+/// The one HTTP client.
+#[derive(Debug)]
+pub struct Http {
+    client: Option<reqwest::blocking::Client>,
+    options: HttpOptions,
+}
+
+impl Http {
+    pub fn new(options: HttpOptions) -> Result<Http, HttpError> {
+        if options.offline {
+            return Ok(Http {
+                client: None,
+                options,
+            });
+        }
+        let client = reqwest::blocking::Client::builder()
+            .user_agent(concat!("charter-audit/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .https_only(false)
+            .build()
+            .map_err(|e| HttpError::Client(e.to_string()))?;
+        Ok(Http {
+            client: Some(client),
+            options,
+        })
+    }
+
+    /// GETs `url`, reading at most `limit` bytes, retrying 429, 5xx and failed connections.
+    pub fn get(&self, url: &str, limit: u64) -> Result<Fetched, HttpError> {
+        let Some(client) = &self.client else {
+            return Err(HttpError::Offline {
+                url: url.to_owned(),
+            });
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.options.attempts;
+            match self.attempt(client, url, limit) {
+                Ok(fetched) => return Ok(fetched),
+                Err(Retry::No(error)) => return Err(error),
+                Err(Retry::After(error, wait)) if last => {
+                    let _ = wait;
+                    return Err(match error {
+                        HttpError::Status { url, status, .. } => HttpError::Status {
+                            url,
+                            status,
+                            attempts: attempt,
+                        },
+                        other => other,
+                    });
+                }
+                Err(Retry::After(_, wait)) => {
+                    let backoff = self
+                        .options
+                        .backoff
+                        .saturating_mul(1 << (attempt - 1).min(16))
+                        .min(self.options.max_backoff);
+                    std::thread::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff));
+                }
+            }
+        }
+    }
+
+    fn attempt(
+        &self,
+        client: &reqwest::blocking::Client,
+        url: &str,
+        limit: u64,
+    ) -> Result<Fetched, Retry> {
+        let response = client
+            .get(url)
+            .send()
+            .map_err(|e| self.transport(url, &e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(Fetched::NotFound);
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(Retry::After(
+                HttpError::Status {
+                    url: url.to_owned(),
+                    status: status.as_u16(),
+                    attempts: 1,
+                },
+                wait,
+            ));
+        }
+        if !status.is_success() {
+            return Err(Retry::No(HttpError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                attempts: 1,
+            }));
+        }
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(Retry::No(HttpError::TooLarge {
+                url: url.to_owned(),
+                limit,
+            }));
+        }
+        let mut body = Vec::new();
+        response
+            .take(limit + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| {
+                let timed_out = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                    .is_some_and(reqwest::Error::is_timeout)
+                    || e.kind() == std::io::ErrorKind::TimedOut;
+                Retry::No(if timed_out {
+                    self.timeout(url)
+                } else {
+                    HttpError::Other {
+                        url: url.to_owned(),
+                        detail: format!("the answer broke off: {e}"),
+                    }
+                })
+            })?;
+        if body.len() as u64 > limit {
+            return Err(Retry::No(HttpError::TooLarge {
+                url: url.to_owned(),
+                limit,
+            }));
+        }
+        Ok(Fetched::Body(body))
+    }
+
+    fn transport(&self, url: &str, error: &reqwest::Error) -> Retry {
+        if error.is_timeout() {
+            return Retry::No(self.timeout(url));
+        }
+        let detail = std::error::Error::source(error)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| error.to_string());
+        let failure = HttpError::Connect {
+            url: url.to_owned(),
+            detail,
+        };
+        if error.is_connect() {
+            Retry::After(failure, None)
+        } else {
+            Retry::No(HttpError::Other {
+                url: url.to_owned(),
+                detail: error.to_string(),
+            })
+        }
+    }
+
+    fn timeout(&self, url: &str) -> HttpError {
+        HttpError::Timeout {
+            url: url.to_owned(),
+            seconds: self.options.timeout.as_secs().max(1),
+        }
+    }
+}
+
+enum Retry {
+    After(HttpError, Option<Duration>),
+    No(HttpError),
+}

@@ -1,0 +1,84 @@
+//! The crates.io sparse index format: one JSON object per published version, one file per
+//! crate at `1/a`, `2/ab`, `3/a/abc` or `ab/cd/abcd...`.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// One published version, as the index records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexVersion {
+    pub version: semver::Version,
+    pub yanked: bool,
+    /// When it was published; the index has recorded this since 2025 (older caches lack it).
+    pub pubtime: Option<OffsetDateTime>,
+}
+
+#[derive(Deserialize)]
+struct Line {
+    vers: String,
+    #[serde(default)]
+    yanked: bool,
+    pubtime: Option<String>,
+}
+
+/// The index path of a crate name.
+pub fn path_of(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    match name.len() {
+        1 => format!("1/{name}"),
+        2 => format!("2/{name}"),
+        3 => format!("3/{}/{name}", &name[..1]),
+        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+    }
+}
+
+/// Parses an index file. Lines that are not versions this tool understands (a version that is
+/// not semver) are skipped; a line that is not JSON is an error naming its number.
+pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
+    let mut out = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line = serde_json::from_str(line)
+            .map_err(|e| format!("line {}: not an index entry: {e}", number + 1))?;
+        let Ok(version) = semver::Version::parse(&parsed.vers) else {
+            continue;
+        };
+        let pubtime = parsed
+            .pubtime
+            .as_deref()
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+        out.push(IndexVersion {
+            version,
+            yanked: parsed.yanked,
+            pubtime,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_the_index_layout() {
+        assert_eq!(path_of("a"), "1/a");
+        assert_eq!(path_of("cc"), "2/cc");
+        assert_eq!(path_of("Syn"), "3/s/syn");
+        assert_eq!(path_of("regex"), "re/ge/regex");
+    }
+
+    #[test]
+    fn lines_parse_with_pubtime_and_yanked() {
+        let text = "{\"name\":\"x\",\"vers\":\"1.0.0\",\"yanked\":false,\"pubtime\":\"2021-05-06T21:34:36Z\"}\n{\"name\":\"x\",\"vers\":\"1.0.1\",\"yanked\":true}\n";
+        let versions = parse(text).unwrap();
+        assert_eq!(versions.len(), 2);
+        assert!(versions[1].yanked);
+        assert!(versions[1].pubtime.is_none());
+        assert_eq!(versions[0].pubtime.unwrap().year(), 2021);
+        assert!(parse("not json").unwrap_err().starts_with("line 1"));
+    }
+}

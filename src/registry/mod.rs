@@ -1,0 +1,252 @@
+//! Registry facts for crates.io packages, from the sparse index: yanked or not, when each
+//! version was published, and from those the fix version, the version to upgrade to and the
+//! newest one. The index is reached through one [`IndexSource`]: a folder in the sparse-index
+//! layout, cargo's local index cache, or (online) an HTTP sparse index.
+
+pub mod apply;
+pub mod facts;
+pub mod index;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use index::IndexVersion;
+
+/// Why the index could not be asked at all (a crate it does not know is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("registry index {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("registry index entry {}: {message}", .path.display())]
+    Entry { path: PathBuf, message: String },
+    #[error("registry index {url}: {message}")]
+    Http { url: String, message: String },
+    #[error(
+        "no registry index: with --offline, pass --registry-index DIR (a folder in the sparse-index layout), or let cargo fill its index cache first (`cargo fetch`)"
+    )]
+    NoOfflineIndex,
+}
+
+/// Where index entries come from.
+pub trait IndexSource {
+    /// The entry (one JSON line per version) of a crate, or `None` when the index has none.
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError>;
+    /// How the report names this source.
+    fn describe(&self) -> String;
+}
+
+/// A folder in the sparse-index layout (`re/ge/regex`), such as a mirror or a test snapshot.
+#[derive(Debug)]
+pub struct DirIndex {
+    pub root: PathBuf,
+}
+
+impl IndexSource for DirIndex {
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        read_optional(&self.root.join(index::path_of(name)))
+    }
+
+    fn describe(&self) -> String {
+        local_uri(&self.root)
+    }
+}
+
+/// Cargo's own cache of the crates.io sparse index (`$CARGO_HOME/registry/index/
+/// index.crates.io-*/.cache`), as of cargo's last update: the offline default.
+#[derive(Debug)]
+pub struct CargoCache {
+    pub root: PathBuf,
+}
+
+impl CargoCache {
+    /// Finds the cache of the crates.io sparse index under `CARGO_HOME` (or `~/.cargo`).
+    pub fn locate() -> Option<CargoCache> {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+        let index = home.join("registry").join("index");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&index)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("index.crates.io-"))
+            })
+            .map(|p| p.join(".cache"))
+            .filter(|p| p.is_dir())
+            .collect();
+        found.sort();
+        found.pop().map(|root| CargoCache { root })
+    }
+}
+
+impl IndexSource for CargoCache {
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        let path = self.root.join(index::path_of(name));
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(RegistryError::Io { path, source }),
+        };
+        decode_cache(&bytes)
+            .map(Some)
+            .map_err(|message| RegistryError::Entry { path, message })
+    }
+
+    fn describe(&self) -> String {
+        "cargo-cache:crates.io".to_owned()
+    }
+}
+
+/// Cargo's cache file: a version byte, the index format as a little-endian u32, a cache key,
+/// then `version NUL json NUL` pairs. Returns the JSON lines.
+fn decode_cache(bytes: &[u8]) -> Result<String, String> {
+    let rest = bytes
+        .get(5..)
+        .ok_or_else(|| "too short to be cargo's index cache".to_owned())?;
+    let mut parts = rest.split(|b| *b == 0);
+    parts.next(); // the cache key (an ETag or Last-Modified value)
+    let mut lines = String::new();
+    while let (Some(_version), Some(json)) = (parts.next(), parts.next()) {
+        if json.is_empty() {
+            continue;
+        }
+        lines.push_str(&String::from_utf8_lossy(json));
+        lines.push('\n');
+    }
+    Ok(lines)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, RegistryError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(RegistryError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn local_uri(path: &Path) -> String {
+    if path.is_relative() {
+        return format!("file:{}", path.display());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("file:…/{name}")
+}
+
+/// What the index said of one crate: its versions, or why it said nothing.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    Known(Vec<IndexVersion>),
+    Unknown(String),
+}
+
+/// The index entries of every named crate, looked up once each.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    pub entries: BTreeMap<String, Entry>,
+}
+
+impl Lookups {
+    /// Looks up each name; a crate the index does not know is recorded, never a failure.
+    pub fn fetch<'a>(
+        source: &dyn IndexSource,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Lookups, RegistryError> {
+        let mut lookups = Lookups::default();
+        for name in names {
+            if lookups.entries.contains_key(name) {
+                continue;
+            }
+            let entry = match source.entry(name)? {
+                None => Entry::Unknown("the registry index has no entry for this crate".to_owned()),
+                Some(text) => match index::parse(&text) {
+                    Ok(versions) => Entry::Known(versions),
+                    Err(message) => Entry::Unknown(format!("index entry unreadable: {message}")),
+                },
+            };
+            lookups.entries.insert(name.to_owned(), entry);
+        }
+        Ok(lookups)
+    }
+
+    /// The versions of a crate that exist at `now`, or why they are unknown.
+    pub fn versions(&self, name: &str, now: OffsetDateTime) -> Result<Vec<&IndexVersion>, String> {
+        match self.entries.get(name) {
+            Some(Entry::Known(versions)) => Ok(facts::as_of(versions, now)),
+            Some(Entry::Unknown(why)) => Err(why.clone()),
+            None => Err("not looked up".to_owned()),
+        }
+    }
+}
+
+/// What the report says about the registry index it used.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistryRecord {
+    pub uri: String,
+    /// Yanked flags are as of this lookup (the index does not say when a version was yanked).
+    pub looked_up_at: String,
+    pub crates: usize,
+    pub unknown: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_cache_format_decodes() {
+        let mut bytes = vec![3u8, 2, 0, 0, 0];
+        bytes.extend_from_slice(b"etag\x001.0.0\x00{\"vers\":\"1.0.0\"}\x001.0.1\x00{\"vers\":\"1.0.1\",\"yanked\":true}\x00");
+        let text = decode_cache(&bytes).unwrap();
+        let versions = index::parse(&text).unwrap();
+        assert_eq!(versions.len(), 2);
+        assert!(versions[1].yanked);
+    }
+}
+
+/// A sparse index over HTTP(S), such as crates.io's `https://index.crates.io/`.
+#[derive(Debug)]
+pub struct HttpIndex<'a> {
+    pub base: String,
+    pub http: &'a crate::net::Http,
+}
+
+/// The largest index entry read (crates.io's largest are a few MiB).
+const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
+
+impl IndexSource for HttpIndex<'_> {
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        let base = self
+            .base
+            .trim_start_matches("sparse+")
+            .trim_end_matches('/');
+        let url = format!("{base}/{}", index::path_of(name));
+        match self.http.get(&url, MAX_ENTRY_BYTES) {
+            Ok(crate::net::Fetched::Body(bytes)) => {
+                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+            Ok(crate::net::Fetched::NotFound) => Ok(None),
+            Err(error) => Err(RegistryError::Http {
+                url: base.to_owned(),
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.base.clone()
+    }
+}
