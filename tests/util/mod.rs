@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: fixtures, a hermetic cargo home, running the binary.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -153,4 +155,59 @@ pub fn property<'a>(sbom: &'a serde_json::Value, name: &str) -> Option<&'a str> 
         .iter()
         .find(|p| p["name"] == name)
         .and_then(|p| p["value"].as_str())
+}
+
+/// The evaluation time every audit test pins.
+pub const NOW: &str = "2026-09-01T00:00:00Z";
+
+/// `audit` on a lockfile with the fixture advisories and registry index, offline, as JSON.
+pub fn audit_json(
+    home: &CargoHome,
+    lockfile: &Path,
+    extra: &[&str],
+) -> (serde_json::Value, i32, String) {
+    let mut cmd = charter_audit(home);
+    cmd.args([
+        "audit",
+        "--offline",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--lockfile",
+    ])
+    .arg(lockfile)
+    .args(extra);
+    if !extra.contains(&"--registry-index") {
+        cmd.arg("--registry-index").arg(fixture("registry-index"));
+    }
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let code = output.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    (
+        serde_json::from_slice(&output.stdout).unwrap(),
+        code,
+        stderr,
+    )
+}
+
+/// The findings of a report as `(package version, id, kind)` strings, sorted.
+pub fn finding_keys(report: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["package"]["name"].as_str().unwrap(),
+                f["package"]["version"].as_str().unwrap(),
+                f["id"].as_str().unwrap(),
+                f["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
 }

@@ -1,0 +1,439 @@
+//! End-to-end: `charter-audit audit` offline, on fixture advisories (RustSec native and OSV) and
+//! a fixture registry index, with a pinned evaluation time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use util::{CargoHome, NOW, audit_json, charter_audit, finding_keys, fixture};
+
+fn demo_lock() -> std::path::PathBuf {
+    fixture("workspaces/demo/Cargo.lock")
+}
+
+fn native() -> String {
+    fixture("advisories/rustsec").to_string_lossy().into_owned()
+}
+
+fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+#[test]
+fn demo_findings_with_registry_facts() {
+    let home = CargoHome::new();
+    let (report, code, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &native()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["schema"], "charter-audit/report/v1");
+    assert_eq!(report["result"], "fail");
+    assert_eq!(report["evaluated_at"], NOW);
+    assert_eq!(
+        finding_keys(&report),
+        [
+            "ansi_term 0.12.1 RUSTSEC-2021-0139 unmaintained",
+            "atty 0.2.14 RUSTSEC-2021-0145 unsound",
+            "atty 0.2.14 RUSTSEC-2024-0375 unmaintained",
+            "regex 1.5.4 RUSTSEC-2022-0013 vulnerability",
+            "smallvec 1.6.0 RUSTSEC-2021-0003 vulnerability",
+        ]
+    );
+    let regex = finding(&report, "RUSTSEC-2022-0013");
+    assert_eq!(regex["severity"], "high");
+    assert_eq!(
+        regex["vector"],
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+    );
+    assert_eq!(regex["severities"][0]["score"], 7.5);
+    assert_eq!(
+        regex["aliases"],
+        serde_json::json!(["CVE-2022-24713", "GHSA-m5pq-gvj9-9vr8"])
+    );
+    assert_eq!(regex["date"], "2022-03-08");
+    assert_eq!(regex["patched"], serde_json::json!([">=1.5.5"]));
+    assert_eq!(regex["fix_version"], "1.5.5");
+    assert_eq!(regex["fix_published_at"], "2022-03-08T13:59:00Z");
+    assert_eq!(regex["upgrade_to"], "1.5.5");
+    assert_eq!(regex["sources"], serde_json::json!(["rustsec"]));
+    let smallvec = finding(&report, "RUSTSEC-2021-0003");
+    assert_eq!(smallvec["severity"], "critical");
+    assert_eq!(smallvec["fix_version"], "1.6.1");
+    // Informational advisories carry no score.
+    assert_eq!(
+        finding(&report, "RUSTSEC-2021-0139")["severity"],
+        "unscored"
+    );
+
+    // The product's own packages are listed as not checked, with the reason.
+    assert_eq!(report["coverage"]["checked"], 10);
+    let unchecked = report["coverage"]["unchecked"].as_array().unwrap();
+    assert_eq!(unchecked.len(), 2);
+    assert!(
+        unchecked[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the product's own code")
+    );
+
+    // Registry facts per component, as of the evaluation time.
+    let regex_component = report["components"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "regex")
+        .unwrap();
+    assert_eq!(regex_component["yanked"], false);
+    assert_eq!(regex_component["published_at"], "2021-05-06T21:34:36Z");
+    assert!(
+        regex_component["newest"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.")
+    );
+
+    // The source is named and dated.
+    let source = &report["sources"][0];
+    assert_eq!(source["name"], "rustsec");
+    assert_eq!(source["advisories"], 5);
+    assert_eq!(source["last_updated"], "2024-09-25T00:00:00Z");
+    assert_eq!(source["last_updated_from"], "newest-advisory");
+}
+
+#[test]
+fn native_osv_folder_and_osv_zip_agree() {
+    let home = CargoHome::new();
+    let (a, _, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &native()]);
+    let osv = fixture("advisories/osv").to_string_lossy().into_owned();
+    let (b, _, _) = audit_json(&home, &demo_lock(), &["--osv-db", &osv]);
+    let zip = fixture("advisories/osv-crates.zip")
+        .to_string_lossy()
+        .into_owned();
+    let (c, _, _) = audit_json(&home, &demo_lock(), &["--osv-db", &zip]);
+    assert_eq!(finding_keys(&a), finding_keys(&b));
+    assert_eq!(finding_keys(&b), finding_keys(&c));
+    for id in ["RUSTSEC-2022-0013", "RUSTSEC-2021-0003"] {
+        for field in [
+            "severity",
+            "date",
+            "title",
+            "fix_version",
+            "upgrade_to",
+            "vector",
+        ] {
+            assert_eq!(
+                finding(&a, id)[field],
+                finding(&b, id)[field],
+                "{id} {field}"
+            );
+        }
+    }
+    // Both at once: one finding per vulnerability, naming both sources.
+    let (both, _, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &["--advisory-db", &native(), "--osv-db", &osv],
+    );
+    assert_eq!(finding_keys(&both), finding_keys(&a));
+    assert_eq!(
+        finding(&both, "RUSTSEC-2022-0013")["sources"],
+        serde_json::json!(["osv", "rustsec"])
+    );
+}
+
+#[test]
+fn shared_snapshot_native_and_osv_give_the_same_findings() {
+    // ../shared/advisory-db: the same RustSec snapshot in both exports (the issue asks for this
+    // end-to-end check on it). Differences found between the exports, and how they are handled:
+    // - OSV `published` is the advisory date at 12:00: the date is used, so dates agree;
+    // - the export names ranges with `X.Y.Z-0` bounds and intervals, where the native form has
+    //   requirements (`^0.3.24`): `patched` keeps each source's form, and it is not compared;
+    // - the export has one record more (1,206 against 1,205), which matches nothing here.
+    let home = CargoHome::new();
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let db = shared.join("advisory-db");
+    for lock in ["nushell-2021-12", "meilisearch-2023-01", "nushell-2026-08"] {
+        let lockfile = shared.join(format!("lockfiles/{lock}.Cargo.lock"));
+        let (native, _, _) = audit_json(
+            &home,
+            &lockfile,
+            &[
+                "--advisory-db",
+                db.join("rustsec").to_str().unwrap(),
+                "--registry-index",
+                shared.join("registry-index").to_str().unwrap(),
+            ],
+        );
+        let (osv, _, _) = audit_json(
+            &home,
+            &lockfile,
+            &[
+                "--osv-db",
+                db.join("osv/crates").to_str().unwrap(),
+                "--registry-index",
+                shared.join("registry-index").to_str().unwrap(),
+            ],
+        );
+        let strip = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let mut f = f.clone();
+                    for field in ["patched", "sources", "severities", "references"] {
+                        f.as_object_mut().unwrap().remove(field);
+                    }
+                    f
+                })
+                .collect()
+        };
+        assert!(!strip(&native).is_empty(), "{lock}");
+        let with_fix = strip(&native)
+            .iter()
+            .filter(|f| f["fix_version"].is_string())
+            .count();
+        assert!(with_fix > 0, "{lock}: registry facts were computed");
+        assert_eq!(strip(&native), strip(&osv), "{lock}");
+    }
+}
+
+#[test]
+fn yanked_version_is_a_finding() {
+    let home = CargoHome::new();
+    let (report, code, _) = audit_json(
+        &home,
+        &fixture("lockfiles/yanked.Cargo.lock"),
+        &["--advisory-db", &native()],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        finding_keys(&report),
+        ["smallvec 0.4.0 yanked:smallvec@0.4.0 yanked"]
+    );
+}
+
+#[test]
+fn versions_published_after_the_evaluation_time_do_not_exist() {
+    // On 2021-01-05 smallvec 1.6.1 (published 2021-01-08) did not exist yet: no fix version.
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--format",
+            "json",
+            "--now",
+            "2021-01-05T00:00:00Z",
+        ])
+        .arg("--lockfile")
+        .arg(demo_lock())
+        .args(["--advisory-db", &native(), "--registry-index"])
+        .arg(fixture("registry-index"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let smallvec = finding(&report, "RUSTSEC-2021-0003");
+    assert!(smallvec["fix_version"].is_null(), "{smallvec}");
+    assert!(smallvec["upgrade_to"].is_null());
+}
+
+#[test]
+fn unknown_crates_are_noted_never_a_failure() {
+    let home = CargoHome::new();
+    let empty = tempfile::tempdir().unwrap();
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--lockfile",
+        ])
+        .arg(demo_lock())
+        .args(["--advisory-db", &native(), "--registry-index"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["registry"]["unknown"], 10);
+    let regex = finding(&report, "RUSTSEC-2022-0013");
+    assert!(regex["fix_version"].is_null());
+    assert!(
+        regex["registry_note"]
+            .as_str()
+            .unwrap()
+            .contains("no entry")
+    );
+}
+
+#[test]
+fn git_and_path_sources_are_listed_as_unchecked() {
+    let home = CargoHome::new();
+    let (report, _, _) = audit_json(
+        &home,
+        &fixture("workspaces/with-git/Cargo.lock"),
+        &["--advisory-db", &native()],
+    );
+    let unchecked = report["coverage"]["unchecked"].as_array().unwrap();
+    let git = unchecked
+        .iter()
+        .find(|u| u["name"] == "nhs-number")
+        .unwrap();
+    assert!(git["reason"].as_str().unwrap().starts_with("git source"));
+    assert_eq!(report["coverage"]["checked"], 1);
+}
+
+#[test]
+fn no_findings_pass_with_exit_0() {
+    let home = CargoHome::new();
+    let lock = tempfile::tempdir().unwrap();
+    let path = lock.path().join("Cargo.lock");
+    std::fs::write(
+        &path,
+        "version = 4\n\n[[package]]\nname = \"clean\"\nversion = \"1.0.0\"\ndependencies = [\"memchr\"]\n\n[[package]]\nname = \"memchr\"\nversion = \"2.4.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    let (report, code, _) = audit_json(&home, &path, &["--advisory-db", &native()]);
+    assert_eq!(code, 0);
+    assert_eq!(report["result"], "pass");
+}
+
+#[test]
+fn withdrawn_advisories_are_skipped() {
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    let dir = db.path().join("crates/memchr");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("RUSTSEC-2099-0001.md"),
+        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"memchr\"\ndate = \"2024-01-01\"\nwithdrawn = \"2024-02-01\"\n\n[versions]\npatched = []\n```\n\n# Withdrawn\n\nNot a vulnerability after all.\n",
+    )
+    .unwrap();
+    let (report, code, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &["--advisory-db", db.path().to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["sources"][0]["advisories"], 1);
+}
+
+#[test]
+fn a_bad_advisory_fails_closed_unless_partial_is_allowed() {
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    let src = fixture("advisories/rustsec/crates");
+    for entry in walk(&src) {
+        let target = db
+            .path()
+            .join("crates")
+            .join(entry.strip_prefix(&src).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    let bad = db.path().join("crates/memchr/RUSTSEC-2099-0002.md");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0002\"\n```\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report_path = out.path().join("report.json");
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--now", NOW, "--lockfile"])
+        .arg(demo_lock())
+        .arg("--advisory-db")
+        .arg(db.path())
+        .arg("-o")
+        .arg(&report_path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("crates/memchr/RUSTSEC-2099-0002.md"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-partial-db"), "{stderr}");
+    assert!(!report_path.exists());
+
+    let (report, code, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &[
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+            "--allow-partial-db",
+        ],
+    );
+    assert_eq!(code, 1);
+    let skipped = report["sources"][0]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["file"], "crates/memchr/RUSTSEC-2099-0002.md");
+    assert_eq!(
+        finding_keys(&report).len(),
+        5,
+        "the other advisories still count"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn offline_without_a_database_names_the_flags() {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--lockfile"])
+        .arg(demo_lock())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--advisory-db DIR"), "{stderr}");
+    assert!(stderr.contains("--osv-db PATH"), "{stderr}");
+    assert!(stderr.contains("--offline forbids downloading"), "{stderr}");
+}
+
+#[test]
+fn human_report_for_the_demo() {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--now", NOW, "--lockfile"])
+        .arg(demo_lock())
+        .args(["--advisory-db", &native(), "--registry-index"])
+        .arg(fixture("registry-index"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Registry index:") {
+                "Registry index: [redacted: lookup time]"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("demo_human", text);
+}

@@ -1,0 +1,152 @@
+//! A real HTTP/1.1 server on 127.0.0.1 for the tests of everything spoken over HTTP. It answers
+//! from a handler, counts connections, and stops by itself (when dropped, or after a minute).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the server does with one request.
+pub enum Reply {
+    /// A status and a body, with its Content-Length.
+    Body(u16, Vec<u8>),
+    /// A 200 that claims a Content-Length of this many bytes and sends a few.
+    Claims(u64),
+    /// A 200 in chunked encoding of this many bytes (no Content-Length).
+    Chunked(usize),
+    /// Waits this long before answering anything, then closes.
+    Stall(Duration),
+    /// A status with a `Retry-After: 0` header.
+    RetryAfter(u16),
+}
+
+pub struct Server {
+    pub port: u16,
+    connections: Arc<AtomicUsize>,
+    paths: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// Starts a server; `handler(path, nth request for that path from 1)`.
+    pub fn start(handler: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, p, s) = (connections.clone(), paths.clone(), stop.clone());
+        let handler = Arc::new(handler);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !s.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        let (p, h, s) = (p.clone(), handler.clone(), s.clone());
+                        std::thread::spawn(move || serve(stream, &p, &*h, &s));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            port,
+            connections,
+            paths,
+            stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A port on which nothing listens (bound, then released).
+pub fn refused_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn serve(
+    mut stream: TcpStream,
+    paths: &Mutex<Vec<String>>,
+    handler: &(dyn Fn(&str, usize) -> Reply + Send + Sync),
+    stop: &AtomicBool,
+) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&request);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let nth = {
+        let mut seen = paths.lock().unwrap();
+        seen.push(path.clone());
+        seen.iter().filter(|p| **p == path).count()
+    };
+    let _ = match handler(&path, nth) {
+        Reply::Body(status, body) => {
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream
+                .write_all(head.as_bytes())
+                .and_then(|()| stream.write_all(&body))
+        }
+        Reply::RetryAfter(status) => stream.write_all(
+            format!("HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        ),
+        Reply::Claims(size) => stream.write_all(
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\nabc")
+                .as_bytes(),
+        ),
+        Reply::Chunked(size) => {
+            let mut result = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            );
+            let chunk = vec![b'x'; 1 << 20];
+            let mut sent = 0;
+            while result.is_ok() && sent < size && !stop.load(Ordering::SeqCst) {
+                let n = chunk.len().min(size - sent);
+                result = stream
+                    .write_all(format!("{n:x}\r\n").as_bytes())
+                    .and_then(|()| stream.write_all(&chunk[..n]))
+                    .and_then(|()| stream.write_all(b"\r\n"));
+                sent += n;
+            }
+            result.and_then(|()| stream.write_all(b"0\r\n\r\n"))
+        }
+        Reply::Stall(wait) => {
+            std::thread::sleep(wait);
+            Ok(())
+        }
+    };
+}
