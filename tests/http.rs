@@ -1,0 +1,250 @@
+//! Everything spoken over HTTP, against real servers started on 127.0.0.1: the sparse registry
+//! index and the advisory database download, with the failures a user would meet.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use std::io::Write;
+use std::time::Duration;
+
+use util::http::{Reply, Server, refused_port};
+use util::{CargoHome, NOW, charter_audit, fixture};
+
+/// Serves the fixture index folder as a sparse index.
+fn index_reply(path: &str) -> Reply {
+    let file = fixture("registry-index").join(path.trim_start_matches('/'));
+    match std::fs::read(file) {
+        Ok(bytes) => Reply::Body(200, bytes),
+        Err(_) => Reply::Body(404, Vec::new()),
+    }
+}
+
+/// `audit` of the demo lockfile with the fixture advisories and the index at `index_url`.
+fn audit_with_index(index_url: &str, extra: &[&str]) -> std::process::Output {
+    let home = CargoHome::new();
+    charter_audit(&home)
+        .args(["audit", "--format", "json", "--now", NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--registry-index", index_url])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn sparse_index_over_http_gives_the_same_facts_as_the_folder() {
+    let server = Server::start(|path, _| index_reply(path));
+    let output = audit_with_index(&server.url("/"), &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let regex = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "RUSTSEC-2022-0013")
+        .unwrap();
+    assert_eq!(regex["fix_version"], "1.5.5");
+    assert_eq!(report["registry"]["crates"], 10);
+    assert_eq!(report["registry"]["unknown"], 0);
+    // One request per crate, at the sparse-index paths.
+    let paths = server.paths();
+    assert_eq!(paths.len(), 10);
+    assert!(paths.contains(&"/re/ge/regex".to_owned()));
+    assert!(paths.contains(&"/2/cc".to_owned()));
+}
+
+#[test]
+fn too_many_requests_then_success_is_retried() {
+    let server = Server::start(|path, nth| {
+        if nth == 1 {
+            Reply::RetryAfter(429)
+        } else {
+            index_reply(path)
+        }
+    });
+    let output = audit_with_index(&server.url("/"), &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(server.paths().len(), 20, "each crate asked twice");
+}
+
+#[test]
+fn server_error_is_exit_2_after_bounded_retries() {
+    let server = Server::start(|_, _| Reply::Body(500, b"oops".to_vec()));
+    let output = audit_with_index(&server.url("/"), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("the server answered 500 after 3 attempt(s)"),
+        "{message}"
+    );
+    assert_eq!(server.paths().len(), 3, "three attempts, then stop");
+}
+
+#[test]
+fn a_stalled_server_times_out() {
+    let server = Server::start(|_, _| Reply::Stall(Duration::from_secs(4)));
+    let output = audit_with_index(&server.url("/"), &["--http-timeout", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("no complete answer within 1 s"),
+        "{message}"
+    );
+    assert!(message.contains("--http-timeout"), "{message}");
+}
+
+#[test]
+fn an_oversized_answer_is_refused() {
+    // One that says so up front, and one that streams past the limit without saying.
+    for reply in [0, 1] {
+        let server = Server::start(move |_, _| {
+            if reply == 0 {
+                Reply::Claims(40 * 1024 * 1024)
+            } else {
+                Reply::Chunked(33 * 1024 * 1024)
+            }
+        });
+        let output = audit_with_index(&server.url("/"), &[]);
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(&output);
+        assert!(
+            message.contains("larger than the 33554432-byte limit"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_connection_says_what_to_check() {
+    let url = format!("http://127.0.0.1:{}/", refused_port());
+    let output = audit_with_index(&url, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("could not connect"), "{message}");
+    assert!(message.contains("HTTPS_PROXY"), "{message}");
+}
+
+#[test]
+fn offline_opens_no_socket() {
+    let server = Server::start(|path, _| index_reply(path));
+    let output = audit_with_index(&server.url("/"), &["--offline"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("--offline forbids the network"),
+        "{message}"
+    );
+    // Nor does the advisory download: offline with no --advisory-db is refused up front.
+    let home = CargoHome::new();
+    let download = charter_audit(&home)
+        .args(["audit", "--offline", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .args(["--advisory-db-url", &server.url("/main.tar.gz")])
+        .output()
+        .unwrap();
+    assert_eq!(download.status.code(), Some(2));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.connections(), 0, "a socket was opened");
+}
+
+/// A gzip'd tarball like GitHub's archive of the advisory-db repository: a pax global header
+/// naming the commit, then `advisory-db-main/...` entries stamped with the commit time.
+fn advisory_tarball(revision: &str, mtime: u64) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let record = format!("comment={revision}\n");
+    let pax = format!("{} {record}", record.len() + 3);
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::XGlobalHeader);
+    header.set_path("pax_global_header").unwrap();
+    header.set_size(pax.len() as u64);
+    header.set_mtime(mtime);
+    header.set_cksum();
+    builder.append(&header, pax.as_bytes()).unwrap();
+    let mut add = |path: &str, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_cksum();
+        builder.append_data(&mut header, path, data).unwrap();
+    };
+    add("advisory-db-main/README.md", b"# advisory-db\n");
+    let src = fixture("advisories/rustsec/crates");
+    for name in [
+        "regex/RUSTSEC-2022-0013.md",
+        "smallvec/RUSTSEC-2021-0003.md",
+    ] {
+        let data = std::fs::read(src.join(name)).unwrap();
+        add(&format!("advisory-db-main/crates/{name}"), &data);
+    }
+    let mut gz = builder.into_inner().unwrap();
+    gz.flush().unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn advisory_database_download_is_named_dated_and_cached() {
+    let revision = "bf5c0d245a92671908518d7e765914d437954ed6";
+    let tarball = advisory_tarball(revision, 1_755_757_720); // 2025-08-21T06:28:40Z
+    let server = Server::start(move |path, nth| match (path, nth) {
+        ("/main.tar.gz", 1) => Reply::RetryAfter(503),
+        ("/main.tar.gz", _) => Reply::Body(200, tarball.clone()),
+        _ => Reply::Body(404, Vec::new()),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let home = CargoHome::new();
+    let run = || {
+        charter_audit(&home)
+            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
+            .args(["audit", "--format", "json", "--now", NOW, "--lockfile"])
+            .arg(fixture("workspaces/demo/Cargo.lock"))
+            .args(["--advisory-db-url", &server.url("/main.tar.gz")])
+            .arg("--registry-index")
+            .arg(fixture("registry-index"))
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let source = &report["sources"][0];
+    assert_eq!(source["revision"], revision);
+    assert_eq!(source["last_updated"], "2025-08-21T06:28:40Z");
+    assert_eq!(source["last_updated_from"], "archive-commit-time");
+    assert_eq!(source["advisories"], 2);
+    assert!(source["fetched_at"].is_string());
+    assert_eq!(source["uri"], server.url("/main.tar.gz"));
+    assert_eq!(server.paths().len(), 2, "a 503, then the archive");
+    // Fresh in the cache: the second run does not download again.
+    let second = run();
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert_eq!(server.paths().len(), 2);
+    let again: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(again["sources"][0]["revision"], revision);
+}
+
+#[test]
+fn a_download_that_is_not_an_archive_is_exit_2() {
+    let server = Server::start(|_, _| Reply::Body(200, b"<html>not a tarball</html>".to_vec()));
+    let cache = tempfile::tempdir().unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
+        .args(["audit", "--now", NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .args(["--advisory-db-url", &server.url("/main.tar.gz")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("is not a gzip'd tar archive"), "{message}");
+}
