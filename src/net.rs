@@ -203,9 +203,13 @@ impl Http {
         if error.is_timeout() {
             return Retry::No(self.timeout(url));
         }
-        let detail = std::error::Error::source(error)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| error.to_string());
+        // The deepest cause says what happened ("Connection refused", "dns error...").
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            detail = inner.to_string();
+            source = inner.source();
+        }
         let failure = HttpError::Connect {
             url: url.to_owned(),
             detail,

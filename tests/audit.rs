@@ -437,3 +437,122 @@ fn human_report_for_the_demo() {
         .join("\n");
     insta::assert_snapshot!("demo_human", text);
 }
+
+#[test]
+fn a_git_checkout_is_named_by_its_commit() {
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    let src = fixture("advisories/rustsec/crates");
+    for entry in walk(&src) {
+        let target = db
+            .path()
+            .join("crates")
+            .join(entry.strip_prefix(&src).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(db.path())
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "2026-08-21T06:28:40Z")
+            .env("GIT_AUTHOR_DATE", "2026-08-21T06:28:40Z")
+            .status()
+            .expect("git is needed for this test");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.org",
+        "commit",
+        "-qm",
+        "snapshot",
+    ]);
+    let head = std::process::Command::new("git")
+        .arg("-C")
+        .arg(db.path())
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap().trim().to_owned();
+    let (report, _, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &["--advisory-db", db.path().to_str().unwrap()],
+    );
+    let source = &report["sources"][0];
+    assert_eq!(source["revision"], head);
+    assert_eq!(source["last_updated"], "2026-08-21T06:28:40Z");
+    assert_eq!(source["last_updated_from"], "git-commit");
+    // A date given on the command line wins for a plain folder (and is said to).
+    let (flagged, _, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &[
+            "--advisory-db",
+            &native(),
+            "--advisory-db-date",
+            "2026-08-21",
+        ],
+    );
+    assert_eq!(
+        flagged["sources"][0]["last_updated"],
+        "2026-08-21T00:00:00Z"
+    );
+    assert_eq!(flagged["sources"][0]["last_updated_from"], "flag");
+}
+
+#[test]
+fn offline_default_index_is_cargos_cache() {
+    // cargo's cache format: version byte, index format (u32 LE), a key, then `version NUL json
+    // NUL` pairs, under CARGO_HOME/registry/index/index.crates.io-*/.cache.
+    let home = CargoHome::new();
+    let cache = home
+        .path()
+        .join("registry/index/index.crates.io-1949cf8c6b5b557f/.cache");
+    for name in ["re/ge/regex", "sm/al/smallvec"] {
+        let text = std::fs::read_to_string(fixture("registry-index").join(name)).unwrap();
+        let mut bytes = vec![3u8, 2, 0, 0, 0];
+        bytes.extend_from_slice(b"etag\0");
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            bytes.extend_from_slice(v["vers"].as_str().unwrap().as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(0);
+        }
+        let path = cache.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--lockfile",
+        ])
+        .arg(demo_lock())
+        .args(["--advisory-db", &native()])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["registry"]["uri"], "cargo-cache:crates.io");
+    assert_eq!(
+        report["registry"]["unknown"], 8,
+        "only two crates are in this cache"
+    );
+    assert_eq!(
+        finding(&report, "RUSTSEC-2022-0013")["fix_version"],
+        "1.5.5"
+    );
+    assert_eq!(finding(&report, "RUSTSEC-2021-0003")["upgrade_to"], "1.6.1");
+}
