@@ -556,3 +556,46 @@ fn offline_default_index_is_cargos_cache() {
     );
     assert_eq!(finding(&report, "RUSTSEC-2021-0003")["upgrade_to"], "1.6.1");
 }
+
+#[test]
+fn readme_main_command_prints_what_the_readme_says() {
+    // The README's first command is the contract: same output (but the lookup time), exit 1.
+    let readme = std::fs::read_to_string(fixture("../README.md")).unwrap();
+    let command_line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --locked -- audit "))
+        .unwrap();
+    let args: Vec<&str> = command_line
+        .trim_start_matches("cargo run --locked -- ")
+        .split_whitespace()
+        .collect();
+    let expected = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let printed: Vec<String> = printed
+        .lines()
+        .map(|l| match l.split_once(" crates looked up at ") {
+            Some((head, tail)) => format!(
+                "{head} crates looked up at …, {}",
+                tail.split_once(", ").unwrap().1
+            ),
+            None => l.to_owned(),
+        })
+        .collect();
+    assert_eq!(printed.join("\n"), expected.trim_end());
+}
