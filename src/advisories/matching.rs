@@ -134,9 +134,18 @@ fn unchecked_reason(package: &Package) -> Option<String> {
     }
 }
 
-/// Groups advisories that share an id or alias (RUSTSEC, GHSA, CVE...): union-find over ids.
+/// Groups the advisories that describe one vulnerability: the same id in several sources,
+/// or ids linked through aliases (RUSTSEC, GHSA, CVE...). Two advisories with different ids
+/// in the same database are never merged: RustSec has distinct advisories that share aliases
+/// (an unsound one and an unmaintained one of the same crate, say).
 fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
-    let mut parent: Vec<usize> = (0..advisories.len()).collect();
+    let n = advisories.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    // Per group root: the primary ids it holds, by source.
+    let mut members: Vec<BTreeSet<(&str, &str)>> = advisories
+        .iter()
+        .map(|a| BTreeSet::from([(a.source.as_str(), a.id.as_str())]))
+        .collect();
     fn find(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
             parent[i] = parent[parent[i]];
@@ -144,18 +153,44 @@ fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
         }
         i
     }
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+    let mut union = |parent: &mut Vec<usize>, i: usize, j: usize| {
+        let (a, b) = (find(parent, i), find(parent, j));
+        if a == b {
+            return;
+        }
+        let clash = members[a].iter().any(|(source, id)| {
+            members[b]
+                .iter()
+                .any(|(other_source, other_id)| source == other_source && id != other_id)
+        });
+        if !clash {
+            let moved = std::mem::take(&mut members[a]);
+            members[b].extend(moved);
+            parent[a] = b;
+        }
+    };
+    // The same id first, then aliases, so that an alias never splits what an id joins.
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
     for (i, advisory) in advisories.iter().enumerate() {
-        for id in std::iter::once(&advisory.id).chain(&advisory.aliases) {
-            match owner.get(id.as_str()) {
-                Some(&j) => {
-                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    parent[a] = b;
-                }
-                None => {
-                    owner.insert(id.as_str(), i);
-                }
+        match by_id.get(advisory.id.as_str()) {
+            Some(&j) => union(&mut parent, i, j),
+            None => {
+                by_id.insert(advisory.id.as_str(), i);
             }
+        }
+    }
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, advisory) in advisories.iter().enumerate() {
+        for name in std::iter::once(&advisory.id).chain(&advisory.aliases) {
+            by_name.entry(name.as_str()).or_default().push(i);
+        }
+    }
+    let mut names: Vec<&&str> = by_name.keys().collect();
+    names.sort();
+    for name in names {
+        let linked = &by_name[*name];
+        for &other in &linked[1..] {
+            union(&mut parent, linked[0], other);
         }
     }
     let mut groups: BTreeMap<usize, Vec<&Advisory>> = BTreeMap::new();
