@@ -102,6 +102,8 @@ pub enum AdvisoryError {
     Osv(#[from] OsvError),
     #[error(transparent)]
     Fetch(#[from] fetch::FetchError),
+    #[error("loading the advisory database stopped unexpectedly (a bug): please report it")]
+    Panicked,
     #[error(
         "{count} advisory file(s) of {} did not load, so the result could hide a vulnerability; first: {}: {}. Fix or update the database, or pass --allow-partial-db to go on and list what was skipped",
         .root.display(), .first.file, .first.reason

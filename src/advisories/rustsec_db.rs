@@ -28,23 +28,53 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
             files.push(file);
         }
     }
+    // Parsing is most of the time: spread the files over the cores, keep their order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Loaded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || load_files(root, files)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Loaded {
+                    advisories: Vec::new(),
+                    problems: vec![LoadProblem {
+                        file: "crates".to_owned(),
+                        reason: "a parser thread stopped unexpectedly (a bug)".to_owned(),
+                    }],
+                })
+            })
+            .collect()
+    });
+    let mut loaded = Loaded::default();
+    for part in parts {
+        loaded.advisories.extend(part.advisories);
+        loaded.problems.extend(part.problems);
+    }
+    Ok(loaded)
+}
+
+fn load_files(root: &Path, files: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
     for file in files {
-        match rustsec::Advisory::load_file(&file) {
+        match rustsec::Advisory::load_file(file) {
             Ok(advisory) => {
                 if let Some(advisory) =
-                    convert(&advisory, &relative(root, &file), &mut loaded.problems)
+                    convert(&advisory, &relative(root, file), &mut loaded.problems)
                 {
                     loaded.advisories.push(advisory);
                 }
             }
             Err(error) => loaded.problems.push(LoadProblem {
-                file: relative(root, &file),
+                file: relative(root, file),
                 reason: error_chain(&error),
             }),
         }
     }
-    Ok(loaded)
+    loaded
 }
 
 fn convert(

@@ -39,13 +39,26 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         offline,
         allow_partial: args.allow_partial_db,
     };
-    // The database first: a missing one is the likelier mistake, and cheaper to report.
-    let database = advisories::load(&sources, &http)?;
-    let inventory = inventory::take(&args.inventory.inventory_options())?;
+    // The database loads on one thread while the inventory and its registry facts are taken
+    // on this one (they do not depend on each other). A missing database is the likelier
+    // mistake, so its error is the one reported when both fail.
+    let (database, inventory_and_facts) = std::thread::scope(|scope| {
+        let database = scope.spawn(|| advisories::load(&sources, &http));
+        let rest = inventory::take(&args.inventory.inventory_options())
+            .map_err(Error::from)
+            .and_then(|inventory| {
+                let mut warnings = inventory.warnings.clone();
+                let facts = registry_facts(args, &inventory, &http, &mut warnings)?;
+                Ok((inventory, warnings, facts))
+            });
+        let database = database
+            .join()
+            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
+        (database, rest)
+    });
+    let database = database?;
+    let (inventory, warnings, (lookups, registry)) = inventory_and_facts?;
     let (mut findings, coverage) = advisories::check(&inventory, &database);
-    let mut warnings = inventory.warnings.clone();
-
-    let (lookups, registry) = registry_facts(args, &inventory, &http, &mut warnings)?;
     let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
 
     let report = model::Report {
