@@ -599,3 +599,30 @@ fn readme_main_command_prints_what_the_readme_says() {
         .collect();
     assert_eq!(printed.join("\n"), expected.trim_end());
 }
+
+#[test]
+fn a_bad_osv_record_fails_closed_too() {
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    for entry in walk(&fixture("advisories/osv")) {
+        std::fs::copy(&entry, db.path().join(entry.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        db.path().join("RUSTSEC-2099-0003.json"),
+        "{\"id\": \"RUSTSEC-2099-0003\"",
+    )
+    .unwrap();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--now", NOW, "--lockfile"])
+        .arg(demo_lock())
+        .arg("--osv-db")
+        .arg(db.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("RUSTSEC-2099-0003.json: not an OSV record"),
+        "{stderr}"
+    );
+}
