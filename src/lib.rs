@@ -12,6 +12,7 @@ pub mod commands;
 pub mod error;
 pub mod inventory;
 pub mod net;
+pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod sbom;

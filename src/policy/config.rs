@@ -1,0 +1,605 @@
+//! Policy files and the supplier's `charter-audit.toml`, parsed with spans and validated in a
+//! second pass that collects every problem (file, line, column, what is allowed) at once.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::model::{Direction, Kind, Policy, SETTINGS, Value, direction, path};
+
+/// Every problem of one file.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render(.file, .problems))]
+pub struct ConfigError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+/// One problem, where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+fn render(file: &str, problems: &[Problem]) -> String {
+    let mut lines = vec![format!(
+        "{file}: {} problem(s) in the policy configuration:",
+        problems.len()
+    )];
+    for p in problems {
+        lines.push(format!("  {file}:{}:{}: {}", p.line, p.column, p.message));
+    }
+    lines.join("\n")
+}
+
+/// A documented, expiring exception.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    /// An advisory id or one of its aliases.
+    pub id: String,
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub reason: String,
+    /// Valid through this day (UTC).
+    pub expires: String,
+    #[serde(rename = "approved-by")]
+    pub approved_by: String,
+    /// Where it is written, for messages.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A setting that differs from the base policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Override {
+    pub setting: String,
+    pub base: Value,
+    pub value: Value,
+    pub direction: Direction,
+}
+
+/// The `[supplier]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SupplierConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// A supplier's configuration: the effective policy and what else it says.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub policy: Policy,
+    pub overrides: Vec<Override>,
+    pub supplier: Option<SupplierConfig>,
+    pub exceptions: Vec<Exception>,
+}
+
+/// Parses a built-in policy: every setting must be there.
+pub fn parse_policy(file: &str, base: &str, text: &str) -> Result<Policy, ConfigError> {
+    let mut v = Validator::new(file, text);
+    let Some(table) = v.document() else {
+        return Err(v.finish());
+    };
+    let mut settings = BTreeMap::new();
+    v.settings(&table, &mut settings, &[]);
+    for (section, key, _, _) in SETTINGS {
+        let p = path(section, key);
+        if !settings.contains_key(&p) {
+            v.problem(
+                0,
+                format!("`{p}` is missing: a built-in policy sets every setting"),
+            );
+        }
+    }
+    v.result(Policy {
+        base: base.to_owned(),
+        settings,
+    })
+}
+
+/// Parses a supplier's `charter-audit.toml` over the built-in policy it extends.
+pub fn parse_config(
+    file: &str,
+    text: &str,
+    builtin: &dyn Fn(&str) -> Option<Policy>,
+    names: &[&str],
+) -> Result<Config, ConfigError> {
+    let mut v = Validator::new(file, text);
+    let Some(table) = v.document() else {
+        return Err(v.finish());
+    };
+    let base_name = match table.get("extends") {
+        None => "nhs-charter".to_owned(),
+        Some(value) => match value.get_ref().as_str() {
+            Some(name) if names.contains(&name) => name.to_owned(),
+            _ => {
+                v.problem(
+                    value.span().start,
+                    format!(
+                        "`extends` must name a built-in policy: one of {}",
+                        names.join(", ")
+                    ),
+                );
+                "nhs-charter".to_owned()
+            }
+        },
+    };
+    let base = builtin(&base_name).unwrap_or_else(|| Policy {
+        base: base_name.clone(),
+        settings: BTreeMap::new(),
+    });
+    let mut settings = base.settings.clone();
+    v.settings(&table, &mut settings, &["extends", "supplier", "exception"]);
+    let supplier = table.get("supplier").and_then(|s| v.supplier(s));
+    let exceptions = match table.get("exception") {
+        None => Vec::new(),
+        Some(list) => v.exceptions(list),
+    };
+    let mut overrides = Vec::new();
+    for (section, key, kind, _) in SETTINGS {
+        let p = path(section, key);
+        if let (Some(b), Some(value)) = (base.settings.get(&p), settings.get(&p))
+            && b != value
+        {
+            overrides.push(Override {
+                setting: p.clone(),
+                base: b.clone(),
+                value: value.clone(),
+                direction: direction(*kind, b, value),
+            });
+        }
+    }
+    let policy = Policy {
+        base: base_name,
+        settings,
+    };
+    v.result(Config {
+        policy,
+        overrides,
+        supplier,
+        exceptions,
+    })
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+type Table<'a> = DeTable<'a>;
+
+impl<'a> Validator<'a> {
+    fn new(file: &'a str, text: &'a str) -> Validator<'a> {
+        Validator {
+            file,
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    fn document(&mut self) -> Option<Table<'a>> {
+        match DeTable::parse(self.text) {
+            Ok(table) => Some(table.into_inner()),
+            Err(error) => {
+                let at = error.span().map_or(0, |s| s.start);
+                let message = error.message().to_owned();
+                self.problem(at, format!("not valid TOML: {message}"));
+                None
+            }
+        }
+    }
+
+    fn problem(&mut self, offset: usize, message: String) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        self.problems.push(Problem {
+            line,
+            column,
+            message,
+        });
+    }
+
+    fn finish(mut self) -> ConfigError {
+        self.problems.sort_by_key(|p| (p.line, p.column));
+        ConfigError {
+            file: self.file.to_owned(),
+            problems: self.problems,
+        }
+    }
+
+    fn result<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.finish())
+        }
+    }
+
+    /// Reads every policy setting of the document into `settings`; other top-level keys must
+    /// be in `also`.
+    fn settings(
+        &mut self,
+        table: &Table<'a>,
+        settings: &mut BTreeMap<String, Value>,
+        also: &[&str],
+    ) {
+        let sections: Vec<&str> = {
+            let mut s: Vec<&str> = SETTINGS
+                .iter()
+                .map(|(section, _, _, _)| *section)
+                .filter(|s| !s.is_empty())
+                .collect();
+            s.dedup();
+            s
+        };
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if also.contains(&name) {
+                continue;
+            }
+            if sections.contains(&name) {
+                match value.get_ref().as_table() {
+                    Some(inner) => self.section(name, inner, settings),
+                    None => self.problem(
+                        key.span().start,
+                        format!("`{name}` must be a table: write it as [{name}]"),
+                    ),
+                }
+                continue;
+            }
+            if let Some((_, _, kind, _)) = SETTINGS
+                .iter()
+                .find(|(s, k, _, _)| s.is_empty() && *k == name)
+            {
+                if let Some(v) = self.value(name, *kind, value) {
+                    settings.insert(name.to_owned(), v);
+                }
+                continue;
+            }
+            let mut allowed: Vec<String> = sections.iter().map(|s| format!("[{s}]")).collect();
+            allowed.push("description".to_owned());
+            allowed.extend(also.iter().map(|a| (*a).to_owned()));
+            self.problem(
+                key.span().start,
+                format!("unknown key `{name}`; allowed here: {}", allowed.join(", ")),
+            );
+        }
+    }
+
+    fn section(
+        &mut self,
+        section: &str,
+        table: &Table<'a>,
+        settings: &mut BTreeMap<String, Value>,
+    ) {
+        let allowed: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|(s, _, _, _)| *s == section)
+            .map(|(_, k, _, _)| *k)
+            .collect();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            match SETTINGS
+                .iter()
+                .find(|(s, k, _, _)| *s == section && *k == name)
+            {
+                Some((_, _, kind, _)) => {
+                    if let Some(v) = self.value(&path(section, name), *kind, value) {
+                        settings.insert(path(section, name), v);
+                    }
+                }
+                None => self.problem(
+                    key.span().start,
+                    format!(
+                        "unknown key `{name}` in [{section}]; allowed: {}",
+                        allowed.join(", ")
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn value(&mut self, setting: &str, kind: Kind, value: &Spanned<DeValue<'a>>) -> Option<Value> {
+        let at = value.span().start;
+        let parsed = match (kind, value.get_ref()) {
+            (Kind::Days, DeValue::Integer(i)) => {
+                let digits = i.as_str().replace('_', "");
+                match i64::from_str_radix(&digits, i.radix()) {
+                    Ok(n) if n < 0 => Err(format!(
+                        "`{setting}` is {n}: a number of days cannot be negative"
+                    )),
+                    Ok(n) if n > 36_500 => Err(format!("`{setting}` is {n}: at most 36500 days")),
+                    Ok(n) => Ok(Value::Days(n as u32)),
+                    Err(_) => Err(format!("`{setting}` must be a whole number of days")),
+                }
+            }
+            (Kind::Days, _) => Err(format!(
+                "`{setting}` must be a whole number of days, such as 14"
+            )),
+            (Kind::Level, DeValue::String(s)) => super::model::Level::parse(s)
+                .map(Value::Level)
+                .ok_or_else(|| {
+                    format!("`{setting}` is `{s}`; allowed: \"warning\", \"violation\"")
+                }),
+            (Kind::Level, _) => Err(format!("`{setting}` must be \"warning\" or \"violation\"")),
+            (Kind::Names, DeValue::Array(items)) => {
+                let names: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| i.get_ref().as_str().map(str::to_owned))
+                    .collect();
+                names.map(Value::Names).ok_or_else(|| {
+                    format!("`{setting}` must be a list of names, such as [\"crates.io\"]")
+                })
+            }
+            (Kind::Names, _) => Err(format!(
+                "`{setting}` must be a list of names, such as [\"crates.io\"]"
+            )),
+            (Kind::Text, DeValue::String(s)) => Ok(Value::Text(s.to_string())),
+            (Kind::Text, _) => Err(format!("`{setting}` must be a string")),
+        };
+        match parsed {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.problem(at, message);
+                None
+            }
+        }
+    }
+
+    fn supplier(&mut self, value: &Spanned<DeValue<'a>>) -> Option<SupplierConfig> {
+        let Some(table) = value.get_ref().as_table() else {
+            self.problem(
+                value.span().start,
+                "`supplier` must be a table: write it as [supplier]".to_owned(),
+            );
+            return None;
+        };
+        let mut supplier = SupplierConfig::default();
+        for (key, v) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let text = v.get_ref().as_str().map(str::to_owned);
+            match (name, text) {
+                ("name", Some(t)) => supplier.name = t,
+                ("url", Some(t)) => supplier.url = Some(t),
+                ("contact", Some(t)) => supplier.contact = Some(t),
+                ("name" | "url" | "contact", None) => self.problem(
+                    v.span().start,
+                    format!("`supplier.{name}` must be a string"),
+                ),
+                _ => self.problem(
+                    key.span().start,
+                    format!("unknown key `{name}` in [supplier]; allowed: name, url, contact"),
+                ),
+            }
+        }
+        if supplier.name.is_empty() {
+            self.problem(value.span().start, "[supplier] needs a `name`".to_owned());
+            return None;
+        }
+        Some(supplier)
+    }
+
+    fn exceptions(&mut self, value: &Spanned<DeValue<'a>>) -> Vec<Exception> {
+        let Some(items) = value.get_ref().as_array() else {
+            self.problem(
+                value.span().start,
+                "`exception` must be a list of tables: write each as [[exception]]".to_owned(),
+            );
+            return Vec::new();
+        };
+        let mut out: Vec<Exception> = Vec::new();
+        for item in items.iter() {
+            let at = item.span().start;
+            let Some(table) = item.get_ref().as_table() else {
+                self.problem(
+                    at,
+                    "each exception must be a table: write it as [[exception]]".to_owned(),
+                );
+                continue;
+            };
+            let mut fields: BTreeMap<&str, (String, usize)> = BTreeMap::new();
+            for (key, v) in table.iter() {
+                let name = key.get_ref().as_ref();
+                const KEYS: [&str; 6] = [
+                    "id",
+                    "package",
+                    "version",
+                    "reason",
+                    "expires",
+                    "approved-by",
+                ];
+                if !KEYS.contains(&name) {
+                    self.problem(
+                        key.span().start,
+                        format!(
+                            "unknown key `{name}` in [[exception]]; allowed: {}",
+                            KEYS.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                let text = match v.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    DeValue::Datetime(d) if name == "expires" => Some(d.to_string()),
+                    _ => None,
+                };
+                match text {
+                    Some(t) => {
+                        fields.insert(
+                            KEYS.iter().find(|k| **k == name).copied().unwrap_or("id"),
+                            (t, v.span().start),
+                        );
+                    }
+                    None => self.problem(v.span().start, format!("`{name}` must be a string")),
+                }
+            }
+            let mut missing = Vec::new();
+            for required in ["id", "reason", "expires", "approved-by"] {
+                match fields.get(required) {
+                    Some((t, _)) if !t.trim().is_empty() => {}
+                    _ => missing.push(required),
+                }
+            }
+            if !missing.is_empty() {
+                self.problem(
+                    at,
+                    format!(
+                        "this exception needs {}: an exception is documented, approved and expires",
+                        missing.join(", ")
+                    ),
+                );
+                continue;
+            }
+            let (expires, expires_at) = fields["expires"].clone();
+            if crate::time::parse_day(&expires).is_none() || expires.len() != 10 {
+                self.problem(
+                    expires_at,
+                    format!("`expires` is `{expires}`, not a date: give one such as 2026-12-31 (valid through that day, UTC)"),
+                );
+                continue;
+            }
+            if let Some((version, version_at)) = fields.get("version")
+                && semver::Version::parse(version).is_err()
+            {
+                self.problem(
+                    *version_at,
+                    format!("`version` is `{version}`, not a version such as 1.5.4"),
+                );
+                continue;
+            }
+            let exception = Exception {
+                id: fields["id"].0.clone(),
+                package: fields.get("package").map(|f| f.0.clone()),
+                version: fields.get("version").map(|f| f.0.clone()),
+                reason: fields["reason"].0.clone(),
+                expires,
+                approved_by: fields["approved-by"].0.clone(),
+                line: 0,
+            };
+            let line = {
+                let before = &self.text[..at.min(self.text.len())];
+                before.matches('\n').count() + 1
+            };
+            if let Some(first) = out.iter().find(|e| {
+                e.id == exception.id
+                    && e.package == exception.package
+                    && e.version == exception.version
+            }) {
+                self.problem(
+                    at,
+                    format!(
+                        "duplicate exception for `{}` (the first is on line {}): keep one",
+                        exception.id, first.line
+                    ),
+                );
+                continue;
+            }
+            out.push(Exception { line, ..exception });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        parse_config(
+            "charter-audit.toml",
+            text,
+            &|name| super::super::builtin(name),
+            &super::super::names(),
+        )
+    }
+
+    #[test]
+    fn overrides_are_marked_tightening_or_loosening() {
+        let config = parse(
+            "extends = \"nhs-charter\"\n[patch-age]\nmedium = 21\nlow = 120\n[informational]\nunsound = \"violation\"\n[sources]\nallowed-registries = [\"crates.io\", \"internal\"]\n",
+        )
+        .unwrap();
+        let by: BTreeMap<&str, Direction> = config
+            .overrides
+            .iter()
+            .map(|o| (o.setting.as_str(), o.direction))
+            .collect();
+        assert_eq!(by["patch-age.medium"], Direction::Tightening);
+        assert_eq!(by["patch-age.low"], Direction::Loosening);
+        assert_eq!(by["informational.unsound"], Direction::Tightening);
+        assert_eq!(by["sources.allowed-registries"], Direction::Loosening);
+        assert_eq!(config.policy.days("patch-age.medium"), 21);
+        assert_eq!(
+            config.policy.days("patch-age.critical"),
+            14,
+            "the rest from the base"
+        );
+    }
+
+    #[test]
+    fn supplier_and_exceptions_are_read() {
+        let config = parse(
+            "[supplier]\nname = \"Example Health Ltd\"\ncontact = \"security@example.org\"\n\n[[exception]]\nid = \"RUSTSEC-2022-0013\"\npackage = \"regex\"\nversion = \"1.5.4\"\nreason = \"Only trusted regexes are compiled\"\nexpires = 2026-10-01\napproved-by = \"CISO\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.supplier.unwrap().name, "Example Health Ltd");
+        assert_eq!(config.exceptions.len(), 1);
+        assert_eq!(config.exceptions[0].expires, "2026-10-01");
+        assert_eq!(config.policy.base, "nhs-charter");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let text = r#"extends = "nhs-charter-lenient"
+colour = "blue"
+
+[patch-age]
+critical = -3
+severe = 10
+medium = "thirty"
+
+[informational]
+unsound = "error"
+
+[[exception]]
+id = "RUSTSEC-2022-0013"
+reason = "trusted input only"
+expires = "next week"
+approved-by = "CISO"
+
+[[exception]]
+id = "RUSTSEC-2021-0003"
+reason = "fixed in our fork"
+expires = 2026-12-31
+approved-by = "CISO"
+owner = "me"
+
+[[exception]]
+id = "RUSTSEC-2021-0003"
+reason = "again"
+expires = 2026-12-31
+approved-by = "CISO"
+
+[[exception]]
+id = "RUSTSEC-2024-0375"
+expires = 2026-12-31
+"#;
+        let error = parse(text).unwrap_err();
+        insta::assert_snapshot!(error.to_string());
+    }
+
+    #[test]
+    fn toml_syntax_errors_have_a_position() {
+        let error = parse("[patch-age\ncritical = 14\n").unwrap_err();
+        assert_eq!(error.problems.len(), 1);
+        assert_eq!(error.problems[0].line, 1);
+        assert!(error.problems[0].message.starts_with("not valid TOML"));
+    }
+}
