@@ -31,11 +31,13 @@ pub enum Command {
     ///
     /// Example: charter-audit sbom --supplier "Example Health Ltd" -o sbom.cdx.json
     Sbom(Box<SbomArgs>),
-    /// Check every component against advisory databases (RustSec, OSV).
+    /// Check every component against advisory databases (RustSec, OSV) and your policy.
     ///
-    /// Exit code 0 when nothing applies, 1 when any advisory applies (the policy issue will turn
-    /// findings into verdicts), 2 when it could not run. A database that does not load fully is
-    /// an error unless --allow-partial-db; what could not be checked is listed, never clean.
+    /// Each finding gets a verdict: above all the patch-age rule (a fix for a critical, high or
+    /// unscored vulnerability must be applied within 14 days of its release under nhs-charter).
+    /// Exit code 0 when nothing violates the policy, 1 when something does, 2 when it could not
+    /// run. A database that does not load fully is an error unless --allow-partial-db; what
+    /// could not be checked is listed, never clean.
     ///
     /// Example: charter-audit audit --advisory-db advisory-db --now 2026-09-01T00:00:00Z
     Audit(Box<AuditArgs>),
@@ -180,6 +182,16 @@ pub struct AuditArgs {
     /// Go on when some advisory files do not load, listing them in the report as skipped.
     #[arg(long)]
     pub allow_partial_db: bool,
+
+    /// The built-in policy to apply (see `charter-audit policy list`) [default: the config
+    /// file's `extends`, else nhs-charter].
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
+
+    /// The supplier's configuration (thresholds, exceptions, supplier details) [default:
+    /// charter-audit.toml beside the workspace's Cargo.toml or the lockfile, if there is one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// The evaluation time, RFC 3339 (e.g. 2026-09-01T00:00:00Z) [default: now].
     #[arg(long, value_name = "RFC3339")]

@@ -20,6 +20,8 @@ pub enum Error {
     Advisories(#[from] AdvisoryError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
     #[error("could not serialise the report: {0}")]
     Json(serde_json::Error),
     #[error(transparent)]

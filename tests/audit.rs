@@ -299,8 +299,17 @@ fn no_findings_pass_with_exit_0() {
         "version = 4\n\n[[package]]\nname = \"clean\"\nversion = \"1.0.0\"\ndependencies = [\"memchr\"]\n\n[[package]]\nname = \"memchr\"\nversion = \"2.4.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
-    let (report, code, _) = audit_json(&home, &path, &["--advisory-db", &native()]);
-    assert_eq!(code, 0);
+    let (report, code, _) = audit_json(
+        &home,
+        &path,
+        &[
+            "--advisory-db",
+            &native(),
+            "--advisory-db-date",
+            "2026-08-30",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
     assert_eq!(report["result"], "pass");
 }
 
@@ -318,7 +327,12 @@ fn withdrawn_advisories_are_skipped() {
     let (report, code, _) = audit_json(
         &home,
         &demo_lock(),
-        &["--advisory-db", db.path().to_str().unwrap()],
+        &[
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+            "--advisory-db-date",
+            "2026-08-30",
+        ],
     );
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["sources"][0]["advisories"], 1);

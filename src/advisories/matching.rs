@@ -35,6 +35,9 @@ pub struct Finding {
     /// Why the registry facts above are unknown, when they are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_note: Option<String>,
+    /// The policy's verdict on it (`verdict`, `rule`, `exposure_days`, `window_days`...).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<crate::policy::rules::Judgement>,
     /// Which versions the advisory affects (for the registry facts; not in the report).
     #[serde(skip)]
     pub(crate) affected: Option<super::model::Affected>,
@@ -277,6 +280,7 @@ fn finding(package: &Package, group: &[&Advisory], native_ids: &BTreeSet<String>
         fix_published_at: None,
         upgrade_to: None,
         registry_note: None,
+        judgement: None,
         affected: Some(lead.affected.clone()),
     }
 }

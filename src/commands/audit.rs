@@ -10,6 +10,7 @@ use crate::advisories::{self, SourceOptions, fetch};
 use crate::cli::{AuditArgs, ReportFormat};
 use crate::inventory::{self, Inventory, Origin, PackageSource, Product as InventoryProduct};
 use crate::net::{Http, HttpOptions};
+use crate::policy::{self, rules};
 use crate::registry::{
     self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
 };
@@ -22,6 +23,8 @@ const CRATES_IO_INDEX: &str = "https://index.crates.io/";
 pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let stamp = Stamp::from_env()?;
     let now = evaluation_time(args.now.as_deref())?;
+    let config_path = args.config.clone().or_else(|| default_config(args));
+    let config = policy::load(args.policy.as_deref(), config_path.as_deref())?;
     let output = args.output();
     report::check_destination(&output)?;
     let offline = args.inventory.offline;
@@ -59,14 +62,48 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let database = database?;
     let (inventory, warnings, (lookups, registry)) = inventory_and_facts?;
     let (mut findings, coverage) = advisories::check(&inventory, &database);
+    let mut warnings = warnings;
+    if args.config.is_none()
+        && let Some(path) = &config_path
+    {
+        warnings.push(format!("using the configuration in {}", path.display()));
+    }
     let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
+    for finding in &mut findings {
+        finding.judgement = Some(rules::judge(
+            finding,
+            &config.policy,
+            &config.exceptions,
+            now,
+        ));
+    }
+    let rule_findings = rules::rule_findings(
+        &findings,
+        &database.sources,
+        &config.policy,
+        &config.exceptions,
+        now,
+    );
+    let mut summary: BTreeMap<String, usize> = BTreeMap::new();
+    let verdicts = findings
+        .iter()
+        .filter_map(|f| f.judgement.as_ref().map(|j| j.verdict))
+        .chain(rule_findings.iter().map(|r| r.verdict));
+    for verdict in verdicts {
+        let key = serde_json::to_value(verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        *summary.entry(key).or_default() += 1;
+    }
+    let failed = summary.get("violation").copied().unwrap_or(0) > 0;
 
     let report = model::Report {
         schema: model::SCHEMA,
-        result: if findings.is_empty() {
-            model::Outcome::Pass
-        } else {
+        result: if failed {
             model::Outcome::Fail
+        } else {
+            model::Outcome::Pass
         },
         generated_at: rfc3339(stamp.time),
         evaluated_at: rfc3339(now),
@@ -77,9 +114,18 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         product: product(&inventory),
         sources: database.sources,
         registry,
+        policy: model::PolicyRecord {
+            base: config.policy.base.clone(),
+            digest: policy::digest(&config.policy),
+            settings: config.policy.settings.clone(),
+            overrides: config.overrides.clone(),
+            exceptions: config.exceptions.clone(),
+        },
         coverage,
         components: components(&inventory, packages),
         findings,
+        rule_findings,
+        summary,
     };
     let bytes = match args.format {
         ReportFormat::Json => {
@@ -94,6 +140,21 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         code: u8::from(report.result == model::Outcome::Fail),
         warnings,
     })
+}
+
+/// `charter-audit.toml` beside the workspace's `Cargo.toml` or the lockfile, if there is one.
+fn default_config(args: &AuditArgs) -> Option<PathBuf> {
+    let anchor = match (&args.inventory.lockfile, &args.inventory.manifest_path) {
+        (Some(lockfile), _) => lockfile.clone(),
+        (None, Some(manifest)) => manifest.clone(),
+        (None, None) => PathBuf::from("Cargo.toml"),
+    };
+    let dir = match anchor.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let candidate = dir.join("charter-audit.toml");
+    candidate.is_file().then_some(candidate)
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

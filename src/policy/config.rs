@@ -108,12 +108,14 @@ pub fn parse_config(
     text: &str,
     builtin: &dyn Fn(&str) -> Option<Policy>,
     names: &[&str],
+    forced_base: Option<&str>,
 ) -> Result<Config, ConfigError> {
     let mut v = Validator::new(file, text);
     let Some(table) = v.document() else {
         return Err(v.finish());
     };
     let base_name = match table.get("extends") {
+        _ if forced_base.is_some() => forced_base.unwrap_or("nhs-charter").to_owned(),
         None => "nhs-charter".to_owned(),
         Some(value) => match value.get_ref().as_str() {
             Some(name) if names.contains(&name) => name.to_owned(),
@@ -517,6 +519,7 @@ mod tests {
             text,
             &|name| super::super::builtin(name),
             &super::super::names(),
+            None,
         )
     }
 

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod model;
+pub mod rules;
 
 pub use config::{Config, ConfigError, Exception, Override};
 pub use model::{Level, Policy};
@@ -28,6 +29,67 @@ pub fn names() -> Vec<&'static str> {
 pub fn builtin(name: &str) -> Option<Policy> {
     let (name, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
     config::parse_policy(&format!("policies/{name}.toml"), name, text).ok()
+}
+
+/// Why the policy could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("unknown policy `{name}`: the built-in policies are {}; see `charter-audit policy list`", names().join(", "))]
+    Unknown { name: String },
+    #[error("could not read {}: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The effective configuration: `--config FILE` (or a `charter-audit.toml` found by the
+/// caller) over the built-in policy `--policy` names (else the file's `extends`, else
+/// `nhs-charter`).
+pub fn load(policy: Option<&str>, config: Option<&std::path::Path>) -> Result<Config, PolicyError> {
+    if let Some(name) = policy
+        && builtin(name).is_none()
+    {
+        return Err(PolicyError::Unknown {
+            name: name.to_owned(),
+        });
+    }
+    match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Ok(config::parse_config(
+                &path.display().to_string(),
+                &text,
+                &builtin,
+                &names(),
+                policy,
+            )?)
+        }
+        None => {
+            let name = policy.unwrap_or("nhs-charter");
+            let policy = builtin(name).ok_or_else(|| PolicyError::Unknown {
+                name: name.to_owned(),
+            })?;
+            Ok(Config {
+                policy,
+                overrides: Vec::new(),
+                supplier: None,
+                exceptions: Vec::new(),
+            })
+        }
+    }
+}
+
+/// The SHA-256 of the effective policy's canonical JSON (sorted keys), as recorded in reports.
+pub fn digest(policy: &Policy) -> String {
+    use sha2::Digest;
+    let json = serde_json::to_vec(&policy.settings).unwrap_or_default();
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(&json)))
 }
 
 #[cfg(test)]

@@ -137,6 +137,7 @@ fn yanked_finding(package: &crate::inventory::Package) -> Finding {
         fix_published_at: None,
         upgrade_to: None,
         registry_note: None,
+        judgement: None,
         affected: None,
     }
 }

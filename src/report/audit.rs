@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::advisories::{Coverage, Finding, Kind, SourceRecord};
+use crate::policy::rules::{RuleFinding, Verdict};
 use crate::registry::RegistryRecord;
 use crate::registry::apply::ComponentFacts;
 use crate::text::clean;
@@ -25,9 +26,25 @@ pub struct Report {
     pub sources: Vec<SourceRecord>,
     /// The registry index behind the registry facts, when one was consulted.
     pub registry: Option<RegistryRecord>,
+    pub policy: PolicyRecord,
     pub coverage: Coverage,
     pub components: Components,
     pub findings: Vec<Finding>,
+    /// Verdicts of rules that are not about one package (database age, exceptions).
+    pub rule_findings: Vec<RuleFinding>,
+    /// How many findings and rule findings got each verdict.
+    pub summary: std::collections::BTreeMap<String, usize>,
+}
+
+/// The policy applied: its base, the digest of the effective settings, every override (marked
+/// tightening or loosening) and the exceptions in force.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyRecord {
+    pub base: String,
+    pub digest: String,
+    pub settings: std::collections::BTreeMap<String, crate::policy::model::Value>,
+    pub overrides: Vec<crate::policy::Override>,
+    pub exceptions: Vec<crate::policy::Exception>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -73,61 +90,54 @@ pub fn human(report: &Report) -> String {
         Outcome::Fail => "FAIL",
     };
     out.push_str(&format!(
-        "{verdict}: {product}: {} finding(s) in {} components, evaluated at {}\n",
-        report.findings.len(),
+        "{verdict}: {product}: {} violation(s), {} warning(s), {} excepted, in {} components; policy {}, evaluated at {}\n",
+        report.summary.get("violation").copied().unwrap_or(0),
+        report.summary.get("warning").copied().unwrap_or(0),
+        report.summary.get("excepted").copied().unwrap_or(0),
         report.components.total,
+        report.policy.base,
         report.evaluated_at
     ));
-    for kind in [
-        Kind::Vulnerability,
-        Kind::Yanked,
-        Kind::Unsound,
-        Kind::Unmaintained,
-        Kind::Notice,
+    for verdict in [
+        Verdict::Violation,
+        Verdict::Warning,
+        Verdict::Excepted,
+        Verdict::Info,
     ] {
-        let of_kind: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == kind).collect();
-        if of_kind.is_empty() {
+        let of: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
+            .collect();
+        let rules: Vec<&RuleFinding> = report
+            .rule_findings
+            .iter()
+            .filter(|r| r.verdict == verdict)
+            .collect();
+        if of.is_empty() && rules.is_empty() {
             continue;
         }
-        out.push_str(&format!("\n{} ({}):\n", heading(kind), of_kind.len()));
-        for f in of_kind {
+        out.push_str(&format!(
+            "\n{} ({}):\n",
+            verdict_heading(verdict),
+            of.len() + rules.len()
+        ));
+        for f in of {
             out.push_str(&format!(
-                "  {} {}  {}  [{}]  {}\n",
+                "  {} {}  {}  {} [{}]  {}\n",
                 clean(&f.package.name),
                 clean(&f.package.version),
                 clean(&f.id),
+                kind_word(f.kind),
                 f.severity.as_str(),
                 clean(&f.title)
             ));
-            match (&f.upgrade_to, &f.fix_version) {
-                (Some(to), _) => out.push_str(&format!(
-                    "      upgrade {} {} → {}{}\n",
-                    clean(&f.package.name),
-                    clean(&f.package.version),
-                    clean(to),
-                    f.fix_published_at
-                        .as_deref()
-                        .map(|t| format!(
-                            " (first fix {} published {t})",
-                            f.fix_version.as_deref().unwrap_or("?")
-                        ))
-                        .unwrap_or_default()
-                )),
-                (None, None) if f.kind == Kind::Vulnerability && f.registry_note.is_none() => {
-                    out.push_str("      no fixed release yet\n")
-                }
-                _ => {}
+            if let Some(j) = &f.judgement {
+                out.push_str(&format!("      {}: {}\n", j.rule, clean(&j.message)));
             }
-            if !f.patched.is_empty() {
-                out.push_str(&format!(
-                    "      patched: {}\n",
-                    f.patched
-                        .iter()
-                        .map(|p| clean(p))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ));
-            }
+        }
+        for r in rules {
+            out.push_str(&format!("  {}: {}\n", r.rule, clean(&r.message)));
         }
     }
     out.push_str(&format!(
@@ -180,12 +190,21 @@ pub fn human(report: &Report) -> String {
     out
 }
 
-fn heading(kind: Kind) -> &'static str {
+fn verdict_heading(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Violation => "Violations",
+        Verdict::Warning => "Warnings",
+        Verdict::Excepted => "Excepted",
+        Verdict::Info => "Information",
+    }
+}
+
+fn kind_word(kind: Kind) -> &'static str {
     match kind {
-        Kind::Vulnerability => "Vulnerabilities",
-        Kind::Yanked => "Yanked versions",
-        Kind::Unsound => "Unsound",
-        Kind::Unmaintained => "Unmaintained",
-        Kind::Notice => "Notices",
+        Kind::Vulnerability => "vulnerability",
+        Kind::Yanked => "yanked",
+        Kind::Unsound => "unsound",
+        Kind::Unmaintained => "unmaintained",
+        Kind::Notice => "notice",
     }
 }

@@ -1,0 +1,337 @@
+//! Verdicts: the policy applied to the findings, above all the patch-age rule of STANDARDS.md,
+//! word for word: clock start = max(fix version's publication, advisory publication);
+//! exposure = evaluation time − clock start; a violation when it exceeds the window.
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::config::Exception;
+use super::model::{Level, Policy};
+use crate::advisories::{Finding, Kind, Severity, SourceRecord};
+
+/// What the policy makes of a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Info,
+    Warning,
+    Excepted,
+    Violation,
+}
+
+impl From<Level> for Verdict {
+    fn from(level: Level) -> Verdict {
+        match level {
+            Level::Warning => Verdict::Warning,
+            Level::Violation => Verdict::Violation,
+        }
+    }
+}
+
+/// The verdict on one finding, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`.
+    pub rule: &'static str,
+    pub message: String,
+    pub exposure_days: Option<i64>,
+    pub window_days: Option<u32>,
+    /// When the clock started, and from what (`fix-published` or `advisory-published`).
+    pub clock_start: Option<String>,
+    pub clock_start_from: Option<&'static str>,
+    /// The exception that applied (or expired), by id.
+    pub exception: Option<AppliedException>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppliedException {
+    pub id: String,
+    pub reason: String,
+    pub expires: String,
+    pub approved_by: String,
+    pub expired: bool,
+}
+
+/// A finding of a rule that is not about one package (database age, exceptions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleFinding {
+    pub rule: &'static str,
+    pub verdict: Verdict,
+    pub subject: String,
+    pub message: String,
+}
+
+/// Judges one advisory finding.
+pub fn judge(
+    finding: &Finding,
+    policy: &Policy,
+    exceptions: &[Exception],
+    now: OffsetDateTime,
+) -> Judgement {
+    let mut judgement = match finding.kind {
+        Kind::Vulnerability => patch_age(finding, policy, now),
+        Kind::Yanked => simple(
+            "yanked",
+            policy.level("yanked.verdict"),
+            format!(
+                "{} {} was yanked from its registry: move to a release that is not yanked",
+                finding.package.name, finding.package.version
+            ),
+        ),
+        Kind::Unmaintained => simple(
+            "unmaintained",
+            policy.level("informational.unmaintained"),
+            format!(
+                "{} is unmaintained: plan a replacement",
+                finding.package.name
+            ),
+        ),
+        Kind::Unsound => simple(
+            "unsound",
+            policy.level("informational.unsound"),
+            format!(
+                "{} {} has unsound API: check whether the product uses it",
+                finding.package.name, finding.package.version
+            ),
+        ),
+        Kind::Notice => simple(
+            "notice",
+            policy.level("informational.notice"),
+            format!("notice about {}: read it", finding.package.name),
+        ),
+    };
+    if matches!(judgement.verdict, Verdict::Violation | Verdict::Warning)
+        && let Some(exception) = exceptions.iter().find(|e| matches(e, finding))
+    {
+        {
+            let expired = expired(exception, now);
+            if expired {
+                judgement.message.push_str(&format!(
+                    "; exception for {} expired on {} (it was valid through that day)",
+                    exception.id, exception.expires
+                ));
+            } else {
+                judgement.verdict = Verdict::Excepted;
+                judgement.message.push_str(&format!(
+                    "; excepted until {} ({}; approved by {})",
+                    exception.expires, exception.reason, exception.approved_by
+                ));
+            }
+            judgement.exception = Some(AppliedException {
+                id: exception.id.clone(),
+                reason: exception.reason.clone(),
+                expires: exception.expires.clone(),
+                approved_by: exception.approved_by.clone(),
+                expired,
+            });
+        }
+    }
+    judgement
+}
+
+fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
+    Judgement {
+        verdict: level.into(),
+        rule,
+        message,
+        exposure_days: None,
+        window_days: None,
+        clock_start: None,
+        clock_start_from: None,
+        exception: None,
+    }
+}
+
+/// The patch-age rule.
+fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgement {
+    let published = crate::time::parse_day(&finding.date)
+        .map(|d| d.midnight().assume_utc())
+        .unwrap_or(now);
+    let fix_time = finding
+        .fix_published_at
+        .as_deref()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    let (start, from) = match fix_time {
+        Some(fix) if fix > published => (fix, "fix-published"),
+        Some(_) => (published, "advisory-published"),
+        None => (published, "advisory-published"),
+    };
+    let exposure = now - start;
+    let exposure_days = exposure.whole_days();
+    let name = &finding.package.name;
+    let version = &finding.package.version;
+    let mut judgement = Judgement {
+        verdict: Verdict::Warning,
+        rule: "patch-age",
+        message: String::new(),
+        exposure_days: Some(exposure_days),
+        window_days: None,
+        clock_start: Some(crate::time::rfc3339(start)),
+        clock_start_from: Some(from),
+        exception: None,
+    };
+    match (&finding.fix_version, &finding.upgrade_to) {
+        (Some(_), upgrade) => {
+            let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
+            judgement.window_days = Some(window);
+            let to = upgrade
+                .as_deref()
+                .or(finding.fix_version.as_deref())
+                .unwrap_or("?");
+            if exposure > Duration::days(i64::from(window)) {
+                judgement.verdict = Verdict::Violation;
+                judgement.message = format!(
+                    "upgrade {name} {version} → {to}: fix available for {} days, window {window}",
+                    thousands(exposure_days)
+                );
+            } else {
+                let left = i64::from(window) - exposure_days;
+                judgement.message = format!(
+                    "upgrade {name} {version} → {to}: fix available for {exposure_days} days, {left} day(s) left of the {window}-day window"
+                );
+            }
+        }
+        (None, _) => {
+            let limit = policy.days("patch-age.no-fix");
+            judgement.window_days = Some(limit);
+            let unknown = finding.registry_note.is_some();
+            let why = if unknown {
+                "no fix version known (registry facts unknown)"
+            } else {
+                "no fixed release yet"
+            };
+            judgement.verdict = if exposure > Duration::days(i64::from(limit)) {
+                Verdict::Violation
+            } else {
+                Verdict::Warning
+            };
+            judgement.message = format!(
+                "{name} {version}: {why}; advisory published {exposure_days} days ago (limit {limit})"
+            );
+        }
+    }
+    judgement
+}
+
+fn severity_key(severity: Severity) -> &'static str {
+    severity.as_str()
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Whether an exception names this finding: its id or an alias, and the package and version
+/// when the exception gives them.
+fn matches(exception: &Exception, finding: &Finding) -> bool {
+    let id = exception.id == finding.id || finding.aliases.contains(&exception.id);
+    id && exception
+        .package
+        .as_ref()
+        .is_none_or(|p| *p == finding.package.name)
+        && exception
+            .version
+            .as_ref()
+            .is_none_or(|v| *v == finding.package.version)
+}
+
+/// An exception is valid through its expiry day, UTC.
+fn expired(exception: &Exception, now: OffsetDateTime) -> bool {
+    match crate::time::parse_day(&exception.expires) {
+        Some(day) => now.date() > day,
+        None => true,
+    }
+}
+
+/// Rules not about one package: database age, exceptions that match nothing or run too long.
+pub fn rule_findings(
+    findings: &[Finding],
+    sources: &[SourceRecord],
+    policy: &Policy,
+    exceptions: &[Exception],
+    now: OffsetDateTime,
+) -> Vec<RuleFinding> {
+    let mut out = Vec::new();
+    let max_age = policy.days("advisory-db.max-age-days");
+    for source in sources {
+        let updated = source
+            .last_updated
+            .as_deref()
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+        match updated {
+            Some(updated) if now - updated > Duration::days(i64::from(max_age)) => {
+                out.push(RuleFinding {
+                    rule: "advisory-db-age",
+                    verdict: Verdict::Violation,
+                    subject: source.name.clone(),
+                    message: format!(
+                        "the {} database was last updated {} days before the evaluation time (limit {max_age}): update it; stale evidence is not evidence",
+                        source.name,
+                        (now - updated).whole_days()
+                    ),
+                });
+            }
+            Some(_) => {}
+            None => out.push(RuleFinding {
+                rule: "advisory-db-age",
+                verdict: Verdict::Violation,
+                subject: source.name.clone(),
+                message: format!(
+                    "the {} database's last update is unknown: pass --advisory-db-date for a plain folder",
+                    source.name
+                ),
+            }),
+        }
+    }
+    let horizon = policy.days("exceptions.max-days-ahead");
+    for exception in exceptions {
+        if !findings.iter().any(|f| matches(exception, f)) {
+            out.push(RuleFinding {
+                rule: "exception-unused",
+                verdict: Verdict::Warning,
+                subject: exception.id.clone(),
+                message: format!(
+                    "the exception for {} (line {}) matches no finding: remove it",
+                    exception.id, exception.line
+                ),
+            });
+        }
+        if let Some(day) = crate::time::parse_day(&exception.expires) {
+            let ahead = (day - now.date()).whole_days();
+            if ahead > i64::from(horizon) {
+                out.push(RuleFinding {
+                    rule: "exception-expiry",
+                    verdict: policy.level("exceptions.too-far-ahead").into(),
+                    subject: exception.id.clone(),
+                    message: format!(
+                        "the exception for {} expires in {ahead} days, more than {horizon}: review exceptions more often",
+                        exception.id
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1630), "1,630");
+        assert_eq!(thousands(14), "14");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
