@@ -113,9 +113,14 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
         command.arg("--filter-platform").arg(triple);
     }
     // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
-    // folder, hand it the project's own (source replacement for vendored crates, registries).
-    for config in project_configs(&manifest) {
-        command.arg("--config").arg(config);
+    // folder, hand it what it needs of the project's own: source replacement (vendored crates)
+    // and registry index URLs, and nothing else (no credential providers, no compiler).
+    for (index, config) in project_configs(&manifest).iter().enumerate() {
+        if let Some(text) = sanitized_config(config) {
+            let copy = neutral.path().join(format!("project-config-{index}.toml"));
+            std::fs::write(&copy, text).map_err(CargoError::TempDir)?;
+            command.arg("--config").arg(copy);
+        }
     }
     harden(&mut command);
     let output = run(&mut command, &program)?;
@@ -217,6 +222,53 @@ fn project_configs(manifest: &Path) -> Vec<PathBuf> {
     }
     found.reverse();
     found
+}
+
+/// The parts of a project's cargo configuration that only say where sources are: `[source.*]`
+/// (with relative folders made absolute, as cargo would resolve them) and the `index` of each
+/// `[registries.*]`. Everything else (credential providers, tokens, `build.rustc`, aliases)
+/// is left out: the audited project is untrusted input.
+fn sanitized_config(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    // cargo resolves relative paths in a config file against the folder holding `.cargo`.
+    let base = path.parent().and_then(Path::parent)?;
+    let mut out = toml::Table::new();
+    if let Some(sources) = table.get("source").and_then(|s| s.as_table()) {
+        let mut kept = toml::Table::new();
+        for (name, source) in sources {
+            let Some(source) = source.as_table() else { continue };
+            let mut entry = toml::Table::new();
+            for key in ["replace-with", "registry", "git", "branch", "tag", "rev"] {
+                if let Some(value @ toml::Value::String(_)) = source.get(key) {
+                    entry.insert(key.to_owned(), value.clone());
+                }
+            }
+            for key in ["directory", "local-registry"] {
+                if let Some(folder) = source.get(key).and_then(|v| v.as_str()) {
+                    let folder = base.join(folder);
+                    entry.insert(
+                        key.to_owned(),
+                        toml::Value::String(folder.to_string_lossy().into_owned()),
+                    );
+                }
+            }
+            kept.insert(name.clone(), toml::Value::Table(entry));
+        }
+        out.insert("source".to_owned(), toml::Value::Table(kept));
+    }
+    if let Some(registries) = table.get("registries").and_then(|r| r.as_table()) {
+        let mut kept = toml::Table::new();
+        for (name, registry) in registries {
+            if let Some(index @ toml::Value::String(_)) = registry.get("index") {
+                let mut entry = toml::Table::new();
+                entry.insert("index".to_owned(), index.clone());
+                kept.insert(name.clone(), toml::Value::Table(entry));
+            }
+        }
+        out.insert("registries".to_owned(), toml::Value::Table(kept));
+    }
+    toml::to_string(&out).ok()
 }
 
 /// Turns cargo's error output into the error a user can act on.
