@@ -163,6 +163,29 @@ fn out_of_date_lockfile_is_never_a_fallback() {
 }
 
 #[test]
+fn a_lockfile_from_another_git_source_or_with_a_removed_dependency_is_never_a_fallback() {
+    let home = CargoHome::new();
+    for (change, expect) in [
+        (("rev = \"9f1c2e4\"", "rev = \"0000000\""), "rev=0000000"),
+        (
+            ("example-health/nhs-number", "attacker/nhs-number"),
+            "attacker/nhs-number",
+        ),
+        (("smallvec = \"1.6\"\n", ""), "no longer declares it"),
+    ] {
+        let ws = copy_workspace("with-git");
+        edit(&ws.path().join("Cargo.toml"), |text| {
+            text.replace(change.0, change.1)
+        });
+        fails(
+            &home,
+            &["--manifest-path", &manifest(ws.path()), "--offline"],
+            &["out of date", expect],
+        );
+    }
+}
+
+#[test]
 fn cargo_not_on_path() {
     let home = CargoHome::new();
     let empty = tempfile::tempdir().unwrap();

@@ -237,7 +237,9 @@ fn sanitized_config(path: &Path) -> Option<String> {
     if let Some(sources) = table.get("source").and_then(|s| s.as_table()) {
         let mut kept = toml::Table::new();
         for (name, source) in sources {
-            let Some(source) = source.as_table() else { continue };
+            let Some(source) = source.as_table() else {
+                continue;
+            };
             let mut entry = toml::Table::new();
             for key in ["replace-with", "registry", "git", "branch", "tag", "rev"] {
                 if let Some(value @ toml::Value::String(_)) = source.get(key) {

@@ -175,28 +175,62 @@ fn product_name_from_path(path: &Path) -> String {
         .unwrap_or_else(|| "product".to_owned())
 }
 
-/// Whether every dependency the workspace declares has a locked package that satisfies it:
-/// the check that keeps an out-of-date lockfile from standing in for cargo.
-pub(crate) fn covers(
-    path: &Path,
-    declared: &std::collections::BTreeMap<String, Vec<(String, semver::VersionReq)>>,
-) -> Result<Option<String>, LockfileError> {
+/// A dependency a workspace member declares: name, version requirement, and source for git
+/// and registry dependencies (`git+URL?rev=...`, `registry+URL`) as cargo metadata gives it.
+pub(crate) type Declared =
+    std::collections::BTreeMap<String, Vec<(String, semver::VersionReq, Option<String>)>>;
+
+/// Whether the lockfile still locks what the manifests declare: every declared dependency has a
+/// locked package that satisfies it, from the same git repository and reference; and every
+/// dependency the lockfile records for a member is still declared. The check that keeps an
+/// out-of-date lockfile from standing in for cargo; `Some(gap)` says what differs.
+pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>, LockfileError> {
     let lockfile = load(path)?;
     for (member, deps) in declared {
-        if !lockfile.packages.iter().any(|p| p.name == *member) {
+        let Some(locked_member) = lockfile
+            .packages
+            .iter()
+            .find(|p| p.name == *member && p.source.is_none())
+        else {
             return Ok(Some(format!("workspace member `{member}` is not in it")));
-        }
-        for (name, req) in deps {
-            let satisfied = lockfile
-                .packages
-                .iter()
-                .any(|p| p.name == *name && req.matches(&p.version));
+        };
+        for (name, req, source) in deps {
+            let satisfied = lockfile.packages.iter().any(|p| {
+                p.name == *name
+                    && (req.matches(&p.version)
+                        || source.as_deref().is_some_and(|s| s.starts_with("git+")))
+                    && same_git_source(source.as_deref(), p.source.as_deref())
+            });
             if !satisfied {
                 return Ok(Some(format!(
-                    "`{member}` needs `{name} {req}`, which it does not lock"
+                    "`{member}` needs `{name} {req}`{}, which it does not lock",
+                    source
+                        .as_deref()
+                        .filter(|s| s.starts_with("git+"))
+                        .map(|s| format!(" from {s}"))
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        for &dep in &locked_member.dependencies {
+            let name = &lockfile.packages[dep].name;
+            if !deps.iter().any(|(declared, _, _)| declared == name) {
+                return Ok(Some(format!(
+                    "it records `{name}` for `{member}`, which no longer declares it"
                 )));
             }
         }
     }
     Ok(None)
+}
+
+/// A declared git dependency must be locked from the same repository and reference (the
+/// locked source adds `#commit`); other sources are not compared here.
+fn same_git_source(declared: Option<&str>, locked: Option<&str>) -> bool {
+    match declared {
+        Some(declared) if declared.starts_with("git+") => locked
+            .and_then(|l| l.split('#').next())
+            .is_some_and(|l| l == declared),
+        _ => true,
+    }
 }

@@ -1,6 +1,6 @@
 //! The inventory from `cargo metadata`: the resolved graph for one target and feature set.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use cargo_metadata::{DependencyKind, Metadata, PackageId};
@@ -288,14 +288,17 @@ fn pick_checksum(
     })
 }
 
-/// The declared dependencies of each workspace member, from `cargo metadata --no-deps`:
-/// `(member, dependency name, version requirement)`.
-pub(crate) fn declared(metadata: &Metadata) -> BTreeMap<String, Vec<(String, semver::VersionReq)>> {
-    let mut out: BTreeMap<String, Vec<(String, semver::VersionReq)>> = BTreeMap::new();
+/// The declared dependencies of each workspace member, from `cargo metadata --no-deps`.
+pub(crate) fn declared(metadata: &Metadata) -> lockfile::Declared {
+    let mut out = lockfile::Declared::new();
     for pkg in metadata.workspace_packages() {
         let entry = out.entry(pkg.name.to_string()).or_default();
         for dep in &pkg.dependencies {
-            entry.push((dep.name.clone(), dep.req.clone()));
+            entry.push((
+                dep.name.clone(),
+                dep.req.clone(),
+                dep.source.as_ref().map(|s| s.to_string()),
+            ));
         }
     }
     out
