@@ -79,20 +79,58 @@ pub fn emit(output: &Output, bytes: &[u8]) -> Result<(), OutputError> {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     check_destination(&Output::File(path.to_path_buf()))?;
-    let folder = folder_of(path);
     let wrap = |source| OutputError::Write {
         path: path.to_path_buf(),
         source,
     };
+    // A link is written through, to the file it names; a device or pipe (`/dev/null`,
+    // `/dev/stdout`) is written to as it is, never replaced by a file.
+    let mut path = path.to_path_buf();
+    let mut mode = None;
+    if let Ok(meta) = std::fs::symlink_metadata(&path) {
+        if meta.file_type().is_symlink() {
+            path = std::fs::canonicalize(&path).map_err(wrap)?;
+        }
+        let meta = std::fs::metadata(&path).map_err(wrap)?;
+        if !meta.is_file() {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&path)
+                .map_err(wrap)?;
+            return file.write_all(bytes).map_err(wrap);
+        }
+        mode = Some(meta.permissions());
+    }
+    let path = path.as_path();
+    let folder = folder_of(path);
     let mut temp = tempfile::Builder::new()
         .prefix(".charter-audit-")
         .suffix(".tmp")
         .tempfile_in(&folder)
         .map_err(wrap)?;
     temp.write_all(bytes).map_err(wrap)?;
+    // Keep the mode of the file replaced; a new file gets the usual 0644, not the temporary
+    // file's 0600, so that a CI artefact stays readable.
+    if let Some(permissions) = mode.or_else(default_permissions) {
+        temp.as_file().set_permissions(permissions).map_err(wrap)?;
+    }
     temp.as_file().sync_all().map_err(wrap)?;
     temp.persist(path).map_err(|e| wrap(e.error))?;
     Ok(())
+}
+
+/// 0644 for a new file on unix; elsewhere the temporary file's own permissions stand.
+fn default_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 fn folder_of(path: &Path) -> PathBuf {
@@ -115,6 +153,34 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_written_through_and_new_files_are_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        emit(&Output::File(link.clone()), b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
+        let fresh = dir.path().join("fresh.json");
+        emit(&Output::File(fresh.clone()), b"x").unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o644);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_to_not_replaced() {
+        // /dev/null exists on every unix; it must stay a device.
+        let null = Path::new("/dev/null");
+        emit(&Output::File(null.to_path_buf()), b"discarded").unwrap();
+        assert!(!std::fs::metadata(null).unwrap().is_file());
     }
 
     #[test]
