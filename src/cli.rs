@@ -97,7 +97,7 @@ pub struct InventoryArgs {
     pub include_dev: bool,
 
     /// The package that is the product [default: the workspace's binary package].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub product: Option<String>,
 
     /// Use no network at all: cargo resolves from its local cache and vendored sources only,
@@ -120,7 +120,7 @@ pub struct SbomArgs {
     pub spec_version: SpecArg,
 
     /// Supplier of the product (NTIA minimum element), e.g. "Example Health Ltd".
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub supplier: Option<String>,
 
     /// The supplier's web address.
@@ -132,11 +132,17 @@ pub struct SbomArgs {
     pub supplier_contact: Option<String>,
 
     /// Author of the SBOM data (repeatable) [default: the supplier].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub author: Vec<String>,
 
     /// Where to write the SBOM: a file (written atomically) or `-` for standard output.
-    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE|-",
+        default_value = "-",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
     pub output: String,
 }
 
@@ -202,7 +208,13 @@ pub struct AuditArgs {
     pub format: ReportFormat,
 
     /// Where to write the report: a file (written atomically) or `-` for standard output.
-    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE|-",
+        default_value = "-",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
     pub output: String,
 }
 
@@ -249,11 +261,18 @@ impl InventoryArgs {
     pub fn inventory_options(&self) -> InventoryOptions {
         let source = match &self.lockfile {
             Some(lockfile) => InventorySource::Lockfile(lockfile.clone()),
-            None => InventorySource::Manifest(
-                self.manifest_path
+            None => {
+                let manifest = self
+                    .manifest_path
                     .clone()
-                    .unwrap_or_else(|| PathBuf::from("Cargo.toml")),
-            ),
+                    .unwrap_or_else(|| PathBuf::from("Cargo.toml"));
+                // A folder stands for the Cargo.toml in it.
+                if manifest.is_dir() {
+                    InventorySource::Manifest(manifest.join("Cargo.toml"))
+                } else {
+                    InventorySource::Manifest(manifest)
+                }
+            }
         };
         let target = match self.target.as_deref() {
             None => Target::Host,

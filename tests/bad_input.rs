@@ -196,11 +196,52 @@ fn cargo_not_on_path() {
             &fixture("workspaces/demo/Cargo.toml").to_string_lossy(),
             "--offline",
         ],
-        &["was not found", "install Rust", "--lockfile"],
+        &[
+            "the Rust compiler was not found (looked for `rustc` on PATH)",
+            "install Rust",
+            "--lockfile",
+        ],
         |cmd| {
             cmd.env("PATH", empty.path())
                 .env_remove("CARGO")
                 .env_remove("RUSTC");
+        },
+    );
+}
+
+#[test]
+fn cargo_not_found_names_cargo() {
+    let home = CargoHome::new();
+    let bin = tempfile::tempdir().unwrap();
+    // rustc is there, cargo is not.
+    let rustc = String::from_utf8(
+        std::process::Command::new("rustup")
+            .args(["which", "rustc"])
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default(),
+    )
+    .unwrap();
+    let rustc = if rustc.trim().is_empty() {
+        "rustc".to_owned()
+    } else {
+        rustc.trim().to_owned()
+    };
+    fails_with(
+        &home,
+        &[
+            "--manifest-path",
+            &fixture("workspaces/demo/Cargo.toml").to_string_lossy(),
+            "--offline",
+        ],
+        &[
+            "cargo was not found (looked for `cargo` on PATH)",
+            "--lockfile",
+        ],
+        |cmd| {
+            cmd.env("PATH", bin.path())
+                .env_remove("CARGO")
+                .env("RUSTC", &rustc);
         },
     );
 }

@@ -30,6 +30,10 @@ pub enum CargoError {
         "cargo was not found (looked for `{program}` on PATH): install Rust with rustup, or read the lockfile without cargo with --lockfile Cargo.lock"
     )]
     CargoNotFound { program: String },
+    #[error(
+        "the Rust compiler was not found (looked for `{program}` on PATH): install Rust with rustup, or read the lockfile without cargo with --lockfile Cargo.lock"
+    )]
+    RustcNotFound { program: String },
     #[error("could not run `{program}`: {source}")]
     Spawn {
         program: String,
@@ -82,7 +86,9 @@ pub(crate) struct MetadataArgs<'a> {
 /// Runs `cargo metadata --format-version 1 --locked` and parses its output.
 pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metadata, CargoError> {
     if !args.manifest.is_file() {
-        return Err(CargoError::NoManifest(args.manifest.to_path_buf()));
+        let shown =
+            std::path::absolute(args.manifest).unwrap_or_else(|_| args.manifest.to_path_buf());
+        return Err(CargoError::NoManifest(shown));
     }
     // cargo runs from a neutral folder, so every path handed to it must be absolute.
     let manifest = std::path::absolute(args.manifest).map_err(CargoError::TempDir)?;
@@ -146,7 +152,10 @@ pub(crate) fn rustc_info() -> Result<RustcInfo, CargoError> {
     let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
     let mut command = Command::new(&program);
     command.arg("-vV").current_dir(neutral.path());
-    let output = run(&mut command, &program.to_string_lossy())?;
+    let output = run(&mut command, &program.to_string_lossy()).map_err(|e| match e {
+        CargoError::CargoNotFound { program } => CargoError::RustcNotFound { program },
+        other => other,
+    })?;
     let text = String::from_utf8_lossy(&output.stdout);
     let version = text.lines().next().unwrap_or_default().trim().to_owned();
     let host = text

@@ -36,14 +36,22 @@ pub(super) fn licenses(package: &Package, warnings: &mut Vec<String>) -> Option<
     })
 }
 
-/// The canonical SPDX expression for a manifest's licence, if it is one.
+/// The SPDX expression of a manifest's licence, if it is one: as written, or with cargo's
+/// legacy `/` read as `OR`. Nothing is guessed: `BSD` or `Apache 2.0` are not rewritten into
+/// some identifier, they stay named licences (with a warning), as the supplier wrote them.
 pub(crate) fn spdx_expression(license: &str) -> Option<SpdxExpression> {
-    let canonical = match spdx::Expression::canonicalize(license) {
-        Ok(Some(canonical)) => canonical,
-        Ok(None) => license.to_owned(),
-        Err(_) => return None,
-    };
-    SpdxExpression::try_from(canonical).ok()
+    if let Ok(expression) = SpdxExpression::try_from(license.to_owned()) {
+        return Some(expression);
+    }
+    if license.contains('/') {
+        let rewritten = license
+            .split('/')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        return SpdxExpression::try_from(rewritten).ok();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -68,5 +76,19 @@ mod tests {
     #[test]
     fn free_text_is_not_an_expression() {
         assert!(spdx_expression("Example Health Proprietary Licence").is_none());
+    }
+
+    #[test]
+    fn imprecise_names_are_not_guessed() {
+        for name in [
+            "BSD",
+            "LGPL",
+            "Apache 2.0",
+            "GPLv2+",
+            "MIT/Apache-2.0 AND BSD",
+            "mit",
+        ] {
+            assert!(spdx_expression(name).is_none(), "{name} was rewritten");
+        }
     }
 }
