@@ -281,9 +281,13 @@ fn output_file_is_written() {
 #[test]
 fn product_can_be_named() {
     let home = CargoHome::new();
+    // The SBOM of a member is that member and what it reaches, not the rest of the workspace.
     let (member, _, _) = demo_sbom(&home, &["--product", "demo-util"]);
     assert_eq!(member["metadata"]["component"]["name"], "demo-util");
-    assert!(component_names(&member).contains(&"demo-app 0.3.1".to_owned()));
+    assert_eq!(
+        component_names(&member),
+        ["atty 0.2.14", "libc 0.2.112", "smallvec 1.6.0"]
+    );
 
     // A member's own manifest names that member as the product.
     let (util, _, _) = json_of(
@@ -293,7 +297,11 @@ fn product_can_be_named() {
     );
     assert_eq!(util["metadata"]["component"]["name"], "demo-util");
 
-    let (suite, bytes, _) = demo_sbom(&home, &["--product", "reminder-suite"]);
+    let (suite, bytes, stderr) = demo_sbom(&home, &["--product", "reminder-suite"]);
+    assert!(
+        stderr.contains("--product `reminder-suite` is not a package of the workspace (its packages: demo-app, demo-util)"),
+        "{stderr}"
+    );
     save_sample("demo-synthetic-product.json", &bytes);
     let product = &suite["metadata"]["component"];
     assert_eq!(product["name"], "reminder-suite");
@@ -479,4 +487,48 @@ fn real_lockfiles_with_git_dependencies() {
         refs.dedup();
         assert_eq!(before, refs.len(), "{file}: duplicate bom-refs");
     }
+}
+
+#[test]
+fn a_workspace_of_two_binaries_is_named_alike_wherever_it_is() {
+    let home = CargoHome::new();
+    let make = |folder: &str| {
+        let root = tempfile::tempdir().unwrap();
+        let ws = root.path().join(folder);
+        for member in ["portal", "worker"] {
+            std::fs::create_dir_all(ws.join(member).join("src")).unwrap();
+            std::fs::write(
+                ws.join(member).join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{member}\"\nversion = \"1.0.0\"\nedition = \"2021\"\n"
+                ),
+            )
+            .unwrap();
+            std::fs::write(ws.join(member).join("src/main.rs"), "fn main() {}\n").unwrap();
+        }
+        std::fs::write(
+            ws.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"portal\", \"worker\"]\nresolver = \"2\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            ws.join("Cargo.lock"),
+            "version = 4\n\n[[package]]\nname = \"portal\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"worker\"\nversion = \"1.0.0\"\n",
+        )
+        .unwrap();
+        (root, ws)
+    };
+    let (_a, first) = make("checkout-one");
+    let (_b, second) = make("somewhere-else");
+    let run = |ws: &std::path::Path| {
+        success(
+            charter_audit(&home)
+                .args(["sbom", "--offline", "--manifest-path"])
+                .arg(ws.join("Cargo.toml")),
+        )
+    };
+    let (one, stderr) = run(&first);
+    let (two, _) = run(&second);
+    assert_eq!(one, two, "the folder name leaked into the SBOM");
+    assert!(stderr.contains("`portal-workspace`"), "{stderr}");
 }

@@ -12,23 +12,25 @@ pub(crate) struct EdgeKinds {
     pub dev: bool,
 }
 
-/// Computes each package's [`Reach`] from the workspace members.
+/// Computes each package's [`Reach`] from the product's roots (the product, or every member
+/// when no single package is the product).
 ///
-/// A package is `Normal` when a path of normal edges leads to it from a member, `Build` when it
+/// A package is `Normal` when a path of normal edges leads to it from a root, `Build` when it
 /// is only reached through a build edge (and whatever that build dependency needs, of any kind
-/// but dev), `Dev` when only through a member's dev-dependency (and `include_dev` is set).
-/// Unreached packages get `None`: they are not part of this build.
+/// but dev), `Dev` when only through a reached workspace member's dev-dependency (and
+/// `include_dev` is set). Unreached packages get `None`: they are not part of this product.
 pub(crate) fn reach(
     edges: &[Vec<(usize, EdgeKinds)>],
-    members: &[usize],
+    roots: &[usize],
+    is_member: &[bool],
     include_dev: bool,
 ) -> Vec<Option<Reach>> {
     let mut reach: Vec<Option<Reach>> = vec![None; edges.len()];
-    for &member in members {
-        reach[member] = Some(Reach::Normal);
+    for &root in roots {
+        reach[root] = Some(Reach::Normal);
     }
-    // Normal: members and everything their normal edges lead to.
-    walk(edges, &mut reach, members.to_vec(), Reach::Normal, |k| {
+    // Normal: the roots and everything their normal edges lead to.
+    walk(edges, &mut reach, roots.to_vec(), Reach::Normal, |k| {
         k.normal
     });
     // Build: build edges from anything linked, then whatever build dependencies use.
@@ -37,9 +39,9 @@ pub(crate) fn reach(
         k.normal || k.build
     });
     if include_dev {
-        let dev_starts: Vec<usize> = members
-            .iter()
-            .flat_map(|&m| edges[m].iter())
+        let dev_starts: Vec<usize> = (0..edges.len())
+            .filter(|&m| is_member[m] && reach[m].is_some())
+            .flat_map(|m| edges[m].iter())
             .filter(|(to, kinds)| kinds.dev && reach[*to].is_none())
             .map(|(to, _)| *to)
             .collect();
@@ -128,7 +130,8 @@ mod tests {
             vec![],
             vec![],
         ];
-        let without_dev = reach(&edges, &[0], false);
+        let members = [true, false, false, false, false, false, false];
+        let without_dev = reach(&edges, &[0], &members, false);
         assert_eq!(
             without_dev,
             vec![
@@ -141,7 +144,7 @@ mod tests {
                 None
             ]
         );
-        let with_dev = reach(&edges, &[0], true);
+        let with_dev = reach(&edges, &[0], &members, true);
         assert_eq!(with_dev[4], Some(Reach::Dev));
         assert_eq!(with_dev[5], Some(Reach::Dev));
         assert_eq!(with_dev[6], None);
@@ -151,6 +154,9 @@ mod tests {
     fn build_dependency_of_a_dependency_is_build() {
         // 0 -> 1 (normal), 1 -> 2 (build): 2 is only needed to build 1.
         let edges = vec![vec![(1, N)], vec![(2, B)], vec![]];
-        assert_eq!(reach(&edges, &[0], false)[2], Some(Reach::Build));
+        assert_eq!(
+            reach(&edges, &[0], &[true, false, false], false)[2],
+            Some(Reach::Build)
+        );
     }
 }

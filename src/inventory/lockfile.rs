@@ -136,6 +136,13 @@ fn choose_product(
         if let Some(&found) = local.iter().find(|&&i| packages[i].name == name) {
             return Product::Member(found);
         }
+        let names: Vec<&str> = local.iter().map(|&i| packages[i].name.as_str()).collect();
+        warnings.push(format!(
+            "--product `{name}` is not a path package of {} (they are: {}), so the SBOM \
+             describes an application `{name}` made of those no other package depends on",
+            lockfile.display(),
+            names.join(", ")
+        ));
         return Product::Synthetic {
             name: name.to_owned(),
             version: None,
@@ -145,10 +152,12 @@ fn choose_product(
     if let [only] = roots[..] {
         return Product::Member(only);
     }
-    let name = product_name_from_path(lockfile);
+    let name = product_name_from_path(lockfile).unwrap_or_else(|| {
+        super::metadata::synthetic_name(roots.iter().map(|&i| packages[i].name.as_str()))
+    });
     warnings.push(format!(
-        "{}: {} workspace packages depend on no other, so the SBOM describes an application \
-         `{name}` made of them; pass --product NAME to name the product",
+        "{}: {} workspace packages are not dependencies of any other, so the SBOM describes an \
+         application `{name}` made of them; pass --product NAME to name the product",
         lockfile.display(),
         roots.len()
     ));
@@ -159,20 +168,13 @@ fn choose_product(
     }
 }
 
-/// `nushell-2026-08.Cargo.lock` gives `nushell-2026-08`; `app/Cargo.lock` gives `app`.
-fn product_name_from_path(path: &Path) -> String {
-    let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    if let Some(stem) = file.as_deref().and_then(|f| f.strip_suffix(".Cargo.lock")) {
-        return stem.to_owned();
-    }
-    path.canonicalize()
-        .ok()
-        .and_then(|p| {
-            p.parent()
-                .and_then(|d| d.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "product".to_owned())
+/// `nushell-2026-08.Cargo.lock` gives `nushell-2026-08`; a plain `Cargo.lock` gives nothing
+/// (its folder's name would make the output depend on where it is checked out).
+fn product_name_from_path(path: &Path) -> Option<String> {
+    let file = path.file_name()?.to_string_lossy().into_owned();
+    file.strip_suffix(".Cargo.lock")
+        .filter(|stem| !stem.is_empty())
+        .map(str::to_owned)
 }
 
 /// A dependency a workspace member declares: name, version requirement, and source for git

@@ -75,7 +75,7 @@ fn dep_ref(text: &str) -> DepRef<'_> {
 pub(crate) fn parse(text: &str) -> Result<Locked, String> {
     let raw: RawLockfile = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
     let version = match raw.version {
-        Some(v @ 3..=4) => v,
+        Some(v @ 1..=4) => v,
         Some(v) => {
             return Err(format!(
                 "lockfile format version {v} is not one this tool reads (1 to 4): update charter-audit"

@@ -137,12 +137,20 @@ pub(crate) fn from_metadata(
             edges[from].push((to, kinds));
         }
     }
-    let members: Vec<usize> = (0..all.len())
-        .filter(|&i| all[i].0.workspace_member)
-        .collect();
-    let reach = graph::reach(&edges, &members, include_dev);
+    // The product first: the SBOM describes it and what it reaches, not every member of the
+    // workspace (an xtask or a second binary is not part of this product).
+    let given = resolve.root.as_ref().and_then(|id| index.get(id)).copied();
+    let unfiltered: Vec<Package> = all.iter().map(|(p, _)| p.clone()).collect();
+    let mut warnings = Vec::new();
+    let product = choose_product(&unfiltered, product, given, &mut warnings);
+    let roots = match &product {
+        Product::Member(i) => vec![*i],
+        Product::Synthetic { dependencies, .. } => dependencies.clone(),
+    };
+    let is_member: Vec<bool> = unfiltered.iter().map(|p| p.workspace_member).collect();
+    let reach = graph::reach(&edges, &roots, &is_member, include_dev);
 
-    // Keep what this build reaches; renumber.
+    // Keep what the product reaches; renumber.
     let mut renumber = vec![None; all.len()];
     let mut packages = Vec::new();
     for (old, (package, _)) in all.into_iter().enumerate() {
@@ -165,15 +173,25 @@ pub(crate) fn from_metadata(
         deps.dedup();
         packages[from].dependencies = deps;
     }
-
-    // The package whose manifest was given (cargo's resolve root), if it is not a virtual one.
-    let given = resolve
-        .root
-        .as_ref()
-        .and_then(|id| index.get(id))
-        .and_then(|&old| renumber[old]);
-    let mut warnings = Vec::new();
-    let product = choose_product(&packages, product, given, workspace_root, &mut warnings);
+    let product = match product {
+        Product::Member(i) => renumber[i].map_or_else(
+            || Product::Synthetic {
+                name: unfiltered[i].name.clone(),
+                version: Some(unfiltered[i].version.to_string()),
+                dependencies: Vec::new(),
+            },
+            Product::Member,
+        ),
+        Product::Synthetic {
+            name,
+            version,
+            dependencies,
+        } => Product::Synthetic {
+            name,
+            version,
+            dependencies: dependencies.iter().filter_map(|&d| renumber[d]).collect(),
+        },
+    };
     Ok(Inventory {
         origin,
         packages,
@@ -194,7 +212,6 @@ fn choose_product(
     packages: &[Package],
     requested: Option<&str>,
     given: Option<usize>,
-    workspace_root: &Path,
     warnings: &mut Vec<String>,
 ) -> Product {
     let members: Vec<usize> = (0..packages.len())
@@ -204,6 +221,12 @@ fn choose_product(
         if let Some(&found) = members.iter().find(|&&i| packages[i].name == name) {
             return Product::Member(found);
         }
+        let names: Vec<&str> = members.iter().map(|&i| packages[i].name.as_str()).collect();
+        warnings.push(format!(
+            "--product `{name}` is not a package of the workspace (its packages: {}), so the SBOM \
+             describes an application `{name}` made of all of them",
+            names.join(", ")
+        ));
         return Product::Synthetic {
             name: name.to_owned(),
             version: None,
@@ -233,10 +256,9 @@ fn choose_product(
     if let Some(root) = root {
         return Product::Member(root);
     }
-    let name = workspace_root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "product".to_owned());
+    // Named after the workspace's packages, never its folder: the same workspace checked out
+    // anywhere gives the same SBOM.
+    let name = synthetic_name(members.iter().map(|&i| packages[i].name.as_str()));
     warnings.push(format!(
         "the workspace has {} binary packages and no root package, so the SBOM describes an \
          application `{name}` made of all {} members; pass --product NAME to name the product",
@@ -248,6 +270,12 @@ fn choose_product(
         version: None,
         dependencies: members,
     }
+}
+
+/// `NAME-workspace`, after the first of the packages in name order.
+pub(crate) fn synthetic_name<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let first = names.min().unwrap_or("product");
+    format!("{first}-workspace")
 }
 
 /// The folder of a manifest relative to the workspace root, `/`-separated (`.` for the root).

@@ -99,10 +99,10 @@ pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource
                 None => format!("git+{url}"),
             },
         )),
-        // Relative to the workspace root. Cargo.lock does not record where a path package is,
-        // so then the purl stays plain and the SBOM's `charter-audit:source` property says `path`.
+        // Relative to the workspace root. Cargo.lock does not record where a path package is:
+        // then a `source=path` qualifier still keeps it apart from a crates.io package.
         PackageSource::Path { path: Some(path) } => Some(("download_url", format!("file:{path}"))),
-        PackageSource::Path { path: None } => None,
+        PackageSource::Path { path: None } => Some(("source", "path".to_owned())),
         PackageSource::Other { repr } => Some(("repository_url", repr.clone())),
     };
     build_purl(name, &version, qualifier)

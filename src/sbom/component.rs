@@ -92,9 +92,13 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
     out
 }
 
-/// A URL as the schema accepts it (an `iri-reference` in JSON, `anyURI` in XML).
+/// A web or repository URL as the schema accepts it; other schemes (`javascript:`, `file:`)
+/// from a manifest are not links anyone should follow, so they are left out.
 fn web_url(url: &str) -> Option<Uri> {
     let parsed = url::Url::parse(url.trim()).ok()?;
+    if !matches!(parsed.scheme(), "https" | "http" | "git" | "ssh") {
+        return None;
+    }
     Uri::try_from(parsed.to_string()).ok()
 }
 

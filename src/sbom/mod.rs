@@ -280,8 +280,8 @@ fn build(
     })
 }
 
-/// A unique, stable bom-ref per package: its purl, with `#2`, `#3`... in the rare case that two
-/// packages share one (cargo allows the same name and version from two path sources).
+/// A unique, stable bom-ref per package: its purl, with ` (2)`, ` (3)`... in the rare case that
+/// two packages share one (cargo allows the same name and version from two path sources).
 fn bom_refs(inventory: &Inventory) -> Vec<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     inventory
@@ -294,7 +294,7 @@ fn bom_refs(inventory: &Inventory) -> Vec<String> {
             if *count == 1 {
                 purl
             } else {
-                format!("{purl}#{count}")
+                format!("{purl} ({count})")
             }
         })
         .collect()
