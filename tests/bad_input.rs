@@ -358,3 +358,43 @@ fn planned_subcommands_say_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn unknown_target_names_the_fix() {
+    let home = CargoHome::new();
+    fails(
+        &home,
+        &[
+            "--manifest-path",
+            &fixture("workspaces/demo/Cargo.toml").to_string_lossy(),
+            "--offline",
+            "--target",
+            "nonsense",
+        ],
+        &[
+            "`nonsense` is not a target rustc knows",
+            "rustc --print target-list",
+        ],
+    );
+}
+
+#[test]
+fn lockfile_flag_given_a_manifest_or_an_empty_lockfile() {
+    let home = CargoHome::new();
+    fails(
+        &home,
+        &[
+            "--lockfile",
+            &fixture("workspaces/demo/app/Cargo.toml").to_string_lossy(),
+        ],
+        &["this is a manifest, not a lockfile", "--manifest-path"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("Cargo.lock");
+    std::fs::write(&empty, "version = 4\n").unwrap();
+    fails(
+        &home,
+        &["--lockfile", &empty.to_string_lossy()],
+        &["it locks no packages", "cargo generate-lockfile"],
+    );
+}

@@ -303,6 +303,18 @@ fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     {
         return CargoError::ManifestParse { manifest, summary };
     }
+    if let Some(rest) = stderr
+        .split("could not find specification for target \"")
+        .nth(1)
+    {
+        let target = rest.split('"').next().unwrap_or_default();
+        return CargoError::MetadataFailed {
+            manifest,
+            summary: format!(
+                "`{target}` is not a target rustc knows: give a triple from `rustc --print target-list`, or `all`"
+            ),
+        };
+    }
     if stderr.contains("cannot create the lock file") {
         return CargoError::NoLockfile { manifest };
     }

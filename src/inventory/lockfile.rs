@@ -32,6 +32,9 @@ pub(crate) type Checksums = HashMap<(String, String), Vec<(Option<String>, Strin
 
 /// Reads and parses a lockfile.
 pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
+    if path.is_dir() {
+        return load(&path.join("Cargo.lock"));
+    }
     let text = std::fs::read_to_string(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             LockfileError::NotFound(path.to_path_buf())
@@ -42,10 +45,24 @@ pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
             }
         }
     })?;
-    lockfile_format::parse(&text).map_err(|message| LockfileError::Parse {
+    if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+        return Err(LockfileError::Parse {
+            path: path.to_path_buf(),
+            message: "this is a manifest, not a lockfile: pass it with --manifest-path, or give --lockfile the Cargo.lock".to_owned(),
+        });
+    }
+    let hint = "fix it, or regenerate it with `cargo generate-lockfile` (and commit it)";
+    let locked = lockfile_format::parse(&text).map_err(|message| LockfileError::Parse {
         path: path.to_path_buf(),
-        message,
-    })
+        message: format!("{message}; {hint}"),
+    })?;
+    if locked.packages.is_empty() {
+        return Err(LockfileError::Parse {
+            path: path.to_path_buf(),
+            message: "it locks no packages; is it a workspace's Cargo.lock? Regenerate it with `cargo generate-lockfile`".to_owned(),
+        });
+    }
+    Ok(locked)
 }
 
 /// The checksums recorded in a lockfile (for the cargo metadata inventory, which lacks them).
