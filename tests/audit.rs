@@ -75,7 +75,7 @@ fn demo_findings_with_registry_facts() {
         unchecked[0]["reason"]
             .as_str()
             .unwrap()
-            .contains("the product's own code")
+            .contains("the workspace\'s own code, or a path dependency")
     );
 
     // Registry facts per component, as of the evaluation time.

@@ -120,6 +120,10 @@ pub(crate) fn check(
 fn unchecked_reason(package: &Package) -> Option<String> {
     match &package.source {
         PackageSource::CratesIo => None,
+        PackageSource::Path { path: None } => Some(
+            "path package (the workspace's own code, or a path dependency): not covered by advisory databases"
+                .to_owned(),
+        ),
         PackageSource::Path { .. } if package.workspace_member => Some(
             "workspace package: the product's own code, not covered by advisory databases"
                 .to_owned(),

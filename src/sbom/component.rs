@@ -50,7 +50,8 @@ pub(super) fn component(package: &Package, bom_ref: &str, warnings: &mut Vec<Str
             package.reach.as_str(),
         ));
     }
-    if package.workspace_member {
+    // Only cargo metadata knows the members; in lockfile mode a path package may be either.
+    if package.workspace_member && matches!(package.source, PackageSource::Path { path: Some(_) }) {
         properties.push(Property::new("charter-audit:workspace-member", "true"));
     }
     component.properties = Some(Properties(properties));
