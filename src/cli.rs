@@ -49,8 +49,31 @@ pub enum Command {
     Keygen(Planned),
     /// Pack the evidence of a release into one submission file (not available yet).
     Bundle(Planned),
-    /// List, show or start a policy (not available yet).
-    Policy(Planned),
+    /// List the built-in policies, show one, or start a charter-audit.toml.
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub action: PolicyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// The built-in policies and what each is for.
+    List,
+    /// A built-in policy's settings, as TOML.
+    Show {
+        /// e.g. nhs-charter
+        name: String,
+    },
+    /// Write a commented charter-audit.toml to start from.
+    Init {
+        /// Where to write it (never over an existing file).
+        #[arg(short, long, value_name = "FILE", default_value = "charter-audit.toml")]
+        output: PathBuf,
+    },
 }
 
 /// A subcommand planned for a later release; it accepts nothing yet.

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
             for warning in &outcome.warnings {
                 eprintln!("warning: {warning}");
             }
+            for note in &outcome.notes {
+                eprintln!("{note}");
+            }
             ExitCode::from(outcome.code)
         }
         Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,

@@ -139,6 +139,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     Ok(Outcome {
         code: u8::from(report.result == model::Outcome::Fail),
         warnings,
+        ..Outcome::default()
     })
 }
 

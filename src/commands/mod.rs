@@ -1,6 +1,7 @@
 //! The subcommands: each wires the stages together and returns an [`Outcome`]; none prints.
 
 mod audit;
+mod policy;
 mod sbom;
 
 use crate::Error;
@@ -13,6 +14,8 @@ pub struct Outcome {
     pub code: u8,
     /// What the user should know (printed to standard error as `warning: ...`).
     pub warnings: Vec<String>,
+    /// Something done, worth a line on standard error (`wrote charter-audit.toml`).
+    pub notes: Vec<String>,
 }
 
 /// Runs one subcommand.
@@ -24,6 +27,6 @@ pub fn run(command: &Command) -> Result<Outcome, Error> {
         Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
         Command::Keygen(_) => Err(Error::NotYetAvailable("keygen")),
         Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),
-        Command::Policy(_) => Err(Error::NotYetAvailable("policy")),
+        Command::Policy(args) => policy::run(&args.action),
     }
 }

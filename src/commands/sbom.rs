@@ -29,5 +29,9 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
 
     let mut warnings = inventory.warnings;
     warnings.extend(document.warnings);
-    Ok(Outcome { code: 0, warnings })
+    Ok(Outcome {
+        code: 0,
+        warnings,
+        ..Outcome::default()
+    })
 }

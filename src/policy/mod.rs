@@ -20,6 +20,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The commented `charter-audit.toml` that `policy init` writes.
+pub const INIT_TEMPLATE: &str = include_str!("../../policies/init.toml");
+
 /// The names of the built-in policies.
 pub fn names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(name, _)| *name).collect()
@@ -95,6 +98,15 @@ pub fn digest(policy: &Policy) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_init_template_is_a_valid_configuration() {
+        let config =
+            config::parse_config("init.toml", INIT_TEMPLATE, &builtin, &names(), None).unwrap();
+        assert_eq!(config.policy.base, "nhs-charter");
+        assert!(config.overrides.is_empty());
+        assert_eq!(config.supplier.unwrap().name, "Example Health Ltd");
+    }
 
     #[test]
     fn every_builtin_policy_parses_and_is_complete() {
