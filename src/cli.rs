@@ -154,6 +154,11 @@ pub struct SbomArgs {
     #[arg(long, value_name = "EMAIL", requires = "supplier")]
     pub supplier_contact: Option<String>,
 
+    /// The supplier's configuration, for its [supplier] table [default: charter-audit.toml
+    /// beside the workspace's Cargo.toml or the lockfile, if there is one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Author of the SBOM data (repeatable) [default: the supplier].
     #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub author: Vec<String>,
@@ -320,6 +325,27 @@ impl InventoryArgs {
             offline: self.offline,
             product: self.product.clone(),
         }
+    }
+}
+
+impl InventoryArgs {
+    /// `charter-audit.toml` beside the workspace's `Cargo.toml` or the lockfile, if there is one.
+    pub fn default_config(&self) -> Option<PathBuf> {
+        let anchor = match (&self.lockfile, &self.manifest_path) {
+            (Some(lockfile), _) => lockfile.clone(),
+            (None, Some(manifest)) => manifest.clone(),
+            (None, None) => PathBuf::from("Cargo.toml"),
+        };
+        let dir = if anchor.is_dir() {
+            anchor
+        } else {
+            match anchor.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        };
+        let candidate = dir.join("charter-audit.toml");
+        candidate.is_file().then_some(candidate)
     }
 }
 

@@ -532,3 +532,38 @@ fn a_workspace_of_two_binaries_is_named_alike_wherever_it_is() {
     assert_eq!(one, two, "the folder name leaked into the SBOM");
     assert!(stderr.contains("`portal-workspace`"), "{stderr}");
 }
+
+#[test]
+fn supplier_comes_from_the_configuration_when_no_flag_gives_it() {
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    std::fs::write(
+        ws.path().join("charter-audit.toml"),
+        "[supplier]\nname = \"Example Health Ltd\"\nurl = \"https://example.org\"\ncontact = \"security@example.org\"\n",
+    )
+    .unwrap();
+    let (sbom, _, _) = json_of(
+        charter_audit(&home)
+            .args(["sbom", "--offline", "--manifest-path"])
+            .arg(ws.path().join("Cargo.toml")),
+    );
+    assert_eq!(sbom["metadata"]["supplier"]["name"], "Example Health Ltd");
+    assert_eq!(
+        sbom["metadata"]["supplier"]["url"][0],
+        "https://example.org"
+    );
+    assert_eq!(sbom["metadata"]["authors"][0]["name"], "Example Health Ltd");
+    // A flag wins over the file.
+    let (flagged, _, _) = json_of(
+        charter_audit(&home)
+            .args([
+                "sbom",
+                "--offline",
+                "--supplier",
+                "Other Ltd",
+                "--manifest-path",
+            ])
+            .arg(ws.path().join("Cargo.toml")),
+    );
+    assert_eq!(flagged["metadata"]["supplier"]["name"], "Other Ltd");
+}

@@ -23,7 +23,10 @@ const CRATES_IO_INDEX: &str = "https://index.crates.io/";
 pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let stamp = Stamp::from_env()?;
     let now = evaluation_time(args.now.as_deref())?;
-    let config_path = args.config.clone().or_else(|| default_config(args));
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| args.inventory.default_config());
     let config = policy::load(args.policy.as_deref(), config_path.as_deref())?;
     let output = args.output();
     report::check_destination(&output)?;
@@ -141,21 +144,6 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         warnings,
         ..Outcome::default()
     })
-}
-
-/// `charter-audit.toml` beside the workspace's `Cargo.toml` or the lockfile, if there is one.
-fn default_config(args: &AuditArgs) -> Option<PathBuf> {
-    let anchor = match (&args.inventory.lockfile, &args.inventory.manifest_path) {
-        (Some(lockfile), _) => lockfile.clone(),
-        (None, Some(manifest)) => manifest.clone(),
-        (None, None) => PathBuf::from("Cargo.toml"),
-    };
-    let dir = match anchor.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let candidate = dir.join("charter-audit.toml");
-    candidate.is_file().then_some(candidate)
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

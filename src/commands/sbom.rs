@@ -14,13 +14,35 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
     let output = args.output();
     report::check_destination(&output)?;
 
+    // The supplier from the flags, else from the configuration's [supplier] table.
+    let supplier = match args.supplier() {
+        Some(supplier) => Some(supplier),
+        None => {
+            let path = args
+                .config
+                .clone()
+                .or_else(|| args.inventory.default_config());
+            match path {
+                Some(path) => {
+                    crate::policy::load(None, Some(&path))?
+                        .supplier
+                        .map(|s| sbom::Supplier {
+                            name: s.name,
+                            url: s.url,
+                            contact: s.contact,
+                        })
+                }
+                None => None,
+            }
+        }
+    };
     let inventory = inventory::take(&args.inventory.inventory_options())?;
     let document = sbom::generate(
         &inventory,
         &SbomOptions {
             spec: args.spec(),
             format: args.format(),
-            supplier: args.supplier(),
+            supplier,
             authors: args.author.clone(),
             stamp,
         },
