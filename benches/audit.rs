@@ -7,7 +7,10 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::median;
 
 use charter_audit::advisories::{self, SourceOptions};
 use charter_audit::net::{Http, HttpOptions};
@@ -33,16 +36,16 @@ fn main() {
         ..SourceOptions::default()
     };
     println!("audit of nushell-2026-08.Cargo.lock (1,035 packages), median of {RUNS} runs\n");
-    let load = median(|| {
+    let load = median(RUNS, || {
         advisories::load(&options, &http).unwrap();
     });
     let database = advisories::load(&options, &http).unwrap();
     let inventory = charter_audit::inventory::lockfile::inventory(&lockfile, None, None).unwrap();
-    let matching = median(|| {
+    let matching = median(RUNS, || {
         advisories::check(&inventory, &database);
     });
     let (findings, _) = advisories::check(&inventory, &database);
-    let facts = median(|| {
+    let facts = median(RUNS, || {
         let names = inventory.packages.iter().map(|p| p.name.as_str());
         let lookups = Lookups::fetch(
             &DirIndex {
@@ -67,7 +70,7 @@ fn main() {
         ms(facts)
     );
 
-    let ours = median(|| {
+    let ours = median(RUNS, || {
         let status = Command::new(env!("CARGO_BIN_EXE_charter-audit"))
             .args(["audit", "--offline", "--format", "json", "-o", "/dev/null"])
             .args(["--now", "2026-09-01T00:00:00Z", "--lockfile"])
@@ -100,7 +103,7 @@ fn main() {
         "[yanked]\nenabled = false\n",
     )
     .unwrap();
-    let theirs = median(|| {
+    let theirs = median(RUNS, || {
         let output = Command::new("cargo")
             .args(["audit", "--no-fetch", "--stale", "--json", "--db"])
             .arg(&db)
@@ -119,19 +122,6 @@ fn main() {
         "\n  charter-audit / cargo-audit: {:.2}",
         ours.as_secs_f64() / theirs.as_secs_f64()
     );
-}
-
-fn median(mut f: impl FnMut()) -> Duration {
-    f();
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2]
 }
 
 fn ms(d: Duration) -> String {

@@ -7,7 +7,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::median;
 
 use charter_audit::inventory::{self, Features, InventoryOptions, InventorySource, Target};
 use charter_audit::sbom::{self, Format, SbomOptions, Spec, Supplier};
@@ -41,7 +44,7 @@ fn main() {
 
     println!();
     let demo = root.join("fixtures/workspaces/demo/Cargo.toml");
-    let ours = median(|| {
+    let ours = median(RUNS, || {
         let inventory = inventory::take(&InventoryOptions {
             source: InventorySource::Manifest(demo.clone()),
             features: Features::default(),
@@ -80,7 +83,7 @@ fn options() -> SbomOptions {
 
 fn lockfile_case(label: &str, path: &Path) {
     let mut packages = 0;
-    let time = median(|| {
+    let time = median(RUNS, || {
         let inventory = inventory::lockfile::inventory(path, None, None).unwrap();
         packages = inventory.packages.len();
         sbom::generate(&inventory, &options()).unwrap();
@@ -116,7 +119,7 @@ fn cargo_cyclonedx_case(root: &Path, temp: &Path) {
         ),
     )
     .unwrap();
-    let time = median(|| {
+    let time = median(RUNS, || {
         let status = Command::new("cargo")
             .args(["cyclonedx", "--format", "json"])
             .env("CARGO_NET_OFFLINE", "true")
@@ -148,19 +151,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-}
-
-fn median(mut f: impl FnMut()) -> Duration {
-    f(); // warm-up
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2]
 }
 
 fn ms(d: Duration) -> String {

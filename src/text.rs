@@ -15,6 +15,19 @@ pub fn clean(value: &str) -> String {
         .to_owned()
 }
 
+/// A local path as an output names it: `file:PATH` as given when relative, else `file:…/NAME`
+/// (its last component), so that no absolute path of the build machine is ever written.
+pub fn local_uri(path: &std::path::Path) -> String {
+    if path.is_relative() {
+        return format!("file:{}", path.display());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("file:…/{name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -22,5 +35,12 @@ mod tests {
     #[test]
     fn control_characters_are_dropped() {
         assert_eq!(clean("a\u{1b}[31mred\u{0}\nline\u{9b}"), "a[31mred line");
+    }
+
+    #[test]
+    fn local_paths_never_absolute() {
+        use std::path::Path;
+        assert_eq!(local_uri(Path::new("fixtures/db")), "file:fixtures/db");
+        assert_eq!(local_uri(Path::new("/home/ci/work/db")), "file:…/db");
     }
 }

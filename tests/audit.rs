@@ -4,7 +4,7 @@
 
 mod util;
 
-use util::{CargoHome, NOW, audit_json, charter_audit, finding_keys, fixture};
+use util::{CargoHome, NOW, audit_json, charter_audit, finding, finding_keys, fixture};
 
 fn demo_lock() -> std::path::PathBuf {
     fixture("workspaces/demo/Cargo.lock")
@@ -12,15 +12,6 @@ fn demo_lock() -> std::path::PathBuf {
 
 fn native() -> String {
     fixture("advisories/rustsec").to_string_lossy().into_owned()
-}
-
-fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}"))
 }
 
 #[test]

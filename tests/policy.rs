@@ -4,7 +4,7 @@
 
 mod util;
 
-use util::{CargoHome, charter_audit, fixture};
+use util::{CargoHome, charter_audit, finding, fixture};
 
 /// `audit --format json` of the demo lockfile with the fixture data at `now`, plus `extra`.
 fn audit(now: &str, extra: &[&str]) -> (serde_json::Value, i32, String) {
@@ -31,15 +31,6 @@ fn audit(now: &str, extra: &[&str]) -> (serde_json::Value, i32, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let report = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
     (report, code, stderr)
-}
-
-fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id} in {report}"))
 }
 
 #[test]

@@ -187,7 +187,7 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         database.sources.push(SourceRecord {
             name: OSV.to_owned(),
             format: "osv-export".to_owned(),
-            uri: display_uri(path),
+            uri: crate::text::local_uri(path),
             revision: None,
             last_updated: newest.map(midnight),
             last_updated_from: newest.map(|_| "newest-advisory".to_owned()),
@@ -220,7 +220,7 @@ impl Native {
         };
         Native {
             root: root.to_path_buf(),
-            uri: display_uri(root),
+            uri: crate::text::local_uri(root),
             revision: checkout.map(|(sha, _)| sha),
             updated,
             updated_from,
@@ -258,19 +258,6 @@ fn fail_closed(
         }),
         _ => Ok(loaded.problems.clone()),
     }
-}
-
-/// A local path as the report names it: as given when relative, else its last component
-/// (an absolute path of this machine never goes into an output).
-fn display_uri(path: &Path) -> String {
-    if path.is_relative() {
-        return format!("file:{}", path.display());
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("file:…/{name}")
 }
 
 fn midnight(date: time::Date) -> String {

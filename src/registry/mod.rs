@@ -53,7 +53,7 @@ impl IndexSource for DirIndex {
     }
 
     fn describe(&self) -> String {
-        local_uri(&self.root)
+        crate::text::local_uri(&self.root)
     }
 }
 
@@ -133,17 +133,6 @@ fn read_optional(path: &Path) -> Result<Option<String>, RegistryError> {
             source,
         }),
     }
-}
-
-fn local_uri(path: &Path) -> String {
-    if path.is_relative() {
-        return format!("file:{}", path.display());
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("file:…/{name}")
 }
 
 /// What the index said of one crate: its versions, or why it said nothing.

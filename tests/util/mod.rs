@@ -211,3 +211,13 @@ pub fn finding_keys(report: &serde_json::Value) -> Vec<String> {
     keys.sort();
     keys
 }
+
+/// The finding with this id.
+pub fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {report}"))
+}
