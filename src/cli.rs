@@ -142,26 +142,13 @@ pub struct SbomArgs {
     #[arg(long, value_enum, default_value_t = SpecArg::V1_5)]
     pub spec_version: SpecArg,
 
-    /// Supplier of the product (NTIA minimum element), e.g. "Example Health Ltd".
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub supplier: Option<String>,
-
-    /// The supplier's web address.
-    #[arg(long, value_name = "URL", requires = "supplier")]
-    pub supplier_url: Option<String>,
-
-    /// The supplier's security contact e-mail.
-    #[arg(long, value_name = "EMAIL", requires = "supplier")]
-    pub supplier_contact: Option<String>,
+    #[command(flatten)]
+    pub supplier: SupplierArgs,
 
     /// The supplier's configuration, for its [supplier] table [default: charter-audit.toml
     /// beside the workspace's Cargo.toml or the lockfile, if there is one].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-
-    /// Author of the SBOM data (repeatable) [default: the supplier].
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub author: Vec<String>,
 
     /// Where to write the SBOM: a file (written atomically) or `-` for standard output.
     #[arg(
@@ -174,6 +161,49 @@ pub struct SbomArgs {
     pub output: String,
 }
 
+/// Who supplies the product and wrote the SBOM (NTIA minimum elements); the configuration's
+/// [supplier] table when no flag gives them.
+#[derive(Debug, Args)]
+pub struct SupplierArgs {
+    /// Supplier of the product (NTIA minimum element), e.g. "Example Health Ltd" [default:
+    /// the configuration's [supplier] name].
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub supplier: Option<String>,
+
+    /// The supplier's web address.
+    #[arg(long, value_name = "URL", requires = "supplier")]
+    pub supplier_url: Option<String>,
+
+    /// The supplier's security contact e-mail.
+    #[arg(long, value_name = "EMAIL", requires = "supplier")]
+    pub supplier_contact: Option<String>,
+
+    /// Author of the SBOM data (repeatable) [default: the supplier].
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub author: Vec<String>,
+}
+
+impl SupplierArgs {
+    /// The supplier the flags name, else the configuration's [supplier] table.
+    pub fn supplier(
+        &self,
+        config: Option<&crate::policy::config::SupplierConfig>,
+    ) -> Option<Supplier> {
+        match &self.supplier {
+            Some(name) => Some(Supplier {
+                name: name.clone(),
+                url: self.supplier_url.clone(),
+                contact: self.supplier_contact.clone(),
+            }),
+            None => config.map(|s| Supplier {
+                name: s.name.clone(),
+                url: s.url.clone(),
+                contact: s.contact.clone(),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     #[command(flatten)]
@@ -184,8 +214,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub advisory_db: Option<PathBuf>,
 
-    /// When a plain --advisory-db folder was last updated (YYYY-MM-DD) [default: its newest
-    /// advisory's date].
+    /// When the --advisory-db folder was last updated (YYYY-MM-DD), for the advisory-db-age
+    /// rule; it takes precedence over a checkout's commit time [default: the checkout's commit
+    /// time, else the newest advisory's date].
     #[arg(long, value_name = "DATE", requires = "advisory_db")]
     pub advisory_db_date: Option<String>,
 
@@ -231,7 +262,12 @@ pub struct AuditArgs {
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
 
-    /// Report format.
+    #[command(flatten)]
+    pub supplier: SupplierArgs,
+
+    /// Report format: `human` for a terminal, `json` (schema charter-audit/report/v1), `sarif`
+    /// (2.1.0, for GitHub code scanning) or `markdown` (also appended to $GITHUB_STEP_SUMMARY
+    /// when that is set, whatever the format).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -244,12 +280,19 @@ pub struct AuditArgs {
         value_parser = clap::builder::NonEmptyStringValueParser::new()
     )]
     pub output: String,
+
+    /// Also write every output of the run into DIR (created if needed): sbom.cdx.json,
+    /// report.json, report.sarif and report.md.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Human,
     Json,
+    Sarif,
+    Markdown,
 }
 
 impl AuditArgs {
@@ -362,14 +405,6 @@ impl SbomArgs {
             FormatArg::Json => Format::Json,
             FormatArg::Xml => Format::Xml,
         }
-    }
-
-    pub fn supplier(&self) -> Option<Supplier> {
-        self.supplier.as_ref().map(|name| Supplier {
-            name: name.clone(),
-            url: self.supplier_url.clone(),
-            contact: self.supplier_contact.clone(),
-        })
     }
 
     pub fn output(&self) -> Output {

@@ -298,6 +298,8 @@ fn no_findings_pass_with_exit_0() {
             &native(),
             "--advisory-db-date",
             "2026-08-30",
+            "--supplier",
+            "Example Health Ltd",
         ],
     );
     assert_eq!(code, 0, "{report}");

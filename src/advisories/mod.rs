@@ -98,6 +98,8 @@ pub enum AdvisoryError {
     },
     #[error("advisory database {} has no crates/ folder: is it a RustSec advisory-db (its `crates/NAME/RUSTSEC-*.md` layout)?", .0.display())]
     NotRustSec(PathBuf),
+    #[error("advisory database {}: no advisories in it{}; an empty database would pass every product, so check the path", .path.display(), if *.osv { " (OSV records are `*.json` files, or a zip of them)" } else { " (RustSec advisories are `crates/NAME/RUSTSEC-*.md` files)" })]
+    Empty { path: PathBuf, osv: bool },
     #[error(transparent)]
     Osv(#[from] OsvError),
     #[error(transparent)]
@@ -152,6 +154,12 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
             source,
         })?;
         let skipped = fail_closed(root, &loaded, options.allow_partial)?;
+        if loaded.advisories.is_empty() {
+            return Err(AdvisoryError::Empty {
+                path: root.clone(),
+                osv: false,
+            });
+        }
         database.native_ids = loaded.advisories.iter().map(|a| a.id.clone()).collect();
         let (last_updated, from) = match (native.updated, native.updated_from) {
             (Some(time), from) => (Some(crate::time::rfc3339(time)), from),
@@ -182,6 +190,12 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         }
         let loaded = osv::load(path)?;
         let skipped = fail_closed(path, &loaded, options.allow_partial)?;
+        if loaded.advisories.is_empty() {
+            return Err(AdvisoryError::Empty {
+                path: path.clone(),
+                osv: true,
+            });
+        }
         let newest = loaded.advisories.iter().map(|a| a.date).max();
         let ids: BTreeSet<&str> = loaded.advisories.iter().map(|a| a.id.as_str()).collect();
         database.sources.push(SourceRecord {

@@ -218,21 +218,38 @@ pub fn overall(scores: &[Score]) -> Severity {
     Severity::Unscored
 }
 
-/// Parses a CVSS vector (v3.0, v3.1 or v4.0) into a score from `source`.
-pub fn cvss_score(vector: &str, source: &str) -> Option<Score> {
-    let parsed: cvss::Cvss = vector.trim().parse().ok()?;
-    let kind = match parsed {
-        cvss::Cvss::CvssV40(_) => ScoreKind::CvssV4,
-        _ => ScoreKind::CvssV3,
-    };
-    let score = parsed.score();
-    Some(Score {
-        kind,
-        vector: Some(vector.trim().to_owned()),
-        score: Some(score),
-        severity: Severity::from_score(score),
-        source: source.to_owned(),
-    })
+/// Parses a CVSS vector (v3.0, v3.1 or v4.0) into a score from `source`. A vector that does
+/// not parse is kept, unscored: read as no score it could let a lower rating decide, so it
+/// counts as Cyber Essentials counts a vulnerability without a severity (like high).
+pub fn cvss_score(vector: &str, source: &str) -> Score {
+    let vector = vector.trim();
+    match vector.parse::<cvss::Cvss>() {
+        Ok(parsed) => {
+            let kind = match parsed {
+                cvss::Cvss::CvssV40(_) => ScoreKind::CvssV4,
+                _ => ScoreKind::CvssV3,
+            };
+            let score = parsed.score();
+            Score {
+                kind,
+                vector: Some(vector.to_owned()),
+                score: Some(score),
+                severity: Severity::from_score(score),
+                source: source.to_owned(),
+            }
+        }
+        Err(_) => Score {
+            kind: if vector.starts_with("CVSS:4") {
+                ScoreKind::CvssV4
+            } else {
+                ScoreKind::CvssV3
+            },
+            vector: Some(vector.to_owned()),
+            score: None,
+            severity: Severity::Unscored,
+            source: source.to_owned(),
+        },
+    }
 }
 
 /// An advisory, normalised.
@@ -299,7 +316,7 @@ mod tests {
 
     #[test]
     fn severity_prefers_v3_then_v4_then_ratings() {
-        let v3 = cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "rustsec").unwrap();
+        let v3 = cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "rustsec");
         assert_eq!(v3.score, Some(7.5));
         assert_eq!(v3.severity, Severity::High);
         let rating = Score {
@@ -317,5 +334,22 @@ mod tests {
         assert_eq!(Severity::from_score(0.0), Severity::Low);
         assert_eq!(Severity::from_score(9.0), Severity::Critical);
         assert_eq!(Severity::from_score(6.9), Severity::Medium);
+    }
+
+    #[test]
+    fn a_vector_that_does_not_parse_is_unscored_not_dropped() {
+        let broken = cvss_score("CVSS:3.1/AV:N/AC:Q", "osv");
+        assert_eq!(broken.kind, ScoreKind::CvssV3);
+        assert_eq!(broken.score, None);
+        assert_eq!(broken.severity, Severity::Unscored);
+        let low = Score {
+            kind: ScoreKind::Rating,
+            vector: None,
+            score: None,
+            severity: Severity::Low,
+            source: "osv".into(),
+        };
+        // A LOW rating does not shorten the window of a vector nobody could read.
+        assert_eq!(overall(&[low, broken]), Severity::Unscored);
     }
 }

@@ -77,7 +77,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
         for index in 0..archive.len() {
             let mut entry = archive.by_index(index).map_err(zip_error)?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-            if entry.is_dir() || !name.ends_with(".json") {
+            if entry.is_dir() || !is_json(&name) {
                 continue;
             }
             if entry.size() > MAX_RECORD_BYTES {
@@ -111,11 +111,16 @@ fn collect_json(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resul
         let kind = entry.file_type()?;
         if kind.is_dir() {
             collect_json(&path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|e| e == "json") {
+        } else if kind.is_file() && is_json(&path.to_string_lossy()) {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// `.json`, in any case.
+fn is_json(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".json")
 }
 
 fn limit(path: &Path, message: String) -> OsvError {
@@ -222,18 +227,26 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
         if package.ecosystem != "crates.io" {
             continue;
         }
+        // crates.io versions are semver, so its `ECOSYSTEM` ranges read as `SEMVER` ones;
+        // `GIT` ranges name commits, which a registry package does not have.
         let mut ranges = Vec::new();
         for range in &affected.ranges {
-            if range.kind != "SEMVER" {
-                continue;
+            if range.kind == "SEMVER" || range.kind == "ECOSYSTEM" {
+                ranges.push(events(&record.id, &range.events)?);
             }
-            ranges.push(events(&record.id, &range.events)?);
         }
         let mut versions = Vec::new();
         for v in &affected.versions {
             versions.push(semver::Version::parse(v).map_err(|e| {
                 format!("{}: affected version `{v}` is not semver: {e}", record.id)
             })?);
+        }
+        if ranges.is_empty() && versions.is_empty() {
+            // Read as affecting nothing, it would hide a vulnerability: fail closed.
+            return Err(format!(
+                "{}: no SEMVER or ECOSYSTEM range and no versions for crate `{}`, so which versions are affected is unknown",
+                record.id, package.name
+            ));
         }
         let informational = affected
             .database_specific
@@ -251,7 +264,7 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
             .iter()
             .chain(&affected.severity)
             .filter(|s| s.kind.starts_with("CVSS_V"))
-            .filter_map(|s| cvss_score(&s.score, super::OSV))
+            .map(|s| cvss_score(&s.score, super::OSV))
             .collect();
         if let Some(severity) = record_rating.or(rating(affected.database_specific.as_ref())) {
             scores.push(Score {

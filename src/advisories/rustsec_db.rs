@@ -112,7 +112,7 @@ fn convert(
         scores: meta
             .cvss
             .iter()
-            .filter_map(|cvss| cvss_score(&cvss.to_string(), super::RUSTSEC))
+            .map(|cvss| cvss_score(&cvss.to_string(), super::RUSTSEC))
             .collect(),
         references,
         source: super::RUSTSEC.to_owned(),

@@ -10,11 +10,13 @@ use crate::advisories::{self, SourceOptions, fetch};
 use crate::cli::{AuditArgs, ReportFormat};
 use crate::inventory::{self, Inventory, Origin, PackageSource, Product as InventoryProduct};
 use crate::net::{Http, HttpOptions};
-use crate::policy::{self, rules};
+use crate::policy::{self, product, rules};
 use crate::registry::{
     self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
 };
 use crate::report::{self, audit as model};
+use crate::report::{markdown, sarif};
+use crate::sbom::{self, Format, SbomOptions, Spec, ntia};
 use crate::time::{Stamp, evaluation_time, rfc3339};
 
 /// crates.io's sparse index.
@@ -30,6 +32,9 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let config = policy::load(args.policy.as_deref(), config_path.as_deref())?;
     let output = args.output();
     report::check_destination(&output)?;
+    if let Some(dir) = &args.out_dir {
+        report::check_out_dir(dir)?;
+    }
     let offline = args.inventory.offline;
     let http = Http::new(HttpOptions::new(
         offline,
@@ -80,13 +85,32 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             now,
         ));
     }
-    let rule_findings = rules::rule_findings(
+    // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+    let sbom = sbom::generate(
+        &inventory,
+        &SbomOptions {
+            spec: Spec::V1_5,
+            format: Format::Json,
+            supplier: args.supplier.supplier(config.supplier.as_ref()),
+            authors: args.supplier.author.clone(),
+            stamp,
+        },
+    )?;
+    let sbom_json: serde_json::Value = serde_json::from_slice(&sbom.bytes).map_err(Error::Json)?;
+    let mut rule_findings = rules::rule_findings(
         &findings,
         &database.sources,
         &config.policy,
         &config.exceptions,
         now,
     );
+    rule_findings.extend(product::registry_facts(&packages));
+    rule_findings.extend(product::sources(&inventory, &coverage, &config.policy));
+    rule_findings.extend(product::completeness(
+        &ntia::check(&sbom_json),
+        &config.policy,
+    ));
+    rule_findings.extend(product::licenses(&inventory, &config.policy));
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
     let verdicts = findings
         .iter()
@@ -130,20 +154,79 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         rule_findings,
         summary,
     };
-    let bytes = match args.format {
-        ReportFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&report).map_err(Error::Json)?;
-            text.push('\n');
-            text.into_bytes()
-        }
-        ReportFormat::Human => model::human(&report).into_bytes(),
+
+    // Every rendering is made before anything is written.
+    let json = {
+        let mut text = serde_json::to_string_pretty(&report).map_err(Error::Json)?;
+        text.push('\n');
+        text
     };
-    report::emit(&output, &bytes)?;
+    let lockfile = sarif::LockfileLocation::new(
+        repository_path(&inventory.lockfile),
+        &std::fs::read_to_string(&inventory.lockfile).unwrap_or_default(),
+    );
+    let sarif = sarif::render(&report, &lockfile);
+    let markdown = markdown::render(&report);
+    let bytes = match args.format {
+        ReportFormat::Json => json.clone(),
+        ReportFormat::Human => model::human(&report, colour(&output)),
+        ReportFormat::Sarif => sarif.clone(),
+        ReportFormat::Markdown => markdown.clone(),
+    };
+    if let Some(dir) = &args.out_dir {
+        report::emit_all(
+            dir,
+            &[
+                ("sbom.cdx.json", &sbom.bytes),
+                ("report.json", json.as_bytes()),
+                ("report.sarif", sarif.as_bytes()),
+                ("report.md", markdown.as_bytes()),
+            ],
+        )?;
+    }
+    report::emit(&output, bytes.as_bytes())?;
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
+        && let Err(e) = report::append(std::path::Path::new(&summary), markdown.as_bytes())
+    {
+        warnings.push(format!("the job summary was not written: {e}"));
+    }
+    warnings.extend(sbom.warnings.into_iter().filter(|_| args.out_dir.is_some()));
     Ok(Outcome {
         code: u8::from(report.result == model::Outcome::Fail),
         warnings,
         ..Outcome::default()
     })
+}
+
+/// Colour for a terminal, unless NO_COLOR (<https://no-color.org>) is set and not empty.
+fn colour(output: &report::Output) -> bool {
+    use std::io::IsTerminal;
+    matches!(output, report::Output::Stdout)
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The lockfile's path as a repository-relative URI (relative to the current directory, which
+/// is the repository's root in CI), else its file name alone.
+fn repository_path(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            let cwd = cwd.canonicalize().unwrap_or(cwd);
+            let full = path.canonicalize().ok()?;
+            full.strip_prefix(&cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
+        .filter(|p| !p.as_os_str().is_empty());
+    match relative {
+        Some(p) => p
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => "Cargo.lock".to_owned(),
+    }
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

@@ -15,27 +15,18 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
     report::check_destination(&output)?;
 
     // The supplier from the flags, else from the configuration's [supplier] table.
-    let supplier = match args.supplier() {
-        Some(supplier) => Some(supplier),
-        None => {
-            let path = args
-                .config
-                .clone()
-                .or_else(|| args.inventory.default_config());
-            match path {
-                Some(path) => {
-                    crate::policy::load(None, Some(&path))?
-                        .supplier
-                        .map(|s| sbom::Supplier {
-                            name: s.name,
-                            url: s.url,
-                            contact: s.contact,
-                        })
-                }
-                None => None,
-            }
-        }
+    let config = match &args.supplier.supplier {
+        Some(_) => None,
+        None => args
+            .config
+            .clone()
+            .or_else(|| args.inventory.default_config())
+            .map(|path| crate::policy::load(None, Some(&path)))
+            .transpose()?,
     };
+    let supplier = args
+        .supplier
+        .supplier(config.as_ref().and_then(|c| c.supplier.as_ref()));
     let inventory = inventory::take(&args.inventory.inventory_options())?;
     let document = sbom::generate(
         &inventory,
@@ -43,7 +34,7 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
             spec: args.spec(),
             format: args.format(),
             supplier,
-            authors: args.author.clone(),
+            authors: args.supplier.author.clone(),
             stamp,
         },
     )?;

@@ -128,6 +128,7 @@ pub fn inventory(
         packages: sorted,
         product,
         warnings,
+        lockfile: path.to_path_buf(),
     })
 }
 

@@ -197,6 +197,7 @@ pub(crate) fn from_metadata(
         packages,
         product,
         warnings,
+        lockfile: workspace_root.join("Cargo.lock"),
     })
 }
 

@@ -28,6 +28,8 @@ pub struct Inventory {
     pub product: Product,
     /// Things a user should know about the inventory (fallbacks, guesses). Not errors.
     pub warnings: Vec<String>,
+    /// The Cargo.lock behind it (where reports locate a package).
+    pub lockfile: PathBuf,
 }
 
 /// How the inventory was obtained; recorded in the SBOM so a reader knows how far to trust it.

@@ -36,6 +36,17 @@ fn render(file: &str, problems: &[Problem]) -> String {
     lines.join("\n")
 }
 
+/// An SPDX licence id (of the licence list, or `LicenseRef-...`).
+fn is_license_id(id: &str) -> bool {
+    spdx::license_id(id).is_some()
+        || id.strip_prefix("LicenseRef-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        })
+}
+
 /// A documented, expiring exception.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exception {
@@ -343,6 +354,29 @@ impl<'a> Validator<'a> {
             (Kind::Names, _) => Err(format!(
                 "`{setting}` must be a list of names, such as [\"crates.io\"]"
             )),
+            (Kind::LicenseAllow | Kind::LicenseDeny, DeValue::Array(items)) => {
+                let mut names = Vec::new();
+                let mut bad = Vec::new();
+                for item in items {
+                    match item.get_ref().as_str() {
+                        Some(id) if is_license_id(id) => names.push(id.to_owned()),
+                        Some(id) => bad.push(format!("`{id}`")),
+                        None => bad.push("a value that is not a string".to_owned()),
+                    }
+                }
+                if bad.is_empty() {
+                    Ok(Value::Names(names))
+                } else {
+                    Err(format!(
+                        "`{setting}` holds {} that {} not an SPDX licence id; use ids such as \"MIT\", \"Apache-2.0\" or \"LicenseRef-...\" (https://spdx.org/licenses/)",
+                        bad.join(", "),
+                        if bad.len() == 1 { "is" } else { "are" }
+                    ))
+                }
+            }
+            (Kind::LicenseAllow | Kind::LicenseDeny, _) => Err(format!(
+                "`{setting}` must be a list of SPDX licence ids, such as [\"MIT\", \"Apache-2.0\"]"
+            )),
             (Kind::Text, DeValue::String(s)) => Ok(Value::Text(s.to_string())),
             (Kind::Text, _) => Err(format!("`{setting}` must be a string")),
         };
@@ -570,6 +604,10 @@ medium = "thirty"
 
 [informational]
 unsound = "error"
+
+[licenses]
+allow = ["MIT", "Apache 2.0", "GPL"]
+deny = "AGPL-3.0-only"
 
 [[exception]]
 id = "RUSTSEC-2022-0013"

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod model;
+pub mod product;
 pub mod rules;
 
 pub use config::{Config, ConfigError, Exception, Override};

@@ -38,6 +38,10 @@ pub enum Kind {
     Level,
     /// A list of names (allowed registries); fewer is stricter.
     Names,
+    /// SPDX licence ids allowed; empty allows every licence; fewer (but some) is stricter.
+    LicenseAllow,
+    /// SPDX licence ids denied; more is stricter.
+    LicenseDeny,
     /// Free text (a description); neither.
     Text,
 }
@@ -114,6 +118,36 @@ pub const SETTINGS: &[(&str, &str, Kind, &str)] = &[
     ),
     ("sources", "git", Kind::Level, "a git dependency"),
     (
+        "sbom-completeness",
+        "missing-supplier-or-author",
+        Kind::Level,
+        "an SBOM without its supplier or its author (NTIA minimum elements)",
+    ),
+    (
+        "sbom-completeness",
+        "components-without-author",
+        Kind::Level,
+        "components whose manifest names no author",
+    ),
+    (
+        "licenses",
+        "allow",
+        Kind::LicenseAllow,
+        "SPDX licence ids allowed (empty: every licence)",
+    ),
+    (
+        "licenses",
+        "deny",
+        Kind::LicenseDeny,
+        "SPDX licence ids denied (the rule is off while both lists are empty)",
+    ),
+    (
+        "licenses",
+        "verdict",
+        Kind::Level,
+        "a component whose licence expression the lists do not allow",
+    ),
+    (
         "exceptions",
         "max-days-ahead",
         Kind::Days,
@@ -163,21 +197,35 @@ pub fn direction(kind: Kind, base: &Value, value: &Value) -> Direction {
     let order = match (kind, base, value) {
         (Kind::Days, Value::Days(b), Value::Days(v)) => v.cmp(b).reverse(),
         (Kind::Level, Value::Level(b), Value::Level(v)) => v.cmp(b),
-        (Kind::Names, Value::Names(b), Value::Names(v)) => {
-            let added = v.iter().any(|n| !b.contains(n));
-            let removed = b.iter().any(|n| !v.contains(n));
-            match (added, removed) {
-                (true, _) => Less,
-                (false, true) => Greater,
-                (false, false) => Equal,
+        (Kind::Names, Value::Names(b), Value::Names(v)) => allowing(b, v),
+        // An empty allow list allows everything.
+        (Kind::LicenseAllow, Value::Names(b), Value::Names(v)) => {
+            match (b.is_empty(), v.is_empty()) {
+                (true, true) => Equal,
+                (true, false) => Greater,
+                (false, true) => Less,
+                (false, false) => allowing(b, v),
             }
         }
+        (Kind::LicenseDeny, Value::Names(b), Value::Names(v)) => allowing(b, v).reverse(),
         _ => Equal,
     };
     match order {
         Greater => Direction::Tightening,
         Less => Direction::Loosening,
         Equal => Direction::Unchanged,
+    }
+}
+
+/// How a list of allowed names changes: adding one loosens, removing one tightens (`Greater`).
+fn allowing(base: &[String], value: &[String]) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let added = value.iter().any(|n| !base.contains(n));
+    let removed = base.iter().any(|n| !value.contains(n));
+    match (added, removed) {
+        (true, _) => Less,
+        (false, true) => Greater,
+        (false, false) => Equal,
     }
 }
 

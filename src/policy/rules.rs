@@ -61,6 +61,9 @@ pub struct RuleFinding {
     pub verdict: Verdict,
     pub subject: String,
     pub message: String,
+    /// The package it is about, for the rules that judge one (`sources`, `licenses`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<crate::advisories::FindingPackage>,
 }
 
 /// Judges one advisory finding.
@@ -103,7 +106,10 @@ pub fn judge(
         ),
     };
     if matches!(judgement.verdict, Verdict::Violation | Verdict::Warning)
-        && let Some(exception) = exceptions.iter().find(|e| matches(e, finding))
+        && let Some(exception) = exceptions
+            .iter()
+            .filter(|e| matches(e, finding))
+            .min_by_key(|e| expired(e, now))
     {
         {
             let expired = expired(exception, now);
@@ -158,7 +164,9 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
         Some(_) => (published, "advisory-published"),
         None => (published, "advisory-published"),
     };
-    let exposure = now - start;
+    // An advisory or fix dated after the evaluation time (a database newer than `--now`) has
+    // no exposure yet.
+    let exposure = (now - start).max(Duration::ZERO);
     let exposure_days = exposure.whole_days();
     let name = &finding.package.name;
     let version = &finding.package.version;
@@ -193,22 +201,35 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
                 );
             }
         }
+        (None, _) if finding.registry_note.is_some() && !finding.patched.is_empty() => {
+            // A fix exists but the registry cannot say when it was published: count from the
+            // advisory's publication, the earliest the clock can start, so that not knowing
+            // never shortens the exposure.
+            let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
+            judgement.window_days = Some(window);
+            let to = finding.patched.join(" or ");
+            let note = finding.registry_note.as_deref().unwrap_or_default();
+            judgement.verdict = if exposure > Duration::days(i64::from(window)) {
+                Verdict::Violation
+            } else {
+                Verdict::Warning
+            };
+            judgement.message = format!(
+                "upgrade {name} {version} to a release {to}: the registry facts are unknown ({note}), so the clock counts from the advisory's publication: {} days, window {window}",
+                thousands(exposure_days)
+            );
+        }
         (None, _) => {
             let limit = policy.days("patch-age.no-fix");
             judgement.window_days = Some(limit);
-            let unknown = finding.registry_note.is_some();
-            let why = if unknown {
-                "no fix version known (registry facts unknown)"
-            } else {
-                "no fixed release yet"
-            };
             judgement.verdict = if exposure > Duration::days(i64::from(limit)) {
                 Verdict::Violation
             } else {
                 Verdict::Warning
             };
             judgement.message = format!(
-                "{name} {version}: {why}; advisory published {exposure_days} days ago (limit {limit})"
+                "{name} {version}: no fixed release yet; advisory published {} days ago (limit {limit})",
+                thousands(exposure_days)
             );
         }
     }
@@ -279,6 +300,7 @@ pub fn rule_findings(
                         source.name,
                         (now - updated).whole_days()
                     ),
+                    package: None,
                 });
             }
             Some(_) => {}
@@ -287,9 +309,15 @@ pub fn rule_findings(
                 verdict: Verdict::Violation,
                 subject: source.name.clone(),
                 message: format!(
-                    "the {} database's last update is unknown: pass --advisory-db-date for a plain folder",
-                    source.name
+                    "the {} database's last update is unknown: {}",
+                    source.name,
+                    if source.name == crate::advisories::OSV {
+                        "its records carry no dates"
+                    } else {
+                        "pass --advisory-db-date for a plain folder"
+                    }
                 ),
+                package: None,
             }),
         }
     }
@@ -304,6 +332,7 @@ pub fn rule_findings(
                     "the exception for {} (line {}) matches no finding: remove it",
                     exception.id, exception.line
                 ),
+                package: None,
             });
         }
         if let Some(day) = crate::time::parse_day(&exception.expires) {
@@ -317,6 +346,7 @@ pub fn rule_findings(
                         "the exception for {} expires in {ahead} days, more than {horizon}: review exceptions more often",
                         exception.id
                     ),
+                    package: None,
                 });
             }
         }

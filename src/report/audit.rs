@@ -78,16 +78,32 @@ pub struct Components {
     pub packages: Vec<ComponentFacts>,
 }
 
-/// The human-readable report, for a terminal: no colour, every advisory string cleaned.
-pub fn human(report: &Report) -> String {
+/// The human-readable report, for a terminal: grouped by verdict, each with what to do; every
+/// advisory string cleaned; coloured headings when `colour`.
+pub fn human(report: &Report, colour: bool) -> String {
+    let paint = |style: anstyle::Style, text: &str| {
+        if colour {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    };
+    let red = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let yellow = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+    let green = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Green.into()));
+    let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
     let mut out = String::new();
     let product = match &report.product.version {
         Some(v) => format!("{} {v}", clean(&report.product.name)),
         None => clean(&report.product.name),
     };
     let verdict = match report.result {
-        Outcome::Pass => "PASS",
-        Outcome::Fail => "FAIL",
+        Outcome::Pass => paint(green, "PASS"),
+        Outcome::Fail => paint(red, "FAIL"),
     };
     out.push_str(&format!(
         "{verdict}: {product}: {} violation(s), {} warning(s), {} excepted, in {} components; policy {}, evaluated at {}\n",
@@ -117,19 +133,28 @@ pub fn human(report: &Report) -> String {
         if of.is_empty() && rules.is_empty() {
             continue;
         }
+        let style = match verdict {
+            Verdict::Violation => red,
+            Verdict::Warning => yellow,
+            Verdict::Excepted => cyan,
+            Verdict::Info => anstyle::Style::new(),
+        };
         out.push_str(&format!(
             "\n{} ({}):\n",
-            verdict_heading(verdict),
+            paint(style, verdict_heading(verdict)),
             of.len() + rules.len()
         ));
         for f in of {
+            // Informational advisories are not scored for patch age, whatever their CVSS.
+            let kind = match f.kind {
+                Kind::Vulnerability => format!("vulnerability [{}]", f.severity.as_str()),
+                other => kind_word(other).to_owned(),
+            };
             out.push_str(&format!(
-                "  {} {}  {}  {} [{}]  {}\n",
+                "  {} {}  {}  {kind}  {}\n",
                 clean(&f.package.name),
                 clean(&f.package.version),
                 clean(&f.id),
-                kind_word(f.kind),
-                f.severity.as_str(),
                 clean(&f.title)
             ));
             if let Some(j) = &f.judgement {
@@ -141,21 +166,14 @@ pub fn human(report: &Report) -> String {
         }
     }
     out.push_str(&format!(
-        "\nChecked {} of {} components.",
+        "\nChecked {} of {} components",
         report.coverage.checked, report.components.total
     ));
-    if report.coverage.unchecked.is_empty() {
-        out.push('\n');
-    } else {
-        out.push_str(" Not checked (never read these as clean):\n");
-        for u in &report.coverage.unchecked {
-            out.push_str(&format!(
-                "  {} {}: {}\n",
-                clean(&u.name),
-                clean(&u.version),
-                clean(&u.reason)
-            ));
-        }
+    match report.coverage.unchecked.len() {
+        0 => out.push_str(".\n"),
+        n => out.push_str(&format!(
+            "; {n} not checked, listed under Information: never read them as clean.\n"
+        )),
     }
     if let Some(registry) = &report.registry {
         out.push_str(&format!(

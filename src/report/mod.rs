@@ -1,6 +1,8 @@
 //! Outputs: the only module that writes files or standard output.
 
 pub mod audit;
+pub mod markdown;
+pub mod sarif;
 mod write;
 
-pub use write::{Output, OutputError, check_destination, emit};
+pub use write::{Output, OutputError, append, check_destination, check_out_dir, emit, emit_all};

@@ -29,6 +29,8 @@ pub enum OutputError {
     MissingFolder { path: PathBuf, folder: PathBuf },
     #[error("cannot write {}: it is a folder; name a file such as {}/sbom.cdx.json", .0.display(), .0.display())]
     IsFolder(PathBuf),
+    #[error("--out-dir {}: it is a file, not a folder; name a folder (it is created if needed)", .0.display())]
+    NotAFolder(PathBuf),
     #[error("cannot write {}: {source}", .path.display())]
     Write {
         path: PathBuf,
@@ -61,6 +63,41 @@ pub fn check_destination(output: &Output) -> Result<(), OutputError> {
         });
     }
     Ok(())
+}
+
+/// Checks that `--out-dir` can be a folder of outputs: absent (it will be created) or a folder.
+pub fn check_out_dir(dir: &Path) -> Result<(), OutputError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(OutputError::NotAFolder(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Writes each `(file name, bytes)` into `dir` (created if needed), each file atomically.
+pub fn emit_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), OutputError> {
+    check_out_dir(dir)?;
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Appends `bytes` to a file that others also write to (GitHub's job summary).
+pub fn append(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let wrap = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(wrap)?;
+    file.write_all(bytes).map_err(wrap)
 }
 
 /// Writes `bytes` to the output, atomically for files.

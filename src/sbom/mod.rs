@@ -2,6 +2,7 @@
 
 mod component;
 mod license;
+pub mod ntia;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};

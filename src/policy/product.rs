@@ -1,0 +1,321 @@
+//! Rules about the product as a whole rather than one advisory: where its packages come from
+//! (`sources`), what its SBOM says (`sbom-completeness`), under which licences (`licenses`),
+//! and whether the registry facts behind the patch-age rule are known (`registry-facts`).
+
+use spdx::{LicenseItem, ParseMode};
+
+use super::model::{Level, Policy};
+use super::rules::{RuleFinding, Verdict};
+use crate::advisories::{Coverage, FindingPackage};
+use crate::inventory::{Inventory, Package, PackageSource};
+use crate::registry::apply::ComponentFacts;
+use crate::sbom::ntia::Completeness;
+
+fn package_of(package: &Package) -> FindingPackage {
+    FindingPackage {
+        name: package.name.clone(),
+        version: package.version.to_string(),
+        purl: package.purl(),
+    }
+}
+
+fn finding(
+    rule: &'static str,
+    verdict: Verdict,
+    subject: String,
+    message: String,
+    package: Option<FindingPackage>,
+) -> RuleFinding {
+    RuleFinding {
+        rule,
+        verdict,
+        subject,
+        message,
+        package,
+    }
+}
+
+/// `sources`: registries other than the allowed ones are violations, git dependencies get the
+/// policy's `sources.git` level, and every package that was not checked is listed.
+pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> Vec<RuleFinding> {
+    let allowed = policy.names("sources.allowed-registries");
+    let mut out = Vec::new();
+    for package in &inventory.packages {
+        let label = package.display();
+        let (verdict, message) = match &package.source {
+            PackageSource::CratesIo if registry_allowed(allowed, "crates.io") => continue,
+            PackageSource::CratesIo => (
+                Verdict::Violation,
+                format!("{label} comes from crates.io, which the policy does not allow"),
+            ),
+            PackageSource::Registry { index } if registry_allowed(allowed, index) => continue,
+            PackageSource::Registry { index } => (
+                Verdict::Violation,
+                format!(
+                    "{label} comes from the registry {index}, which the policy does not allow: add it to sources.allowed-registries if it is yours"
+                ),
+            ),
+            PackageSource::Git { url, commit, .. } => (
+                policy.level("sources.git").into(),
+                format!(
+                    "{label} is a git dependency ({url}{}): no registry vouches for it",
+                    commit
+                        .as_deref()
+                        .map(|c| format!(" at {c}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            PackageSource::Path { .. } => continue,
+            PackageSource::Other { repr } => (
+                Verdict::Violation,
+                format!("{label} comes from a source this tool does not know: {repr}"),
+            ),
+        };
+        out.push(finding(
+            "sources",
+            verdict,
+            package.purl(),
+            message,
+            Some(package_of(package)),
+        ));
+    }
+    for unchecked in &coverage.unchecked {
+        out.push(finding(
+            "sources",
+            Verdict::Info,
+            unchecked.purl.clone(),
+            format!(
+                "{} {} was not checked against the advisory databases: {}",
+                unchecked.name, unchecked.version, unchecked.reason
+            ),
+            Some(FindingPackage {
+                name: unchecked.name.clone(),
+                version: unchecked.version.clone(),
+                purl: unchecked.purl.clone(),
+            }),
+        ));
+    }
+    out
+}
+
+/// Whether a registry (`crates.io`, or an index URL as cargo writes it) is in the allowed list,
+/// which names crates.io by name and other registries by index URL (with or without `sparse+`
+/// and a trailing `/`).
+fn registry_allowed(allowed: &[String], registry: &str) -> bool {
+    let normal = |s: &str| {
+        s.trim_start_matches("sparse+")
+            .trim_start_matches("registry+")
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    allowed.iter().any(|a| normal(a) == normal(registry))
+}
+
+/// `sbom-completeness`: the NTIA minimum elements of the SBOM this run made.
+pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
+    let level: Verdict = policy
+        .level("sbom-completeness.missing-supplier-or-author")
+        .into();
+    let mut out = Vec::new();
+    let mut missing = |what: &str, how: &str| {
+        out.push(finding(
+            "sbom-completeness",
+            level,
+            what.to_owned(),
+            format!("the SBOM has no {what} (an NTIA minimum element): {how}"),
+            None,
+        ));
+    };
+    if sbom.supplier.is_none() {
+        missing(
+            "supplier",
+            "give it in charter-audit.toml's [supplier] table or with --supplier",
+        );
+    }
+    if sbom.authors.is_empty() {
+        missing(
+            "author",
+            "pass --author, or give a [supplier], which is the author by default",
+        );
+    }
+    if sbom.timestamp.is_none() {
+        missing("timestamp", "this is a bug of the SBOM's writer");
+    }
+    for (list, what) in [
+        (&sbom.without_name_or_version, "a name or version"),
+        (&sbom.without_identifier, "a purl or hash"),
+        (&sbom.without_dependencies, "its dependency relationships"),
+    ] {
+        if let Some(first) = list.first() {
+            out.push(finding(
+                "sbom-completeness",
+                Verdict::Violation,
+                what.to_owned(),
+                format!(
+                    "{} component(s) lack {what} (an NTIA minimum element), first {first}",
+                    list.len()
+                ),
+                None,
+            ));
+        }
+    }
+    if let Some(first) = sbom.without_author.first() {
+        out.push(finding(
+            "sbom-completeness",
+            policy
+                .level("sbom-completeness.components-without-author")
+                .into(),
+            "component authors".to_owned(),
+            format!(
+                "{} of {} component(s) name no author in their manifest (first {first})",
+                sbom.without_author.len(),
+                sbom.components
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// `licenses`: each component's licence expression evaluated against the allow and deny lists
+/// (off while both are empty). The product's own workspace members are the supplier's to
+/// licence, and are not judged.
+pub fn licenses(inventory: &Inventory, policy: &Policy) -> Vec<RuleFinding> {
+    let allow = policy.names("licenses.allow");
+    let deny = policy.names("licenses.deny");
+    if allow.is_empty() && deny.is_empty() {
+        return Vec::new();
+    }
+    let level: Verdict = policy.level("licenses.verdict").into();
+    let acceptable = |id: &str| {
+        (allow.is_empty() || allow.iter().any(|a| a == id)) && !deny.iter().any(|d| d == id)
+    };
+    let mut out = Vec::new();
+    for package in &inventory.packages {
+        if package.workspace_member || matches!(package.source, PackageSource::Path { .. }) {
+            continue;
+        }
+        let label = package.display();
+        let text = package.manifest.license.as_deref().map(str::trim);
+        let expression = text.and_then(parse_expression);
+        let (verdict, message) = match (text, expression) {
+            (_, Some(expression)) => {
+                if expression.evaluate(|req| acceptable(&license_name(&req.license))) {
+                    continue;
+                }
+                (
+                    level,
+                    format!(
+                        "{label} is licensed `{}`, which the licence lists do not allow",
+                        expression.as_ref()
+                    ),
+                )
+            }
+            (Some(text), None) if !text.is_empty() => (
+                Verdict::Warning,
+                format!(
+                    "{label}: licence `{text}` is not an SPDX expression, so it could not be checked"
+                ),
+            ),
+            _ => (
+                Verdict::Warning,
+                format!("{label} states no licence, so it could not be checked"),
+            ),
+        };
+        out.push(finding(
+            "licenses",
+            verdict,
+            package.purl(),
+            message,
+            Some(package_of(package)),
+        ));
+    }
+    out
+}
+
+/// An SPDX expression as the SBOM reads it: strict, but with cargo's legacy `/` for OR and the
+/// deprecated ids (`GPL-2.0`) still on crates.io; nothing guessed from imprecise names.
+fn parse_expression(text: &str) -> Option<spdx::Expression> {
+    let mode = ParseMode {
+        allow_slash_as_or_operator: true,
+        allow_deprecated: true,
+        ..ParseMode::STRICT
+    };
+    spdx::Expression::parse_mode(text, mode).ok()
+}
+
+fn license_name(item: &LicenseItem) -> String {
+    match item {
+        LicenseItem::Spdx { id, .. } => id.name.to_owned(),
+        LicenseItem::Other(other) => format!("LicenseRef-{}", other.lic_ref),
+    }
+}
+
+/// `registry-facts`: crates.io components whose registry facts are unknown (yanked status, fix
+/// versions and their dates), so that the gap is a finding and not silence.
+pub fn registry_facts(components: &[ComponentFacts]) -> Vec<RuleFinding> {
+    let unknown: Vec<&ComponentFacts> = components
+        .iter()
+        .filter(|c| c.source == "crates.io" && c.registry_note.is_some())
+        .collect();
+    let total = components
+        .iter()
+        .filter(|c| c.source == "crates.io")
+        .count();
+    let Some(first) = unknown.first() else {
+        return Vec::new();
+    };
+    vec![finding(
+        "registry-facts",
+        Level::Warning.into(),
+        "registry index".to_owned(),
+        format!(
+            "the registry facts of {} of {total} crates.io component(s) are unknown (first {} {}: {}): their yanked status is unchecked, and the patch-age clock of their advisories counts from the advisory's publication; check --registry-index",
+            unknown.len(),
+            first.name,
+            first.version,
+            first.registry_note.as_deref().unwrap_or_default()
+        ),
+        None,
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registries_are_named_by_name_or_index_url() {
+        let allowed = vec![
+            "crates.io".to_owned(),
+            "https://registry.example.org/index/".to_owned(),
+        ];
+        assert!(registry_allowed(&allowed, "crates.io"));
+        assert!(registry_allowed(
+            &allowed,
+            "sparse+https://registry.example.org/index/"
+        ));
+        assert!(registry_allowed(
+            &allowed,
+            "https://registry.example.org/index"
+        ));
+        assert!(!registry_allowed(
+            &allowed,
+            "https://other.example.org/index"
+        ));
+    }
+
+    #[test]
+    fn expressions_are_evaluated_not_matched_as_text() {
+        let e = parse_expression("MIT OR GPL-3.0-only").unwrap();
+        let allow_mit = |id: &str| id == "MIT";
+        assert!(e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        let e = parse_expression("MIT AND GPL-3.0-only").unwrap();
+        assert!(!e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        let e = parse_expression("MIT/Apache-2.0").unwrap();
+        assert!(e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        let e = parse_expression("LicenseRef-Example-Proprietary").unwrap();
+        assert!(e.evaluate(|r| license_name(&r.license) == "LicenseRef-Example-Proprietary"));
+        assert!(parse_expression("Apache 2.0").is_none());
+    }
+}

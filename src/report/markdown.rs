@@ -1,0 +1,177 @@
+//! The report as GitHub-flavoured Markdown, for a job summary (`$GITHUB_STEP_SUMMARY`) or a
+//! pull request: the result, what to upgrade, and what the evidence rests on. Every string
+//! from the project or an advisory is escaped, so that none of it becomes markup or HTML.
+
+use super::audit::{Outcome, Report};
+use crate::advisories::Finding;
+use crate::policy::rules::{RuleFinding, Verdict};
+use crate::text::clean;
+
+/// Renders the report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let product = match &report.product.version {
+        Some(v) => format!("{} {}", escape(&report.product.name), escape(v)),
+        None => escape(&report.product.name),
+    };
+    let (mark, word) = match report.result {
+        Outcome::Pass => ("✅", "PASS"),
+        Outcome::Fail => ("❌", "FAIL"),
+    };
+    let count = |key: &str| report.summary.get(key).copied().unwrap_or(0);
+    out.push_str(&format!("## {mark} charter-audit: {word}: {product}\n\n"));
+    out.push_str(&format!(
+        "{} violation(s), {} warning(s), {} excepted, in {} components; policy `{}` ({}), evaluated at {}.\n",
+        count("violation"),
+        count("warning"),
+        count("excepted"),
+        report.components.total,
+        escape(&report.policy.base),
+        report.policy.digest,
+        report.evaluated_at
+    ));
+    for verdict in [Verdict::Violation, Verdict::Warning, Verdict::Excepted] {
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
+            .collect();
+        let rules: Vec<&RuleFinding> = report
+            .rule_findings
+            .iter()
+            .filter(|r| r.verdict == verdict)
+            .collect();
+        if findings.is_empty() && rules.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n### {} ({})\n\n",
+            heading(verdict),
+            findings.len() + rules.len()
+        ));
+        if !findings.is_empty() {
+            out.push_str(
+                "| package | advisory | severity | exposure / window (days) | what to do |\n",
+            );
+            out.push_str("| --- | --- | --- | --- | --- |\n");
+            for f in findings {
+                let Some(j) = &f.judgement else { continue };
+                let days = match (j.exposure_days, j.window_days) {
+                    (Some(e), Some(w)) => format!("{e} / {w}"),
+                    _ => "–".to_owned(),
+                };
+                out.push_str(&format!(
+                    "| {} {} | {} {} | {} | {} | {} |\n",
+                    escape(&f.package.name),
+                    escape(&f.package.version),
+                    advisory_link(f),
+                    escape(&f.title),
+                    if f.kind == crate::advisories::Kind::Vulnerability {
+                        f.severity.as_str()
+                    } else {
+                        "–"
+                    },
+                    days,
+                    escape(&j.message)
+                ));
+            }
+        }
+        if !rules.is_empty() {
+            out.push('\n');
+            for r in rules {
+                out.push_str(&format!("- `{}`: {}\n", r.rule, escape(&r.message)));
+            }
+        }
+    }
+    if !report.coverage.unchecked.is_empty() {
+        out.push_str(&format!(
+            "\n{} component(s) were not checked against the advisory databases (see the `sources` findings); never read them as clean.\n",
+            report.coverage.unchecked.len()
+        ));
+    }
+    out.push_str("\n<details><summary>Evidence</summary>\n\n");
+    for s in &report.sources {
+        out.push_str(&format!(
+            "- advisory database `{}` ({}): {} advisories, last updated {}{}\n",
+            s.name,
+            escape(&s.uri),
+            s.advisories,
+            s.last_updated.as_deref().unwrap_or("unknown"),
+            s.revision
+                .as_deref()
+                .map(|r| format!(", revision `{}`", escape(r)))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(r) = &report.registry {
+        out.push_str(&format!(
+            "- registry index {}: {} crates looked up at {}, {} unknown\n",
+            escape(&r.uri),
+            r.crates,
+            r.looked_up_at,
+            r.unknown
+        ));
+    }
+    out.push_str(&format!(
+        "- checked {} of {} components ({})\n\n</details>\n",
+        report.coverage.checked, report.components.total, report.components.inventory
+    ));
+    out
+}
+
+fn heading(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Violation => "Violations: these block the release",
+        Verdict::Warning => "Warnings",
+        Verdict::Excepted => "Excepted",
+        Verdict::Info => "Information",
+    }
+}
+
+/// The advisory's id, linked to its first https reference.
+fn advisory_link(finding: &Finding) -> String {
+    let id = escape(&finding.id);
+    match finding
+        .references
+        .iter()
+        .find(|r| r.starts_with("https://") && !r.contains(['(', ')', ' ', '<', '>']))
+    {
+        Some(url) => format!("[{id}]({})", clean(url)),
+        None => id,
+    }
+}
+
+/// Text made inert in Markdown (and the HTML GitHub allows in it): control characters
+/// dropped, every punctuation character that could start markup backslash-escaped, and `<`,
+/// `>`, `&` written as entities.
+pub fn escape(value: &str) -> String {
+    let mut out = String::new();
+    for c in clean(value).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_from_an_advisory_stays_text() {
+        assert_eq!(
+            escape("<img src=x onerror=alert(1)> | [a](javascript:x) *b*"),
+            "&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\[a\\]\\(javascript:x\\) \\*b\\*"
+        );
+        assert_eq!(escape("line\nbreak\u{1b}[31m"), "line break\\[31m");
+    }
+}

@@ -1,0 +1,319 @@
+//! The report as SARIF 2.1.0, for GitHub code scanning: one rule per advisory or rule code,
+//! each result located at its package's entry in Cargo.lock.
+//! <https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html>
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::audit::Report;
+use crate::advisories::{Finding, FindingPackage, Kind};
+use crate::policy::rules::{RuleFinding, Verdict};
+use crate::text::clean;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Where Cargo.lock is, for the results' locations.
+#[derive(Clone, Debug)]
+pub struct LockfileLocation {
+    /// Its path relative to the repository root (the current directory), `/`-separated.
+    pub uri: String,
+    /// The line of each package's `name = ...` in it, by name and version.
+    pub lines: BTreeMap<(String, String), usize>,
+}
+
+impl LockfileLocation {
+    /// Finds each `[[package]]` entry's `name` line in the lockfile's text.
+    pub fn new(uri: String, text: &str) -> LockfileLocation {
+        let mut lines = BTreeMap::new();
+        let mut name: Option<(String, usize)> = None;
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line == "[[package]]" {
+                name = None;
+            } else if let Some(value) = quoted(line, "name") {
+                name = Some((value, index + 1));
+            } else if let (Some(version), Some((n, at))) = (quoted(line, "version"), &name) {
+                lines.entry((n.clone(), version)).or_insert(*at);
+            }
+        }
+        LockfileLocation { uri, lines }
+    }
+}
+
+/// The string value of `key = "value"`.
+fn quoted(line: &str, key: &str) -> Option<String> {
+    let rest = line
+        .strip_prefix(key)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    Some(rest.strip_prefix('"')?.strip_suffix('"')?.to_owned())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: String,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
+    help: Text,
+    default_configuration: Configuration,
+    properties: Value,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+fn text(value: impl Into<String>) -> Text {
+    Text { text: value.into() }
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+/// SARIF's level for a verdict: violations are errors; excepted findings stay visible as
+/// notes, suppressed with the exception's justification.
+fn level(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Violation => "error",
+        Verdict::Warning => "warning",
+        Verdict::Excepted | Verdict::Info => "note",
+    }
+}
+
+/// The rule codes, for results that are not about one advisory.
+fn rule_code_description(code: &str) -> &'static str {
+    match code {
+        "advisory-db-age" => "The advisory database must have been updated recently",
+        "exception-unused" => "An exception matches no finding",
+        "exception-expiry" => "An exception expires too far ahead",
+        "sources" => "Packages come only from allowed registries",
+        "sbom-completeness" => "The SBOM has the NTIA minimum elements",
+        "licenses" => "Component licences are allowed by the policy",
+        "registry-facts" => "Registry facts (yanked, fix dates) are known",
+        _ => "A charter-audit policy rule",
+    }
+}
+
+/// Renders the report as a SARIF log.
+pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut results = Vec::new();
+    for finding in &report.findings {
+        let Some(judgement) = &finding.judgement else {
+            continue;
+        };
+        let rule_index = *index.entry(finding.id.clone()).or_insert_with(|| {
+            rules.push(advisory_rule(finding));
+            rules.len() - 1
+        });
+        let mut result = json!({
+            "ruleId": clean(&finding.id),
+            "ruleIndex": rule_index,
+            "level": level(judgement.verdict),
+            "message": {"text": format!("{}: {}", clean(&finding.title), clean(&judgement.message))},
+            "locations": [location(lockfile, Some(&finding.package))],
+            "partialFingerprints": {"charterAudit/v1": fingerprint(&[&finding.id, &finding.package.purl])},
+            "properties": {
+                "verdict": judgement.verdict,
+                "rule": judgement.rule,
+                "package": clean(&finding.package.purl),
+                "exposure_days": judgement.exposure_days,
+                "window_days": judgement.window_days,
+                "fix_version": finding.fix_version.as_deref().map(clean),
+                "upgrade_to": finding.upgrade_to.as_deref().map(clean),
+            },
+        });
+        if let (Verdict::Excepted, Some(exception)) = (judgement.verdict, &judgement.exception) {
+            result["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!(
+                    "{} (approved by {}, until {})",
+                    clean(&exception.reason),
+                    clean(&exception.approved_by),
+                    exception.expires
+                ),
+            }]);
+        }
+        results.push(result);
+    }
+    for finding in &report.rule_findings {
+        let rule_index = *index.entry(finding.rule.to_owned()).or_insert_with(|| {
+            rules.push(code_rule(finding));
+            rules.len() - 1
+        });
+        results.push(json!({
+            "ruleId": finding.rule,
+            "ruleIndex": rule_index,
+            "level": level(finding.verdict),
+            "message": {"text": clean(&finding.message)},
+            "locations": [location(lockfile, finding.package.as_ref())],
+            "partialFingerprints": {"charterAudit/v1": fingerprint(&[finding.rule, &finding.subject])},
+            "properties": {"verdict": finding.verdict},
+        }));
+    }
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": report.tool.name,
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "rules": rules,
+            }},
+            "automationDetails": {"id": format!("charter-audit/{}/", clean(&report.product.name))},
+            "invocations": [{
+                "executionSuccessful": true,
+                "endTimeUtc": report.evaluated_at,
+            }],
+            "artifacts": [{"location": {"uri": lockfile.uri}}],
+            "results": results,
+            "properties": {
+                "result": report.result,
+                "policy": report.policy.base,
+                "policy_digest": report.policy.digest,
+                "evaluated_at": report.evaluated_at,
+            },
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn advisory_rule(finding: &Finding) -> Rule {
+    let kind = match finding.kind {
+        Kind::Vulnerability => "vulnerability",
+        Kind::Yanked => "yanked",
+        Kind::Unmaintained => "unmaintained",
+        Kind::Unsound => "unsound",
+        Kind::Notice => "notice",
+    };
+    let mut properties = json!({
+        "tags": ["security", "supply-chain", kind],
+        "kind": kind,
+    });
+    // GitHub ranks security results by `security-severity`, a CVSS-like score as a string.
+    if finding.kind == Kind::Vulnerability {
+        let score = finding
+            .severities
+            .iter()
+            .filter_map(|s| s.score)
+            .fold(None, |best: Option<f64>, s| {
+                Some(best.map_or(s, |b| b.max(s)))
+            });
+        let score = score.unwrap_or(match finding.severity {
+            crate::advisories::Severity::Low => 3.0,
+            crate::advisories::Severity::Medium => 5.5,
+            crate::advisories::Severity::High | crate::advisories::Severity::Unscored => 8.0,
+            crate::advisories::Severity::Critical => 9.5,
+        });
+        properties["security-severity"] = json!(format!("{score:.1}"));
+        properties["severity"] = json!(finding.severity.as_str());
+    }
+    let title = clean(&finding.title);
+    let short = if title.is_empty() {
+        clean(&finding.id)
+    } else {
+        title.clone()
+    };
+    Rule {
+        id: clean(&finding.id),
+        name: clean(&finding.id),
+        short_description: text(short.clone()),
+        full_description: text(format!(
+            "{short} ({} {}; aliases: {})",
+            clean(&finding.package.name),
+            clean(&finding.patched.join(" or ")),
+            finding
+                .aliases
+                .iter()
+                .map(|a| clean(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        help_uri: finding
+            .references
+            .iter()
+            .find(|r| r.starts_with("https://"))
+            .map(|r| clean(r)),
+        help: text(match &finding.upgrade_to {
+            Some(to) => format!("Upgrade {} to {}.", clean(&finding.package.name), clean(to)),
+            None => format!("Read the advisory {} and act on it.", clean(&finding.id)),
+        }),
+        default_configuration: Configuration {
+            level: if finding.kind == Kind::Vulnerability {
+                "error"
+            } else {
+                "warning"
+            },
+        },
+        properties,
+    }
+}
+
+fn code_rule(finding: &RuleFinding) -> Rule {
+    let description = rule_code_description(finding.rule);
+    Rule {
+        id: finding.rule.to_owned(),
+        name: finding.rule.to_owned(),
+        short_description: text(description),
+        full_description: text(format!(
+            "{description} (charter-audit rule `{}`, see docs/report.md)",
+            finding.rule
+        )),
+        help_uri: None,
+        help: text(description),
+        default_configuration: Configuration { level: "warning" },
+        properties: json!({"tags": ["supply-chain", "policy"]}),
+    }
+}
+
+/// The package's entry in Cargo.lock, or the lockfile itself for what is not about a package.
+fn location(lockfile: &LockfileLocation, package: Option<&FindingPackage>) -> Value {
+    let line = package
+        .and_then(|p| lockfile.lines.get(&(p.name.clone(), p.version.clone())))
+        .copied()
+        .unwrap_or(1);
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": lockfile.uri, "index": 0},
+        "region": {"startLine": line},
+    }})
+}
+
+fn fingerprint(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_are_located_at_their_lockfile_entry() {
+        let text = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        let at = LockfileLocation::new("Cargo.lock".into(), text);
+        assert_eq!(at.lines.get(&("a".into(), "1.0.0".into())), Some(&4));
+        assert_eq!(at.lines.get(&("b".into(), "2.0.0".into())), Some(&8));
+        // The lockfile's own `version = 4` is not a package's.
+        assert_eq!(at.lines.len(), 2);
+    }
+}
