@@ -13,6 +13,7 @@ pub mod error;
 pub mod inventory;
 pub mod net;
 pub mod policy;
+pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod sbom;

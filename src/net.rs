@@ -93,6 +93,15 @@ impl Http {
 
     /// GETs `url`, reading at most `limit` bytes, retrying 429, 5xx and failed connections.
     pub fn get(&self, url: &str, limit: u64) -> Result<Fetched, HttpError> {
+        self.get_with(url, limit, None)
+    }
+
+    /// As [`Http::get`], with a progress bar labelled `what` on a terminal (for downloads).
+    pub fn download(&self, url: &str, limit: u64, what: &str) -> Result<Fetched, HttpError> {
+        self.get_with(url, limit, Some(what))
+    }
+
+    fn get_with(&self, url: &str, limit: u64, what: Option<&str>) -> Result<Fetched, HttpError> {
         let Some(client) = &self.client else {
             return Err(HttpError::Offline {
                 url: url.to_owned(),
@@ -102,7 +111,7 @@ impl Http {
         loop {
             attempt += 1;
             let last = attempt >= self.options.attempts;
-            match self.attempt(client, url, limit) {
+            match self.attempt(client, url, limit, what) {
                 Ok(fetched) => return Ok(fetched),
                 Err(Retry::No(error)) => return Err(error),
                 Err(Retry::After(error, wait)) if last => {
@@ -133,6 +142,7 @@ impl Http {
         client: &reqwest::blocking::Client,
         url: &str,
         limit: u64,
+        what: Option<&str>,
     ) -> Result<Fetched, Retry> {
         let response = client
             .get(url)
@@ -172,24 +182,30 @@ impl Http {
             }));
         }
         let mut body = Vec::new();
-        response
-            .take(limit + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| {
-                let timed_out = e
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                    .is_some_and(reqwest::Error::is_timeout)
-                    || e.kind() == std::io::ErrorKind::TimedOut;
-                Retry::No(if timed_out {
-                    self.timeout(url)
-                } else {
-                    HttpError::Other {
-                        url: url.to_owned(),
-                        detail: format!("the answer broke off: {e}"),
-                    }
-                })
-            })?;
+        let bar = what.map(|what| crate::progress::bytes(response.content_length(), what));
+        let mut reader: Box<dyn Read> = match &bar {
+            Some(bar) => Box::new(bar.wrap_read(response.take(limit + 1))),
+            None => Box::new(response.take(limit + 1)),
+        };
+        let read = reader.read_to_end(&mut body);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        read.map_err(|e| {
+            let timed_out = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_timeout)
+                || e.kind() == std::io::ErrorKind::TimedOut;
+            Retry::No(if timed_out {
+                self.timeout(url)
+            } else {
+                HttpError::Other {
+                    url: url.to_owned(),
+                    detail: format!("the answer broke off: {e}"),
+                }
+            })
+        })?;
         if body.len() as u64 > limit {
             return Err(Retry::No(HttpError::TooLarge {
                 url: url.to_owned(),

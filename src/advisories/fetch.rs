@@ -87,7 +87,11 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
             return Ok(cached);
         }
     }
-    let bytes = match http.get(url, MAX_ARCHIVE_BYTES)? {
+    let bytes = match http.download(
+        url,
+        MAX_ARCHIVE_BYTES,
+        "downloading the RustSec advisory database",
+    )? {
         Fetched::Body(bytes) => bytes,
         Fetched::NotFound => {
             return Err(FetchError::NotFound {

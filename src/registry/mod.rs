@@ -155,10 +155,10 @@ impl Lookups {
         names: impl IntoIterator<Item = &'a str>,
     ) -> Result<Lookups, RegistryError> {
         let mut lookups = Lookups::default();
+        let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
+        let bar = crate::progress::items(names.len() as u64, "looking up the registry index");
         for name in names {
-            if lookups.entries.contains_key(name) {
-                continue;
-            }
+            bar.inc(1);
             let entry = match source.entry(name)? {
                 None => Entry::Unknown("the registry index has no entry for this crate".to_owned()),
                 Some(text) => match index::parse(&text) {
@@ -168,6 +168,7 @@ impl Lookups {
             };
             lookups.entries.insert(name.to_owned(), entry);
         }
+        bar.finish_and_clear();
         Ok(lookups)
     }
 

@@ -57,7 +57,9 @@ fn quoted(line: &str, key: &str) -> Option<String> {
 #[serde(rename_all = "camelCase")]
 struct Rule {
     id: String,
-    name: String,
+    /// A readable name, different from the id (SARIF1001), for the rule codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     short_description: Text,
     full_description: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,17 +93,33 @@ fn level(verdict: Verdict) -> &'static str {
     }
 }
 
-/// The rule codes, for results that are not about one advisory.
-fn rule_code_description(code: &str) -> &'static str {
+/// The rule codes, for results that are not about one advisory: a readable name (unlike the
+/// id, SARIF1001) and what the rule asks.
+fn rule_code(code: &str) -> (&'static str, &'static str) {
     match code {
-        "advisory-db-age" => "The advisory database must have been updated recently",
-        "exception-unused" => "An exception matches no finding",
-        "exception-expiry" => "An exception expires too far ahead",
-        "sources" => "Packages come only from allowed registries",
-        "sbom-completeness" => "The SBOM has the NTIA minimum elements",
-        "licenses" => "Component licences are allowed by the policy",
-        "registry-facts" => "Registry facts (yanked, fix dates) are known",
-        _ => "A charter-audit policy rule",
+        "advisory-db-age" => (
+            "StaleAdvisoryDatabase",
+            "The advisory database must have been updated recently",
+        ),
+        "exception-unused" => ("UnusedException", "An exception matches no finding"),
+        "exception-expiry" => ("LongLivedException", "An exception expires too far ahead"),
+        "sources" => (
+            "PackageSources",
+            "Packages come only from allowed registries",
+        ),
+        "sbom-completeness" => (
+            "SbomMinimumElements",
+            "The SBOM has the NTIA minimum elements",
+        ),
+        "licenses" => (
+            "ComponentLicences",
+            "Component licences are allowed by the policy",
+        ),
+        "registry-facts" => (
+            "UnknownRegistryFacts",
+            "Registry facts (yanked, fix dates) are known",
+        ),
+        _ => ("PolicyRule", "A charter-audit policy rule"),
     }
 }
 
@@ -179,7 +197,6 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
                 "executionSuccessful": true,
                 "endTimeUtc": report.evaluated_at,
             }],
-            "artifacts": [{"location": {"uri": lockfile.uri}}],
             "results": results,
             "properties": {
                 "result": report.result,
@@ -232,7 +249,7 @@ fn advisory_rule(finding: &Finding) -> Rule {
     };
     Rule {
         id: clean(&finding.id),
-        name: clean(&finding.id),
+        name: None,
         short_description: text(short.clone()),
         full_description: text(format!(
             "{short} ({} {}; aliases: {})",
@@ -266,10 +283,10 @@ fn advisory_rule(finding: &Finding) -> Rule {
 }
 
 fn code_rule(finding: &RuleFinding) -> Rule {
-    let description = rule_code_description(finding.rule);
+    let (name, description) = rule_code(finding.rule);
     Rule {
         id: finding.rule.to_owned(),
-        name: finding.rule.to_owned(),
+        name: Some(name.to_owned()),
         short_description: text(description),
         full_description: text(format!(
             "{description} (charter-audit rule `{}`, see docs/report.md)",
@@ -289,7 +306,7 @@ fn location(lockfile: &LockfileLocation, package: Option<&FindingPackage>) -> Va
         .copied()
         .unwrap_or(1);
     json!({"physicalLocation": {
-        "artifactLocation": {"uri": lockfile.uri, "index": 0},
+        "artifactLocation": {"uri": lockfile.uri},
         "region": {"startLine": line},
     }})
 }

@@ -48,6 +48,8 @@ pub fn charter_audit(home: &CargoHome) -> Command {
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .env_remove("RUSTC_WRAPPER")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        // CI's job summary is not the tests' to write.
+        .env_remove("GITHUB_STEP_SUMMARY")
         .env("NO_COLOR", "1");
     cmd
 }
@@ -80,6 +82,13 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Keeps an SBOM a test produced, for the external validators run by `.ci/run`.
 pub fn save_sample(name: &str, bytes: &[u8]) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sbom-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Keeps a SARIF log a test produced, for the SARIF multitool run by `.ci/run`.
+pub fn save_sarif_sample(name: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sarif-samples");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), bytes).unwrap();
 }
