@@ -50,10 +50,10 @@ fn parse_epoch(value: &str) -> Result<OffsetDateTime, TimeError> {
 
 /// `2026-11-22T07:33:10Z`: RFC 3339, UTC, whole seconds.
 pub fn rfc3339(time: OffsetDateTime) -> String {
+    // Fractional seconds are kept when there are any (a `--now` that gives them), so that the
+    // time recorded is the time used.
     let utc = time.to_offset(time::UtcOffset::UTC);
-    utc.replace_nanosecond(0)
-        .unwrap_or(utc)
-        .format(&Rfc3339)
+    utc.format(&Rfc3339)
         .unwrap_or_else(|_| utc.unix_timestamp().to_string())
 }
 
@@ -99,8 +99,14 @@ pub fn evaluation_time(now: Option<&str>) -> Result<OffsetDateTime, NowError> {
         Some(text) => OffsetDateTime::parse(text.trim(), &Rfc3339)
             .map(|t| t.to_offset(time::UtcOffset::UTC))
             .map_err(|_| NowError(text.to_owned())),
-        None => Ok(OffsetDateTime::now_utc()),
+        None => Ok(clock()),
     }
+}
+
+/// The clock, to the second: what the reports record is exactly what was used.
+pub fn clock() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
 }
 
 /// A `YYYY-MM-DD` date (`--advisory-db-date`).

@@ -204,6 +204,11 @@ fn yanked_version_is_a_finding() {
         finding_keys(&report),
         ["smallvec 0.4.0 yanked:smallvec@0.4.0 yanked"]
     );
+    let yanked = finding(&report, "yanked:smallvec@0.4.0");
+    assert_eq!(yanked["verdict"], "violation");
+    assert_eq!(yanked["rule"], "yanked");
+    // The index does not say when a version was yanked.
+    assert_eq!(yanked["date"], serde_json::Value::Null);
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! The audited project is untrusted input: nothing of it runs beyond `cargo metadata`, with the
+//! compiler wrappers and any compiler the project configures overridden. Advisory text is
+//! untrusted too: it never reaches a terminal or a Markdown page as anything but text.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-//! compiler wrappers and any compiler the project configures overridden.
 
 mod util;
 
 use std::path::Path;
 
-use util::{CargoHome, charter_audit, copy_workspace, json_of, success};
+use util::{CargoHome, charter_audit, copy_workspace, fixture, json_of, success};
 
 /// A script that leaves a marker file when anything runs it.
 fn tripwire(dir: &Path, marker: &Path) -> std::path::PathBuf {
@@ -148,7 +149,7 @@ fn project_registry_cannot_run_a_credential_provider() {
         home.path().join("config.toml"),
         format!(
             "[source.crates-io]\nreplace-with = \"v\"\n[source.v]\ndirectory = {:?}\n",
-            util::fixture("vendor").to_str().unwrap()
+            fixture("vendor").to_str().unwrap()
         ),
     )
     .unwrap();
@@ -165,4 +166,61 @@ fn project_registry_cannot_run_a_credential_provider() {
         "cargo never reached the registry: the test did not exercise the provider"
     );
     assert!(!marker.exists(), "the project's credential provider ran");
+}
+
+#[test]
+fn advisory_text_cannot_drive_a_terminal_or_become_markup() {
+    // An OSV record whose words are hostile: escape sequences (clear screen, a hyperlink), HTML
+    // and Markdown links, and a javascript: reference.
+    let db = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("advisories/osv/RUSTSEC-2022-0013.json")).unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    record["summary"] = "\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7} <script>alert(1)</script> | [x](javascript:alert(1))".into();
+    record["references"] = serde_json::json!([{"type": "WEB", "url": "javascript:alert(1)"}]);
+    std::fs::write(
+        db.path().join("RUSTSEC-2022-0013.json"),
+        serde_json::to_vec(&record).unwrap(),
+    )
+    .unwrap();
+    let home = CargoHome::new();
+    let run = |format: &str| {
+        let output = charter_audit(&home)
+            .args(["audit", "--offline", "--now", "2026-08-25T00:00:00Z"])
+            .args(["--format", format, "--lockfile"])
+            .arg(fixture("workspaces/demo/Cargo.lock"))
+            .arg("--osv-db")
+            .arg(db.path())
+            .arg("--registry-index")
+            .arg(fixture("registry-index"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let human = run("human");
+    assert!(
+        !human.contains('\u{1b}') && !human.contains('\u{7}'),
+        "{human:?}"
+    );
+    assert!(human.contains("click"), "{human}");
+
+    let markdown = run("markdown");
+    assert!(!markdown.contains('\u{1b}'), "{markdown:?}");
+    assert!(!markdown.contains("<script>"), "{markdown}");
+    assert!(markdown.contains("&lt;script&gt;"), "{markdown}");
+    assert!(!markdown.contains("[x](javascript"), "{markdown}");
+    assert!(!markdown.contains("](javascript:"), "{markdown}");
+
+    let sarif = run("sarif");
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert!(!sarif.contains("\\u001b"), "{sarif}");
+    let rule = &log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "RUSTSEC-2022-0013")
+        .cloned()
+        .unwrap();
+    // Only https references become links.
+    assert_eq!(rule.get("helpUri"), None, "{rule}");
 }

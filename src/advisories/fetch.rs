@@ -82,7 +82,7 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
         move |source| FetchError::Cache { path, source }
     };
     if let Some(cached) = read_meta(&folder) {
-        let age = OffsetDateTime::now_utc() - cached.fetched_at;
+        let age = crate::time::clock() - cached.fetched_at;
         if age >= time::Duration::ZERO && age.unsigned_abs() < FRESH_FOR {
             return Ok(cached);
         }
@@ -110,7 +110,7 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
             url: url.to_owned(),
         });
     }
-    let fetched_at = OffsetDateTime::now_utc();
+    let fetched_at = crate::time::clock();
     let meta = Meta {
         url: url.to_owned(),
         revision: revision.clone(),

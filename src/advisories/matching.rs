@@ -23,7 +23,8 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<String>,
     /// The advisory's date (its publication).
-    pub date: String,
+    /// Null for a yanked version (the index does not say when it was yanked).
+    pub date: Option<String>,
     pub patched: Vec<String>,
     pub references: Vec<String>,
     pub sources: Vec<String>,
@@ -276,7 +277,7 @@ fn finding(package: &Package, group: &[&Advisory], native_ids: &BTreeSet<String>
         },
         severities,
         vector,
-        date: date.to_string(),
+        date: Some(date.to_string()),
         patched,
         references: references.into_iter().collect(),
         sources: sources.into_iter().collect(),

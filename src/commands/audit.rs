@@ -286,7 +286,7 @@ fn registry_facts(
             &http_index
         }
     };
-    let looked_up_at = rfc3339(time::OffsetDateTime::now_utc());
+    let looked_up_at = rfc3339(crate::time::clock());
     let lookups = Lookups::fetch(source, names).map_err(|e| Error::Usage(e.to_string()))?;
     let unknown = lookups
         .entries

@@ -57,7 +57,6 @@ pub struct Exception {
     pub reason: String,
     /// Valid through this day (UTC).
     pub expires: String,
-    #[serde(rename = "approved-by")]
     pub approved_by: String,
     /// Where it is written, for messages.
     #[serde(skip)]

@@ -152,7 +152,10 @@ fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
 
 /// The patch-age rule.
 fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgement {
-    let published = crate::time::parse_day(&finding.date)
+    let published = finding
+        .date
+        .as_deref()
+        .and_then(crate::time::parse_day)
         .map(|d| d.midnight().assume_utc())
         .unwrap_or(now);
     let fix_time = finding

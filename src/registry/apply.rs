@@ -99,12 +99,14 @@ pub fn apply(
         finding.upgrade_to =
             facts::upgrade_to(&versions, &in_use, &affects).map(|v| v.version.to_string());
     }
-    findings.sort_by(|a, b| {
-        (&a.package.name, &a.package.version, &a.id).cmp(&(
-            &b.package.name,
-            &b.package.version,
-            &b.id,
-        ))
+    // By name, then version in semver order (1.10.0 after 1.9.0), then id.
+    findings.sort_by_cached_key(|f| {
+        (
+            f.package.name.clone(),
+            semver::Version::parse(&f.package.version).ok(),
+            f.package.version.clone(),
+            f.id.clone(),
+        )
     });
     components
 }
@@ -126,7 +128,7 @@ fn yanked_finding(package: &crate::inventory::Package) -> Finding {
         severity: Severity::Unscored,
         severities: Vec::new(),
         vector: None,
-        date: String::new(),
+        date: None,
         patched: Vec::new(),
         references: vec![format!(
             "https://crates.io/crates/{}/{}",
