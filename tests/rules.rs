@@ -8,7 +8,7 @@ mod util;
 use std::path::Path;
 
 use serde_json::Value;
-use util::{CargoHome, charter_audit, finding, fixture};
+use util::{CargoHome, charter_audit, copy_dir, finding, fixture};
 
 const NOW: &str = "2026-08-25T00:00:00Z";
 
@@ -442,4 +442,65 @@ fn a_live_exception_wins_over_an_expired_one() {
     assert_eq!(regex["exception"]["expired"], false);
     // The exceptions in force record `approved_by` as the judgement does.
     assert_eq!(report["policy"]["exceptions"][0]["approved_by"], "CISO");
+}
+
+#[test]
+fn informational_advisories_are_warnings_unless_the_policy_says_violation() {
+    // The fixture database plus a RustSec notice about memchr.
+    let db = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("advisories/rustsec"), db.path());
+    let memchr = db.path().join("crates/memchr");
+    std::fs::create_dir_all(&memchr).unwrap();
+    std::fs::write(
+        memchr.join("RUSTSEC-2026-9001.md"),
+        "```toml\n[advisory]\nid = \"RUSTSEC-2026-9001\"\npackage = \"memchr\"\ndate = \"2026-08-01\"\ninformational = \"notice\"\nurl = \"https://example.org/memchr-notice\"\n\n[versions]\npatched = []\n```\n\n# memchr moves to a new home\n\nA notice, for the test.\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |policy: &str| {
+        let path = config(
+            dir.path(),
+            &format!("[supplier]\nname = \"Example Health Ltd\"\n\n{policy}"),
+        );
+        let (report, code, stderr) = audit(&[
+            "--lockfile",
+            fixture("workspaces/demo/Cargo.lock").to_str().unwrap(),
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+            "--advisory-db-date",
+            "2026-08-21",
+            "--config",
+            &path,
+        ]);
+        assert_ne!(code, 2, "{stderr}");
+        let verdict = |id: &str| {
+            let f = finding(&report, id);
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["verdict"].as_str().unwrap()
+            )
+        };
+        (
+            verdict("RUSTSEC-2026-9001"),
+            verdict("RUSTSEC-2024-0375"),
+            verdict("RUSTSEC-2021-0145"),
+        )
+    };
+    assert_eq!(
+        run(""),
+        (
+            "notice warning".to_owned(),
+            "unmaintained warning".to_owned(),
+            "unsound warning".to_owned()
+        )
+    );
+    assert_eq!(
+        run("[informational]\nnotice = \"violation\"\nunmaintained = \"violation\"\n"),
+        (
+            "notice violation".to_owned(),
+            "unmaintained violation".to_owned(),
+            "unsound warning".to_owned()
+        )
+    );
 }
