@@ -45,12 +45,35 @@ pub enum Command {
     Attest(Planned),
     /// Verify a signed attestation or submission bundle (not available yet).
     Verify(Planned),
-    /// Create a signing key pair (not available yet).
-    Keygen(Planned),
+    /// Create a signing key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM).
+    ///
+    /// Keep the .key secret (a CI secret such as CHARTER_AUDIT_SIGNING_KEY); give the .pub to
+    /// the NHS organisations that verify your attestations. Existing files are never replaced.
+    ///
+    /// Example: charter-audit keygen --algorithm ecdsa-p256 --out release-signing
+    Keygen(KeygenArgs),
     /// Pack the evidence of a release into one submission file (not available yet).
     Bundle(Planned),
     /// List the built-in policies, show one, or start a charter-audit.toml.
     Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Signature algorithm: Ed25519, or ECDSA P-256 with SHA-256 (what cosign uses).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Ed25519)]
+    pub algorithm: AlgorithmArg,
+
+    /// Where to write the pair: PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub out: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    Ed25519,
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
 }
 
 #[derive(Debug, Args)]

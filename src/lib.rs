@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advisories;
+pub mod attest;
 pub mod cli;
 pub mod commands;
 pub mod error;

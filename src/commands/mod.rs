@@ -1,6 +1,7 @@
 //! The subcommands: each wires the stages together and returns an [`Outcome`]; none prints.
 
 mod audit;
+mod keygen;
 mod policy;
 mod sbom;
 
@@ -25,7 +26,7 @@ pub fn run(command: &Command) -> Result<Outcome, Error> {
         Command::Audit(args) => audit::run(args),
         Command::Attest(_) => Err(Error::NotYetAvailable("attest")),
         Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
-        Command::Keygen(_) => Err(Error::NotYetAvailable("keygen")),
+        Command::Keygen(args) => keygen::run(args),
         Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),
         Command::Policy(args) => policy::run(&args.action),
     }

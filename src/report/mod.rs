@@ -5,4 +5,6 @@ pub mod markdown;
 pub mod sarif;
 mod write;
 
-pub use write::{Output, OutputError, append, check_destination, check_out_dir, emit, emit_all};
+pub use write::{
+    Output, OutputError, append, check_destination, check_out_dir, create_new, emit, emit_all,
+};

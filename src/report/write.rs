@@ -31,6 +31,8 @@ pub enum OutputError {
     IsFolder(PathBuf),
     #[error("--out-dir {}: it is a file, not a folder; name a folder (it is created if needed)", .0.display())]
     NotAFolder(PathBuf),
+    #[error("{} exists already; it is not replaced: choose another --out or remove it first", .0.display())]
+    Exists(PathBuf),
     #[error("cannot write {}: {source}", .path.display())]
     Write {
         path: PathBuf,
@@ -154,6 +156,38 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     }
     temp.as_file().sync_all().map_err(wrap)?;
     temp.persist(path).map_err(|e| wrap(e.error))?;
+    Ok(())
+}
+
+/// Writes a new file that must not exist yet (a key pair is never overwritten), atomically;
+/// `private` makes it readable by its owner only (0600).
+pub fn create_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), OutputError> {
+    let wrap = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(OutputError::Exists(path.to_path_buf()));
+    }
+    check_destination(&Output::File(path.to_path_buf()))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".charter-audit-")
+        .suffix(".tmp")
+        .tempfile_in(folder_of(path))
+        .map_err(wrap)?;
+    temp.write_all(bytes).map_err(wrap)?;
+    // The temporary file is 0600 already: a private key stays so from its first byte.
+    if !private && let Some(permissions) = default_permissions() {
+        temp.as_file().set_permissions(permissions).map_err(wrap)?;
+    }
+    temp.as_file().sync_all().map_err(wrap)?;
+    temp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            OutputError::Exists(path.to_path_buf())
+        } else {
+            wrap(e.error)
+        }
+    })?;
     Ok(())
 }
 

@@ -1,0 +1,5 @@
+//! Attestation: in-toto statements of an audit, signed as DSSE envelopes, and their
+//! verification for the NHS organisation that receives them.
+
+pub mod dsse;
+pub mod keys;
