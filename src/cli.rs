@@ -41,8 +41,16 @@ pub enum Command {
     ///
     /// Example: charter-audit audit --advisory-db advisory-db --now 2026-09-01T00:00:00Z
     Audit(Box<AuditArgs>),
-    /// Sign an in-toto attestation of an audit (not available yet).
-    Attest(Planned),
+    /// Sign an in-toto attestation of an audit: what was checked, against which databases and
+    /// policy, with what result, and what that evidences of the Charter and the Code of Practice.
+    ///
+    /// Writes a DSSE envelope (payload type application/vnd.in-toto+json) of an in-toto
+    /// Statement v1 whose subjects are the release artifacts (--subject) and the SBOM. The key
+    /// comes from --sign-key FILE or CHARTER_AUDIT_SIGNING_KEY (PEM text) and is never shown.
+    ///
+    /// Example: charter-audit attest --report report.json --sbom sbom.cdx.json
+    ///     --subject target/release/app --sign-key release.key -o app.intoto.json
+    Attest(Box<AttestArgs>),
     /// Verify a signed attestation or submission bundle (not available yet).
     Verify(Planned),
     /// Create a signing key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM).
@@ -56,6 +64,54 @@ pub enum Command {
     Bundle(Planned),
     /// List the built-in policies, show one, or start a charter-audit.toml.
     Policy(PolicyArgs),
+}
+
+/// Signing, for `attest` and `audit --out-dir`.
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// A release artifact the attestation is about (repeatable): its SHA-256 and SHA-512 become
+    /// subjects of the statement.
+    #[arg(long, value_name = "FILE")]
+    pub subject: Vec<PathBuf>,
+
+    /// The signing key: a PKCS#8 PEM file from `charter-audit keygen` [default: the PEM text in
+    /// CHARTER_AUDIT_SIGNING_KEY].
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Write the statement unsigned, for keyless signing by GitHub's actions/attest (then
+    /// verified with `gh attestation verify`).
+    #[arg(long, conflicts_with = "sign_key")]
+    pub unsigned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The audit report (`charter-audit audit --format json`).
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+
+    /// The SBOM the audit made (`audit --out-dir` writes sbom.cdx.json).
+    #[arg(long, value_name = "FILE")]
+    pub sbom: PathBuf,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
+
+    /// Also write all three statements (ours, the CycloneDX SBOM, the in-toto vulns findings),
+    /// one DSSE envelope per line.
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+
+    /// Where to write the envelope (or, with --unsigned, the statement): a file or `-`.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE|-",
+        default_value = "-",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    pub output: String,
 }
 
 #[derive(Debug, Args)]
@@ -305,9 +361,13 @@ pub struct AuditArgs {
     pub output: String,
 
     /// Also write every output of the run into DIR (created if needed): sbom.cdx.json,
-    /// report.json, report.sarif and report.md.
+    /// report.json, report.sarif and report.md; with --sign-key (or CHARTER_AUDIT_SIGNING_KEY)
+    /// or --unsigned, attestation.intoto.json and attestations.intoto.jsonl too.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -350,11 +350,11 @@ fn bad_supplier_details() {
 #[test]
 fn planned_subcommands_say_so() {
     let home = CargoHome::new();
-    let output = charter_audit(&home).arg("attest").output().unwrap();
+    let output = charter_audit(&home).arg("bundle").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("`charter-audit attest` is not available in version"),
+        stderr.contains("`charter-audit bundle` is not available in version"),
         "{stderr}"
     );
 }

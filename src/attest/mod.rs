@@ -3,3 +3,5 @@
 
 pub mod dsse;
 pub mod keys;
+pub mod principles;
+pub mod statement;

@@ -35,6 +35,16 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     if let Some(dir) = &args.out_dir {
         report::check_out_dir(dir)?;
     }
+    // The key and the artifacts are checked before the work, so that a mistake costs nothing.
+    let key = super::attest::signing_key(&args.signing)?;
+    let attesting = key.is_some() || args.signing.unsigned;
+    if (attesting || !args.signing.subject.is_empty()) && args.out_dir.is_none() {
+        return Err(Error::Usage(
+            "--sign-key, --unsigned and --subject write the attestation into --out-dir DIR: pass it too"
+                .to_owned(),
+        ));
+    }
+    let subjects = super::attest::subjects(&args.signing.subject)?;
     let offline = args.inventory.offline;
     let http = Http::new(HttpOptions::new(
         offline,
@@ -174,15 +184,31 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         ReportFormat::Markdown => markdown.clone(),
     };
     if let Some(dir) = &args.out_dir {
-        report::emit_all(
-            dir,
-            &[
-                ("sbom.cdx.json", &sbom.bytes),
-                ("report.json", json.as_bytes()),
-                ("report.sarif", sarif.as_bytes()),
-                ("report.md", markdown.as_bytes()),
-            ],
-        )?;
+        let mut files: Vec<(&str, &[u8])> = vec![
+            ("sbom.cdx.json", &sbom.bytes),
+            ("report.json", json.as_bytes()),
+            ("report.sarif", sarif.as_bytes()),
+            ("report.md", markdown.as_bytes()),
+        ];
+        let signed;
+        if attesting {
+            let value = serde_json::to_value(&report).map_err(Error::Json)?;
+            signed = super::attest::sign(
+                &crate::attest::statement::Inputs {
+                    report: &value,
+                    sbom_name: "sbom.cdx.json",
+                    sbom: &sbom.bytes,
+                    subjects,
+                    builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
+                    signed: key.is_some(),
+                },
+                "report.json",
+                key.as_ref(),
+            )?;
+            files.push(("attestation.intoto.json", &signed.main));
+            files.push(("attestations.intoto.jsonl", &signed.jsonl));
+        }
+        report::emit_all(dir, &files)?;
     }
     report::emit(&output, bytes.as_bytes())?;
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
@@ -303,6 +329,10 @@ fn registry_facts(
 }
 
 fn product(inventory: &Inventory) -> model::Product {
+    let commit = std::env::var("GITHUB_SHA")
+        .ok()
+        .filter(|sha| sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+        .or_else(|| inventory.lockfile.parent().and_then(inventory::head_commit));
     match &inventory.product {
         InventoryProduct::Member(i) => {
             let p = &inventory.packages[*i];
@@ -310,12 +340,16 @@ fn product(inventory: &Inventory) -> model::Product {
                 name: p.name.clone(),
                 version: Some(p.version.to_string()),
                 purl: Some(p.purl()),
+                repository: p.manifest.repository.clone(),
+                commit,
             }
         }
         InventoryProduct::Synthetic { name, version, .. } => model::Product {
             name: name.clone(),
             version: version.clone(),
             purl: None,
+            repository: None,
+            commit,
         },
     }
 }

@@ -1,5 +1,6 @@
 //! The subcommands: each wires the stages together and returns an [`Outcome`]; none prints.
 
+mod attest;
 mod audit;
 mod keygen;
 mod policy;
@@ -24,7 +25,7 @@ pub fn run(command: &Command) -> Result<Outcome, Error> {
     match command {
         Command::Sbom(args) => sbom::run(args),
         Command::Audit(args) => audit::run(args),
-        Command::Attest(_) => Err(Error::NotYetAvailable("attest")),
+        Command::Attest(args) => attest::run(args),
         Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
         Command::Keygen(args) => keygen::run(args),
         Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),

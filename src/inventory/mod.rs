@@ -6,6 +6,7 @@
 
 mod cargo;
 mod graph;
+mod head;
 pub mod lockfile;
 mod lockfile_format;
 pub mod metadata;
@@ -14,6 +15,7 @@ mod source;
 use std::path::{Path, PathBuf};
 
 pub use cargo::{CargoError, RustcInfo};
+pub use head::head_commit;
 pub use lockfile::LockfileError;
 pub use source::PackageSource;
 

@@ -65,6 +65,10 @@ pub struct Product {
     pub name: String,
     pub version: Option<String>,
     pub purl: Option<String>,
+    /// The product's repository, as its manifest gives it.
+    pub repository: Option<String>,
+    /// The commit audited: `GITHUB_SHA` in GitHub Actions, else the workspace's git `HEAD`.
+    pub commit: Option<String>,
 }
 
 /// How many components the product has, by source kind.

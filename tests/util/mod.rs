@@ -50,6 +50,9 @@ pub fn charter_audit(home: &CargoHome) -> Command {
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         // CI's job summary is not the tests' to write.
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_SHA")
+        .env_remove("CHARTER_AUDIT_SIGNING_KEY")
         .env("NO_COLOR", "1");
     cmd
 }

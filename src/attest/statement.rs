@@ -1,0 +1,271 @@
+//! The in-toto statements of an audit (Statement v1): ours, whose predicate says what was
+//! checked, against what, with what result, and what that evidences; and two standard ones
+//! for tools recipients already have, the SBOM (`https://cyclonedx.org/bom`) and the findings
+//! (`https://in-toto.io/attestation/vulns/v0.2`). Built from the JSON report and the SBOM, so
+//! that `attest` and `audit --sign-key` make the same statements.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256, Sha512};
+
+use super::principles;
+
+/// in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// Our predicate, documented in README.md and docs/predicate-v1.schema.json.
+pub const PREDICATE_TYPE: &str = "https://charter-audit.org/attestation/audit/v1";
+pub const CYCLONEDX_TYPE: &str = "https://cyclonedx.org/bom";
+pub const VULNS_TYPE: &str = "https://in-toto.io/attestation/vulns/v0.2";
+
+/// A file the statements are about: its name and digests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub name: String,
+    pub sha256: String,
+    pub sha512: String,
+}
+
+impl Subject {
+    pub fn of(name: &str, bytes: &[u8]) -> Subject {
+        Subject {
+            name: name.to_owned(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            sha512: hex::encode(Sha512::digest(bytes)),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({"name": self.name, "digest": {"sha256": self.sha256, "sha512": self.sha512}})
+    }
+}
+
+/// Who ran the audit: a GitHub Actions run, from its variables, or a local run.
+pub fn builder(env: &dyn Fn(&str) -> Option<String>) -> Value {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    match (
+        var("GITHUB_ACTIONS"),
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        (Some(actions), Some(server), Some(repository), Some(run)) if actions == "true" => json!({
+            "kind": "github-actions",
+            "run_url": format!("{server}/{repository}/actions/runs/{run}{}",
+                var("GITHUB_RUN_ATTEMPT").map(|a| format!("/attempts/{a}")).unwrap_or_default()),
+            "workflow_ref": var("GITHUB_WORKFLOW_REF"),
+            "runner_os": var("RUNNER_OS"),
+            "runner_environment": var("RUNNER_ENVIRONMENT"),
+            "repository": format!("{server}/{repository}"),
+            "commit": var("GITHUB_SHA"),
+            "tool": {"name": "charter-audit", "version": env!("CARGO_PKG_VERSION")},
+        }),
+        _ => json!({
+            "kind": "local",
+            "tool": {"name": "charter-audit", "version": env!("CARGO_PKG_VERSION")},
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+        }),
+    }
+}
+
+/// What goes into the statements besides the report and the SBOM.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    pub report: &'a Value,
+    pub sbom_name: &'a str,
+    pub sbom: &'a [u8],
+    /// The release artifacts (`--subject`).
+    pub subjects: Vec<Subject>,
+    pub builder: Value,
+    /// Whether charter-audit signs the statement (else `--unsigned`, for keyless signing).
+    pub signed: bool,
+}
+
+/// Why the statements could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    #[error(
+        "{0}: not a charter-audit report (schema charter-audit/report/v1): make one with `charter-audit audit --format json`"
+    )]
+    NotAReport(String),
+    #[error(
+        "{0}: not a CycloneDX JSON SBOM: make one with `charter-audit sbom` or `audit --out-dir`"
+    )]
+    NotAnSbom(String),
+}
+
+/// The three statements: ours, the CycloneDX one, the vulnerabilities one.
+pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], StatementError> {
+    let report = inputs.report;
+    if report["schema"] != "charter-audit/report/v1" {
+        return Err(StatementError::NotAReport(report_name.to_owned()));
+    }
+    let sbom: Value = serde_json::from_slice(inputs.sbom)
+        .ok()
+        .filter(|s: &Value| s["bomFormat"] == "CycloneDX")
+        .ok_or_else(|| StatementError::NotAnSbom(inputs.sbom_name.to_owned()))?;
+    let sbom_subject = Subject::of(inputs.sbom_name, inputs.sbom);
+    let mut subjects: Vec<Value> = inputs.subjects.iter().map(Subject::json).collect();
+    subjects.push(sbom_subject.json());
+    // The standard statements are about the release artifacts (the SBOM itself when none).
+    let artifacts: Vec<Value> = if inputs.subjects.is_empty() {
+        vec![sbom_subject.json()]
+    } else {
+        inputs.subjects.iter().map(Subject::json).collect()
+    };
+
+    let ours = json!({
+        "_type": STATEMENT_TYPE,
+        "subject": subjects,
+        "predicateType": PREDICATE_TYPE,
+        "predicate": predicate(inputs, &sbom, &sbom_subject),
+    });
+    let cyclonedx = json!({
+        "_type": STATEMENT_TYPE,
+        "subject": artifacts,
+        "predicateType": CYCLONEDX_TYPE,
+        "predicate": sbom,
+    });
+    let vulns = json!({
+        "_type": STATEMENT_TYPE,
+        "subject": artifacts,
+        "predicateType": VULNS_TYPE,
+        "predicate": vulns(report),
+    });
+    Ok([ours, cyclonedx, vulns])
+}
+
+fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value {
+    let report = inputs.report;
+    let supplier = sbom["metadata"]["supplier"].clone();
+    let sources: Vec<Value> = report["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            json!({
+                "name": s["name"], "format": s["format"], "uri": s["uri"],
+                "revision": s["revision"], "last_updated": s["last_updated"],
+                "advisories": s["advisories"], "skipped": s["skipped"],
+            })
+        })
+        .collect();
+    let policy = &report["policy"];
+    json!({
+        "product": report["product"],
+        "supplier": if supplier.is_object() { supplier } else { Value::Null },
+        "sbom": {
+            "name": sbom_subject.name,
+            "mediaType": "application/vnd.cyclonedx+json",
+            "specVersion": sbom["specVersion"],
+            "serialNumber": sbom["serialNumber"],
+            "digest": {"sha256": sbom_subject.sha256, "sha512": sbom_subject.sha512},
+            "components": sbom["components"].as_array().map_or(0, Vec::len),
+        },
+        "sources": sources,
+        "registry": report["registry"],
+        "coverage": report["coverage"],
+        "policy": {
+            "base": policy["base"],
+            "digest": policy["digest"],
+            "overrides": policy["overrides"],
+            "exceptions": policy["exceptions"],
+        },
+        "evaluated_at": report["evaluated_at"],
+        "result": report["result"],
+        "findings": findings_summary(report),
+        "builder": inputs.builder,
+        "principles": principles::map(report, &inputs.builder, !inputs.subjects.is_empty(), inputs.signed),
+    })
+}
+
+/// The findings by verdict and severity, with their ids.
+fn findings_summary(report: &Value) -> Value {
+    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for finding in report["findings"].as_array().into_iter().flatten() {
+        let verdict = finding["verdict"].as_str().unwrap_or("unknown").to_owned();
+        let severity = match finding["kind"].as_str() {
+            Some("vulnerability") => finding["severity"].as_str().unwrap_or("unscored"),
+            Some(other) => other,
+            None => "unknown",
+        };
+        *counts
+            .entry(verdict.clone())
+            .or_default()
+            .entry(severity.to_owned())
+            .or_default() += 1;
+        ids.entry(verdict).or_default().push(format!(
+            "{} {}@{}",
+            finding["id"].as_str().unwrap_or_default(),
+            finding["package"]["name"].as_str().unwrap_or_default(),
+            finding["package"]["version"].as_str().unwrap_or_default()
+        ));
+    }
+    let rules: Vec<Value> = report["rule_findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["verdict"] != "info")
+        .map(|r| json!({"rule": r["rule"], "verdict": r["verdict"], "subject": r["subject"]}))
+        .collect();
+    json!({"by_verdict_and_severity": counts, "ids": ids, "summary": report["summary"], "rule_findings": rules})
+}
+
+/// The in-toto vulns v0.2 predicate: every vulnerability finding, with its scores.
+fn vulns(report: &Value) -> Value {
+    let result: Vec<Value> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "vulnerability")
+        .map(|f| {
+            let mut severity: Vec<Value> = f["severities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    let method = match s["type"].as_str()? {
+                        "CVSS_V3" => "CVSSv3",
+                        "CVSS_V4" => "CVSSv4",
+                        _ => "rating",
+                    };
+                    let score = s["vector"].as_str().or(s["severity"].as_str())?;
+                    Some(json!({"method": method, "score": score}))
+                })
+                .collect();
+            if severity.is_empty() {
+                severity.push(json!({"method": "charter-audit", "score": f["severity"]}));
+            }
+            json!({
+                "id": f["id"],
+                "severity": severity,
+                "annotations": [
+                    {"package": f["package"]["purl"]},
+                    {"aliases": f["aliases"]},
+                    {"verdict": f["verdict"]},
+                    {"fix_version": f["fix_version"]},
+                    {"exposure_days": f["exposure_days"]},
+                ],
+            })
+        })
+        .collect();
+    let db = report["sources"].as_array().and_then(|s| s.first());
+    json!({
+        "scanner": {
+            "uri": "https://crates.io/crates/charter-audit",
+            "version": report["tool"]["version"],
+            "db": {
+                "uri": db.map_or(Value::Null, |d| d["uri"].clone()),
+                "version": db.map_or(Value::Null, |d| d["revision"].clone()),
+                "lastUpdate": db.map_or(Value::Null, |d| d["last_updated"].clone()),
+            },
+            "result": result,
+        },
+        "metadata": {
+            "scanStartedOn": report["evaluated_at"],
+            "scanFinishedOn": report["evaluated_at"],
+        },
+    })
+}

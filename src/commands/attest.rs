@@ -1,0 +1,151 @@
+//! `charter-audit attest`: the in-toto statements of an audit, signed as DSSE envelopes.
+
+use std::path::Path;
+
+use super::Outcome;
+use crate::Error;
+use crate::attest::dsse::{self, IN_TOTO};
+use crate::attest::keys::PrivateKey;
+use crate::attest::statement::{self, Inputs, Subject};
+use crate::cli::{AttestArgs, SigningArgs};
+use crate::report::{self, Output};
+
+/// The environment variable that may hold the signing key's PEM text.
+pub const KEY_VARIABLE: &str = "CHARTER_AUDIT_SIGNING_KEY";
+
+/// What signing makes: our envelope (or, unsigned, our statement) and the JSON Lines file of
+/// all three.
+#[derive(Debug)]
+pub(super) struct Signed {
+    pub main: Vec<u8>,
+    pub jsonl: Vec<u8>,
+}
+
+/// The key `--sign-key` or CHARTER_AUDIT_SIGNING_KEY gives, if any; `--unsigned` gives none.
+pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Error> {
+    if args.unsigned {
+        return Ok(None);
+    }
+    if let Some(path) = &args.sign_key {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Usage(format!(
+                "--sign-key {}: cannot read it: {e}",
+                path.display()
+            ))
+        })?;
+        let text = zeroize::Zeroizing::new(text);
+        return PrivateKey::from_pem(&text, &format!("--sign-key {}", path.display()))
+            .map(Some)
+            .map_err(|e| Error::Usage(e.to_string()));
+    }
+    match std::env::var(KEY_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => {
+            let text = zeroize::Zeroizing::new(text);
+            PrivateKey::from_pem(&text, KEY_VARIABLE)
+                .map(Some)
+                .map_err(|e| Error::Usage(e.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The release artifacts' digests.
+pub(super) fn subjects(paths: &[std::path::PathBuf]) -> Result<Vec<Subject>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::Usage(format!("--subject {}: cannot read it: {e}", path.display()))
+            })?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            Ok(Subject::of(&name, &bytes))
+        })
+        .collect()
+}
+
+/// Makes the statements and signs them with `key` (or leaves them unsigned).
+pub(super) fn sign(
+    inputs: &Inputs<'_>,
+    report_name: &str,
+    key: Option<&PrivateKey>,
+) -> Result<Signed, Error> {
+    let statements =
+        statement::statements(inputs, report_name).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut jsonl = Vec::new();
+    let mut main = Vec::new();
+    for (index, statement) in statements.iter().enumerate() {
+        let payload = serde_json::to_vec(statement).map_err(Error::Json)?;
+        let line = match key {
+            Some(key) => {
+                let envelope =
+                    dsse::sign(&payload, IN_TOTO, key).map_err(|e| Error::Usage(e.to_string()))?;
+                if index == 0 {
+                    main = serde_json::to_vec_pretty(&envelope).map_err(Error::Json)?;
+                    main.push(b'\n');
+                }
+                serde_json::to_vec(&envelope).map_err(Error::Json)?
+            }
+            None => {
+                if index == 0 {
+                    main = serde_json::to_vec_pretty(statement).map_err(Error::Json)?;
+                    main.push(b'\n');
+                }
+                payload
+            }
+        };
+        jsonl.extend_from_slice(&line);
+        jsonl.push(b'\n');
+    }
+    Ok(Signed { main, jsonl })
+}
+
+pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
+    let output = Output::parse(&args.output);
+    report::check_destination(&output)?;
+    if let Some(path) = &args.jsonl {
+        report::check_destination(&Output::File(path.clone()))?;
+    }
+    let key = signing_key(&args.signing)?;
+    if key.is_none() && !args.signing.unsigned {
+        return Err(Error::Usage(format!(
+            "no signing key: pass --sign-key FILE (from `charter-audit keygen`), set {KEY_VARIABLE} to the key's PEM text, or pass --unsigned for keyless signing with actions/attest"
+        )));
+    }
+    let report_bytes = read(&args.report, "--report")?;
+    let report: serde_json::Value = serde_json::from_slice(&report_bytes).map_err(|e| {
+        Error::Usage(format!(
+            "--report {}: not JSON ({e}): give the report of `charter-audit audit --format json`",
+            args.report.display()
+        ))
+    })?;
+    let sbom = read(&args.sbom, "--sbom")?;
+    let sbom_name = file_name(&args.sbom);
+    let inputs = Inputs {
+        report: &report,
+        sbom_name: &sbom_name,
+        sbom: &sbom,
+        subjects: subjects(&args.signing.subject)?,
+        builder: statement::builder(&|name| std::env::var(name).ok()),
+        signed: key.is_some(),
+    };
+    let signed = sign(&inputs, &args.report.display().to_string(), key.as_ref())?;
+    if let Some(path) = &args.jsonl {
+        report::emit(&Output::File(path.clone()), &signed.jsonl)?;
+    }
+    report::emit(&output, &signed.main)?;
+    Ok(Outcome::default())
+}
+
+fn read(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
+    std::fs::read(path)
+        .map_err(|e| Error::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
