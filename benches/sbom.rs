@@ -78,6 +78,7 @@ fn options() -> SbomOptions {
             time: time::OffsetDateTime::UNIX_EPOCH,
             reproducible: true,
         },
+        evaluated_at: None,
     }
 }
 

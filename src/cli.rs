@@ -455,14 +455,16 @@ impl InventoryArgs {
 }
 
 impl InventoryArgs {
-    /// `charter-audit.toml` beside the workspace's `Cargo.toml` or the lockfile, if there is one.
+    /// The supplier's `charter-audit.toml`: beside the lockfile, or at the workspace root,
+    /// looked for from the manifest's folder (or the current one) up to the folder that holds
+    /// the workspace's Cargo.lock, so that a member's manifest finds its workspace's file.
     pub fn default_config(&self) -> Option<PathBuf> {
         let anchor = match (&self.lockfile, &self.manifest_path) {
             (Some(lockfile), _) => lockfile.clone(),
             (None, Some(manifest)) => manifest.clone(),
             (None, None) => PathBuf::from("Cargo.toml"),
         };
-        let dir = if anchor.is_dir() {
+        let start = if anchor.is_dir() {
             anchor
         } else {
             match anchor.parent() {
@@ -470,8 +472,28 @@ impl InventoryArgs {
                 _ => PathBuf::from("."),
             }
         };
-        let candidate = dir.join("charter-audit.toml");
-        candidate.is_file().then_some(candidate)
+        let start = start.canonicalize().unwrap_or(start);
+        for dir in start.ancestors() {
+            let candidate = dir.join("charter-audit.toml");
+            if candidate.is_file() {
+                // Named relative to the current folder when it is under it, as given.
+                let cwd = std::env::current_dir()
+                    .ok()
+                    .and_then(|c| c.canonicalize().ok());
+                return Some(
+                    cwd.and_then(|cwd| candidate.strip_prefix(cwd).ok().map(PathBuf::from))
+                        .unwrap_or(candidate),
+                );
+            }
+            // The workspace root (its lockfile) or the repository's root ends the search.
+            if self.lockfile.is_some()
+                || dir.join("Cargo.lock").is_file()
+                || dir.join(".git").exists()
+            {
+                break;
+            }
+        }
+        None
     }
 }
 

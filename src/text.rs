@@ -1,18 +1,76 @@
 //! Text from the audited project or an advisory, made safe to show or to write into a document.
 
-/// Removes control characters (escape sequences, NUL...); tabs and line breaks become spaces.
-/// Used wherever a string from a manifest or an advisory is shown or written.
+/// Removes control characters, whole terminal escape sequences (CSI `ESC [ ... final`, OSC
+/// `ESC ] ... BEL` or `ESC \\`, and their one-character C1 forms) and the bidirectional
+/// formatting characters that can make text read differently from what it is; tabs and line
+/// breaks become spaces. Used wherever a string from a manifest or an advisory is shown or
+/// written.
 pub fn clean(value: &str) -> String {
-    value
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(' '),
+            // CSI: parameters and intermediates up to a final byte in @..~.
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                skip_csi(&mut chars);
+            }
+            '\u{9b}' => skip_csi(&mut chars),
+            // OSC (and DCS, SOS, PM, APC): a string up to BEL or ST.
+            '\u{1b}' if matches!(chars.peek(), Some(']' | 'P' | 'X' | '^' | '_')) => {
+                chars.next();
+                skip_string(&mut chars);
+            }
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            // Any other escape: the escape and the character it introduces.
+            '\u{1b}' => {
+                chars.next();
+            }
+            c if c.is_control() || is_bidi(c) => {}
+            c => out.push(c),
+        }
+    }
+    out.trim().to_owned()
+}
+
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            break;
+        }
+    }
+}
+
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => break,
+            '\u{1b}' if chars.peek() == Some(&'\\') => {
+                chars.next();
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Bidirectional formatting characters (embeddings, overrides, isolates, marks).
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// An advisory's reference as a link a document may hold: an `https` URL in the form `url`
+/// serialises it, with only characters RFC 3986 allows outside a host (so no `[`, `]`, quotes,
+/// spaces or angle brackets); anything else is no link at all.
+pub fn web_link(reference: &str) -> Option<String> {
+    let url = url::Url::parse(reference.trim()).ok()?;
+    if url.scheme() != "https" || url.host_str().is_none() {
+        return None;
+    }
+    let text = url.as_str();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#@!$&'()*+,;=%".contains(c);
+    text.chars().all(allowed).then(|| text.to_owned())
 }
 
 /// A local path as an output names it: `file:PATH` as given when relative, else `file:…/NAME`
@@ -33,8 +91,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_characters_are_dropped() {
-        assert_eq!(clean("a\u{1b}[31mred\u{0}\nline\u{9b}"), "a[31mred line");
+    fn control_characters_and_whole_escape_sequences_are_dropped() {
+        assert_eq!(clean("a\u{1b}[31mred\u{0}\nline\u{9b}"), "ared line");
+        assert_eq!(
+            clean("\u{1b}[2J\u{1b}]8;;http://evil\u{7}click\u{1b}]8;;\u{1b}\\ here"),
+            "click here"
+        );
+        assert_eq!(clean("abc\u{202e}fed\u{202c}"), "abcfed");
+        assert_eq!(clean("\u{1b}(0x"), "0x");
+        assert_eq!(clean("tail\u{1b}["), "tail");
+    }
+
+    #[test]
+    fn only_plain_https_references_are_links() {
+        assert_eq!(
+            web_link("https://github.com/servo/rust-smallvec/issues/252").as_deref(),
+            Some("https://github.com/servo/rust-smallvec/issues/252")
+        );
+        assert_eq!(web_link("javascript:alert(1)"), None);
+        assert_eq!(web_link("http://example.org/"), None);
+        assert_eq!(web_link("https://x.example/a)b](javascript:alert(2)"), None);
+        assert_eq!(
+            web_link("https://x.example/a b").as_deref(),
+            Some("https://x.example/a%20b")
+        );
     }
 
     #[test]

@@ -209,6 +209,12 @@ fn yanked_version_is_a_finding() {
     assert_eq!(yanked["rule"], "yanked");
     // The index does not say when a version was yanked.
     assert_eq!(yanked["date"], serde_json::Value::Null);
+    // What to move to: the lowest later release of the same line that is not yanked.
+    assert_eq!(yanked["upgrade_to"], "0.4.5");
+    assert_eq!(
+        yanked["message"],
+        "upgrade smallvec 0.4.0 → 0.4.5: 0.4.0 was yanked from its registry"
+    );
 }
 
 #[test]

@@ -297,3 +297,21 @@ fn report_json_records_the_new_rules() {
         "violation"
     );
 }
+
+#[test]
+fn out_dir_writes_all_or_nothing() {
+    let home = CargoHome::new();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir(out.path().join("report.sarif")).unwrap();
+    let (_, code, stderr) = audit(&home, &["--out-dir", out.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("report.sarif: a folder of that name is in the way"),
+        "{stderr}"
+    );
+    let left: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["report.sarif"], "no partial set of evidence");
+}

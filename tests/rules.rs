@@ -504,3 +504,40 @@ fn informational_advisories_are_warnings_unless_the_policy_says_violation() {
         )
     );
 }
+
+#[test]
+fn a_database_newer_than_the_evaluation_time_is_flagged() {
+    let (report, _, _) = audit(&[
+        "--lockfile",
+        fixture("workspaces/demo/Cargo.lock").to_str().unwrap(),
+        "--advisory-db",
+        &rustsec(),
+        "--advisory-db-date",
+        "2026-09-30",
+    ]);
+    let age = rule(&report, "advisory-db-age");
+    assert_eq!(age.len(), 1, "{age:?}");
+    assert_eq!(age[0].0, "warning");
+    assert!(age[0].2.contains("after the evaluation time"), "{age:?}");
+}
+
+#[test]
+fn a_members_manifest_finds_the_workspaces_configuration() {
+    let ws = util::copy_workspace("demo");
+    std::fs::write(
+        ws.path().join("charter-audit.toml"),
+        "extends = \"nhs-charter-strict\"\n\n[supplier]\nname = \"Example Health Ltd\"\n",
+    )
+    .unwrap();
+    let (report, code, stderr) = audit(&[
+        "--manifest-path",
+        ws.path().join("app/Cargo.toml").to_str().unwrap(),
+        "--advisory-db",
+        &rustsec(),
+        "--advisory-db-date",
+        "2026-08-21",
+    ]);
+    assert_ne!(code, 2, "{stderr}");
+    assert_eq!(report["policy"]["base"], "nhs-charter-strict");
+    assert!(stderr.contains("using the configuration in"), "{stderr}");
+}

@@ -104,6 +104,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             supplier: args.supplier.supplier(config.supplier.as_ref()),
             authors: args.supplier.author.clone(),
             stamp,
+            evaluated_at: Some(rfc3339(now)),
         },
     )?;
     let sbom_json: serde_json::Value = serde_json::from_slice(&sbom.bytes).map_err(Error::Json)?;
@@ -232,27 +233,40 @@ fn colour(output: &report::Output) -> bool {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The lockfile's path as a repository-relative URI (relative to the current directory, which
-/// is the repository's root in CI), else its file name alone.
+/// The lockfile's path as GitHub code scanning wants it: relative to the repository's root
+/// (`GITHUB_WORKSPACE`, else the nearest folder above it with a `.git`), else to the current
+/// folder, else its file name alone.
 fn repository_path(path: &std::path::Path) -> String {
-    let relative = std::env::current_dir()
+    let Ok(full) = path.canonicalize() else {
+        return "Cargo.lock".to_owned();
+    };
+    let workspace = std::env::var_os("GITHUB_WORKSPACE")
+        .map(PathBuf::from)
+        .and_then(|w| w.canonicalize().ok());
+    let repository = full
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())
+        .map(std::path::Path::to_path_buf);
+    let cwd = std::env::current_dir()
         .ok()
-        .and_then(|cwd| {
-            let cwd = cwd.canonicalize().unwrap_or(cwd);
-            let full = path.canonicalize().ok()?;
-            full.strip_prefix(&cwd)
+        .and_then(|c| c.canonicalize().ok());
+    [workspace, repository, cwd]
+        .into_iter()
+        .flatten()
+        .find_map(|root| {
+            full.strip_prefix(&root)
                 .ok()
                 .map(std::path::Path::to_path_buf)
         })
-        .filter(|p| !p.as_os_str().is_empty());
-    match relative {
-        Some(p) => p
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/"),
-        None => "Cargo.lock".to_owned(),
-    }
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_else(|| "Cargo.lock".to_owned())
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

@@ -36,6 +36,7 @@ pub(super) fn run(args: &SbomArgs) -> Result<Outcome, Error> {
             supplier,
             authors: args.supplier.author.clone(),
             stamp,
+            evaluated_at: None,
         },
     )?;
     report::emit(&output, &document.bytes)?;

@@ -187,8 +187,12 @@ pub fn licenses(inventory: &Inventory, policy: &Policy) -> Vec<RuleFinding> {
         return Vec::new();
     }
     let level: Verdict = policy.level("licenses.verdict").into();
-    let acceptable = |id: &str| {
-        (allow.is_empty() || allow.iter().any(|a| a == id)) && !deny.iter().any(|d| d == id)
+    // A licence is named by its id and, for the deprecated GNU ids, by what they mean
+    // (`GPL-3.0` is `GPL-3.0-only`, `GPL-3.0+` is `GPL-3.0-or-later`).
+    let acceptable = |item: &LicenseItem| {
+        let names = license_names(item);
+        let listed = |list: &[String]| names.iter().any(|n| list.contains(n));
+        (allow.is_empty() || listed(allow)) && !listed(deny)
     };
     let mut out = Vec::new();
     for package in &inventory.packages {
@@ -200,7 +204,7 @@ pub fn licenses(inventory: &Inventory, policy: &Policy) -> Vec<RuleFinding> {
         let expression = text.and_then(parse_expression);
         let (verdict, message) = match (text, expression) {
             (_, Some(expression)) => {
-                if expression.evaluate(|req| acceptable(&license_name(&req.license))) {
+                if expression.evaluate(|req| acceptable(&req.license)) {
                     continue;
                 }
                 (
@@ -239,15 +243,39 @@ fn parse_expression(text: &str) -> Option<spdx::Expression> {
     let mode = ParseMode {
         allow_slash_as_or_operator: true,
         allow_deprecated: true,
+        allow_postfix_plus_on_gpl: true,
         ..ParseMode::STRICT
     };
     spdx::Expression::parse_mode(text, mode).ok()
 }
 
-fn license_name(item: &LicenseItem) -> String {
+/// The names a licence is listed by: its id (or `LicenseRef-...`), and for a deprecated GNU id
+/// the current one it stands for.
+fn license_names(item: &LicenseItem) -> Vec<String> {
     match item {
-        LicenseItem::Spdx { id, .. } => id.name.to_owned(),
-        LicenseItem::Other(other) => format!("LicenseRef-{}", other.lic_ref),
+        LicenseItem::Spdx { id, or_later } => {
+            let mut names = vec![id.name.to_owned()];
+            let gnu = ["GPL-", "LGPL-", "AGPL-", "GFDL-"]
+                .iter()
+                .any(|p| id.name.starts_with(p));
+            if gnu
+                && id.is_deprecated()
+                && !id.name.ends_with("-only")
+                && !id.name.ends_with("-or-later")
+            {
+                let base = id.name.trim_end_matches('+');
+                names.push(format!(
+                    "{base}-{}",
+                    if *or_later || id.name.ends_with('+') {
+                        "or-later"
+                    } else {
+                        "only"
+                    }
+                ));
+            }
+            names
+        }
+        LicenseItem::Other(other) => vec![format!("LicenseRef-{}", other.lic_ref)],
     }
 }
 
@@ -308,14 +336,31 @@ mod tests {
     #[test]
     fn expressions_are_evaluated_not_matched_as_text() {
         let e = parse_expression("MIT OR GPL-3.0-only").unwrap();
-        let allow_mit = |id: &str| id == "MIT";
-        assert!(e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        let allow_mit = |item: &LicenseItem| license_names(item).contains(&"MIT".to_owned());
+        assert!(e.evaluate(|r| allow_mit(&r.license)));
         let e = parse_expression("MIT AND GPL-3.0-only").unwrap();
-        assert!(!e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        assert!(!e.evaluate(|r| allow_mit(&r.license)));
         let e = parse_expression("MIT/Apache-2.0").unwrap();
-        assert!(e.evaluate(|r| allow_mit(&license_name(&r.license))));
+        assert!(e.evaluate(|r| allow_mit(&r.license)));
         let e = parse_expression("LicenseRef-Example-Proprietary").unwrap();
-        assert!(e.evaluate(|r| license_name(&r.license) == "LicenseRef-Example-Proprietary"));
+        assert!(e.evaluate(|r| license_names(&r.license) == ["LicenseRef-Example-Proprietary"]));
         assert!(parse_expression("Apache 2.0").is_none());
+    }
+
+    #[test]
+    fn deprecated_gnu_ids_are_listed_by_what_they_mean() {
+        let names = |text: &str| {
+            let e = parse_expression(text).unwrap();
+            let mut out = Vec::new();
+            e.evaluate(|r| {
+                out.extend(license_names(&r.license));
+                true
+            });
+            out
+        };
+        assert_eq!(names("AGPL-3.0"), ["AGPL-3.0", "AGPL-3.0-only"]);
+        assert_eq!(names("GPL-3.0+"), ["GPL-3.0-or-later"]);
+        assert_eq!(names("GPL-2.0-only+"), ["GPL-2.0-or-later"]);
+        assert_eq!(names("MIT"), ["MIT"]);
     }
 }

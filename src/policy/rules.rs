@@ -78,10 +78,17 @@ pub fn judge(
         Kind::Yanked => simple(
             "yanked",
             policy.level("yanked.verdict"),
-            format!(
-                "{} {} was yanked from its registry: move to a release that is not yanked",
-                finding.package.name, finding.package.version
-            ),
+            match &finding.upgrade_to {
+                Some(to) => format!(
+                    "upgrade {name} {version} → {to}: {version} was yanked from its registry",
+                    name = finding.package.name,
+                    version = finding.package.version
+                ),
+                None => format!(
+                    "{} {} was yanked from its registry, and no later release is not: replace it",
+                    finding.package.name, finding.package.version
+                ),
+            },
         ),
         Kind::Unmaintained => simple(
             "unmaintained",
@@ -203,6 +210,9 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
                     "upgrade {name} {version} → {to}: fix available for {exposure_days} days, {left} day(s) left of the {window}-day window"
                 );
             }
+            if let Some(note) = &finding.registry_note {
+                judgement.message.push_str(&format!(" ({note})"));
+            }
         }
         (None, _) if finding.registry_note.is_some() && !finding.patched.is_empty() => {
             // A fix exists but the registry cannot say when it was published: count from the
@@ -306,6 +316,17 @@ pub fn rule_findings(
                     package: None,
                 });
             }
+            Some(updated) if updated > now => out.push(RuleFinding {
+                rule: "advisory-db-age",
+                verdict: Verdict::Warning,
+                subject: source.name.clone(),
+                message: format!(
+                    "the {} database was last updated at {}, after the evaluation time: what it says was not known then, and advisories dated after it have no exposure yet",
+                    source.name,
+                    crate::time::rfc3339(updated)
+                ),
+                package: None,
+            }),
             Some(_) => {}
             None => out.push(RuleFinding {
                 rule: "advisory-db-age",

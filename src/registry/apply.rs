@@ -72,6 +72,15 @@ pub fn apply(
     }
     for finding in findings.iter_mut() {
         if finding.kind == Kind::Yanked {
+            // What to move to: the lowest release above it that is not yanked, compatible if
+            // there is one.
+            if let (Some(Ok(versions)), Ok(in_use)) = (
+                lookups.map(|l| l.versions(&finding.package.name, now)),
+                semver::Version::parse(&finding.package.version),
+            ) {
+                finding.upgrade_to = facts::upgrade_to(&versions, &in_use, &|_| false)
+                    .map(|v| v.version.to_string());
+            }
             continue;
         }
         let Some(affected) = finding.affected.clone() else {
@@ -95,6 +104,12 @@ pub fn apply(
         if let Some(fix) = facts::fix_version(&versions, &in_use, &affects) {
             finding.fix_version = Some(fix.version.to_string());
             finding.fix_published_at = fix.pubtime.map(rfc3339);
+            if fix.pubtime.is_none() {
+                finding.registry_note = Some(format!(
+                    "the registry index gives no publication time for {} {}, so the clock counts from the advisory's publication",
+                    finding.package.name, fix.version
+                ));
+            }
         }
         finding.upgrade_to =
             facts::upgrade_to(&versions, &in_use, &affects).map(|v| v.version.to_string());

@@ -30,8 +30,10 @@ fn candidates<'a>(
         .collect()
 }
 
-/// The **fix version**: among the candidates, the one published earliest (ties, and versions
-/// of unknown time, by version).
+/// The **fix version**: among the candidates, the one published earliest (ties by version).
+/// A candidate whose publication time the index does not give could be the earliest, so it
+/// wins (the lowest such version): its clock then starts at the advisory's publication, and
+/// not knowing never shortens the exposure.
 pub fn fix_version<'a>(
     existing: &[&'a IndexVersion],
     in_use: &semver::Version,
@@ -41,8 +43,8 @@ pub fn fix_version<'a>(
         .into_iter()
         .min_by(|a, b| match (a.pubtime, b.pubtime) {
             (Some(x), Some(y)) => x.cmp(&y).then(a.version.cmp(&b.version)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (None, Some(_)) => std::cmp::Ordering::Less,
             (None, None) => a.version.cmp(&b.version),
         })
 }
@@ -171,5 +173,20 @@ mod tests {
         assert!(compatible(&v("0.3.1"), &v("0.3.9")));
         assert!(!compatible(&v("0.3.1"), &v("0.4.0")));
         assert!(!compatible(&v("0.0.3"), &v("0.0.4")));
+    }
+
+    #[test]
+    fn a_candidate_of_unknown_time_could_be_the_earliest_so_it_wins() {
+        let versions = vec![
+            iv("1.5.4", false, Some(datetime!(2021-05-06 0:00 UTC))),
+            iv("1.5.5", false, None),
+            iv("1.5.6", false, Some(datetime!(2022-05-20 0:00 UTC))),
+        ];
+        let existing = as_of(&versions, datetime!(2026-09-01 0:00 UTC));
+        let in_use = semver::Version::parse("1.5.4").unwrap();
+        let affects = |v: &semver::Version| *v < semver::Version::parse("1.5.5").unwrap();
+        let fix = fix_version(&existing, &in_use, &affects).unwrap();
+        assert_eq!(fix.version.to_string(), "1.5.5");
+        assert_eq!(fix.pubtime, None);
     }
 }

@@ -131,12 +131,14 @@ fn heading(verdict: Verdict) -> &'static str {
 /// The advisory's id, linked to its first https reference.
 fn advisory_link(finding: &Finding) -> String {
     let id = escape(&finding.id);
+    // Parentheses would end the link early: such a reference is shown as no link.
     match finding
         .references
         .iter()
-        .find(|r| r.starts_with("https://") && !r.contains(['(', ')', ' ', '<', '>']))
+        .filter_map(|r| crate::text::web_link(r))
+        .find(|url| !url.contains(['(', ')']))
     {
-        Some(url) => format!("[{id}]({})", clean(url)),
+        Some(url) => format!("[{id}]({url})"),
         None => id,
     }
 }
@@ -172,6 +174,6 @@ mod tests {
             escape("<img src=x onerror=alert(1)> | [a](javascript:x) *b*"),
             "&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\[a\\]\\(javascript:x\\) \\*b\\*"
         );
-        assert_eq!(escape("line\nbreak\u{1b}[31m"), "line break\\[31m");
+        assert_eq!(escape("line\nbreak\u{1b}[31m"), "line break");
     }
 }

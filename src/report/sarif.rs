@@ -195,7 +195,7 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
             "automationDetails": {"id": format!("charter-audit/{}/", clean(&report.product.name))},
             "invocations": [{
                 "executionSuccessful": true,
-                "endTimeUtc": report.evaluated_at,
+                "endTimeUtc": report.generated_at,
             }],
             "results": results,
             "properties": {
@@ -251,22 +251,24 @@ fn advisory_rule(finding: &Finding) -> Rule {
         id: clean(&finding.id),
         name: None,
         short_description: text(short.clone()),
-        full_description: text(format!(
-            "{short} ({} {}; aliases: {})",
-            clean(&finding.package.name),
-            clean(&finding.patched.join(" or ")),
-            finding
-                .aliases
-                .iter()
-                .map(|a| clean(a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        full_description: text({
+            let mut parts = vec![format!(
+                "{short}. Package: {}",
+                clean(&finding.package.name)
+            )];
+            if !finding.patched.is_empty() {
+                parts.push(format!("patched: {}", clean(&finding.patched.join(" or "))));
+            }
+            if !finding.aliases.is_empty() {
+                let aliases: Vec<String> = finding.aliases.iter().map(|a| clean(a)).collect();
+                parts.push(format!("aliases: {}", aliases.join(", ")));
+            }
+            parts.join("; ")
+        }),
         help_uri: finding
             .references
             .iter()
-            .find(|r| r.starts_with("https://"))
-            .map(|r| clean(r)),
+            .find_map(|r| crate::text::web_link(r)),
         help: text(match &finding.upgrade_to {
             Some(to) => format!("Upgrade {} to {}.", clean(&finding.package.name), clean(to)),
             None => format!("Read the advisory {} and act on it.", clean(&finding.id)),

@@ -31,6 +31,8 @@ pub enum OutputError {
     IsFolder(PathBuf),
     #[error("--out-dir {}: it is a file, not a folder; name a folder (it is created if needed)", .0.display())]
     NotAFolder(PathBuf),
+    #[error("cannot write {}: a folder of that name is in the way; remove it or choose another --out-dir", .0.display())]
+    FolderInTheWay(PathBuf),
     #[error("{} exists already; it is not replaced: choose another --out or remove it first", .0.display())]
     Exists(PathBuf),
     #[error("cannot write {}: {source}", .path.display())]
@@ -75,15 +77,45 @@ pub fn check_out_dir(dir: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// Writes each `(file name, bytes)` into `dir` (created if needed), each file atomically.
+/// Writes each `(file name, bytes)` into `dir` (created if needed): every file is written in
+/// full to a temporary file first, and only then are they all put in place, so that a failure
+/// leaves no partial set of evidence behind.
 pub fn emit_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), OutputError> {
     check_out_dir(dir)?;
+    for (name, _) in files {
+        let path = dir.join(name);
+        if path.is_dir() {
+            return Err(OutputError::FolderInTheWay(path));
+        }
+    }
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Write {
         path: dir.to_path_buf(),
         source,
     })?;
+    let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in files {
-        write_atomic(&dir.join(name), bytes)?;
+        let path = dir.join(name);
+        let wrap = |source| OutputError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut temp = tempfile::Builder::new()
+            .prefix(".charter-audit-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(wrap)?;
+        temp.write_all(bytes).map_err(wrap)?;
+        if let Some(permissions) = default_permissions() {
+            temp.as_file().set_permissions(permissions).map_err(wrap)?;
+        }
+        temp.as_file().sync_all().map_err(wrap)?;
+        staged.push((temp, path));
+    }
+    for (temp, path) in staged {
+        temp.persist(&path).map_err(|e| OutputError::Write {
+            path,
+            source: e.error,
+        })?;
     }
     Ok(())
 }

@@ -71,6 +71,8 @@ pub struct SbomOptions {
     /// Authors of the SBOM data; the supplier when empty.
     pub authors: Vec<String>,
     pub stamp: Stamp,
+    /// The audit's evaluation time, for the SBOM an audit makes (a metadata property).
+    pub evaluated_at: Option<String>,
 }
 
 /// Why an SBOM could not be made.
@@ -258,7 +260,13 @@ fn build(
         manufacture: None,
         supplier,
         licenses: None,
-        properties: Some(Properties(origin_properties(&inventory.origin))),
+        properties: Some(Properties({
+            let mut properties = origin_properties(&inventory.origin);
+            if let Some(at) = &options.evaluated_at {
+                properties.push(Property::new("charter-audit:evaluated-at", at));
+            }
+            properties
+        })),
         lifecycles: None,
     };
 
