@@ -51,8 +51,21 @@ pub enum Command {
     /// Example: charter-audit attest --report report.json --sbom sbom.cdx.json
     ///     --subject target/release/app --sign-key release.key -o app.intoto.json
     Attest(Box<AttestArgs>),
-    /// Verify a signed attestation or submission bundle (not available yet).
-    Verify(Planned),
+    /// Verify a supplier's signed attestation: is it authentic, and what does it say?
+    ///
+    /// Checks the DSSE signatures over the PAE with the trusted public keys you give (key ids
+    /// are only hints), the payload and predicate types, that every --subject file and the
+    /// --sbom are the ones attested, and size limits; then prints the product, result, time,
+    /// databases, coverage, exceptions and any loosened thresholds.
+    ///
+    /// Exit 0: authentic, and the attested result is pass. 1: authentic, but the result is fail,
+    /// or it is older than --max-age, or --policy NAME was not applied as is (another base, a
+    /// loosened setting, or an exception running more than 90 days). 3: not authentic (any
+    /// failed check). 2: the verifier's own inputs are wrong (a missing key file, a bad flag).
+    ///
+    /// Example: charter-audit verify attestation.intoto.json --key supplier.pub
+    ///     --subject app-1.4.2.tar.gz --max-age 30 --policy nhs-charter
+    Verify(Box<VerifyArgs>),
     /// Create a signing key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM).
     ///
     /// Keep the .key secret (a CI secret such as CHARTER_AUDIT_SIGNING_KEY); give the .pub to
@@ -112,6 +125,42 @@ pub struct AttestArgs {
         value_parser = clap::builder::NonEmptyStringValueParser::new()
     )]
     pub output: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The DSSE envelope (attestation.intoto.json).
+    #[arg(value_name = "ENVELOPE")]
+    pub envelope: PathBuf,
+
+    /// A trusted public key (SPKI PEM; repeatable).
+    #[arg(long, value_name = "PUB.pem", required = true)]
+    pub key: Vec<PathBuf>,
+
+    /// How many distinct trusted keys must have signed.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threshold: u16,
+
+    /// A file that must be a subject of the attestation (repeatable): the release you received.
+    #[arg(long, value_name = "FILE")]
+    pub subject: Vec<PathBuf>,
+
+    /// The SBOM you received, which must be the one attested.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+
+    /// The oldest evaluation time you accept, in days before --now.
+    #[arg(long, value_name = "DAYS")]
+    pub max_age: Option<u32>,
+
+    /// The time to judge the age at, RFC 3339 [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+
+    /// The built-in policy you require: applied as is, with no loosened setting and no
+    /// exception running more than 90 days past the evaluation.
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod audit;
 mod keygen;
 mod policy;
 mod sbom;
+mod verify;
 
 use crate::Error;
 use crate::cli::Command;
@@ -26,7 +27,7 @@ pub fn run(command: &Command) -> Result<Outcome, Error> {
         Command::Sbom(args) => sbom::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Attest(args) => attest::run(args),
-        Command::Verify(_) => Err(Error::NotYetAvailable("verify")),
+        Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),
         Command::Policy(args) => policy::run(&args.action),

@@ -1,0 +1,150 @@
+//! Verifying an attestation, for the NHS organisation that receives it: the envelope, its
+//! signatures by trusted keys, the statement, the artifacts and SBOM it names; then what it
+//! says. Every failed check is a reason the evidence is not authentic; none is skipped.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha512};
+
+use super::dsse::{self, Envelope, IN_TOTO};
+use super::keys::PublicKey;
+use super::statement::{PREDICATE_TYPE, STATEMENT_TYPE};
+
+/// Limits on what is read, so that hostile evidence cannot exhaust the verifier.
+pub const MAX_ENVELOPE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_SIGNATURES: usize = 64;
+pub const MAX_SUBJECTS: usize = 1_000;
+
+/// Why the evidence is not authentic (exit 3).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotAuthentic {
+    #[error("{0} is not a DSSE envelope: {1}")]
+    NotAnEnvelope(String, String),
+    #[error("the envelope is {0} bytes, more than the {MAX_ENVELOPE_BYTES} this verifier reads")]
+    TooLarge(u64),
+    #[error("the envelope has {0} signatures, more than the {MAX_SIGNATURES} this verifier reads")]
+    TooManySignatures(usize),
+    #[error("the payload type is `{0}`, not {IN_TOTO}")]
+    PayloadType(String),
+    #[error("the payload is not base64")]
+    PayloadEncoding,
+    #[error(
+        "{signed} trusted key(s) signed it, {threshold} needed (signatures are checked against the given --key files; key ids are only hints)"
+    )]
+    Signatures { signed: usize, threshold: usize },
+    #[error("the signed payload is not an in-toto statement: {0}")]
+    NotAStatement(String),
+    #[error("the statement's predicate type is `{0}`, not {PREDICATE_TYPE}")]
+    PredicateType(String),
+    #[error("the statement has {0} subjects, more than the {MAX_SUBJECTS} this verifier reads")]
+    TooManySubjects(usize),
+    #[error("{0}: its digest is not a subject of the attestation (a different artifact)")]
+    SubjectMismatch(String),
+    #[error("{0}: its digest is not the attested SBOM's")]
+    SbomMismatch(String),
+}
+
+/// A verified attestation: who signed, and what it says.
+#[derive(Debug)]
+pub struct Verified {
+    pub statement: Value,
+    pub signers: Vec<String>,
+}
+
+/// A file to check against the statement: its name and content.
+#[derive(Debug)]
+pub struct File<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Checks an envelope: its form, payload type, signatures by at least `threshold` distinct
+/// trusted keys, the statement, and that every `subjects` file and the `sbom` are the ones
+/// attested.
+pub fn verify(
+    name: &str,
+    bytes: &[u8],
+    keys: &[PublicKey],
+    threshold: usize,
+    subjects: &[File<'_>],
+    sbom: Option<&File<'_>>,
+) -> Result<Verified, NotAuthentic> {
+    if bytes.len() as u64 > MAX_ENVELOPE_BYTES {
+        return Err(NotAuthentic::TooLarge(bytes.len() as u64));
+    }
+    let envelope: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| NotAuthentic::NotAnEnvelope(name.to_owned(), e.to_string()))?;
+    if envelope.signatures.len() > MAX_SIGNATURES {
+        return Err(NotAuthentic::TooManySignatures(envelope.signatures.len()));
+    }
+    if envelope.payload_type != IN_TOTO {
+        return Err(NotAuthentic::PayloadType(crate::text::clean(
+            &envelope.payload_type,
+        )));
+    }
+    let payload = dsse::decode_base64(&envelope.payload).ok_or(NotAuthentic::PayloadEncoding)?;
+    let signers = dsse::signers(&envelope, &payload, keys);
+    if signers.len() < threshold.max(1) {
+        return Err(NotAuthentic::Signatures {
+            signed: signers.len(),
+            threshold: threshold.max(1),
+        });
+    }
+    // Only now, signed, is the payload read.
+    let statement: Value =
+        serde_json::from_slice(&payload).map_err(|e| NotAuthentic::NotAStatement(e.to_string()))?;
+    if statement["_type"] != STATEMENT_TYPE {
+        return Err(NotAuthentic::NotAStatement(format!(
+            "`_type` is not {STATEMENT_TYPE}"
+        )));
+    }
+    if statement["predicateType"] != PREDICATE_TYPE {
+        return Err(NotAuthentic::PredicateType(crate::text::clean(
+            statement["predicateType"].as_str().unwrap_or("(none)"),
+        )));
+    }
+    let attested = statement["subject"]
+        .as_array()
+        .ok_or_else(|| NotAuthentic::NotAStatement("no `subject` list".to_owned()))?;
+    if attested.len() > MAX_SUBJECTS {
+        return Err(NotAuthentic::TooManySubjects(attested.len()));
+    }
+    if !statement["predicate"].is_object() {
+        return Err(NotAuthentic::NotAStatement("no `predicate`".to_owned()));
+    }
+    for file in subjects {
+        if !attested
+            .iter()
+            .any(|s| digest_matches(&s["digest"], file.bytes))
+        {
+            return Err(NotAuthentic::SubjectMismatch(file.name.to_owned()));
+        }
+    }
+    if let Some(file) = sbom {
+        let digest = &statement["predicate"]["sbom"]["digest"];
+        if !digest_matches(digest, file.bytes) {
+            return Err(NotAuthentic::SbomMismatch(file.name.to_owned()));
+        }
+    }
+    let signers = signers
+        .iter()
+        .map(|k| k.keyid().unwrap_or_default())
+        .collect();
+    Ok(Verified { statement, signers })
+}
+
+/// Whether a digest set names these bytes: every algorithm it gives that this verifier knows
+/// matches, and it gives at least one.
+fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
+    let mut known = 0;
+    for (algorithm, expected) in [
+        ("sha256", hex::encode(Sha256::digest(bytes))),
+        ("sha512", hex::encode(Sha512::digest(bytes))),
+    ] {
+        match digest.get(algorithm).and_then(Value::as_str) {
+            Some(value) if value.eq_ignore_ascii_case(&expected) => known += 1,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    known > 0
+}
