@@ -192,7 +192,7 @@ fn summary(signers: &[String], p: &Value) -> String {
         text(
             &p["builder"]["run_url"]
                 .as_str()
-                .map_or(p["builder"]["kind"].clone(), |u| Value::from(u))
+                .map_or(p["builder"]["kind"].clone(), Value::from)
         )
     ));
     for (verdict, ids) in p["findings"]["ids"].as_object().into_iter().flatten() {
