@@ -166,7 +166,11 @@ fn a_signed_audit_verifies_with_both_algorithms() {
         // Kept for securesystemslib's interoperability check in .ci/run.
         let samples = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dsse-samples");
         std::fs::create_dir_all(&samples).unwrap();
-        std::fs::copy(run.envelope(), samples.join(format!("{algorithm}.intoto.json"))).unwrap();
+        std::fs::copy(
+            run.envelope(),
+            samples.join(format!("{algorithm}.intoto.json")),
+        )
+        .unwrap();
         std::fs::copy(&run.public, samples.join(format!("{algorithm}.pub"))).unwrap();
         assert!(
             out.starts_with("AUTHENTIC: signed by 1 trusted key(s)"),
