@@ -394,8 +394,9 @@ pub struct AuditArgs {
     pub supplier: SupplierArgs,
 
     /// Report format: `human` for a terminal, `json` (schema charter-audit/report/v1), `sarif`
-    /// (2.1.0, for GitHub code scanning) or `markdown` (also appended to $GITHUB_STEP_SUMMARY
-    /// when that is set, whatever the format).
+    /// (2.1.0, for GitHub code scanning), `markdown` (also appended to $GITHUB_STEP_SUMMARY
+    /// when that is set, whatever the format) or `html` (one self-contained page for assurance
+    /// staff).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
@@ -410,7 +411,7 @@ pub struct AuditArgs {
     pub output: String,
 
     /// Also write every output of the run into DIR (created if needed): sbom.cdx.json,
-    /// report.json, report.sarif and report.md; with --sign-key (or CHARTER_AUDIT_SIGNING_KEY)
+    /// report.json, report.sarif, report.md and report.html; with --sign-key (or CHARTER_AUDIT_SIGNING_KEY)
     /// or --unsigned, attestation.intoto.json and attestations.intoto.jsonl too.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -425,6 +426,7 @@ pub enum ReportFormat {
     Json,
     Sarif,
     Markdown,
+    Html,
 }
 
 impl AuditArgs {

@@ -6,7 +6,9 @@ mod util;
 
 use std::path::Path;
 
-use util::{CargoHome, charter_audit, finding, fixture, save_sample, save_sarif_sample};
+use util::{
+    CargoHome, charter_audit, finding, fixture, save_html_sample, save_sample, save_sarif_sample,
+};
 
 const NOW: &str = "2026-08-25T00:00:00Z";
 
@@ -66,8 +68,24 @@ fn out_dir_writes_every_output_of_one_run() {
     names.sort();
     assert_eq!(
         names,
-        ["report.json", "report.md", "report.sarif", "sbom.cdx.json"]
+        [
+            "report.html",
+            "report.json",
+            "report.md",
+            "report.sarif",
+            "sbom.cdx.json"
+        ]
     );
+    let html = std::fs::read(dir.join("report.html")).unwrap();
+    save_html_sample("demo.html", &html);
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<div class=\"verdict fail\" id=\"verdict\"><strong>FAIL</strong>"));
+    // Self-contained: nothing is fetched, and the one script runs only by its hash.
+    assert!(html.contains("default-src 'none'"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http://"));
+    assert_eq!(html.matches("<script").count(), 1);
+    // Exposure drawn against its window.
+    assert!(html.contains("2054 / 14<div class=\"bar over\""), "{html}");
     // The same report as standard output, from the same run.
     assert_eq!(std::fs::read(dir.join("report.json")).unwrap(), stdout);
 

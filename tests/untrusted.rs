@@ -211,6 +211,21 @@ fn advisory_text_cannot_drive_a_terminal_or_become_markup() {
     assert!(!markdown.contains("[x](javascript"), "{markdown}");
     assert!(!markdown.contains("](javascript:"), "{markdown}");
 
+    let html = run("html");
+    util::save_html_sample("hostile.html", html.as_bytes());
+    assert!(!html.contains('\u{1b}'), "{html:?}");
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the report's own script"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    // The javascript: reference is no link; the words in the title stay words.
+    assert!(!html.contains("href=\"javascript:"), "{html}");
+
     let sarif = run("sarif");
     let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert!(!sarif.contains("\\u001b"), "{sarif}");

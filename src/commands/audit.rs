@@ -15,7 +15,7 @@ use crate::registry::{
     self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
 };
 use crate::report::{self, audit as model};
-use crate::report::{markdown, sarif};
+use crate::report::{html, markdown, sarif};
 use crate::sbom::{self, Format, SbomOptions, Spec, ntia};
 use crate::time::{Stamp, evaluation_time, rfc3339};
 
@@ -178,11 +178,13 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     );
     let sarif = sarif::render(&report, &lockfile);
     let markdown = markdown::render(&report);
+    let html = html::render(&report);
     let bytes = match args.format {
         ReportFormat::Json => json.clone(),
         ReportFormat::Human => model::human(&report, colour(&output)),
         ReportFormat::Sarif => sarif.clone(),
         ReportFormat::Markdown => markdown.clone(),
+        ReportFormat::Html => html.clone(),
     };
     if let Some(dir) = &args.out_dir {
         let mut files: Vec<(&str, &[u8])> = vec![
@@ -190,6 +192,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             ("report.json", json.as_bytes()),
             ("report.sarif", sarif.as_bytes()),
             ("report.md", markdown.as_bytes()),
+            ("report.html", html.as_bytes()),
         ];
         let signed;
         if attesting {

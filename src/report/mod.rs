@@ -1,6 +1,7 @@
 //! Outputs: the only module that writes files or standard output.
 
 pub mod audit;
+pub mod html;
 pub mod markdown;
 pub mod sarif;
 mod write;

@@ -97,6 +97,13 @@ pub fn save_sarif_sample(name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
+/// Keeps an HTML report a test produced, for headless Chromium in `.ci/run`.
+pub fn save_html_sample(name: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
 /// Runs the command, expecting success; returns standard output and standard error.
 pub fn success(cmd: &mut Command) -> (Vec<u8>, String) {
     let output = cmd.output().unwrap();

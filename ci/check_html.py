@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Renders the HTML reports the tests wrote in headless Chromium, with no network and a fresh
+profile, and asserts on the rendered page: the verdict and findings are there, hostile advisory
+text stayed text, the report's own script is the only one, and a screenshot was taken.
+
+usage: check_html.py CHROMIUM SAMPLES
+"""
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+EXPECT = {
+    "demo.html": [
+        "<strong>FAIL</strong>",
+        "RUSTSEC-2022-0013",
+        "upgrade regex 1.5.4 → 1.5.5: fix available for 1,630 days, window 14",
+        'id="coverage-gaps"',
+    ],
+    "hostile.html": [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "<strong>FAIL</strong>",
+    ],
+}
+
+
+def chromium(binary: str, *args: str) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [binary, *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+def main() -> int:
+    binary, samples = sys.argv[1], pathlib.Path(sys.argv[2])
+    failed = 0
+    for name, expected in EXPECT.items():
+        page = samples / name
+        dom = chromium(binary, "--dump-dom", page.resolve().as_uri()).stdout
+        for text in expected:
+            if text not in dom:
+                print(f"{name}: the rendered page lacks {text!r}")
+                failed += 1
+        if dom.count("<script") != 1:
+            print(f"{name}: {dom.count('<script')} script elements rendered, expected only the report's own")
+            failed += 1
+        with tempfile.TemporaryDirectory() as out:
+            shot = pathlib.Path(out) / "shot.png"
+            chromium(binary, f"--screenshot={shot}", "--window-size=1280,1600", page.resolve().as_uri())
+            if not shot.exists() or shot.stat().st_size < 10_000:
+                print(f"{name}: no screenshot")
+                failed += 1
+            else:
+                print(f"{name}: rendered, {len(dom)} bytes of DOM, screenshot {shot.stat().st_size} bytes")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
