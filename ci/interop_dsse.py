@@ -27,6 +27,17 @@ ALGORITHMS = ["ed25519", "ecdsa-p256"]
 def check(samples: pathlib.Path) -> int:
     failed = 0
     for algorithm in ALGORITHMS:
+        # The private key charter-audit keygen wrote loads in Python's cryptography (so in
+        # securesystemslib's CryptoSigner), and matches the public key.
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        private = load_pem_private_key((samples / f"{algorithm}.key").read_bytes(), None)
+        public = load_pem_public_key((samples / f"{algorithm}.pub").read_bytes())
+        if private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo) != public.public_bytes(
+            Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+        ):
+            print(f"{algorithm}: keygen's private key does not match its public key")
+            failed += 1
         envelope = json.loads((samples / f"{algorithm}.intoto.json").read_text())
         key = SSlibKey.from_crypto(load_pem_public_key((samples / f"{algorithm}.pub").read_bytes()))
         # The key id charter-audit wrote must be the one securesystemslib computes.

@@ -172,6 +172,8 @@ fn a_signed_audit_verifies_with_both_algorithms() {
         )
         .unwrap();
         std::fs::copy(&run.public, samples.join(format!("{algorithm}.pub"))).unwrap();
+        // A throwaway test key: securesystemslib must be able to load what keygen writes.
+        std::fs::copy(&run.private, samples.join(format!("{algorithm}.key"))).unwrap();
         assert!(
             out.starts_with("AUTHENTIC: signed by 1 trusted key(s)"),
             "{out}"
@@ -288,7 +290,7 @@ fn a_passing_attestation_is_accepted_and_policy_checks_apply() {
     let (code, out) = verify(&[s(&envelope), "--key", s(&public), "--policy", "nhs-charter"]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("patch-age.medium was loosened from 30 to 60"),
+        out.contains("patch-age.medium is 60 where nhs-charter has 30: loosened"),
         "{out}"
     );
     assert!(
@@ -349,16 +351,28 @@ fn tampering_of_any_kind_is_exit_3() {
         s(&run.artifact),
     ]);
     assert_eq!(code, 3, "different SBOM");
-    // Two signatures by one key do not make a threshold of two.
+    // Two signatures by one key do not make a threshold of two, with two trusted keys given.
     let mut e = original.clone();
     let mut second = original.signatures[0].clone();
     second.keyid = "another-key".to_owned();
     e.signatures.push(second);
-    not_authentic(&e, &["--threshold", "2"], "threshold");
+    not_authentic(&e, &["--key", s(&wrong), "--threshold", "2"], "threshold");
+    // The same key twice is one key: a threshold of two cannot be met, a mistake of the
+    // verifier's own flags (exit 2).
+    let (code, out) = run.verify_envelope(&e, &["--key", s(&run.public), "--threshold", "2"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("more than the 1 distinct key(s)"), "{out}");
     // 1,000 signatures.
     let mut e = original.clone();
     e.signatures = vec![original.signatures[0].clone(); 1_000];
     not_authentic(&e, &[], "1,000 signatures");
+    // Endless input (a device has no length): read to the limit, then refused.
+    let (code, out) = verify(&["/dev/zero", "--key", s(&run.public)]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("more than the 67108864 this verifier reads"),
+        "{out}"
+    );
     // Not an envelope at all.
     let path = run.dir.path().join("garbage.json");
     std::fs::write(&path, "not json").unwrap();
@@ -369,6 +383,32 @@ fn tampering_of_any_kind_is_exit_3() {
     let key = run.key();
     let sign = |payload: &[u8]| dsse::sign(payload, IN_TOTO, &key).unwrap();
     not_authentic(&sign(b"this is not JSON"), &[], "non-JSON payload");
+    // A payload that reads differently to different parsers: a key given twice.
+    let text = serde_json::to_string(&run.statement()).unwrap();
+    let twice = text.replacen(
+        "\"result\":\"fail\"",
+        "\"result\":\"fail\",\"result\":\"pass\"",
+        1,
+    );
+    assert_ne!(twice, text);
+    not_authentic(&sign(twice.as_bytes()), &[], "duplicate keys");
+    // Evaluated in the future: authentic, but not acceptable.
+    let mut statement = run.statement();
+    statement["predicate"]["evaluated_at"] = json!("2099-01-01T00:00:00Z");
+    let (code, out) = run.verify_envelope(&sign(&serde_json::to_vec(&statement).unwrap()), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("claims to be evaluated at 2099-01-01T00:00:00Z, after now"),
+        "{out}"
+    );
+    // Settings that are not the ones the recorded digest names.
+    let mut statement = run.statement();
+    statement["predicate"]["policy"]["settings"]["patch-age.critical"] = json!(400);
+    not_authentic(
+        &sign(&serde_json::to_vec(&statement).unwrap()),
+        &[],
+        "policy settings edited",
+    );
     let mut statement = run.statement();
     statement["predicateType"] = json!("https://slsa.dev/provenance/v1");
     not_authentic(
@@ -470,6 +510,14 @@ fn attest_makes_the_same_statement_from_the_files_and_unsigned_for_keyless_signi
     assert_eq!(status_of_3_1(&unsigned), "partial");
     unsigned["predicate"]["principles"] = Value::Null;
     signed["predicate"]["principles"] = Value::Null;
+    // attest has report.json to record, not the HTML.
+    assert_eq!(
+        unsigned["predicate"]["reports"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(signed["predicate"]["reports"].as_array().unwrap().len(), 2);
+    unsigned["predicate"]["reports"] = Value::Null;
+    signed["predicate"]["reports"] = Value::Null;
     assert_eq!(unsigned, signed);
 
     // Without a key, attest says how to give one.
@@ -484,4 +532,19 @@ fn attest_makes_the_same_statement_from_the_files_and_unsigned_for_keyless_signi
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("no signing key: pass --sign-key FILE")
     );
+}
+
+#[test]
+fn subjects_without_a_key_are_refused_rather_than_left_unattested() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("app");
+    std::fs::write(&artifact, b"x").unwrap();
+    let out = dir.path().join("evidence");
+    let output = audit_into(&out, &["--subject", s(&artifact)], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("there is no signing key"),
+        "{output:?}"
+    );
+    assert!(!out.exists(), "nothing written");
 }

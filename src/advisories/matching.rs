@@ -65,6 +65,9 @@ pub struct Unchecked {
     pub version: String,
     pub purl: String,
     pub reason: String,
+    /// A workspace member as cargo metadata names it: the product's own code. False for
+    /// everything else, and for path packages of a lockfile, which does not say.
+    pub own_code: bool,
 }
 
 /// Matches every crates.io package against the advisories.
@@ -91,6 +94,8 @@ pub(crate) fn check(
                 version: package.version.to_string(),
                 purl: package.purl(),
                 reason,
+                own_code: package.workspace_member
+                    && matches!(package.source, PackageSource::Path { path: Some(_) }),
             });
             continue;
         }

@@ -99,7 +99,13 @@ impl PrivateKey {
     /// The PKCS#8 PEM text (zeroised when dropped).
     pub fn to_pem(&self) -> Result<zeroize::Zeroizing<String>, KeyError> {
         let pem = match &self.inner {
-            Private::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
+            // PKCS#8 v1 (RFC 8410), without the optional public key of v2, which OpenSSL 3.0
+            // and Python's cryptography do not read.
+            Private::Ed25519(k) => ed25519_dalek::ed25519::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_pem(LineEnding::LF),
             Private::EcdsaP256(k) => k.to_pkcs8_pem(LineEnding::LF),
         };
         pem.map_err(|_| KeyError::Encode)

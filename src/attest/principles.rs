@@ -22,6 +22,9 @@ struct Facts {
     completeness_violations: usize,
     complete_graph: bool,
     source_violations: usize,
+    source_warnings: usize,
+    /// The policy's windows for critical, high and unscored vulnerabilities.
+    windows: Vec<u64>,
     pass: bool,
     commit: bool,
 }
@@ -56,12 +59,17 @@ fn facts(report: &Value) -> Facts {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|u| {
-                !u["purl"]
-                    .as_str()
-                    .is_some_and(|p| p.contains("download_url=file:") || p.contains("source=path"))
-            })
+            .filter(|u| u["own_code"] != true)
             .count(),
+        source_warnings: rule_count("sources", "warning"),
+        windows: ["critical", "high", "unscored"]
+            .iter()
+            .map(|s| {
+                report["policy"]["settings"][format!("patch-age.{s}")]
+                    .as_u64()
+                    .unwrap_or(u64::MAX)
+            })
+            .collect(),
         registry_unknown: rule_count("registry-facts", "warning") > 0,
         stale_database: rule_count("advisory-db-age", "violation") > 0,
         skipped_files: report["sources"]
@@ -86,13 +94,26 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     let f = facts(report);
     let mut out = Vec::new();
 
-    // Patch age of the product's dependencies: Charter 1, Code of Practice 3.5.
+    // Patch age of the product's dependencies: Charter 1, Code of Practice 3.5. Cyber
+    // Essentials asks for 14 days; a policy whose windows are longer cannot evidence it.
+    let windows = format!(
+        "windows: critical {}, high {}, unscored {} days",
+        f.windows[0], f.windows[1], f.windows[2]
+    );
+    let within_cyber_essentials = f.windows.iter().all(|w| *w <= 14);
     let (patched, patched_why) = if f.patch_age_violations > 0 {
         (
             NOT_EVIDENCED,
             format!(
-                "{} known fix(es) waited longer than the policy's window (patch-age violations)",
+                "{} known fix(es) waited longer than the policy's window (patch-age violations; {windows})",
                 f.patch_age_violations
+            ),
+        )
+    } else if !within_cyber_essentials {
+        (
+            PARTIAL,
+            format!(
+                "no known fix waited past the policy's windows, but they are longer than Cyber Essentials' 14 days ({windows})"
             ),
         )
     } else if f.unchecked_third_party > 0
@@ -102,20 +123,24 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     {
         (
             PARTIAL,
-            "no fix waited past its window among what was checked, but some components or facts were not checked (see coverage, registry-facts, advisory-db-age)".to_owned(),
+            format!(
+                "no known fix waited past its window among what was checked ({windows}), but some components or facts were not checked (see coverage, registry-facts, advisory-db-age)"
+            ),
         )
     } else if f.patch_age_excepted > 0 {
         (
             PARTIAL,
             format!(
-                "no fix waited past its window but {} excepted under documented, expiring exceptions",
+                "no fix waited past its window but {} excepted under documented, expiring exceptions ({windows})",
                 f.patch_age_excepted
             ),
         )
     } else {
         (
             EVIDENCED,
-            "every known fix for the product's dependencies was applied within the policy's windows (patch-age rule, Cyber Essentials' 14 days for critical, high and unscored)".to_owned(),
+            format!(
+                "no known fix for a checked component waited longer than the policy's windows, within Cyber Essentials' 14 days ({windows})"
+            ),
         )
     };
     let charter = "nhs-cyber-security-charter";
@@ -164,7 +189,7 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     } else {
         (
             EVIDENCED,
-            "a complete CycloneDX SBOM (every component with version, purl, hash, licence, dependency edges; the toolchain) with the NTIA minimum elements, and every component checked against named, dated advisory databases".to_owned(),
+            "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the NTIA minimum elements".to_owned(),
         )
     };
     out.push(entry(
@@ -271,15 +296,17 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         ssdf,
         "PW.4.1",
         "Acquire and maintain well-secured components",
-        match (f.source_violations, detect) {
-            (0, EVIDENCED) => EVIDENCED,
-            (0, _) => PARTIAL,
+        match (f.source_violations, f.source_warnings, detect) {
+            (0, 0, EVIDENCED) => EVIDENCED,
+            (0, _, _) => PARTIAL,
             _ => NOT_EVIDENCED,
         },
         if f.source_violations > 0 {
             "components come from registries the policy does not allow".to_owned()
+        } else if f.source_warnings > 0 {
+            format!("some components come from git or other sources no registry vouches for; {detect_why}")
         } else {
-            format!("components from allowed sources; {detect_why}")
+            format!("components from allowed registries; {detect_why}")
         },
     ));
     out.push(entry(
@@ -302,7 +329,11 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         } else {
             EVIDENCED
         },
-        "advisory databases named, dated and counted in the attestation".to_owned(),
+        if f.stale_database || f.skipped_files {
+            "advisory databases named, dated and counted, but stale or not fully loaded".to_owned()
+        } else {
+            "advisory databases named, dated and counted in the attestation, recent under the policy".to_owned()
+        },
     ));
     out
 }
@@ -328,6 +359,7 @@ mod tests {
             "components": {"inventory": "cargo-metadata"},
             "sources": [],
             "product": {"commit": "abc"},
+            "policy": {"settings": {"patch-age.critical": 14, "patch-age.high": 14, "patch-age.unscored": 14}},
         });
         let map = map(&report, &json!({"kind": "local"}), true, true);
         assert_eq!(
@@ -353,12 +385,37 @@ mod tests {
     }
 
     #[test]
+    fn windows_longer_than_cyber_essentials_never_evidence_patching() {
+        let report = json!({
+            "result": "pass",
+            "findings": [],
+            "rule_findings": [],
+            "coverage": {"unchecked": []},
+            "components": {"inventory": "cargo-metadata"},
+            "sources": [],
+            "product": {},
+            "policy": {"settings": {"patch-age.critical": 36500, "patch-age.high": 14, "patch-age.unscored": 14}},
+        });
+        let map = map(&report, &json!({"kind": "local"}), true, true);
+        assert_eq!(status(&map, "nhs-cyber-security-charter", "1"), PARTIAL);
+        let evidence = map
+            .iter()
+            .find(|e| e["id"] == "3.5")
+            .and_then(|e| e["evidence"].as_str())
+            .unwrap();
+        assert!(
+            evidence.contains("longer than Cyber Essentials' 14 days (windows: critical 36500"),
+            "{evidence}"
+        );
+    }
+
+    #[test]
     fn what_was_not_checked_makes_it_partial() {
         let report = json!({
             "result": "pass",
             "findings": [],
             "rule_findings": [],
-            "coverage": {"unchecked": [{"purl": "pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.org/x"}]},
+            "coverage": {"unchecked": [{"purl": "pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.org/x", "own_code": false}]},
             "components": {"inventory": "cargo-lock"},
             "sources": [],
             "product": {},

@@ -80,6 +80,9 @@ pub struct Inputs<'a> {
     pub builder: Value,
     /// Whether charter-audit signs the statement (else `--unsigned`, for keyless signing).
     pub signed: bool,
+    /// The report files of the run (`report.json`, `report.html`), whose digests the
+    /// predicate records so that a bundle's copies can be checked.
+    pub reports: Vec<Subject>,
 }
 
 /// Why the statements could not be made.
@@ -93,6 +96,18 @@ pub enum StatementError {
         "{0}: not a CycloneDX JSON SBOM: make one with `charter-audit sbom` or `audit --out-dir`"
     )]
     NotAnSbom(String),
+    #[error(
+        "{report} and {sbom} are not of one audit ({what}): give the files one `audit --out-dir` wrote"
+    )]
+    Mismatch {
+        report: String,
+        sbom: String,
+        what: String,
+    },
+    #[error(
+        "{0}: its result does not agree with its findings, or it lacks its builder: it was edited, or is not a report of this version; run the audit again"
+    )]
+    Edited(String),
 }
 
 /// The three statements: ours, the CycloneDX one, the vulnerabilities one.
@@ -105,6 +120,7 @@ pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], 
         .ok()
         .filter(|s: &Value| s["bomFormat"] == "CycloneDX")
         .ok_or_else(|| StatementError::NotAnSbom(inputs.sbom_name.to_owned()))?;
+    consistent(report, &sbom, report_name, inputs.sbom_name)?;
     let sbom_subject = Subject::of(inputs.sbom_name, inputs.sbom);
     let mut subjects: Vec<Value> = inputs.subjects.iter().map(Subject::json).collect();
     subjects.push(sbom_subject.json());
@@ -134,6 +150,56 @@ pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], 
         "predicate": vulns(report),
     });
     Ok([ours, cyclonedx, vulns])
+}
+
+/// The report and the SBOM must be of one run, and the report must agree with itself: a
+/// statement is never made of mismatched or edited evidence.
+fn consistent(
+    report: &Value,
+    sbom: &Value,
+    report_name: &str,
+    sbom_name: &str,
+) -> Result<(), StatementError> {
+    let mismatch = |what: String| {
+        Err(StatementError::Mismatch {
+            report: report_name.to_owned(),
+            sbom: sbom_name.to_owned(),
+            what,
+        })
+    };
+    let subject = &sbom["metadata"]["component"];
+    let product = &report["product"];
+    if subject["name"] != product["name"] || subject["version"] != product["version"] {
+        return mismatch(format!(
+            "the SBOM describes {} {}, the report {} {}",
+            subject["name"], subject["version"], product["name"], product["version"]
+        ));
+    }
+    let components = sbom["components"].as_array().map_or(0, Vec::len) as u64;
+    let total = report["components"]["total"].as_u64().unwrap_or(0);
+    let expected = total - u64::from(product["purl"].is_string() && total > 0);
+    if components != expected {
+        return mismatch(format!(
+            "the SBOM lists {components} components, the report {expected} besides the product"
+        ));
+    }
+    let violations = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["verdict"] == "violation")
+        .count()
+        + report["rule_findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["verdict"] == "violation")
+            .count();
+    let fail = report["result"] == "fail";
+    if fail != (violations > 0) || report["builder"]["kind"].as_str().is_none() {
+        return Err(StatementError::Edited(report_name.to_owned()));
+    }
+    Ok(())
 }
 
 fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value {
@@ -169,6 +235,7 @@ fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value
         "policy": {
             "base": policy["base"],
             "digest": policy["digest"],
+            "settings": policy["settings"],
             "overrides": policy["overrides"],
             "exceptions": policy["exceptions"],
         },
@@ -177,6 +244,7 @@ fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value
         "findings": findings_summary(report),
         "builder": inputs.builder,
         "principles": principles::map(report, &inputs.builder, !inputs.subjects.is_empty(), inputs.signed),
+        "reports": inputs.reports.iter().map(Subject::json).collect::<Vec<_>>(),
     })
 }
 

@@ -17,6 +17,8 @@ pub const MAX_SUBJECTS: usize = 1_000;
 /// Why the evidence is not authentic (exit 3).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotAuthentic {
+    #[error("the statement's policy settings do not have the digest it records")]
+    PolicyDigest,
     #[error("{0} is not a DSSE envelope: {1}")]
     NotAnEnvelope(String, String),
     #[error("the envelope is {0} bytes, more than the {MAX_ENVELOPE_BYTES} this verifier reads")]
@@ -89,9 +91,9 @@ pub fn verify(
             threshold: threshold.max(1),
         });
     }
-    // Only now, signed, is the payload read.
-    let statement: Value =
-        serde_json::from_slice(&payload).map_err(|e| NotAuthentic::NotAStatement(e.to_string()))?;
+    // Only now, signed, is the payload read: strictly, since a payload that two parsers read
+    // differently (a key given twice) is not evidence.
+    let statement: Value = strict_json(&payload).map_err(NotAuthentic::NotAStatement)?;
     if statement["_type"] != STATEMENT_TYPE {
         return Err(NotAuthentic::NotAStatement(format!(
             "`_type` is not {STATEMENT_TYPE}"
@@ -110,6 +112,14 @@ pub fn verify(
     }
     if !statement["predicate"].is_object() {
         return Err(NotAuthentic::NotAStatement("no `predicate`".to_owned()));
+    }
+    // The settings recorded must be the ones the digest names.
+    let policy = &statement["predicate"]["policy"];
+    let digest = serde_json::to_vec(&policy["settings"])
+        .map(|json| format!("sha256:{}", hex::encode(Sha256::digest(&json))))
+        .unwrap_or_default();
+    if !policy["settings"].is_object() || policy["digest"] != digest.as_str() {
+        return Err(NotAuthentic::PolicyDigest);
     }
     for file in subjects {
         if !attested
@@ -132,6 +142,79 @@ pub fn verify(
     Ok(Verified { statement, signers })
 }
 
+/// JSON parsed as `serde_json` does, but refusing an object that names a key twice.
+pub fn strict_json(bytes: &[u8]) -> Result<Value, String> {
+    use serde::Deserialize;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = Strict::deserialize(&mut deserializer).map_err(|e| e.to_string())?;
+    deserializer.end().map_err(|e| e.to_string())?;
+    Ok(value.0)
+}
+
+/// A JSON value whose objects have unique keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Strict, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{}` is given twice",
+                    crate::text::clean(&key)
+                )));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 /// Whether a digest set names these bytes: every algorithm it gives that this verifier knows
 /// matches, and it gives at least one.
 fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
@@ -147,4 +230,20 @@ fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
         }
     }
     known > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        assert!(strict_json(br#"{"result":"fail","result":"pass"}"#).is_err());
+        assert!(strict_json(br#"{"a":{"b":1,"b":2}}"#).is_err());
+        assert_eq!(
+            strict_json(br#"{"a":[1,{"b":null}],"c":"d"}"#).unwrap(),
+            serde_json::json!({"a":[1,{"b":null}],"c":"d"})
+        );
+        assert!(strict_json(br#"{"a":1} trailing"#).is_err());
+    }
 }

@@ -128,8 +128,10 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         sbom_name: &sbom_name,
         sbom: &sbom,
         subjects: subjects(&args.signing.subject)?,
-        builder: statement::builder(&|name| std::env::var(name).ok()),
+        // Where the audit ran, as its report says: not where it is signed.
+        builder: report["builder"].clone(),
         signed: key.is_some(),
+        reports: vec![Subject::of("report.json", &report_bytes)],
     };
     let signed = sign(&inputs, &args.report.display().to_string(), key.as_ref())?;
     if let Some(path) = &args.jsonl {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::Outcome;
 use crate::Error;
 use crate::advisories::{self, SourceOptions, fetch};
+use crate::attest::statement::Subject;
 use crate::cli::{AuditArgs, ReportFormat};
 use crate::inventory::{self, Inventory, Origin, PackageSource, Product as InventoryProduct};
 use crate::net::{Http, HttpOptions};
@@ -43,6 +44,12 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             "--sign-key, --unsigned and --subject write the attestation into --out-dir DIR: pass it too"
                 .to_owned(),
         ));
+    }
+    if !args.signing.subject.is_empty() && !attesting {
+        return Err(Error::Usage(format!(
+            "--subject names what the attestation is about, but there is no signing key: pass --sign-key FILE, set {} to the key's PEM text, or pass --unsigned",
+            super::attest::KEY_VARIABLE
+        )));
     }
     let subjects = super::attest::subjects(&args.signing.subject)?;
     let offline = args.inventory.offline;
@@ -149,6 +156,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             name: "charter-audit",
             version: env!("CARGO_PKG_VERSION"),
         },
+        builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
         product: product(&inventory),
         sources: database.sources,
         registry,
@@ -195,6 +203,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             ("report.html", html.as_bytes()),
         ];
         let signed;
+        let public_pem;
         if attesting {
             let value = serde_json::to_value(&report).map_err(Error::Json)?;
             signed = super::attest::sign(
@@ -203,14 +212,25 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
                     sbom_name: "sbom.cdx.json",
                     sbom: &sbom.bytes,
                     subjects,
-                    builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
+                    builder: report.builder.clone(),
                     signed: key.is_some(),
+                    reports: vec![
+                        Subject::of("report.json", json.as_bytes()),
+                        Subject::of("report.html", html.as_bytes()),
+                    ],
                 },
                 "report.json",
                 key.as_ref(),
             )?;
             files.push(("attestation.intoto.json", &signed.main));
             files.push(("attestations.intoto.jsonl", &signed.jsonl));
+            if let Some(key) = &key {
+                public_pem = key
+                    .public()
+                    .to_pem()
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                files.push(("signing-key.pub", public_pem.as_bytes()));
+            }
         }
         report::emit_all(dir, &files)?;
     }

@@ -9,6 +9,7 @@ use crate::Error;
 use crate::attest::keys::PublicKey;
 use crate::attest::verify::{self, File, MAX_ENVELOPE_BYTES};
 use crate::cli::VerifyArgs;
+use crate::policy::model::{self, Direction, SETTINGS};
 use crate::report::{self, Output};
 use crate::text::clean;
 
@@ -29,10 +30,19 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     for path in &args.key {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Usage(format!("--key {}: cannot read it: {e}", path.display())))?;
-        keys.push(
-            PublicKey::from_pem(&text, &format!("--key {}", path.display()))
-                .map_err(|e| Error::Usage(e.to_string()))?,
-        );
+        let key = PublicKey::from_pem(&text, &format!("--key {}", path.display()))
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        // A key given twice (or two copies of one) is one key: it cannot make a threshold.
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    if usize::from(args.threshold) > keys.len() {
+        return Err(Error::Usage(format!(
+            "--threshold {} is more than the {} distinct key(s) given with --key",
+            args.threshold,
+            keys.len()
+        )));
     }
     let read = |path: &std::path::Path, flag: &str| {
         std::fs::read(path)
@@ -48,13 +58,17 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         None => None,
     };
     let name = args.envelope.display().to_string();
-    let size = std::fs::metadata(&args.envelope)
-        .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?
-        .len();
-    let bytes = if size > MAX_ENVELOPE_BYTES {
-        Vec::new()
-    } else {
-        read(&args.envelope, "")?
+    // Read through a limit whatever the file is (a pipe or a device has no length).
+    let (bytes, size) = {
+        use std::io::Read;
+        let file = std::fs::File::open(&args.envelope)
+            .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENVELOPE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
+        let size = bytes.len() as u64;
+        (bytes, size)
     };
 
     let files: Vec<File<'_>> = subjects
@@ -77,10 +91,11 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     let verified = match checked {
         Ok(verified) => verified,
         Err(why) => {
-            report::emit(
+            // The verdict stands even if it cannot be printed.
+            let _ = report::emit(
                 &Output::Stdout,
                 format!("NOT AUTHENTIC: {}\n", clean(&why.to_string())).as_bytes(),
-            )?;
+            );
             return Ok(Outcome {
                 code: NOT_AUTHENTIC,
                 ..Outcome::default()
@@ -99,6 +114,12 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
     match (evaluated, args.max_age) {
         (None, _) => concerns.push("the attestation gives no evaluation time".to_owned()),
+        // Five minutes' grace for clocks that differ.
+        (Some(at), _) if at - now > time::Duration::minutes(5) => concerns.push(format!(
+            "it claims to be evaluated at {}, after now ({})",
+            crate::time::rfc3339(at),
+            crate::time::rfc3339(now)
+        )),
         (Some(at), Some(days)) if now - at > time::Duration::days(i64::from(days)) => {
             concerns.push(format!(
                 "it was evaluated {} days ago, more than --max-age {days}",
@@ -142,14 +163,31 @@ fn policy_concerns(
             clean(base)
         ));
     }
-    for o in policy["overrides"].as_array().into_iter().flatten() {
-        if o["direction"] == "loosening" {
-            out.push(format!(
-                "{} was loosened from {} to {}",
-                clean(o["setting"].as_str().unwrap_or("?")),
-                clean(&o["base"].to_string()),
-                clean(&o["value"].to_string())
-            ));
+    // Every setting is judged against the required policy here, whatever the attestation
+    // says of its own overrides.
+    if let Some(builtin) = crate::policy::builtin(required) {
+        for (section, key, kind, _) in SETTINGS {
+            let path = model::path(section, key);
+            let Some(expected) = builtin.settings.get(&path) else {
+                continue;
+            };
+            let attested = &policy["settings"][&path];
+            match model::Value::from_json(*kind, attested) {
+                Some(value)
+                    if model::direction(*kind, expected, &value) == Direction::Loosening =>
+                {
+                    out.push(format!(
+                        "{path} is {} where {required} has {}: loosened",
+                        clean(&value.display()),
+                        expected.display()
+                    ));
+                }
+                Some(_) => {}
+                None => out.push(format!(
+                    "{path} is {} in the attestation, which is not a value of that setting",
+                    clean(&attested.to_string())
+                )),
+            }
         }
     }
     for e in policy["exceptions"].as_array().into_iter().flatten() {

@@ -172,6 +172,24 @@ pub enum Value {
 }
 
 impl Value {
+    /// A setting's value of `kind` from JSON, as reports and attestations record it.
+    pub fn from_json(kind: Kind, json: &serde_json::Value) -> Option<Value> {
+        match kind {
+            Kind::Days => json
+                .as_u64()
+                .and_then(|d| u32::try_from(d).ok())
+                .map(Value::Days),
+            Kind::Level => json.as_str().and_then(Level::parse).map(Value::Level),
+            Kind::Names | Kind::LicenseAllow | Kind::LicenseDeny => json
+                .as_array()?
+                .iter()
+                .map(|n| n.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Names),
+            Kind::Text => json.as_str().map(|t| Value::Text(t.to_owned())),
+        }
+    }
+
     pub fn display(&self) -> String {
         match self {
             Value::Days(d) => d.to_string(),

@@ -22,6 +22,8 @@ pub struct Report {
     /// The time every age is computed at (`--now`, else the clock).
     pub evaluated_at: String,
     pub tool: Tool,
+    /// Where the audit ran: the GitHub Actions run (from `GITHUB_*`), or `local`.
+    pub builder: serde_json::Value,
     pub product: Product,
     pub sources: Vec<SourceRecord>,
     /// The registry index behind the registry facts, when one was consulted.
