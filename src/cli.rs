@@ -73,8 +73,14 @@ pub enum Command {
     ///
     /// Example: charter-audit keygen --algorithm ecdsa-p256 --out release-signing
     Keygen(KeygenArgs),
-    /// Pack the evidence of a release into one submission file (not available yet).
-    Bundle(Planned),
+    /// Pack the evidence of a release into one submission file for the NHS organisation.
+    ///
+    /// Takes the folder a signed `audit --out-dir` wrote and packs the SBOM, the attestations,
+    /// the HTML and JSON reports, the public key and a README for the recipient into one
+    /// reproducible .tar.gz. The attestation is checked against the key first.
+    ///
+    /// Example: charter-audit bundle --out-dir evidence -o submission.tar.gz
+    Bundle(BundleArgs),
     /// List the built-in policies, show one, or start a charter-audit.toml.
     Policy(PolicyArgs),
 }
@@ -130,8 +136,18 @@ pub struct AttestArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The DSSE envelope (attestation.intoto.json).
-    #[arg(value_name = "ENVELOPE")]
-    pub envelope: PathBuf,
+    #[arg(
+        value_name = "ENVELOPE",
+        required_unless_present = "bundle",
+        conflicts_with = "bundle"
+    )]
+    pub envelope: Option<PathBuf>,
+
+    /// A submission bundle (`charter-audit bundle`) instead of an envelope: every file in it
+    /// is checked. The public key inside is never trusted; its fingerprint is printed for you to
+    /// compare with the key you hold.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
 
     /// A trusted public key (SPKI PEM; repeatable).
     #[arg(long, value_name = "PUB.pem", required = true)]
@@ -161,6 +177,21 @@ pub struct VerifyArgs {
     /// exception running more than 90 days past the evaluation.
     #[arg(long, value_name = "NAME")]
     pub policy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The folder of a signed `audit --out-dir` run.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// The public key to pack [default: DIR/signing-key.pub].
+    #[arg(long, value_name = "PUB.pem")]
+    pub key: Option<PathBuf>,
+
+    /// Where to write the bundle (a .tar.gz), atomically.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -203,10 +234,6 @@ pub enum PolicyAction {
         output: PathBuf,
     },
 }
-
-/// A subcommand planned for a later release; it accepts nothing yet.
-#[derive(Debug, Args)]
-pub struct Planned {}
 
 /// What to take the inventory of: shared by `sbom` and `audit`.
 #[derive(Debug, Args)]

@@ -26,11 +26,6 @@ pub enum Error {
     Json(serde_json::Error),
     #[error(transparent)]
     Output(#[from] OutputError),
-    #[error(
-        "`charter-audit {0}` is not available in version {version} yet; `charter-audit sbom` is. See CHANGELOG.md for what each release adds",
-        version = env!("CARGO_PKG_VERSION")
-    )]
-    NotYetAvailable(&'static str),
 }
 
 impl Error {

@@ -348,18 +348,6 @@ fn bad_supplier_details() {
 }
 
 #[test]
-fn planned_subcommands_say_so() {
-    let home = CargoHome::new();
-    let output = charter_audit(&home).arg("bundle").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("`charter-audit bundle` is not available in version"),
-        "{stderr}"
-    );
-}
-
-#[test]
 fn unknown_target_names_the_fix() {
     let home = CargoHome::new();
     fails(

@@ -2,6 +2,7 @@
 
 mod attest;
 mod audit;
+mod bundle;
 mod keygen;
 mod policy;
 mod sbom;
@@ -29,7 +30,7 @@ pub fn run(command: &Command) -> Result<Outcome, Error> {
         Command::Attest(args) => attest::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keygen::run(args),
-        Command::Bundle(_) => Err(Error::NotYetAvailable("bundle")),
+        Command::Bundle(args) => bundle::run(args),
         Command::Policy(args) => policy::run(&args.action),
     }
 }

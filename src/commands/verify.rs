@@ -6,6 +6,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Outcome;
 use crate::Error;
+use crate::attest::bundle;
 use crate::attest::keys::PublicKey;
 use crate::attest::verify::{self, File, MAX_ENVELOPE_BYTES};
 use crate::cli::VerifyArgs;
@@ -57,18 +58,27 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         Some(p) => Some((p.display().to_string(), read(p, "--sbom ")?)),
         None => None,
     };
-    let name = args.envelope.display().to_string();
+    let path = args
+        .bundle
+        .as_ref()
+        .or(args.envelope.as_ref())
+        .ok_or_else(|| Error::Usage("give an ENVELOPE or --bundle FILE".to_owned()))?;
+    let name = path.display().to_string();
+    let limit = if args.bundle.is_some() {
+        bundle::MAX_COMPRESSED
+    } else {
+        MAX_ENVELOPE_BYTES
+    };
     // Read through a limit whatever the file is (a pipe or a device has no length).
-    let (bytes, size) = {
+    let bytes = {
         use std::io::Read;
-        let file = std::fs::File::open(&args.envelope)
+        let file = std::fs::File::open(path)
             .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
         let mut bytes = Vec::new();
-        file.take(MAX_ENVELOPE_BYTES + 1)
+        file.take(limit + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
-        let size = bytes.len() as u64;
-        (bytes, size)
+        bytes
     };
 
     let files: Vec<File<'_>> = subjects
@@ -76,8 +86,18 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         .map(|(name, bytes)| File { name, bytes })
         .collect();
     let sbom_file = sbom.as_ref().map(|(name, bytes)| File { name, bytes });
-    let checked = if size > MAX_ENVELOPE_BYTES {
-        Err(verify::NotAuthentic::TooLarge(size))
+    let checked = if bytes.len() as u64 > limit {
+        Err(Refused::Envelope(verify::NotAuthentic::TooLarge(
+            bytes.len() as u64,
+        )))
+    } else if args.bundle.is_some() {
+        check_bundle(
+            &bytes,
+            &keys,
+            usize::from(args.threshold),
+            &files,
+            sbom_file.as_ref(),
+        )
     } else {
         verify::verify(
             &name,
@@ -87,8 +107,10 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             &files,
             sbom_file.as_ref(),
         )
+        .map(|verified| (verified, None))
+        .map_err(Refused::Envelope)
     };
-    let verified = match checked {
+    let (verified, bundle_key) = match checked {
         Ok(verified) => verified,
         Err(why) => {
             // The verdict stands even if it cannot be printed.
@@ -133,6 +155,17 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     }
 
     let mut out = summary(&verified.signers, predicate);
+    if let Some((fingerprint, trusted)) = &bundle_key {
+        out.push_str(&format!(
+            "The bundle's own public key (never trusted by itself) has the key id {fingerprint}: {}\n",
+            if *trusted {
+                "it is one of the keys you gave"
+            } else {
+                "it is NOT one of the keys you gave; compare it with the supplier's key you received by another route"
+            }
+        ));
+        out.push_str("Every file of the bundle matches the attestation.\n");
+    }
     if concerns.is_empty() {
         out.push_str("\nACCEPTED: authentic, and the attested result is pass.\n");
     } else {
@@ -146,6 +179,116 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         code: u8::from(!concerns.is_empty()),
         ..Outcome::default()
     })
+}
+
+/// Why a submission was refused: its attestation, or the bundle around it.
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error(transparent)]
+    Envelope(#[from] verify::NotAuthentic),
+    #[error("the bundle: {0}")]
+    Bundle(#[from] bundle::BundleError),
+    #[error("the bundle's {0} is not the one attested")]
+    Tampered(String),
+    #[error("the bundle's {0}")]
+    Line(String),
+}
+
+/// Checks a submission bundle: its attestation (with the bundle's SBOM, and the recipient's
+/// own files), every report against the digests the attestation records, and every line of
+/// the JSON Lines file; returns the bundle key's id and whether it is one of `keys`.
+fn check_bundle(
+    bytes: &[u8],
+    keys: &[PublicKey],
+    threshold: usize,
+    subjects: &[File<'_>],
+    sbom: Option<&File<'_>>,
+) -> Result<(verify::Verified, Option<(String, bool)>), Refused> {
+    let entries = bundle::unpack(bytes)?;
+    let get = |name: &'static str| {
+        entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+            .ok_or(bundle::BundleError::Missing(name))
+    };
+    let envelope = get("attestation.intoto.json")?;
+    let bundled_sbom = File {
+        name: "sbom.cdx.json",
+        bytes: get("sbom.cdx.json")?,
+    };
+    let verified = verify::verify(
+        "attestation.intoto.json",
+        envelope,
+        keys,
+        threshold,
+        subjects,
+        Some(&bundled_sbom),
+    )?;
+    if let Some(own) = sbom
+        && own.bytes != bundled_sbom.bytes
+    {
+        return Err(Refused::Tampered(format!(
+            "sbom.cdx.json (it differs from {})",
+            own.name
+        )));
+    }
+    // Every report file in the bundle must be one the attestation records.
+    let recorded = verified.statement["predicate"]["reports"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (name, content) in &entries {
+        if !name.starts_with("report.") {
+            continue;
+        }
+        let digest = recorded
+            .iter()
+            .find(|r| r["name"] == name.as_str())
+            .map(|r| &r["digest"]);
+        let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
+        if digest.and_then(|d| d["sha256"].as_str()) != Some(actual.as_str()) {
+            return Err(Refused::Tampered(clean(name)));
+        }
+    }
+    // The JSON Lines file: each envelope signed by the trusted keys, each a statement.
+    if let Ok(lines) = get("attestations.intoto.jsonl") {
+        for (number, line) in lines.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let at = number + 1;
+            let envelope: crate::attest::dsse::Envelope =
+                serde_json::from_slice(line).map_err(|e| {
+                    Refused::Line(format!(
+                        "attestations.intoto.jsonl line {at} is not an envelope: {e}"
+                    ))
+                })?;
+            let payload =
+                crate::attest::dsse::decode_base64(&envelope.payload).ok_or_else(|| {
+                    Refused::Line(format!(
+                        "attestations.intoto.jsonl line {at}: the payload is not base64"
+                    ))
+                })?;
+            let signed = crate::attest::dsse::signers(&envelope, &payload, keys).len();
+            let statement = verify::strict_json(&payload).unwrap_or_default();
+            if envelope.payload_type != crate::attest::dsse::IN_TOTO
+                || signed < threshold
+                || statement["_type"] != crate::attest::statement::STATEMENT_TYPE
+            {
+                return Err(Refused::Line(format!(
+                    "attestations.intoto.jsonl line {at} is not a statement signed by the trusted key(s)"
+                )));
+            }
+        }
+    }
+    let bundle_key = match get("signing-key.pub") {
+        Ok(pem) => PublicKey::from_pem(&String::from_utf8_lossy(pem), "signing-key.pub")
+            .ok()
+            .and_then(|k| Some((k.keyid().ok()?, keys.contains(&k)))),
+        Err(_) => None,
+    };
+    Ok((verified, bundle_key))
 }
 
 /// What makes the attested policy fall short of the one the recipient requires.

@@ -1,0 +1,89 @@
+//! `charter-audit bundle`: one submission file of a release's evidence.
+
+use super::Outcome;
+use crate::Error;
+use crate::attest::bundle::{self, FILES};
+use crate::attest::keys::PublicKey;
+use crate::attest::verify;
+use crate::cli::BundleArgs;
+use crate::report::{self, Output};
+use crate::time::Stamp;
+
+pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
+    let stamp = Stamp::from_env()?;
+    let output = Output::File(args.output.clone());
+    report::check_destination(&output)?;
+    let dir = &args.out_dir;
+    let key_path = args
+        .key
+        .clone()
+        .unwrap_or_else(|| dir.join("signing-key.pub"));
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            Error::Usage(format!(
+                "{}: cannot read it ({e}): give the folder of `charter-audit audit --out-dir DIR --sign-key KEY`",
+                path.display()
+            ))
+        })
+    };
+    let key_pem = read(&key_path)?;
+    let key = PublicKey::from_pem(
+        &String::from_utf8_lossy(&key_pem),
+        &key_path.display().to_string(),
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    for name in &FILES[1..FILES.len() - 1] {
+        files.push((name, read(&dir.join(name))?));
+    }
+    let file = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or_default()
+    };
+    // Never pack evidence that does not verify with the key packed beside it.
+    let verified = verify::verify(
+        "attestation.intoto.json",
+        file("attestation.intoto.json"),
+        std::slice::from_ref(&key),
+        1,
+        &[],
+        Some(&verify::File {
+            name: "sbom.cdx.json",
+            bytes: file("sbom.cdx.json"),
+        }),
+    )
+    .map_err(|why| {
+        Error::Usage(format!(
+            "{}: the attestation does not verify with {}: {why}",
+            dir.display(),
+            key_path.display()
+        ))
+    })?;
+    let predicate = &verified.statement["predicate"];
+    let product = format!(
+        "{} {}",
+        predicate["product"]["name"]
+            .as_str()
+            .unwrap_or("the product"),
+        predicate["product"]["version"].as_str().unwrap_or_default()
+    );
+    let fingerprint = key.keyid().map_err(|e| Error::Usage(e.to_string()))?;
+    let readme = bundle::readme(&crate::text::clean(&product), &fingerprint);
+    let mut entries: Vec<(&str, &[u8])> = vec![("README.txt", readme.as_bytes())];
+    entries.extend(files.iter().map(|(n, b)| (*n, b.as_slice())));
+    entries.push(("signing-key.pub", &key_pem));
+    let mtime = u64::try_from(stamp.time.unix_timestamp()).unwrap_or(0);
+    let bytes = bundle::pack(&entries, mtime).map_err(|e| Error::Usage(e.to_string()))?;
+    report::emit(&output, &bytes)?;
+    Ok(Outcome {
+        notes: vec![format!(
+            "wrote {} ({} files; key {fingerprint})",
+            args.output.display(),
+            entries.len()
+        )],
+        ..Outcome::default()
+    })
+}
