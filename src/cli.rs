@@ -59,8 +59,9 @@ pub enum Command {
     /// databases, coverage, exceptions and any loosened thresholds.
     ///
     /// Exit 0: authentic, and the attested result is pass. 1: authentic, but the result is fail,
-    /// or it is older than --max-age, or --policy NAME was not applied as is (another base, a
-    /// loosened setting, or an exception running more than 90 days). 3: not authentic (any
+    /// or it is older than --max-age or dated after now, or falls short of --policy NAME (a
+    /// setting looser than that policy's, or an exception running more than 90 days). 3: not
+    /// authentic (any
     /// failed check). 2: the verifier's own inputs are wrong (a missing key file, a bad flag).
     ///
     /// Example: charter-audit verify attestation.intoto.json --key supplier.pub
@@ -173,8 +174,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
 
-    /// The built-in policy you require: applied as is, with no loosened setting and no
-    /// exception running more than 90 days past the evaluation.
+    /// The built-in policy you require: no attested setting looser than its (a stricter policy
+    /// satisfies it), and no exception running more than 90 days past the evaluation.
     #[arg(long, value_name = "NAME")]
     pub policy: Option<String>,
 }

@@ -156,7 +156,14 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             name: "charter-audit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
+        builder: {
+            let mut builder = crate::attest::statement::builder(&|name| std::env::var(name).ok());
+            // The toolchain that resolved the graph, when cargo did.
+            if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
+                builder["rustc"] = serde_json::Value::from(rustc.version.clone());
+            }
+            builder
+        },
         product: product(&inventory),
         sources: database.sources,
         registry,
