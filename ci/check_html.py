@@ -54,6 +54,12 @@ def main() -> int:
             if text not in dom:
                 print(f"{name}: the rendered page lacks {text!r}")
                 failed += 1
+        # Readable with JavaScript off: the same content without the script running.
+        plain = chromium(binary, "--disable-javascript", "--dump-dom", page.resolve().as_uri()).stdout
+        for text in expected:
+            if text not in plain:
+                print(f"{name}: with JavaScript off, the page lacks {text!r}")
+                failed += 1
         if dom.count("<script") != 1:
             print(f"{name}: {dom.count('<script')} script elements rendered, expected only the report's own")
             failed += 1

@@ -36,7 +36,7 @@ fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, Str
         format!(
             "#!/usr/bin/env bash\n\
              {{ printf '%s\\n' \"$@\"; echo \"@@key=${{CHARTER_AUDIT_SIGNING_KEY+set}}\"; echo @@end; }} >> {calls:?}\n\
-             printf '%s' \"${{CHARTER_AUDIT_SIGNING_KEY-}}\" > {calls:?}.key\n\
+             if [ \"$1\" = audit ]; then printf '%s' \"${{CHARTER_AUDIT_SIGNING_KEY-}}\" > {calls:?}.key; fi\n\
              if [ \"$1\" = audit ] && [ {attest} = true ]; then mkdir -p \"$3\"; echo '{{}}' > \"$3/attestation.intoto.json\"; fi\n\
              if [ \"$1\" = audit ]; then exit {code}; fi\n",
             attest = attest
@@ -117,6 +117,8 @@ fn inputs_reach_the_right_flags_and_the_key_only_the_environment() {
     assert!(!calls.contains("secret"));
     // A signed run is packed into a bundle.
     let bundle: Vec<&str> = calls.split("@@end\n").nth(1).unwrap().lines().collect();
+    // ...without the key, which bundling does not need.
+    assert_eq!(bundle.last(), Some(&"@@key="));
     assert_eq!(
         &bundle[..5],
         [
@@ -156,7 +158,15 @@ fn without_a_key_nothing_is_signed_and_a_failure_to_run_fails_the_step() {
     assert!(outputs.lines().any(|l| l == "result=pass"));
     assert!(outputs.lines().any(|l| l == "bundle="));
 
+    // Subjects without a key: not attested (a fork, or before the secret exists), with a
+    // warning, rather than a step that cannot run.
+    let (calls, _, code, _) = run_audit_step(&[("INPUT_SUBJECTS", "dist/app.tar.gz")], 0, false);
+    assert_eq!(code, 0);
+    assert!(!calls.contains("--subject"), "{calls}");
+
     let (_, outputs, code, _) = run_audit_step(&[], 2, false);
     assert_eq!(code, 2, "could not run: the step fails");
     assert!(outputs.lines().any(|l| l == "exit-code=2"));
+    // No report paths when it could not run: nothing for the SARIF upload to trip on.
+    assert!(!outputs.contains("report-sarif="), "{outputs}");
 }

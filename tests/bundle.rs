@@ -295,3 +295,190 @@ fn bundle_refuses_evidence_that_does_not_verify_with_its_key() {
     );
     assert!(!out.exists());
 }
+
+/// Repacks a bundle's entries after `edit`, with the library's own packer.
+fn repack(bundle: &Path, out: &Path, edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) {
+    let mut files = entries(bundle);
+    edit(&mut files);
+    let list: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    std::fs::write(out, charter_audit::attest::bundle::pack(&list, 0).unwrap()).unwrap();
+}
+
+#[test]
+fn a_bundle_holds_exactly_its_files_as_attested() {
+    let (dir, bundle, _, key) = submission();
+    let out = dir.path().join("edited.tar.gz");
+    let refused = |what: &str, expect: &str| {
+        let (code, text) = verify(&out, &key, &[]);
+        assert_eq!(code, 3, "{what}: {text}");
+        assert!(text.contains(expect), "{what}: {text}");
+    };
+    repack(&bundle, &out, |f| {
+        f.push(("invoice.exe".into(), b"MZ".to_vec()))
+    });
+    refused(
+        "an extra file",
+        "entry `invoice.exe` is not one a bundle holds",
+    );
+    repack(&bundle, &out, |f| {
+        f.push(("REPORT.HTML".into(), b"<h1>ALL PASS</h1>".to_vec()))
+    });
+    refused(
+        "a name differing in case",
+        "entry `REPORT.HTML` appears twice",
+    );
+    repack(&bundle, &out, |f| f.retain(|(n, _)| n != "report.html"));
+    refused("a missing report", "it lacks report.html");
+    repack(&bundle, &out, |f| {
+        f.retain(|(n, _)| n != "attestations.intoto.jsonl")
+    });
+    refused(
+        "a missing statements file",
+        "it lacks attestations.intoto.jsonl",
+    );
+    repack(&bundle, &out, |f| {
+        f.iter_mut().find(|(n, _)| n == "README.txt").unwrap().1 =
+            b"Trust the key in this bundle.".to_vec();
+    });
+    refused(
+        "a rewritten README",
+        "README.txt is not the one charter-audit writes",
+    );
+    let other = dir.path().join("other");
+    let home = CargoHome::new();
+    charter_audit(&home)
+        .args(["keygen", "--out", s(&other)])
+        .output()
+        .unwrap();
+    let other_pem = std::fs::read(other.with_extension("pub")).unwrap();
+    repack(&bundle, &out, |f| {
+        f.iter_mut()
+            .find(|(n, _)| n == "signing-key.pub")
+            .unwrap()
+            .1 = other_pem.clone();
+    });
+    refused(
+        "a swapped key",
+        "signing-key.pub did not sign its attestation",
+    );
+    // The statements of the same run only: one line cut away.
+    repack(&bundle, &out, |f| {
+        let jsonl = &mut f
+            .iter_mut()
+            .find(|(n, _)| n == "attestations.intoto.jsonl")
+            .unwrap()
+            .1;
+        let text = String::from_utf8(jsonl.clone()).unwrap();
+        *jsonl = text
+            .lines()
+            .take(2)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes();
+    });
+    refused(
+        "a cut statements file",
+        "not the statements of this attestation's run",
+    );
+}
+
+#[test]
+fn data_after_the_archive_and_oversized_headers_are_refused() {
+    let (dir, bundle, _, key) = submission();
+    // A second gzip member: `tar` would read it, so it is not evidence.
+    let out = dir.path().join("two-members.tar.gz");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let mut second = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    second.write_all(b"more").unwrap();
+    bytes.extend(second.finish().unwrap());
+    std::fs::write(&out, &bytes).unwrap();
+    let (code, text) = verify(&out, &key, &[]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("data after its archive"), "{text}");
+    // Trailing bytes.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    bytes.extend(b"trailing");
+    std::fs::write(&out, &bytes).unwrap();
+    assert_eq!(verify(&out, &key, &[]).0, 3);
+
+    // A PAX header claiming 200 MiB: refused at the decompressed-size limit, not buffered.
+    let pax = dir.path().join("pax.tar.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&pax).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut header = tar::Header::new_ustar();
+    header.set_path("PaxHeaders/x").unwrap();
+    header.set_entry_type(tar::EntryType::XHeader);
+    let size: u64 = 200 * 1024 * 1024;
+    header.set_size(size);
+    header.set_cksum();
+    gz.write_all(header.as_bytes()).unwrap();
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..200 {
+        gz.write_all(&zeros).unwrap();
+    }
+    gz.finish().unwrap();
+    let (code, text) = verify(&pax, &key, &[]);
+    assert_eq!(code, 3, "{text}");
+}
+
+#[test]
+fn bundle_packs_only_consistent_evidence_and_works_for_a_late_signature() {
+    let (dir, _, _, key) = submission();
+    let home = CargoHome::new();
+    let evidence = dir.path().join("evidence");
+    // A report changed after the run: not packed.
+    let stale = dir.path().join("stale");
+    std::fs::create_dir(&stale).unwrap();
+    for entry in std::fs::read_dir(&evidence).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), stale.join(entry.file_name())).unwrap();
+    }
+    let mut html = std::fs::OpenOptions::new()
+        .append(true)
+        .open(stale.join("report.html"))
+        .unwrap();
+    html.write_all(b"<!-- edited -->").unwrap();
+    let out = dir.path().join("stale.tar.gz");
+    let output = charter_audit(&home)
+        .args(["bundle", "--out-dir", s(&stale), "-o", s(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("report.html is not the one attested")
+    );
+    assert!(!out.exists());
+
+    // Signed later with `attest` (which records report.json only): the bundle leaves the HTML
+    // out, and verifies.
+    let late = dir.path().join("late");
+    std::fs::create_dir(&late).unwrap();
+    for name in ["report.json", "sbom.cdx.json", "report.html"] {
+        std::fs::copy(evidence.join(name), late.join(name)).unwrap();
+    }
+    std::fs::copy(&key, late.join("signing-key.pub")).unwrap();
+    let output = charter_audit(&home)
+        .args(["attest", "--report", s(&late.join("report.json"))])
+        .args(["--sbom", s(&late.join("sbom.cdx.json"))])
+        .args(["--sign-key", s(&key.with_extension("key"))])
+        .args(["--jsonl", s(&late.join("attestations.intoto.jsonl"))])
+        .args(["-o", s(&late.join("attestation.intoto.json"))])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let out = dir.path().join("late.tar.gz");
+    let output = charter_audit(&home)
+        .args(["bundle", "--out-dir", s(&late), "-o", s(&out)])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let names: Vec<String> = entries(&out).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.contains(&"report.html".to_owned()), "{names:?}");
+    let (code, text) = verify(&out, &key, &[]);
+    assert_eq!(code, 1, "authentic; the result is fail: {text}");
+}

@@ -173,6 +173,17 @@ impl PublicKey {
         }
     }
 
+    /// The SHA-256 fingerprint of the DER public key (SPKI), as `openssl pkey -pubin -outform
+    /// DER | sha256sum` computes it.
+    pub fn fingerprint(&self) -> Result<String, KeyError> {
+        let der = match &self.inner {
+            Public::Ed25519(k) => k.to_public_key_der(),
+            Public::EcdsaP256(k) => k.to_public_key_der(),
+        }
+        .map_err(|_| KeyError::Encode)?;
+        Ok(hex::encode(Sha256::digest(der.as_bytes())))
+    }
+
     /// securesystemslib's key id: the SHA-256 of the canonical JSON of its key object,
     /// `{"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"}` or
     /// `{"keytype":"ecdsa","keyval":{"public":"<SPKI PEM>"},"scheme":"ecdsa-sha2-nistp256"}`.

@@ -103,12 +103,14 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         ));
     }
     // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+    let supplier = args.supplier.supplier(config.supplier.as_ref());
+    let supplier_name = supplier.as_ref().map(|s| s.name.clone());
     let sbom = sbom::generate(
         &inventory,
         &SbomOptions {
             spec: Spec::V1_5,
             format: Format::Json,
-            supplier: args.supplier.supplier(config.supplier.as_ref()),
+            supplier,
             authors: args.supplier.author.clone(),
             stamp,
             evaluated_at: Some(rfc3339(now)),
@@ -165,6 +167,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             builder
         },
         product: product(&inventory),
+        supplier: supplier_name,
         sources: database.sources,
         registry,
         policy: model::PolicyRecord {

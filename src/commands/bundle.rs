@@ -7,10 +7,8 @@ use crate::attest::keys::PublicKey;
 use crate::attest::verify;
 use crate::cli::BundleArgs;
 use crate::report::{self, Output};
-use crate::time::Stamp;
 
 pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
-    let stamp = Stamp::from_env()?;
     let output = Output::File(args.output.clone());
     report::check_destination(&output)?;
     let dir = &args.out_dir;
@@ -34,7 +32,12 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
     .map_err(|e| Error::Usage(e.to_string()))?;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for name in &FILES[1..FILES.len() - 1] {
-        files.push((name, read(&dir.join(name))?));
+        // A report is packed only if the attestation records it (checked below).
+        match read(&dir.join(name)) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(_) if name.starts_with("report.") => {}
+            Err(error) => return Err(error),
+        }
     }
     let file = |name: &str| {
         files
@@ -70,17 +73,44 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
             .unwrap_or("the product"),
         predicate["product"]["version"].as_str().unwrap_or_default()
     );
-    let fingerprint = key.keyid().map_err(|e| Error::Usage(e.to_string()))?;
-    let readme = bundle::readme(&crate::text::clean(&product), &fingerprint);
+    let keyid = key.keyid().map_err(|e| Error::Usage(e.to_string()))?;
+    let fingerprint = key.fingerprint().map_err(|e| Error::Usage(e.to_string()))?;
+    let readme = bundle::readme(&crate::text::clean(&product), &keyid, &fingerprint);
+    // Only the reports the attestation records go in (`attest` records report.json alone).
+    let recorded: Vec<String> = predicate["reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str().map(str::to_owned))
+        .collect();
     let mut entries: Vec<(&str, &[u8])> = vec![("README.txt", readme.as_bytes())];
-    entries.extend(files.iter().map(|(n, b)| (*n, b.as_slice())));
+    entries.extend(
+        files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("report.") || recorded.iter().any(|r| r == n))
+            .map(|(n, b)| (*n, b.as_slice())),
+    );
     entries.push(("signing-key.pub", &key_pem));
-    let mtime = u64::try_from(stamp.time.unix_timestamp()).unwrap_or(0);
+    // Entry times are the evaluation time: the same evidence packs to the same bytes.
+    let mtime = predicate["evaluated_at"]
+        .as_str()
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+        .unwrap_or(0);
     let bytes = bundle::pack(&entries, mtime).map_err(|e| Error::Usage(e.to_string()))?;
+    // Never write a bundle that would not verify: the same check the recipient runs.
+    bundle::check(&bytes, std::slice::from_ref(&key), 1, &[]).map_err(|why| {
+        Error::Usage(format!(
+            "{}: the evidence is not consistent, so it is not packed: {why}; run the audit again with --out-dir",
+            dir.display()
+        ))
+    })?;
     report::emit(&output, &bytes)?;
     Ok(Outcome {
         notes: vec![format!(
-            "wrote {} ({} files; key {fingerprint})",
+            "wrote {} ({} files; key fingerprint {fingerprint}, key id {keyid})",
             args.output.display(),
             entries.len()
         )],

@@ -27,6 +27,9 @@ pub(super) fn run(args: &KeygenArgs) -> Result<Outcome, Error> {
     let public = key.public();
     let public_pem = public.to_pem().map_err(|e| Error::Usage(e.to_string()))?;
     let keyid = public.keyid().map_err(|e| Error::Usage(e.to_string()))?;
+    let fingerprint = public
+        .fingerprint()
+        .map_err(|e| Error::Usage(e.to_string()))?;
     report::create_new(&private_path, private_pem.as_bytes(), true)?;
     if let Err(error) = report::create_new(&public_path, public_pem.as_bytes(), false) {
         // Not half a pair.
@@ -35,7 +38,7 @@ pub(super) fn run(args: &KeygenArgs) -> Result<Outcome, Error> {
     }
     Ok(Outcome {
         notes: vec![format!(
-            "wrote {} (secret: keep it out of the repository) and {} ({}, key id {keyid})",
+            "wrote {} (secret: keep it out of the repository) and {} ({}, SHA-256 fingerprint {fingerprint}, key id {keyid})",
             private_path.display(),
             public_path.display(),
             algorithm.as_str()

@@ -9,7 +9,9 @@ mod sbom;
 mod verify;
 
 use crate::Error;
+
 use crate::cli::Command;
+pub use attest::KEY_VARIABLE;
 
 /// What a successful run ends with.
 #[derive(Debug, Default)]

@@ -87,17 +87,19 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         .collect();
     let sbom_file = sbom.as_ref().map(|(name, bytes)| File { name, bytes });
     let checked = if bytes.len() as u64 > limit {
-        Err(Refused::Envelope(verify::NotAuthentic::TooLarge(
+        Err(bundle::Refused::Envelope(verify::NotAuthentic::TooLarge(
             bytes.len() as u64,
         )))
     } else if args.bundle.is_some() {
-        check_bundle(
-            &bytes,
-            &keys,
-            usize::from(args.threshold),
-            &files,
-            sbom_file.as_ref(),
-        )
+        bundle::check(&bytes, &keys, usize::from(args.threshold), &files).and_then(|checked| {
+            // The recipient's own copy of the SBOM, if given, must be the bundled one.
+            match &sbom_file {
+                Some(own) if !verify_sbom(&checked.verified, own) => Err(
+                    bundle::Refused::Tampered(format!("sbom.cdx.json is not {}", own.name)),
+                ),
+                _ => Ok((checked.verified, Some(checked.bundle_key))),
+            }
+        })
     } else {
         verify::verify(
             &name,
@@ -108,7 +110,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             sbom_file.as_ref(),
         )
         .map(|verified| (verified, None))
-        .map_err(Refused::Envelope)
+        .map_err(bundle::Refused::Envelope)
     };
     let (verified, bundle_key) = match checked {
         Ok(verified) => verified,
@@ -155,9 +157,9 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     }
 
     let mut out = summary(&verified.signers, predicate);
-    if let Some((fingerprint, trusted)) = &bundle_key {
+    if let Some((keyid, fingerprint, trusted)) = &bundle_key {
         out.push_str(&format!(
-            "The bundle's own public key (never trusted by itself) has the key id {fingerprint}: {}\n",
+            "The bundle's own public key (never trusted for being there): SHA-256 fingerprint {fingerprint}, key id {keyid}: {}\n",
             if *trusted {
                 "it is one of the keys you gave"
             } else {
@@ -181,114 +183,10 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     })
 }
 
-/// Why a submission was refused: its attestation, or the bundle around it.
-#[derive(Debug, thiserror::Error)]
-enum Refused {
-    #[error(transparent)]
-    Envelope(#[from] verify::NotAuthentic),
-    #[error("the bundle: {0}")]
-    Bundle(#[from] bundle::BundleError),
-    #[error("the bundle's {0} is not the one attested")]
-    Tampered(String),
-    #[error("the bundle's {0}")]
-    Line(String),
-}
-
-/// Checks a submission bundle: its attestation (with the bundle's SBOM, and the recipient's
-/// own files), every report against the digests the attestation records, and every line of
-/// the JSON Lines file; returns the bundle key's id and whether it is one of `keys`.
-fn check_bundle(
-    bytes: &[u8],
-    keys: &[PublicKey],
-    threshold: usize,
-    subjects: &[File<'_>],
-    sbom: Option<&File<'_>>,
-) -> Result<(verify::Verified, Option<(String, bool)>), Refused> {
-    let entries = bundle::unpack(bytes)?;
-    let get = |name: &'static str| {
-        entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.as_slice())
-            .ok_or(bundle::BundleError::Missing(name))
-    };
-    let envelope = get("attestation.intoto.json")?;
-    let bundled_sbom = File {
-        name: "sbom.cdx.json",
-        bytes: get("sbom.cdx.json")?,
-    };
-    let verified = verify::verify(
-        "attestation.intoto.json",
-        envelope,
-        keys,
-        threshold,
-        subjects,
-        Some(&bundled_sbom),
-    )?;
-    if let Some(own) = sbom
-        && own.bytes != bundled_sbom.bytes
-    {
-        return Err(Refused::Tampered(format!(
-            "sbom.cdx.json (it differs from {})",
-            own.name
-        )));
-    }
-    // Every report file in the bundle must be one the attestation records.
-    let recorded = verified.statement["predicate"]["reports"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for (name, content) in &entries {
-        if !name.starts_with("report.") {
-            continue;
-        }
-        let digest = recorded
-            .iter()
-            .find(|r| r["name"] == name.as_str())
-            .map(|r| &r["digest"]);
-        let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
-        if digest.and_then(|d| d["sha256"].as_str()) != Some(actual.as_str()) {
-            return Err(Refused::Tampered(clean(name)));
-        }
-    }
-    // The JSON Lines file: each envelope signed by the trusted keys, each a statement.
-    if let Ok(lines) = get("attestations.intoto.jsonl") {
-        for (number, line) in lines.split(|b| *b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let at = number + 1;
-            let envelope: crate::attest::dsse::Envelope =
-                serde_json::from_slice(line).map_err(|e| {
-                    Refused::Line(format!(
-                        "attestations.intoto.jsonl line {at} is not an envelope: {e}"
-                    ))
-                })?;
-            let payload =
-                crate::attest::dsse::decode_base64(&envelope.payload).ok_or_else(|| {
-                    Refused::Line(format!(
-                        "attestations.intoto.jsonl line {at}: the payload is not base64"
-                    ))
-                })?;
-            let signed = crate::attest::dsse::signers(&envelope, &payload, keys).len();
-            let statement = verify::strict_json(&payload).unwrap_or_default();
-            if envelope.payload_type != crate::attest::dsse::IN_TOTO
-                || signed < threshold
-                || statement["_type"] != crate::attest::statement::STATEMENT_TYPE
-            {
-                return Err(Refused::Line(format!(
-                    "attestations.intoto.jsonl line {at} is not a statement signed by the trusted key(s)"
-                )));
-            }
-        }
-    }
-    let bundle_key = match get("signing-key.pub") {
-        Ok(pem) => PublicKey::from_pem(&String::from_utf8_lossy(pem), "signing-key.pub")
-            .ok()
-            .and_then(|k| Some((k.keyid().ok()?, keys.contains(&k)))),
-        Err(_) => None,
-    };
-    Ok((verified, bundle_key))
+/// Whether the recipient's copy of the SBOM is the attested one.
+fn verify_sbom(verified: &verify::Verified, own: &File<'_>) -> bool {
+    let digest = &verified.statement["predicate"]["sbom"]["digest"]["sha256"];
+    digest.as_str() == Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(own.bytes)).as_str())
 }
 
 /// What makes the attested policy fall short of the one the recipient requires.

@@ -190,7 +190,9 @@ fn harden(command: &mut Command) {
         .env("RUSTC", rustc_program())
         .env("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token")
         .env("CARGO_TERM_COLOR", "never")
-        .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
+        // The signing key is charter-audit's alone: no child process sees it.
+        .env_remove(crate::commands::KEY_VARIABLE);
 }
 
 fn run(command: &mut Command, program: &str) -> Result<Output, CargoError> {

@@ -70,9 +70,19 @@ pub fn render(report: &Report) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>charter-audit: {word}: {product}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
     ));
+    let loosened = report
+        .policy
+        .overrides
+        .iter()
+        .filter(|o| o.direction == Direction::Loosening)
+        .count();
+    let loosened = match loosened {
+        0 => String::new(),
+        n => format!(" <span class=\"flag\">{n} setting(s) loosened</span>"),
+    };
     out.push_str(&format!(
         "<div class=\"verdict {class}\" id=\"verdict\"><strong>{word}</strong>: {why}.<br>\
-         {} violation(s), {} warning(s), {} excepted, in {} components; policy <code>{}</code>, evaluated at {}.</div>\n",
+         {} violation(s), {} warning(s), {} excepted, in {} components; policy <code>{}</code>{loosened}, evaluated at {}.</div>\n",
         count("violation"),
         count("warning"),
         count("excepted"),
@@ -81,6 +91,9 @@ pub fn render(report: &Report) -> String {
         esc(&report.evaluated_at)
     ));
     out.push_str(&format!("<h1>{product}</h1>\n<p class=\"muted\">"));
+    if let Some(supplier) = &report.supplier {
+        out.push_str(&format!("supplied by {} · ", esc(supplier)));
+    }
     if let Some(purl) = &report.product.purl {
         out.push_str(&format!("<code>{}</code> ", esc(purl)));
     }
