@@ -365,6 +365,12 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
 
+    /// Audit a supplier's own CycloneDX JSON SBOM (1.4 to 1.6, any ecosystem, from syft,
+    /// cdxgen, cyclonedx-npm...) instead of a Cargo workspace: its components, by purl, are
+    /// checked against --osv-db (and RustSec for crates), with no registry facts.
+    #[arg(long = "sbom", value_name = "FILE", conflicts_with_all = ["manifest_path", "lockfile"])]
+    pub sbom_input: Option<PathBuf>,
+
     /// A RustSec advisory database: a checkout of rustsec/advisory-db or a folder in its
     /// layout (`crates/NAME/RUSTSEC-*.md`).
     #[arg(long, value_name = "DIR")]

@@ -13,6 +13,8 @@ pub enum Error {
     #[error(transparent)]
     Sbom(#[from] SbomError),
     #[error(transparent)]
+    SbomInput(#[from] crate::sbom::input::InputError),
+    #[error(transparent)]
     Time(#[from] TimeError),
     #[error(transparent)]
     Now(#[from] crate::time::NowError),

@@ -110,6 +110,11 @@ pub(crate) fn check(
             })
             .unwrap_or_default();
         for group in merge(&applying) {
+            let package = FindingPackage {
+                name: package.name.clone(),
+                version: package.version.to_string(),
+                purl: package.purl(),
+            };
             findings.push(finding(package, &group, native_ids));
         }
     }
@@ -151,7 +156,7 @@ fn unchecked_reason(package: &Package) -> Option<String> {
 /// or ids linked through aliases (RUSTSEC, GHSA, CVE...). Two advisories with different ids
 /// in the same database are never merged: RustSec has distinct advisories that share aliases
 /// (an unsound one and an unmaintained one of the same crate, say).
-fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
+pub(crate) fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
     let n = advisories.len();
     let mut parent: Vec<usize> = (0..n).collect();
     // Per group root: the primary ids it holds, by source.
@@ -214,7 +219,11 @@ fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
     groups.into_values().collect()
 }
 
-fn finding(package: &Package, group: &[&Advisory], native_ids: &BTreeSet<String>) -> Finding {
+pub(crate) fn finding(
+    package: FindingPackage,
+    group: &[&Advisory],
+    native_ids: &BTreeSet<String>,
+) -> Finding {
     let ids: BTreeSet<&str> = group
         .iter()
         .flat_map(|a| std::iter::once(a.id.as_str()).chain(a.aliases.iter().map(String::as_str)))
@@ -268,11 +277,7 @@ fn finding(package: &Package, group: &[&Advisory], native_ids: &BTreeSet<String>
             .collect(),
         id,
         kind: lead.kind,
-        package: FindingPackage {
-            name: package.name.clone(),
-            version: package.version.to_string(),
-            purl: package.purl(),
-        },
+        package,
         title: lead.title.clone(),
         severity: if lead.kind == Kind::Vulnerability {
             severity

@@ -2,6 +2,7 @@
 //! databases (RustSec native, OSV exports), merged across sources. Findings are data.
 
 pub mod fetch;
+pub mod foreign;
 mod matching;
 pub mod model;
 mod osv;
@@ -252,6 +253,14 @@ impl Native {
             fetched_at: Some(fetched.fetched_at),
         }
     }
+}
+
+/// Matches the components of a supplier's SBOM against the database.
+pub fn check_components(
+    components: &[foreign::Component],
+    database: &Database,
+) -> (Vec<Finding>, Coverage) {
+    foreign::check(components, &database.advisories, &database.native_ids)
 }
 
 /// Matches the inventory against the database.

@@ -28,6 +28,20 @@ pub enum Affected {
         ranges: Vec<Vec<Event>>,
         versions: Vec<semver::Version>,
     },
+    /// An OSV record of another ecosystem, as written: its ranges are evaluated by the
+    /// ecosystem's own version order (see `foreign`), or not at all.
+    Foreign {
+        ranges: Vec<RawRange>,
+        versions: Vec<String>,
+    },
+}
+
+/// An OSV range as written: its `type` and its events (`introduced`, `fixed`,
+/// `last_affected`, `limit`) in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRange {
+    pub kind: String,
+    pub events: Vec<(String, String)>,
 }
 
 /// One event of an OSV range.
@@ -56,6 +70,8 @@ impl Affected {
             Affected::Osv { ranges, versions } => {
                 versions.contains(version) || ranges.iter().any(|events| in_range(events, version))
             }
+            // Not a crates.io advisory: never matched against a Cargo package.
+            Affected::Foreign { .. } => false,
         }
     }
 
@@ -66,6 +82,12 @@ impl Affected {
                 versions.patched().iter().map(ToString::to_string).collect()
             }
             Affected::Osv { ranges, .. } => ranges.iter().flat_map(|r| patched_of(r)).collect(),
+            Affected::Foreign { ranges, .. } => ranges
+                .iter()
+                .flat_map(|r| r.events.iter())
+                .filter(|(kind, _)| kind == "fixed")
+                .map(|(_, version)| format!(">={version}"))
+                .collect(),
         }
     }
 }
@@ -257,8 +279,10 @@ pub fn cvss_score(vector: &str, source: &str) -> Score {
 pub struct Advisory {
     pub id: String,
     pub aliases: Vec<String>,
-    /// The crate it is about.
+    /// The package it is about (a crate, or a package of `ecosystem`).
     pub package: String,
+    /// The OSV ecosystem (`crates.io`, `npm`, `PyPI`, `Maven`, `Go`...).
+    pub ecosystem: String,
     /// True for crates.io advisories, which match only crates.io packages.
     pub crates_io: bool,
     pub kind: Kind,

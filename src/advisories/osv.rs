@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::model::{Advisory, Affected, Event, Kind, Score, ScoreKind, Severity, cvss_score};
+use super::model::{
+    Advisory, Affected, Event, Kind, RawRange, Score, ScoreKind, Severity, cvss_score,
+};
 use super::rustsec_db::parse_date;
 use super::{LoadProblem, Loaded};
 
@@ -207,8 +209,8 @@ struct Reference {
     url: String,
 }
 
-/// One advisory per affected crates.io package of the record; other ecosystems are left for
-/// the sources that read them.
+/// One advisory per affected package of the record: crates.io ones evaluated as semver, the
+/// others kept as written for the components of a supplier's SBOM.
 fn convert(record: Record) -> Result<Vec<Advisory>, String> {
     let date_text = record.published.as_deref().unwrap_or(&record.modified);
     let date = parse_date(date_text)
@@ -224,30 +226,52 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
         let Some(package) = &affected.package else {
             continue;
         };
-        if package.ecosystem != "crates.io" {
-            continue;
-        }
-        // crates.io versions are semver, so its `ECOSYSTEM` ranges read as `SEMVER` ones;
-        // `GIT` ranges name commits, which a registry package does not have.
-        let mut ranges = Vec::new();
-        for range in &affected.ranges {
-            if range.kind == "SEMVER" || range.kind == "ECOSYSTEM" {
-                ranges.push(events(&record.id, &range.events)?);
+        let crates_io = package.ecosystem == "crates.io";
+        let affected_versions = if crates_io {
+            // crates.io versions are semver, so its `ECOSYSTEM` ranges read as `SEMVER` ones;
+            // `GIT` ranges name commits, which a registry package does not have.
+            let mut ranges = Vec::new();
+            for range in &affected.ranges {
+                if range.kind == "SEMVER" || range.kind == "ECOSYSTEM" {
+                    ranges.push(events(&record.id, &range.events)?);
+                }
             }
-        }
-        let mut versions = Vec::new();
-        for v in &affected.versions {
-            versions.push(semver::Version::parse(v).map_err(|e| {
-                format!("{}: affected version `{v}` is not semver: {e}", record.id)
-            })?);
-        }
-        if ranges.is_empty() && versions.is_empty() {
-            // Read as affecting nothing, it would hide a vulnerability: fail closed.
-            return Err(format!(
-                "{}: no SEMVER or ECOSYSTEM range and no versions for crate `{}`, so which versions are affected is unknown",
-                record.id, package.name
-            ));
-        }
+            let mut versions = Vec::new();
+            for v in &affected.versions {
+                versions.push(semver::Version::parse(v).map_err(|e| {
+                    format!("{}: affected version `{v}` is not semver: {e}", record.id)
+                })?);
+            }
+            if ranges.is_empty() && versions.is_empty() {
+                // Read as affecting nothing, it would hide a vulnerability: fail closed.
+                return Err(format!(
+                    "{}: no SEMVER or ECOSYSTEM range and no versions for crate `{}`, so which versions are affected is unknown",
+                    record.id, package.name
+                ));
+            }
+            Affected::Osv { ranges, versions }
+        } else {
+            // Another ecosystem: kept as written, for the components of a supplier's SBOM.
+            Affected::Foreign {
+                ranges: affected
+                    .ranges
+                    .iter()
+                    .map(|r| RawRange {
+                        kind: r.kind.clone(),
+                        events: r
+                            .events
+                            .iter()
+                            .flat_map(|e| {
+                                e.iter().map(|(k, v)| {
+                                    (k.clone(), v.as_str().unwrap_or_default().to_owned())
+                                })
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                versions: affected.versions.clone(),
+            }
+        };
         let informational = affected
             .database_specific
             .as_ref()
@@ -279,12 +303,13 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
             id: record.id.clone(),
             aliases: record.aliases.clone(),
             package: package.name.clone(),
-            crates_io: true,
+            ecosystem: package.ecosystem.clone(),
+            crates_io,
             kind,
             title: title.clone(),
             date,
             withdrawn: record.withdrawn.is_some(),
-            affected: Affected::Osv { ranges, versions },
+            affected: affected_versions,
             scores,
             references: record.references.iter().map(|r| r.url.clone()).collect(),
             source: super::OSV.to_owned(),

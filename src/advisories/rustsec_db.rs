@@ -109,6 +109,7 @@ fn convert(
         date,
         withdrawn: meta.withdrawn.is_some(),
         affected: Affected::Requirements(advisory.versions.clone()),
+        ecosystem: "crates.io".to_owned(),
         scores: meta
             .cvss
             .iter()

@@ -67,33 +67,29 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         offline,
         allow_partial: args.allow_partial_db,
     };
-    // The database loads on one thread while the inventory and its registry facts are taken
-    // on this one (they do not depend on each other). A missing database is the likelier
-    // mistake, so its error is the one reported when both fail.
-    let (database, inventory_and_facts) = std::thread::scope(|scope| {
-        let database = scope.spawn(|| advisories::load(&sources, &http));
-        let rest = inventory::take(&args.inventory.inventory_options())
-            .map_err(Error::from)
-            .and_then(|inventory| {
-                let mut warnings = inventory.warnings.clone();
-                let facts = registry_facts(args, &inventory, &http, &mut warnings)?;
-                Ok((inventory, warnings, facts))
-            });
-        let database = database
-            .join()
-            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
-        (database, rest)
-    });
-    let database = database?;
-    let (inventory, warnings, (lookups, registry)) = inventory_and_facts?;
-    let (mut findings, coverage) = advisories::check(&inventory, &database);
-    let mut warnings = warnings;
+    let gathered = match &args.sbom_input {
+        Some(path) => from_sbom(args, path, &sources, &http, &config)?,
+        None => from_cargo(args, &sources, &http, &config, stamp, now)?,
+    };
+    let Gathered {
+        mut findings,
+        coverage,
+        components,
+        product,
+        supplier: supplier_name,
+        sbom_bytes: sbom_document,
+        sources: database_sources,
+        registry,
+        mut warnings,
+        lockfile_path,
+        builder,
+        rule_findings: extra_rules,
+    } = gathered;
     if args.config.is_none()
         && let Some(path) = &config_path
     {
         warnings.push(format!("using the configuration in {}", path.display()));
     }
-    let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
     for finding in &mut findings {
         finding.judgement = Some(rules::judge(
             finding,
@@ -102,35 +98,24 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             now,
         ));
     }
-    // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
-    let supplier = args.supplier.supplier(config.supplier.as_ref());
-    let supplier_name = supplier.as_ref().map(|s| s.name.clone());
-    let sbom = sbom::generate(
-        &inventory,
-        &SbomOptions {
-            spec: Spec::V1_5,
-            format: Format::Json,
-            supplier,
-            authors: args.supplier.author.clone(),
-            stamp,
-            evaluated_at: Some(rfc3339(now)),
-        },
-    )?;
-    let sbom_json: serde_json::Value = serde_json::from_slice(&sbom.bytes).map_err(Error::Json)?;
+    let sbom_json: serde_json::Value =
+        serde_json::from_slice(&sbom_document).map_err(Error::Json)?;
     let mut rule_findings = rules::rule_findings(
         &findings,
-        &database.sources,
+        &database_sources,
         &config.policy,
         &config.exceptions,
         now,
     );
-    rule_findings.extend(product::registry_facts(&packages));
-    rule_findings.extend(product::sources(&inventory, &coverage, &config.policy));
+    // A supplier's SBOM has no registry facts at all: each finding says so.
+    if components.inventory != "cyclonedx-sbom" {
+        rule_findings.extend(product::registry_facts(&components.packages));
+    }
+    rule_findings.extend(extra_rules);
     rule_findings.extend(product::completeness(
         &ntia::check(&sbom_json),
         &config.policy,
     ));
-    rule_findings.extend(product::licenses(&inventory, &config.policy));
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
     let verdicts = findings
         .iter()
@@ -158,17 +143,10 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             name: "charter-audit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        builder: {
-            let mut builder = crate::attest::statement::builder(&|name| std::env::var(name).ok());
-            // The toolchain that resolved the graph, when cargo did.
-            if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
-                builder["rustc"] = serde_json::Value::from(rustc.version.clone());
-            }
-            builder
-        },
-        product: product(&inventory),
+        builder,
+        product,
         supplier: supplier_name,
-        sources: database.sources,
+        sources: database_sources,
         registry,
         policy: model::PolicyRecord {
             base: config.policy.base.clone(),
@@ -178,7 +156,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             exceptions: config.exceptions.clone(),
         },
         coverage,
-        components: components(&inventory, packages),
+        components,
         findings,
         rule_findings,
         summary,
@@ -191,8 +169,8 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         text
     };
     let lockfile = sarif::LockfileLocation::new(
-        repository_path(&inventory.lockfile),
-        &std::fs::read_to_string(&inventory.lockfile).unwrap_or_default(),
+        repository_path(&lockfile_path),
+        &std::fs::read_to_string(&lockfile_path).unwrap_or_default(),
     );
     let sarif = sarif::render(&report, &lockfile);
     let markdown = markdown::render(&report);
@@ -206,7 +184,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     };
     if let Some(dir) = &args.out_dir {
         let mut files: Vec<(&str, &[u8])> = vec![
-            ("sbom.cdx.json", &sbom.bytes),
+            ("sbom.cdx.json", &sbom_document),
             ("report.json", json.as_bytes()),
             ("report.sarif", sarif.as_bytes()),
             ("report.md", markdown.as_bytes()),
@@ -220,7 +198,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
                 &crate::attest::statement::Inputs {
                     report: &value,
                     sbom_name: "sbom.cdx.json",
-                    sbom: &sbom.bytes,
+                    sbom: &sbom_document,
                     subjects,
                     builder: report.builder.clone(),
                     signed: key.is_some(),
@@ -250,7 +228,6 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     {
         warnings.push(format!("the job summary was not written: {e}"));
     }
-    warnings.extend(sbom.warnings.into_iter().filter(|_| args.out_dir.is_some()));
     Ok(Outcome {
         code: u8::from(report.result == model::Outcome::Fail),
         warnings,
@@ -300,6 +277,172 @@ fn repository_path(path: &std::path::Path) -> String {
                 .join("/")
         })
         .unwrap_or_else(|| "Cargo.lock".to_owned())
+}
+
+/// What an audit has found before the policy's rules: from a Cargo workspace or lockfile, or
+/// from a supplier's own SBOM.
+struct Gathered {
+    findings: Vec<advisories::Finding>,
+    coverage: advisories::Coverage,
+    components: model::Components,
+    product: model::Product,
+    supplier: Option<String>,
+    /// The SBOM of the run: made from the inventory, or the supplier's own.
+    sbom_bytes: Vec<u8>,
+    sources: Vec<advisories::SourceRecord>,
+    registry: Option<RegistryRecord>,
+    warnings: Vec<String>,
+    /// Where SARIF results point: Cargo.lock, or the supplier's SBOM.
+    lockfile_path: PathBuf,
+    builder: serde_json::Value,
+    /// Rules that need the Cargo inventory (`sources`, `licenses`).
+    rule_findings: Vec<rules::RuleFinding>,
+}
+
+/// A Cargo workspace or lockfile: inventory, advisories, registry facts, the SBOM.
+fn from_cargo(
+    args: &AuditArgs,
+    sources: &SourceOptions,
+    http: &Http,
+    config: &policy::Config,
+    stamp: Stamp,
+    now: time::OffsetDateTime,
+) -> Result<Gathered, Error> {
+    // The database loads on one thread while the inventory and its registry facts are taken
+    // on this one (they do not depend on each other). A missing database is the likelier
+    // mistake, so its error is the one reported when both fail.
+    let (database, inventory_and_facts) = std::thread::scope(|scope| {
+        let database = scope.spawn(|| advisories::load(sources, http));
+        let rest = inventory::take(&args.inventory.inventory_options())
+            .map_err(Error::from)
+            .and_then(|inventory| {
+                let mut warnings = inventory.warnings.clone();
+                let facts = registry_facts(args, &inventory, http, &mut warnings)?;
+                Ok((inventory, warnings, facts))
+            });
+        let database = database
+            .join()
+            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
+        (database, rest)
+    });
+    let database = database?;
+    let (inventory, warnings, (lookups, registry)) = inventory_and_facts?;
+    let (mut findings, coverage) = advisories::check(&inventory, &database);
+    let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
+    // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+    let supplier = args.supplier.supplier(config.supplier.as_ref());
+    let supplier_name = supplier.as_ref().map(|s| s.name.clone());
+    let sbom = sbom::generate(
+        &inventory,
+        &SbomOptions {
+            spec: Spec::V1_5,
+            format: Format::Json,
+            supplier,
+            authors: args.supplier.author.clone(),
+            stamp,
+            evaluated_at: Some(rfc3339(now)),
+        },
+    )?;
+    let mut warnings = warnings;
+    if args.out_dir.is_some() {
+        warnings.extend(sbom.warnings);
+    }
+    let mut rule_findings = product::sources(&inventory, &coverage, &config.policy);
+    rule_findings.extend(product::licenses(&inventory, &config.policy));
+    let mut builder = crate::attest::statement::builder(&|name| std::env::var(name).ok());
+    // The toolchain that resolved the graph, when cargo did.
+    if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
+        builder["rustc"] = serde_json::Value::from(rustc.version.clone());
+    }
+    Ok(Gathered {
+        findings,
+        coverage,
+        product: product(&inventory),
+        components: components(&inventory, packages),
+        supplier: supplier_name,
+        sbom_bytes: sbom.bytes,
+        sources: database.sources,
+        registry,
+        warnings,
+        lockfile_path: inventory.lockfile.clone(),
+        builder,
+        rule_findings,
+    })
+}
+
+/// A supplier's own CycloneDX SBOM, of any ecosystem: its components matched against the
+/// advisory sources (OSV for the other ecosystems) with no registry facts.
+fn from_sbom(
+    args: &AuditArgs,
+    path: &std::path::Path,
+    sources: &SourceOptions,
+    http: &Http,
+    config: &policy::Config,
+) -> Result<Gathered, Error> {
+    let input = sbom::input::read(path)?;
+    let database = advisories::load(sources, http)?;
+    let (findings, coverage) = advisories::check_components(&input.components, &database);
+    let packages: Vec<registry::apply::ComponentFacts> = input
+        .components
+        .iter()
+        .map(|c| registry::apply::ComponentFacts {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone().unwrap_or_default(),
+            source: c.ecosystem.clone().unwrap_or_else(|| "unknown".to_owned()),
+            yanked: None,
+            published_at: None,
+            newest: None,
+            registry_note: Some("no registry facts are looked up for a supplier's SBOM".to_owned()),
+        })
+        .collect();
+    let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &packages {
+        *by_source.entry(p.source.clone()).or_default() += 1;
+    }
+    let supplier = args
+        .supplier
+        .supplier(config.supplier.as_ref())
+        .map(|s| s.name)
+        .or_else(|| input.supplier.clone());
+    let mut warnings = Vec::new();
+    if input
+        .components
+        .iter()
+        .any(|c| c.ecosystem.as_deref() != Some("crates.io"))
+        && args.osv_db.is_none()
+    {
+        warnings.push(
+            "components of other ecosystems than crates.io are checked against OSV only: pass --osv-db with an OSV export of their ecosystems".to_owned(),
+        );
+    }
+    Ok(Gathered {
+        findings,
+        coverage,
+        product: model::Product {
+            name: input.product.0.clone(),
+            version: input.product.1.clone(),
+            purl: input.product.2.clone(),
+            repository: None,
+            commit: std::env::var("GITHUB_SHA")
+                .ok()
+                .filter(|sha| sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit())),
+        },
+        components: model::Components {
+            total: packages.len(),
+            by_source,
+            inventory: "cyclonedx-sbom".to_owned(),
+            packages,
+        },
+        supplier,
+        sbom_bytes: input.bytes,
+        sources: database.sources,
+        registry: None,
+        warnings,
+        lockfile_path: path.to_path_buf(),
+        builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
+        rule_findings: Vec::new(),
+    })
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

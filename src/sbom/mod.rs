@@ -1,6 +1,7 @@
 //! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
 
 mod component;
+pub mod input;
 mod license;
 pub mod ntia;
 mod validate;

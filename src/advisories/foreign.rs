@@ -1,0 +1,298 @@
+//! Components of a supplier's own SBOM, of any ecosystem, matched against OSV records with
+//! each ecosystem's own version order: semver for crates.io, npm and Go, PEP 440 for PyPI
+//! (names normalised per PEP 503). Elsewhere a range is matched only through its `versions`
+//! list; whatever cannot be decided is listed as not checked, never clean.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+use super::matching::{Coverage, Finding, FindingPackage, Unchecked, finding, merge};
+use super::model::{Advisory, Affected, RawRange};
+
+/// One component of a supplier's SBOM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub version: String,
+    pub purl: Option<String>,
+    /// The OSV ecosystem its purl type names, when there is one.
+    pub ecosystem: Option<String>,
+    /// Why it is not to be checked at all, when it is not (a private source).
+    pub private: Option<String>,
+}
+
+/// The OSV ecosystem of a purl type, and the package name OSV uses for it.
+pub fn ecosystem_of(purl: &packageurl::PackageUrl<'_>) -> Option<(&'static str, String)> {
+    let name = purl.name().to_owned();
+    let namespaced = |separator: &str| match purl.namespace() {
+        Some(ns) if !ns.is_empty() => format!("{ns}{separator}{name}"),
+        _ => name.clone(),
+    };
+    Some(match purl.ty() {
+        "cargo" => ("crates.io", name.clone()),
+        "npm" => ("npm", namespaced("/")),
+        "pypi" => ("PyPI", name.clone()),
+        "maven" => ("Maven", namespaced(":")),
+        "golang" => ("Go", namespaced("/")),
+        "gem" => ("RubyGems", name.clone()),
+        "nuget" => ("NuGet", name.clone()),
+        "composer" => ("Packagist", namespaced("/")),
+        "hex" => ("Hex", name.clone()),
+        "pub" => ("Pub", name.clone()),
+        _ => return None,
+    })
+}
+
+/// A name as the ecosystem compares names: PEP 503 for PyPI, lower case for NuGet and
+/// Packagist, as written elsewhere.
+fn normal_name(ecosystem: &str, name: &str) -> String {
+    match ecosystem {
+        "PyPI" => {
+            let mut out = String::new();
+            let mut dash = false;
+            for c in name.chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    dash = true;
+                } else {
+                    if dash && !out.is_empty() {
+                        out.push('-');
+                    }
+                    dash = false;
+                    out.push(c.to_ascii_lowercase());
+                }
+            }
+            out
+        }
+        "NuGet" | "Packagist" => name.to_ascii_lowercase(),
+        _ => name.to_owned(),
+    }
+}
+
+/// A version in an ecosystem's order, when this tool knows that order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ordered {
+    Semver(semver::Version),
+    Pep440(pep440_rs::Version),
+}
+
+fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
+    match ecosystem {
+        "crates.io" | "npm" => semver::Version::parse(version).ok().map(Ordered::Semver),
+        "Go" => semver::Version::parse(version.strip_prefix('v').unwrap_or(version))
+            .ok()
+            .map(Ordered::Semver),
+        "PyPI" => pep440_rs::Version::from_str(version)
+            .ok()
+            .map(Ordered::Pep440),
+        _ => None,
+    }
+}
+
+/// Whether `version` is affected by one range, as OSV evaluates events in order; `None` when
+/// the range cannot be decided (an ordering this tool does not know, or a version it cannot
+/// read).
+fn in_range(ecosystem: &str, range: &RawRange, version: &Ordered) -> Option<bool> {
+    let semver_range = range.kind == "SEMVER";
+    if !semver_range && range.kind != "ECOSYSTEM" {
+        // GIT ranges name commits, which a released package does not have.
+        return Some(false);
+    }
+    let order = |text: &str| {
+        if semver_range {
+            semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
+                .ok()
+                .map(Ordered::Semver)
+        } else {
+            ordered(ecosystem, text)
+        }
+    };
+    let mut events: Vec<(Option<Ordered>, &str)> = Vec::new();
+    for (kind, value) in &range.events {
+        match kind.as_str() {
+            "introduced" if value == "0" => events.push((None, "introduced")),
+            "introduced" | "fixed" | "last_affected" => {
+                events.push((Some(order(value)?), kind.as_str()));
+            }
+            _ => {}
+        }
+    }
+    events.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut affected = false;
+    for (at, kind) in events {
+        match (kind, at) {
+            ("introduced", None) => affected = true,
+            ("introduced", Some(v)) if *version >= v => affected = true,
+            ("fixed", Some(v)) if *version >= v => affected = false,
+            ("last_affected", Some(v)) if *version > v => affected = false,
+            _ => {}
+        }
+    }
+    Some(affected)
+}
+
+/// Matches the components against the advisories of their ecosystems.
+pub(crate) fn check(
+    components: &[Component],
+    advisories: &[Advisory],
+    native_ids: &BTreeSet<String>,
+) -> (Vec<Finding>, Coverage) {
+    let mut by_package: HashMap<(String, String), Vec<&Advisory>> = HashMap::new();
+    for advisory in advisories.iter().filter(|a| !a.withdrawn) {
+        let key = (
+            advisory.ecosystem.clone(),
+            normal_name(&advisory.ecosystem, &advisory.package),
+        );
+        by_package.entry(key).or_default().push(advisory);
+    }
+    let mut findings = Vec::new();
+    let mut coverage = Coverage::default();
+    for component in components {
+        let purl = component.purl.clone().unwrap_or_default();
+        let unchecked = |reason: String| Unchecked {
+            name: component.name.clone(),
+            version: component.version.clone(),
+            purl: purl.clone(),
+            reason,
+            own_code: false,
+        };
+        if let Some(reason) = &component.private {
+            coverage.unchecked.push(unchecked(reason.clone()));
+            continue;
+        }
+        let Some(ecosystem) = &component.ecosystem else {
+            coverage.unchecked.push(unchecked(match &component.purl {
+                None => "no purl: nothing identifies it to an advisory database".to_owned(),
+                Some(_) => "its purl type names no ecosystem of the advisory databases".to_owned(),
+            }));
+            continue;
+        };
+        let candidates = by_package
+            .get(&(ecosystem.clone(), normal_name(ecosystem, &component.name)))
+            .cloned()
+            .unwrap_or_default();
+        let version = ordered(ecosystem, &component.version);
+        let mut applying = Vec::new();
+        let mut undecided = Vec::new();
+        for advisory in candidates {
+            let decided = match (&advisory.affected, &version) {
+                (Affected::Foreign { versions, .. }, _)
+                    if versions.iter().any(|v| v == &component.version) =>
+                {
+                    Some(true)
+                }
+                (Affected::Foreign { ranges, .. }, Some(version)) => {
+                    let results: Vec<Option<bool>> = ranges
+                        .iter()
+                        .map(|r| in_range(ecosystem, r, version))
+                        .collect();
+                    if results.contains(&Some(true)) {
+                        Some(true)
+                    } else if results.contains(&None) {
+                        None
+                    } else {
+                        Some(false)
+                    }
+                }
+                (Affected::Foreign { ranges, .. }, None) => {
+                    let only_git = ranges.iter().all(|r| r.kind == "GIT");
+                    only_git.then_some(false)
+                }
+                // crates.io advisories (RustSec native, or OSV read as semver).
+                (affected, Some(Ordered::Semver(v))) => Some(affected.affects(v)),
+                (_, _) => None,
+            };
+            match decided {
+                Some(true) => applying.push(advisory),
+                Some(false) => {}
+                None => undecided.push(advisory.id.clone()),
+            }
+        }
+        if !undecided.is_empty() && applying.is_empty() {
+            coverage.unchecked.push(unchecked(format!(
+                "{ecosystem} version `{}` cannot be placed in the ranges of {} (this tool does not know that version order, or cannot read the version)",
+                component.version,
+                undecided.join(", ")
+            )));
+            continue;
+        }
+        coverage.checked += 1;
+        for group in merge(&applying) {
+            let package = FindingPackage {
+                name: component.name.clone(),
+                version: component.version.clone(),
+                purl: purl.clone(),
+            };
+            let mut f = finding(package, &group, native_ids);
+            // Named by one of its records' own ids (not an alias such as a CVE) unless RustSec's.
+            if !group.iter().any(|a| a.id == f.id)
+                && let Some(own) = group.iter().map(|a| a.id.clone()).min()
+            {
+                f.aliases.retain(|a| *a != own);
+                f.aliases.push(std::mem::replace(&mut f.id, own));
+                f.aliases.sort();
+            }
+            f.registry_note = Some(format!(
+                "no registry facts for {ecosystem} in an SBOM audit"
+            ));
+            findings.push(f);
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.package.purl, &a.package.version, &a.id).cmp(&(
+            &b.package.purl,
+            &b.package.version,
+            &b.id,
+        ))
+    });
+    (findings, coverage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(kind: &str, events: &[(&str, &str)]) -> RawRange {
+        RawRange {
+            kind: kind.to_owned(),
+            events: events
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pep440_orders_what_semver_cannot() {
+        let r = range("ECOSYSTEM", &[("introduced", "0"), ("fixed", "2.0.post1")]);
+        let v = |s: &str| ordered("PyPI", s).unwrap();
+        assert_eq!(in_range("PyPI", &r, &v("2.0")), Some(true));
+        assert_eq!(in_range("PyPI", &r, &v("2.0rc1")), Some(true));
+        assert_eq!(in_range("PyPI", &r, &v("2.0.post1")), Some(false));
+        assert_eq!(in_range("PyPI", &r, &v("10.0")), Some(false));
+    }
+
+    #[test]
+    fn unknown_orders_are_undecided_not_clean() {
+        let r = range("ECOSYSTEM", &[("introduced", "1.0"), ("fixed", "1.2")]);
+        assert_eq!(ordered("Maven", "1.1"), None);
+        // Semver ordering of an npm range, with last_affected inclusive.
+        let r2 = range(
+            "SEMVER",
+            &[("introduced", "1.0.0"), ("last_affected", "1.2.0")],
+        );
+        let v = ordered("npm", "1.2.0").unwrap();
+        assert_eq!(in_range("npm", &r2, &v), Some(true));
+        let v = ordered("npm", "1.2.1").unwrap();
+        assert_eq!(in_range("npm", &r2, &v), Some(false));
+        let _ = r;
+    }
+
+    #[test]
+    fn pypi_names_are_normalised() {
+        assert_eq!(
+            normal_name("PyPI", "Django_REST.framework"),
+            "django-rest-framework"
+        );
+        assert_eq!(normal_name("npm", "@Scope/Name"), "@Scope/Name");
+    }
+}

@@ -1,0 +1,164 @@
+//! `audit --sbom`: a supplier's own CycloneDX SBOM of any ecosystem, matched offline against
+//! OSV records with each ecosystem's version order, exposure counted from the advisory's
+//! publication (no registry facts), and whatever cannot be decided listed, never clean.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use serde_json::Value;
+use util::{CargoHome, charter_audit, finding, fixture};
+
+fn audit(sbom: &std::path::Path, extra: &[&str]) -> (Value, i32, String) {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--now",
+            "2026-08-25T00:00:00Z",
+            "--format",
+            "json",
+        ])
+        .arg("--sbom")
+        .arg(sbom)
+        .arg("--osv-db")
+        .arg(fixture("advisories/osv-ecosystems"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_ecosystem_by_its_own_version_order() {
+    let (report, code, stderr) = audit(&fixture("sboms/portal.cdx.json"), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["components"]["inventory"], "cyclonedx-sbom");
+    assert_eq!(report["product"]["name"], "patient-portal");
+    assert_eq!(report["supplier"], "Example Health Ltd");
+    // Exposure from the advisory's publication (00:00 UTC of its date) to 2026-08-25, worked
+    // out by hand: 2021-05-06 + 1,826 days (five years with 2024's 29 February) is 2026-05-06,
+    // then 25 + 30 + 31 + 25 days to 25 August: 1,937.
+    for (id, purl, days, window) in [
+        ("GHSA-35jh-r3h4-6jhm", "pkg:npm/lodash@4.17.20", 1937, 14),
+        // PEP 440: 3.2.1 is in [3.2, 3.2.4); medium (CVSS 4.2), 30 days. 2021-06-10: 1,826 + 76.
+        ("GHSA-qm57-vhq3-3fwf", "pkg:pypi/django@3.2.1", 1902, 30),
+        // Go's versions are semver with a `v`: v0.3.2 < 0.3.3. 2021-04-14: 1,826 + 133.
+        (
+            "GO-2020-0015",
+            "pkg:golang/golang.org/x/text@v0.3.2",
+            1959,
+            14,
+        ),
+        // crates.io from the same SBOM. 2021-01-08: 1,826 + 229.
+        ("RUSTSEC-2021-0003", "pkg:cargo/smallvec@1.6.0", 2055, 14),
+    ] {
+        let f = finding(&report, id);
+        assert_eq!(f["package"]["purl"], purl);
+        assert_eq!(f["exposure_days"], days, "{id}");
+        assert_eq!(f["window_days"], window, "{id}");
+        assert_eq!(f["verdict"], "violation", "{id}");
+        assert_eq!(f["clock_start_from"], "advisory-published", "{id}");
+        assert_eq!(f["fix_version"], Value::Null, "no registry facts: {id}");
+        assert!(
+            f["registry_note"]
+                .as_str()
+                .unwrap()
+                .starts_with("no registry facts"),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        finding(&report, "GO-2020-0015")["aliases"],
+        serde_json::json!(["CVE-2020-14040", "GHSA-5rcv-m4m3-hfh7"])
+    );
+    // Never clean: Maven's order is not one this tool knows; a private package; no purl.
+    let unchecked: Vec<(String, String)> = report["coverage"]["unchecked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().to_owned(),
+                u["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(unchecked.len(), 3, "{unchecked:?}");
+    assert!(
+        unchecked[0].0 == "com.google.guava:guava"
+            && unchecked[0].1.contains("GHSA-7g45-4rm6-3mm3")
+    );
+    assert!(
+        unchecked[1]
+            .1
+            .contains("its purl names its own source (repository_url)")
+    );
+    assert!(unchecked[2].1.starts_with("no purl"));
+    assert_eq!(report["coverage"]["checked"], 4);
+}
+
+#[test]
+fn the_suppliers_sbom_is_the_evidence() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("evidence");
+    let (_, code, stderr) = audit(
+        &fixture("sboms/portal.cdx.json"),
+        &["--out-dir", dir.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.join("sbom.cdx.json")).unwrap(),
+        std::fs::read(fixture("sboms/portal.cdx.json")).unwrap()
+    );
+    let sarif: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.sarif")).unwrap()).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "fixtures/sboms/portal.cdx.json"
+    );
+}
+
+#[test]
+fn bad_sboms_are_exit_2_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, expect: &str| {
+        let path = dir.path().join(name);
+        let started = std::time::Instant::now();
+        let (report, code, stderr) = audit(&path, &[]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert_eq!(report, Value::Null);
+        assert!(stderr.contains(expect), "{name}: {stderr}");
+        // Refused before any real work (a generous bound for a slow machine, not a benchmark).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name}"
+        );
+    };
+    std::fs::write(dir.path().join("text.json"), "this is not JSON").unwrap();
+    check("text.json", "text.json: not a CycloneDX JSON SBOM");
+    let deep = format!(
+        "{{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":{}[]{}}}",
+        "[{\"name\":\"x\",\"components\":".repeat(100_000),
+        "}]".repeat(100_000)
+    );
+    std::fs::write(dir.path().join("deep.json"), deep).unwrap();
+    check(
+        "deep.json",
+        "deep.json: not a CycloneDX JSON SBOM: recursion limit exceeded",
+    );
+    // 200 MB (sparse: nothing is written to disk).
+    let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
+    big.set_len(200 * 1024 * 1024).unwrap();
+    check("big.json", "big.json: more than 67108864 bytes");
+    std::fs::write(
+        dir.path().join("spdx.json"),
+        r#"{"bomFormat":"SPDX","specVersion":"2.3"}"#,
+    )
+    .unwrap();
+    check("spdx.json", "bomFormat is `SPDX`");
+}
