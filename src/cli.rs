@@ -396,6 +396,18 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub osv_db: Option<PathBuf>,
 
+    /// Also ask the OSV API about the components (opt-in; never with --offline). Only public
+    /// packages are sent: never one without a purl ecosystem, one whose purl names a private
+    /// source, or one whose name matches the configuration's `private` patterns.
+    #[arg(
+        long,
+        value_name = "URL",
+        num_args = 0..=1,
+        default_missing_value = crate::advisories::osv_api::DEFAULT_URL,
+        conflicts_with = "offline"
+    )]
+    pub osv_api: Option<String>,
+
     /// The crates.io sparse index for registry facts (yanked, publication times, fix versions):
     /// a URL, or a folder in the sparse-index layout [default: https://index.crates.io/, or
     /// cargo's local index cache with --offline].

@@ -101,7 +101,22 @@ impl Http {
         self.get_with(url, limit, Some(what))
     }
 
+    /// POSTs a JSON `body` to `url`, as [`Http::get`] reads the answer.
+    pub fn post_json(&self, url: &str, body: &[u8], limit: u64) -> Result<Fetched, HttpError> {
+        self.request(url, Some(body), limit, None)
+    }
+
     fn get_with(&self, url: &str, limit: u64, what: Option<&str>) -> Result<Fetched, HttpError> {
+        self.request(url, None, limit, what)
+    }
+
+    fn request(
+        &self,
+        url: &str,
+        body: Option<&[u8]>,
+        limit: u64,
+        what: Option<&str>,
+    ) -> Result<Fetched, HttpError> {
         let Some(client) = &self.client else {
             return Err(HttpError::Offline {
                 url: url.to_owned(),
@@ -111,7 +126,7 @@ impl Http {
         loop {
             attempt += 1;
             let last = attempt >= self.options.attempts;
-            match self.attempt(client, url, limit, what) {
+            match self.attempt(client, url, body, limit, what) {
                 Ok(fetched) => return Ok(fetched),
                 Err(Retry::No(error)) => return Err(error),
                 Err(Retry::After(error, wait)) if last => {
@@ -141,13 +156,18 @@ impl Http {
         &self,
         client: &reqwest::blocking::Client,
         url: &str,
+        body: Option<&[u8]>,
         limit: u64,
         what: Option<&str>,
     ) -> Result<Fetched, Retry> {
-        let response = client
-            .get(url)
-            .send()
-            .map_err(|e| self.transport(url, &e))?;
+        let request = match body {
+            Some(body) => client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec()),
+            None => client.get(url),
+        };
+        let response = request.send().map_err(|e| self.transport(url, &e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(Fetched::NotFound);

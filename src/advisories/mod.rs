@@ -6,6 +6,7 @@ pub mod foreign;
 mod matching;
 pub mod model;
 mod osv;
+pub mod osv_api;
 mod rustsec_db;
 
 use std::collections::BTreeSet;
@@ -21,6 +22,7 @@ use crate::inventory::Inventory;
 
 pub(crate) const RUSTSEC: &str = "rustsec";
 pub(crate) const OSV: &str = "osv";
+pub(crate) const OSV_API: &str = "osv-api";
 
 /// Advisories read from one source, and the files that could not be read.
 #[derive(Debug, Default)]
@@ -252,6 +254,30 @@ impl Native {
             updated_from: "archive-commit-time",
             fetched_at: Some(fetched.fetched_at),
         }
+    }
+}
+
+impl Database {
+    /// Adds the records the OSV API gave, as a source of their own.
+    pub fn add_api(
+        &mut self,
+        advisories: Vec<model::Advisory>,
+        uri: &str,
+        at: time::OffsetDateTime,
+    ) {
+        let ids: BTreeSet<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
+        self.sources.push(SourceRecord {
+            name: OSV_API.to_owned(),
+            format: "osv-api".to_owned(),
+            uri: uri.to_owned(),
+            revision: None,
+            last_updated: Some(crate::time::rfc3339(at)),
+            last_updated_from: Some("query-time".to_owned()),
+            advisories: ids.len(),
+            fetched_at: Some(crate::time::rfc3339(at)),
+            skipped: Vec::new(),
+        });
+        self.advisories.extend(advisories);
     }
 }
 

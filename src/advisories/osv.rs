@@ -140,16 +140,17 @@ fn too_big(file: String, size: u64) -> LoadProblem {
 }
 
 fn add_record(bytes: &[u8], file: String, loaded: &mut Loaded) {
-    match serde_json::from_slice::<Record>(bytes) {
-        Ok(record) => match convert(record) {
-            Ok(advisories) => loaded.advisories.extend(advisories),
-            Err(reason) => loaded.problems.push(LoadProblem { file, reason }),
-        },
-        Err(error) => loaded.problems.push(LoadProblem {
-            file,
-            reason: format!("not an OSV record: {error}"),
-        }),
+    match parse_record(bytes) {
+        Ok(advisories) => loaded.advisories.extend(advisories),
+        Err(reason) => loaded.problems.push(LoadProblem { file, reason }),
     }
+}
+
+/// One OSV record (a file of an export, or an answer of the OSV API), as advisories.
+pub(crate) fn parse_record(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
+    let record = serde_json::from_slice::<Record>(bytes)
+        .map_err(|error| format!("not an OSV record: {error}"))?;
+    convert(record)
 }
 
 #[derive(Deserialize)]

@@ -325,8 +325,23 @@ fn from_cargo(
             .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
         (database, rest)
     });
-    let database = database?;
+    let mut database = database?;
     let (inventory, warnings, (lookups, registry)) = inventory_and_facts?;
+    if let Some(base) = &args.osv_api {
+        let crates: Vec<advisories::foreign::Component> = inventory
+            .packages
+            .iter()
+            .filter(|p| p.source == PackageSource::CratesIo)
+            .map(|p| advisories::foreign::Component {
+                name: p.name.clone(),
+                version: p.version.to_string(),
+                purl: Some(p.purl()),
+                ecosystem: Some("crates.io".to_owned()),
+                private: None,
+            })
+            .collect();
+        ask_osv_api(&mut database, http, base, &crates, &config.private)?;
+    }
     let (mut findings, coverage) = advisories::check(&inventory, &database);
     let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
     // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
@@ -380,7 +395,16 @@ fn from_sbom(
     config: &policy::Config,
 ) -> Result<Gathered, Error> {
     let input = sbom::input::read(path)?;
-    let database = advisories::load(sources, http)?;
+    let mut database = advisories::load(sources, http)?;
+    if let Some(base) = &args.osv_api {
+        ask_osv_api(
+            &mut database,
+            http,
+            base,
+            &input.components,
+            &config.private,
+        )?;
+    }
     let (findings, coverage) = advisories::check_components(&input.components, &database);
     let packages: Vec<registry::apply::ComponentFacts> = input
         .components
@@ -411,6 +435,7 @@ fn from_sbom(
         .iter()
         .any(|c| c.ecosystem.as_deref() != Some("crates.io"))
         && args.osv_db.is_none()
+        && args.osv_api.is_none()
     {
         warnings.push(
             "components of other ecosystems than crates.io are checked against OSV only: pass --osv-db with an OSV export of their ecosystems".to_owned(),
@@ -443,6 +468,22 @@ fn from_sbom(
         builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
         rule_findings: Vec::new(),
     })
+}
+
+/// Asks the OSV API about the public components, and adds what it says as a source.
+fn ask_osv_api(
+    database: &mut advisories::Database,
+    http: &Http,
+    base: &str,
+    components: &[advisories::foreign::Component],
+    private: &[String],
+) -> Result<(), Error> {
+    use advisories::osv_api;
+    let sendable = osv_api::sendable(components, private);
+    let at = crate::time::clock();
+    let records = osv_api::query(http, base, &sendable).map_err(|e| Error::Usage(e.to_string()))?;
+    database.add_api(records, base, at);
+    Ok(())
 }
 
 /// Looks up every crates.io component in the index the flags name (or the default one).

@@ -87,6 +87,8 @@ pub struct Config {
     pub overrides: Vec<Override>,
     pub supplier: Option<SupplierConfig>,
     pub exceptions: Vec<Exception>,
+    /// Package names never sent to an online service (`private = ["@acme/*"]`).
+    pub private: Vec<String>,
 }
 
 /// Parses a built-in policy: every setting must be there.
@@ -146,7 +148,27 @@ pub fn parse_config(
         settings: BTreeMap::new(),
     });
     let mut settings = base.settings.clone();
-    v.settings(&table, &mut settings, &["extends", "supplier", "exception"]);
+    v.settings(
+        &table,
+        &mut settings,
+        &["extends", "supplier", "exception", "private"],
+    );
+    let private = match table.get("private") {
+        None => Vec::new(),
+        Some(value) => match value.get_ref() {
+            DeValue::Array(items) if items.iter().all(|i| i.get_ref().as_str().is_some()) => items
+                .iter()
+                .filter_map(|i| i.get_ref().as_str().map(str::to_owned))
+                .collect(),
+            _ => {
+                v.problem(
+                    value.span().start,
+                    "`private` must be a list of package-name patterns, such as [\"@example-health/*\"]".to_owned(),
+                );
+                Vec::new()
+            }
+        },
+    };
     let supplier = table.get("supplier").and_then(|s| v.supplier(s));
     let exceptions = match table.get("exception") {
         None => Vec::new(),
@@ -175,6 +197,7 @@ pub fn parse_config(
         overrides,
         supplier,
         exceptions,
+        private,
     })
 }
 

@@ -84,6 +84,7 @@ pub fn load(policy: Option<&str>, config: Option<&std::path::Path>) -> Result<Co
                 overrides: Vec::new(),
                 supplier: None,
                 exceptions: Vec::new(),
+                private: Vec::new(),
             })
         }
     }

@@ -25,19 +25,32 @@ pub struct Server {
     pub port: u16,
     connections: Arc<AtomicUsize>,
     paths: Arc<Mutex<Vec<String>>>,
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
     stop: Arc<AtomicBool>,
 }
+
+/// A handler that sees each request's body too: `(path, nth, body)`.
+type BodyHandler = dyn Fn(&str, usize, &[u8]) -> Reply + Send + Sync;
 
 impl Server {
     /// Starts a server; `handler(path, nth request for that path from 1)`.
     pub fn start(handler: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start_with_body(move |path, nth, _| handler(path, nth))
+    }
+
+    /// Starts a server whose handler sees each request's body (for POSTs).
+    pub fn start_with_body(
+        handler: impl Fn(&str, usize, &[u8]) -> Reply + Send + Sync + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
         let paths = Arc::new(Mutex::new(Vec::new()));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (c, p, s) = (connections.clone(), paths.clone(), stop.clone());
+        let b = bodies.clone();
         let handler = Arc::new(handler);
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -45,8 +58,8 @@ impl Server {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         c.fetch_add(1, Ordering::SeqCst);
-                        let (p, h, s) = (p.clone(), handler.clone(), s.clone());
-                        std::thread::spawn(move || serve(stream, &p, &*h, &s));
+                        let (p, h, s, b) = (p.clone(), handler.clone(), s.clone(), b.clone());
+                        std::thread::spawn(move || serve(stream, &p, &b, &*h, &s));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -56,6 +69,7 @@ impl Server {
             port,
             connections,
             paths,
+            bodies,
             stop,
         }
     }
@@ -70,6 +84,11 @@ impl Server {
 
     pub fn paths(&self) -> Vec<String> {
         self.paths.lock().unwrap().clone()
+    }
+
+    /// Every request body received, in order.
+    pub fn bodies(&self) -> Vec<Vec<u8>> {
+        self.bodies.lock().unwrap().clone()
     }
 }
 
@@ -88,7 +107,8 @@ pub fn refused_port() -> u16 {
 fn serve(
     mut stream: TcpStream,
     paths: &Mutex<Vec<String>>,
-    handler: &(dyn Fn(&str, usize) -> Reply + Send + Sync),
+    bodies: &Mutex<Vec<Vec<u8>>>,
+    handler: &BodyHandler,
     stop: &AtomicBool,
 ) {
     stream.set_nonblocking(false).unwrap();
@@ -103,14 +123,32 @@ fn serve(
             Ok(n) => request.extend_from_slice(&buf[..n]),
         }
     }
-    let text = String::from_utf8_lossy(&request);
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let text = String::from_utf8_lossy(&request[..head_end]).into_owned();
+    let length: usize = text
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    let mut body = request[head_end..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    bodies.lock().unwrap().push(body.clone());
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let nth = {
         let mut seen = paths.lock().unwrap();
         seen.push(path.clone());
         seen.iter().filter(|p| **p == path).count()
     };
-    let _ = match handler(&path, nth) {
+    let _ = match handler(&path, nth, &body) {
         Reply::Body(status, body) => {
             let head = format!(
                 "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -1,0 +1,178 @@
+//! The OSV API (<https://google.github.io/osv.dev/api/>), opt-in: `POST /v1/querybatch` for the
+//! components a supplier's SBOM names (at most 1,000 queries a call, following every
+//! `next_page_token`), then `GET /v1/vulns/{id}` once for each record. Only public packages are
+//! ever sent: never a component without an ecosystem, one whose purl names a private source,
+//! or one whose name matches the configuration's `private` patterns.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::foreign::Component;
+use super::model::Advisory;
+use crate::net::{Fetched, Http};
+
+/// The public OSV API.
+pub const DEFAULT_URL: &str = "https://api.osv.dev";
+const BATCH: usize = 1_000;
+const MAX_ANSWER: u64 = 32 * 1024 * 1024;
+const MAX_PAGES: usize = 100;
+
+/// Why the OSV API could not be used (exit 2: an audit must not pass on a partial answer).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Http(#[from] crate::net::HttpError),
+    #[error("the OSV API at {url} answered something that is not what it documents: {message}")]
+    Answer { url: String, message: String },
+    #[error("the OSV API at {0} kept paging past {MAX_PAGES} pages: refusing to go on")]
+    Pages(String),
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    #[serde(default)]
+    results: Vec<BatchResult>,
+}
+
+#[derive(Deserialize, Default)]
+struct BatchResult {
+    #[serde(default)]
+    vulns: Vec<VulnRef>,
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VulnRef {
+    id: String,
+}
+
+/// Whether `name` matches a `private` pattern (`*` any run of characters, `?` one).
+pub fn is_private(name: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| glob(p.as_bytes(), name.as_bytes()))
+}
+
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
+        (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+/// The components that may be sent: public, with an ecosystem, not matching `private`.
+pub fn sendable<'a>(components: &'a [Component], private: &[String]) -> Vec<&'a Component> {
+    components
+        .iter()
+        .filter(|c| c.private.is_none() && c.ecosystem.is_some() && !c.version.is_empty())
+        .filter(|c| !is_private(&c.name, private))
+        .collect()
+}
+
+/// Asks the API about `components`; returns every record that applies, parsed.
+pub fn query(
+    http: &Http,
+    base: &str,
+    components: &[&Component],
+) -> Result<Vec<Advisory>, ApiError> {
+    let base = base.trim_end_matches('/');
+    let batch_url = format!("{base}/v1/querybatch");
+    let answer_error = |message: String| ApiError::Answer {
+        url: batch_url.clone(),
+        message,
+    };
+    let mut ids = BTreeSet::new();
+    for chunk in components.chunks(BATCH) {
+        // Each query is asked again with its page token until it has none.
+        let mut pending: Vec<(usize, Option<String>)> =
+            (0..chunk.len()).map(|i| (i, None)).collect();
+        let mut pages = 0;
+        while !pending.is_empty() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(ApiError::Pages(base.to_owned()));
+            }
+            let queries: Vec<serde_json::Value> = pending
+                .iter()
+                .map(|(i, token)| {
+                    let c = chunk[*i];
+                    let mut q = json!({
+                        "version": c.version,
+                        "package": {"name": c.name, "ecosystem": c.ecosystem},
+                    });
+                    if let Some(token) = token {
+                        q["page_token"] = json!(token);
+                    }
+                    q
+                })
+                .collect();
+            let body = serde_json::to_vec(&json!({ "queries": queries }))
+                .map_err(|e| answer_error(e.to_string()))?;
+            let bytes = match http.post_json(&batch_url, &body, MAX_ANSWER)? {
+                Fetched::Body(bytes) => bytes,
+                Fetched::NotFound => return Err(answer_error("404 Not Found".to_owned())),
+            };
+            let answer: BatchAnswer =
+                serde_json::from_slice(&bytes).map_err(|e| answer_error(e.to_string()))?;
+            if answer.results.len() != pending.len() {
+                return Err(answer_error(format!(
+                    "{} results for {} queries",
+                    answer.results.len(),
+                    pending.len()
+                )));
+            }
+            let mut next = Vec::new();
+            for ((i, _), result) in pending.iter().zip(answer.results) {
+                ids.extend(result.vulns.into_iter().map(|v| v.id));
+                if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
+                    next.push((*i, Some(token)));
+                }
+            }
+            pending = next;
+        }
+    }
+    let mut advisories = Vec::new();
+    for id in ids {
+        let url = format!(
+            "{base}/v1/vulns/{}",
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        );
+        let bytes = match http.get(&url, MAX_ANSWER)? {
+            Fetched::Body(bytes) => bytes,
+            Fetched::NotFound => {
+                return Err(ApiError::Answer {
+                    url,
+                    message: format!("the record {id} it named does not exist"),
+                });
+            }
+        };
+        let mut parsed = super::osv::parse_record(&bytes).map_err(|message| ApiError::Answer {
+            url: url.clone(),
+            message,
+        })?;
+        for advisory in &mut parsed {
+            advisory.source = super::OSV_API.to_owned();
+        }
+        advisories.extend(parsed);
+    }
+    Ok(advisories)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_patterns() {
+        let private = vec!["@example-health/*".to_owned(), "nhs-?ogin".to_owned()];
+        assert!(is_private("@example-health/nhs-login", &private));
+        assert!(is_private("nhs-login", &private));
+        assert!(!is_private("lodash", &private));
+        assert!(!is_private("@example-healthy/x", &private));
+    }
+}

@@ -1,0 +1,188 @@
+//! The OSV API, opt-in, against a real HTTP server on 127.0.0.1: batches with pagination,
+//! each record fetched once, the failures a user would meet, and proof that private names and
+//! components without a public identity are never sent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use util::http::{Reply, Server, refused_port};
+use util::{CargoHome, charter_audit, finding, fixture};
+
+/// Answers as the OSV API does, from the fixture records: lodash's record comes on a second
+/// page; Django's on the first.
+fn osv(path: &str, body: &[u8]) -> Reply {
+    if path == "/v1/querybatch" {
+        let request: Value = serde_json::from_slice(body).unwrap();
+        let results: Vec<Value> = request["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| match (q["package"]["name"].as_str(), q["page_token"].as_str()) {
+                (Some("lodash"), None) => json!({"vulns": [], "next_page_token": "page-2"}),
+                (Some("lodash"), Some("page-2")) => {
+                    json!({"vulns": [{"id": "GHSA-35jh-r3h4-6jhm", "modified": "2024-02-16T08:06:42Z"}]})
+                }
+                (Some("django"), None) => {
+                    json!({"vulns": [{"id": "GHSA-qm57-vhq3-3fwf", "modified": "2024-10-21T05:27:05Z"}]})
+                }
+                _ => json!({}),
+            })
+            .collect();
+        return Reply::Body(
+            200,
+            serde_json::to_vec(&json!({ "results": results })).unwrap(),
+        );
+    }
+    if let Some(id) = path.strip_prefix("/v1/vulns/") {
+        let file = fixture("advisories/osv-ecosystems").join(format!("{id}.json"));
+        return match std::fs::read(file) {
+            Ok(bytes) => Reply::Body(200, bytes),
+            Err(_) => Reply::Body(404, b"{}".to_vec()),
+        };
+    }
+    Reply::Body(404, Vec::new())
+}
+
+fn audit(api: &str, extra: &[&str]) -> (Value, i32, String) {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
+        .arg("--sbom")
+        .arg(fixture("sboms/portal.cdx.json"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args([
+            "--advisory-db-date",
+            "2026-08-21",
+            "--osv-api",
+            api,
+            "--http-timeout",
+            "2",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn pages_are_followed_and_each_record_fetched_once() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let (report, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let lodash = finding(&report, "GHSA-35jh-r3h4-6jhm");
+    assert_eq!(lodash["sources"], json!(["osv-api"]));
+    assert_eq!(lodash["exposure_days"], 1937);
+    assert_eq!(finding(&report, "GHSA-qm57-vhq3-3fwf")["window_days"], 30);
+    let source = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "osv-api")
+        .unwrap();
+    assert_eq!(source["advisories"], 2);
+    let paths = server.paths();
+    assert_eq!(
+        paths.iter().filter(|p| *p == "/v1/querybatch").count(),
+        2,
+        "{paths:?}"
+    );
+    for id in ["GHSA-35jh-r3h4-6jhm", "GHSA-qm57-vhq3-3fwf"] {
+        let path = format!("/v1/vulns/{id}");
+        assert_eq!(
+            paths.iter().filter(|p| **p == path).count(),
+            1,
+            "{id} once: {paths:?}"
+        );
+    }
+    // The second call asked only the query that had a page token, with it.
+    let second: Value = serde_json::from_slice(&server.bodies()[1]).unwrap();
+    assert_eq!(
+        second["queries"],
+        json!([{"version": "4.17.20", "package": {"name": "lodash", "ecosystem": "npm"}, "page_token": "page-2"}])
+    );
+}
+
+#[test]
+fn private_and_unidentified_components_are_never_sent() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("charter-audit.toml");
+    std::fs::write(
+        &config,
+        "private = [\"djan*\"]\n\n[supplier]\nname = \"Example Health Ltd\"\n",
+    )
+    .unwrap();
+    let (report, _, stderr) = audit(&server.url(""), &["--config", config.to_str().unwrap()]);
+    assert!(report.is_object(), "{stderr}");
+    let sent: String = server
+        .bodies()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(sent.contains("lodash"), "{sent}");
+    for never in ["django", "nhs-login", "example-health", "vendored-widget"] {
+        assert!(
+            !sent.to_lowercase().contains(never),
+            "{never} was sent: {sent}"
+        );
+    }
+}
+
+#[test]
+fn offline_sends_nothing() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let (_, code, stderr) = audit(&server.url(""), &["--offline"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--offline"), "{stderr}");
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn failures_are_exit_2_and_a_busy_server_is_retried() {
+    // 429, then the answer.
+    let server = Server::start_with_body(|path, nth, body| {
+        if path == "/v1/querybatch" && nth == 1 {
+            Reply::RetryAfter(429)
+        } else {
+            osv(path, body)
+        }
+    });
+    let (_, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 1, "{stderr}");
+
+    // Always 500: an audit never passes on a partial answer.
+    let server = Server::start_with_body(|_, _, _| Reply::RetryAfter(500));
+    let (report, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(report, Value::Null);
+
+    // A stall, an oversized answer, a refused connection.
+    let server = Server::start_with_body(|_, _, _| Reply::Stall(Duration::from_secs(4)));
+    let (_, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 2, "stall: {stderr}");
+    let server = Server::start_with_body(|_, _, _| Reply::Claims(64 * 1024 * 1024));
+    let (_, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 2, "oversized: {stderr}");
+    let (_, code, stderr) = audit(&format!("http://127.0.0.1:{}", refused_port()), &[]);
+    assert_eq!(code, 2, "refused: {stderr}");
+
+    // A record the batch named but that is not there.
+    let server = Server::start_with_body(|path, _, body| {
+        if path.starts_with("/v1/vulns/") {
+            Reply::Body(404, Vec::new())
+        } else {
+            osv(path, body)
+        }
+    });
+    let (_, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}
