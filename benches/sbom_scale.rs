@@ -35,7 +35,11 @@ fn main() {
             "affected": [{"package": {"ecosystem": ecosystem, "name": name},
                 "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
         });
-        std::fs::write(osv.join(format!("{i}.json")), serde_json::to_vec(&record).unwrap()).unwrap();
+        std::fs::write(
+            osv.join(format!("{i}.json")),
+            serde_json::to_vec(&record).unwrap(),
+        )
+        .unwrap();
     }
     let http = Http::new(HttpOptions::new(true, Duration::from_secs(30))).unwrap();
     let options = SourceOptions {
@@ -49,7 +53,10 @@ fn main() {
         "OSV folder of {RECORDS} records loaded in {:.0} ms\n",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    println!("{:>12} {:>12} {:>12} {:>12}", "components", "read (ms)", "match (ms)", "findings");
+    println!(
+        "{:>12} {:>12} {:>12} {:>12}",
+        "components", "read (ms)", "match (ms)", "findings"
+    );
     for size in [10_000, 25_000, 50_000, 100_000] {
         let path = dir.path().join(format!("sbom-{size}.json"));
         let components: Vec<serde_json::Value> = (0..size)
@@ -73,7 +80,9 @@ fn main() {
         let parsed = input::read(&path).unwrap();
         let mut found = 0;
         let matched = median(RUNS, || {
-            found = advisories::check_components(&parsed.components, &database).0.len();
+            found = advisories::check_components(&parsed.components, &database)
+                .0
+                .len();
         });
         println!(
             "{size:>12} {:>12.0} {:>12.0} {found:>12}",

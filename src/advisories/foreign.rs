@@ -1,6 +1,6 @@
 //! Components of a supplier's own SBOM, of any ecosystem, matched against OSV records with
 //! each ecosystem's own version order: semver for crates.io, npm and Go, PEP 440 for PyPI
-//! (names normalised per PEP 503). Elsewhere a range is matched only through its `versions`
+//! (names normalised per PEP 503), Maven's ComparableVersion for Maven. Elsewhere a range is matched only through its `versions`
 //! list; whatever cannot be decided is listed as not checked, never clean.
 
 use std::collections::{BTreeSet, HashMap};
@@ -73,6 +73,7 @@ fn normal_name(ecosystem: &str, name: &str) -> String {
 enum Ordered {
     Semver(semver::Version),
     Pep440(pep440_rs::Version),
+    Maven(super::maven::MavenVersion),
 }
 
 fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
@@ -84,6 +85,7 @@ fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
         "PyPI" => pep440_rs::Version::from_str(version)
             .ok()
             .map(Ordered::Pep440),
+        "Maven" => Some(Ordered::Maven(super::maven::MavenVersion::parse(version))),
         _ => None,
     }
 }
@@ -274,7 +276,9 @@ mod tests {
     #[test]
     fn unknown_orders_are_undecided_not_clean() {
         let r = range("ECOSYSTEM", &[("introduced", "1.0"), ("fixed", "1.2")]);
-        assert_eq!(ordered("Maven", "1.1"), None);
+        assert_eq!(ordered("RubyGems", "1.1"), None);
+        let maven = ordered("Maven", "1.2-rc1").unwrap();
+        assert_eq!(in_range("Maven", &r, &maven), Some(true));
         // Semver ordering of an npm range, with last_affected inclusive.
         let r2 = range(
             "SEMVER",

@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod foreign;
 mod matching;
+pub mod maven;
 pub mod model;
 mod osv;
 pub mod osv_api;
