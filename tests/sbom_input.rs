@@ -166,3 +166,49 @@ fn bad_sboms_are_exit_2_quickly() {
     .unwrap();
     check("spdx.json", "bomFormat is `SPDX`");
 }
+
+#[test]
+fn a_suppliers_sbom_is_attested_and_bundled_like_any_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = CargoHome::new();
+    let key = dir.path().join("k");
+    assert!(
+        charter_audit(&home)
+            .args(["keygen", "--out", key.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let evidence = dir.path().join("evidence");
+    let (_, code, stderr) = audit(
+        &fixture("sboms/portal.cdx.json"),
+        &[
+            "--out-dir",
+            evidence.to_str().unwrap(),
+            "--sign-key",
+            key.with_extension("key").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let bundle = dir.path().join("submission.tar.gz");
+    let output = charter_audit(&home)
+        .args(["bundle", "--out-dir", evidence.to_str().unwrap()])
+        .args(["-o", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let output = charter_audit(&home)
+        .args(["verify", "--bundle", bundle.to_str().unwrap()])
+        .args(["--key", key.with_extension("pub").to_str().unwrap()])
+        .args(["--now", "2026-08-26T00:00:00Z"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "authentic; the result is fail: {out}"
+    );
+    assert!(out.contains("Product: patient-portal 2.1.0"), "{out}");
+}

@@ -21,6 +21,8 @@ struct Facts {
     skipped_files: bool,
     completeness_violations: usize,
     complete_graph: bool,
+    /// The audit read the supplier's own SBOM (`--sbom`).
+    suppliers_sbom: bool,
     source_violations: usize,
     source_warnings: usize,
     /// The policy's windows for critical, high and unscored vulnerabilities.
@@ -79,6 +81,7 @@ fn facts(report: &Value) -> Facts {
             .any(|s| s["skipped"].as_array().is_some_and(|k| !k.is_empty())),
         completeness_violations: rule_count("sbom-completeness", "violation"),
         complete_graph: report["components"]["inventory"] == "cargo-metadata",
+        suppliers_sbom: report["components"]["inventory"] == "cyclonedx-sbom",
         source_violations: rule_count("sources", "violation"),
         pass: report["result"] == "pass",
         commit: report["product"]["commit"].is_string(),
@@ -180,6 +183,11 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         (
             NOT_EVIDENCED,
             "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),
+        )
+    } else if f.suppliers_sbom {
+        (
+            PARTIAL,
+            "the supplier's own SBOM, as its tool wrote it, with the NTIA minimum elements: how complete its inventory is, charter-audit cannot tell".to_owned(),
         )
     } else if !f.complete_graph {
         (

@@ -175,7 +175,13 @@ fn consistent(
             subject["name"], subject["version"], product["name"], product["version"]
         ));
     }
-    let components = sbom["components"].as_array().map_or(0, Vec::len) as u64;
+    // Nested components count too (a supplier's SBOM may nest them).
+    fn count(components: &Value) -> u64 {
+        components.as_array().map_or(0, |list| {
+            list.iter().map(|c| 1 + count(&c["components"])).sum()
+        })
+    }
+    let components = count(&sbom["components"]);
     let total = report["components"]["total"].as_u64().unwrap_or(0);
     let expected = total - u64::from(product["purl"].is_string() && total > 0);
     if components != expected {
