@@ -186,3 +186,44 @@ fn failures_are_exit_2_and_a_busy_server_is_retried() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("does not exist"), "{stderr}");
 }
+
+#[test]
+fn local_sources_and_private_names_in_any_case_are_never_sent() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("charter-audit.toml");
+    std::fs::write(&config, "private = [\"LEFT_PAD\"]\n").unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
+        .arg("--sbom")
+        .arg(fixture("sboms/edge.cdx.json"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args([
+            "--advisory-db-date",
+            "2026-08-21",
+            "--osv-api",
+            &server.url(""),
+        ])
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.code().unwrap() < 2, "{output:?}");
+    let sent: String = server
+        .bodies()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(sent.contains("requests"), "{sent}");
+    for never in ["left-pad", "local-lib", "file:"] {
+        assert!(!sent.contains(never), "{never} was sent: {sent}");
+    }
+    // What was not sent, with no offline source for its ecosystem, is not clean.
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unchecked = report["coverage"]["unchecked"].to_string();
+    assert!(
+        unchecked.contains("left-pad") && unchecked.contains("not sent to the OSV API"),
+        "{unchecked}"
+    );
+}

@@ -159,6 +159,13 @@ fn bad_sboms_are_exit_2_quickly() {
     let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
     big.set_len(200 * 1024 * 1024).unwrap();
     check("big.json", "big.json: more than 67108864 bytes");
+    // Breadth: more than a million objects, under the size cap.
+    let wide = format!(
+        "{{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":[{}{{}}]}}",
+        "{\"name\":\"a\"},".repeat(1_100_000)
+    );
+    std::fs::write(dir.path().join("wide.json"), wide).unwrap();
+    check("wide.json", "JSON objects, more than the 1000000");
     std::fs::write(
         dir.path().join("spdx.json"),
         r#"{"bomFormat":"SPDX","specVersion":"2.3"}"#,
@@ -211,4 +218,74 @@ fn a_suppliers_sbom_is_attested_and_bundled_like_any_audit() {
         "authentic; the result is fail: {out}"
     );
     assert!(out.contains("Product: patient-portal 2.1.0"), "{out}");
+}
+
+#[test]
+fn nothing_undecided_or_uncovered_reads_as_clean() {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--now",
+            "2026-08-25T00:00:00Z",
+            "--format",
+            "json",
+        ])
+        .arg("--sbom")
+        .arg(fixture("sboms/edge.cdx.json"))
+        .arg("--osv-db")
+        .arg(fixture("advisories/osv-edge"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // A SEMVER range on a PyPI package is read in PEP 440 order.
+    assert_eq!(
+        finding(&report, "CHARTER-TEST-0001")["package"]["name"],
+        "requests"
+    );
+    // A package nested under the SBOM's subject is audited.
+    assert_eq!(
+        finding(&report, "CHARTER-TEST-0004")["package"]["name"],
+        "left-pad"
+    );
+    // rack: one record applies through its versions list; the other cannot be decided, and
+    // is listed all the same.
+    assert_eq!(
+        finding(&report, "CHARTER-TEST-0002")["package"]["name"],
+        "rack"
+    );
+    let unchecked: Vec<String> = report["coverage"]["unchecked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            format!(
+                "{}: {}",
+                u["name"].as_str().unwrap(),
+                u["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(unchecked.len(), 3, "{unchecked:#?}");
+    assert!(
+        unchecked
+            .iter()
+            .any(|u| u.starts_with("rack: ") && u.contains("CHARTER-TEST-0003")),
+        "{unchecked:#?}"
+    );
+    assert!(
+        unchecked
+            .iter()
+            .any(|u| u.starts_with("local-lib: its version names a local or private source")),
+        "{unchecked:#?}"
+    );
+    // No NuGet records were given: not checked, never clean.
+    assert!(
+        unchecked
+            .iter()
+            .any(|u| u.starts_with("Newtonsoft.Json: no advisory source for NuGet")),
+        "{unchecked:#?}"
+    );
+    assert_eq!(report["coverage"]["checked"], 2, "requests and left-pad");
 }

@@ -19,6 +19,8 @@ pub struct Component {
     pub ecosystem: Option<String>,
     /// Why it is not to be checked at all, when it is not (a private source).
     pub private: Option<String>,
+    /// Its name as the SBOM wrote it (before purl normalisation), for `private` patterns.
+    pub raw_name: String,
 }
 
 /// The OSV ecosystem of a purl type, and the package name OSV uses for it.
@@ -69,11 +71,35 @@ fn normal_name(ecosystem: &str, name: &str) -> String {
 }
 
 /// A version in an ecosystem's order, when this tool knows that order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Ordered {
     Semver(semver::Version),
     Pep440(pep440_rs::Version),
     Maven(super::maven::MavenVersion),
+}
+
+impl Ordered {
+    /// Another version in the same order as this one (a range's events are read in the order
+    /// of the version they are compared with, whatever the range's type says).
+    fn parse_like(&self, text: &str) -> Option<Ordered> {
+        match self {
+            Ordered::Semver(_) => semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
+                .ok()
+                .map(Ordered::Semver),
+            Ordered::Pep440(_) => pep440_rs::Version::from_str(text).ok().map(Ordered::Pep440),
+            Ordered::Maven(_) => Some(Ordered::Maven(super::maven::MavenVersion::parse(text))),
+        }
+    }
+
+    /// The order of two versions of one kind; `None` across kinds (never compared).
+    fn compare(&self, other: &Ordered) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (Ordered::Semver(a), Ordered::Semver(b)) => Some(a.cmp(b)),
+            (Ordered::Pep440(a), Ordered::Pep440(b)) => Some(a.cmp(b)),
+            (Ordered::Maven(a), Ordered::Maven(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
 }
 
 fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
@@ -91,45 +117,45 @@ fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
 }
 
 /// Whether `version` is affected by one range, as OSV evaluates events in order; `None` when
-/// the range cannot be decided (an ordering this tool does not know, or a version it cannot
-/// read).
-fn in_range(ecosystem: &str, range: &RawRange, version: &Ordered) -> Option<bool> {
-    let semver_range = range.kind == "SEMVER";
-    if !semver_range && range.kind != "ECOSYSTEM" {
+/// the range cannot be decided (an event this tool cannot read in the version's order).
+fn in_range(range: &RawRange, version: &Ordered) -> Option<bool> {
+    if range.kind != "SEMVER" && range.kind != "ECOSYSTEM" {
         // GIT ranges name commits, which a released package does not have.
         return Some(false);
     }
-    let order = |text: &str| {
-        if semver_range {
-            semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
-                .ok()
-                .map(Ordered::Semver)
-        } else {
-            ordered(ecosystem, text)
-        }
-    };
     let mut events: Vec<(Option<Ordered>, &str)> = Vec::new();
     for (kind, value) in &range.events {
         match kind.as_str() {
             "introduced" if value == "0" => events.push((None, "introduced")),
             "introduced" | "fixed" | "last_affected" => {
-                events.push((Some(order(value)?), kind.as_str()));
+                events.push((Some(version.parse_like(value)?), kind.as_str()));
             }
             _ => {}
         }
     }
-    events.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut failed = false;
+    events.sort_by(|a, b| match (&a.0, &b.0) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => x.compare(y).unwrap_or_else(|| {
+            failed = true;
+            std::cmp::Ordering::Equal
+        }),
+    });
     let mut affected = false;
     for (at, kind) in events {
-        match (kind, at) {
-            ("introduced", None) => affected = true,
-            ("introduced", Some(v)) if *version >= v => affected = true,
-            ("fixed", Some(v)) if *version >= v => affected = false,
-            ("last_affected", Some(v)) if *version > v => affected = false,
+        let order = at.as_ref().and_then(|v| version.compare(v));
+        match (kind, at.is_none(), order) {
+            ("introduced", true, _) => affected = true,
+            ("introduced", false, Some(o)) if o.is_ge() => affected = true,
+            ("fixed", false, Some(o)) if o.is_ge() => affected = false,
+            ("last_affected", false, Some(o)) if o.is_gt() => affected = false,
+            (_, false, None) => failed = true,
             _ => {}
         }
     }
-    Some(affected)
+    (!failed).then_some(affected)
 }
 
 /// Matches the components against the advisories of their ecosystems.
@@ -137,6 +163,7 @@ pub(crate) fn check(
     components: &[Component],
     advisories: &[Advisory],
     native_ids: &BTreeSet<String>,
+    uncovered: &dyn Fn(&Component) -> Option<String>,
 ) -> (Vec<Finding>, Coverage) {
     let mut by_package: HashMap<(String, String), Vec<&Advisory>> = HashMap::new();
     for advisory in advisories.iter().filter(|a| !a.withdrawn) {
@@ -168,24 +195,44 @@ pub(crate) fn check(
             }));
             continue;
         };
+        // An ecosystem no source covers is not checked, whatever else is known.
+        if let Some(reason) = uncovered(component) {
+            coverage.unchecked.push(unchecked(reason));
+            continue;
+        }
         let candidates = by_package
             .get(&(ecosystem.clone(), normal_name(ecosystem, &component.name)))
             .cloned()
             .unwrap_or_default();
-        let version = ordered(ecosystem, &component.version);
+        let own = ordered(ecosystem, &component.version);
         let mut applying = Vec::new();
         let mut undecided = Vec::new();
         for advisory in candidates {
-            let decided = match (&advisory.affected, &version) {
-                (Affected::Foreign { versions, .. }, _)
+            let decided = match &advisory.affected {
+                Affected::Foreign { versions, .. }
                     if versions.iter().any(|v| v == &component.version) =>
                 {
                     Some(true)
                 }
-                (Affected::Foreign { ranges, .. }, Some(version)) => {
+                Affected::Foreign { ranges, .. } => {
                     let results: Vec<Option<bool>> = ranges
                         .iter()
-                        .map(|r| in_range(ecosystem, r, version))
+                        .map(|range| {
+                            // A SEMVER range can be read for a version of an ecosystem whose
+                            // order this tool does not know, when the version is semver.
+                            let version = own.clone().or_else(|| {
+                                (range.kind == "SEMVER")
+                                    .then(|| {
+                                        ordered("npm", component.version.trim_start_matches('v'))
+                                    })
+                                    .flatten()
+                            });
+                            match version {
+                                Some(version) => in_range(range, &version),
+                                None if range.kind == "GIT" => Some(false),
+                                None => None,
+                            }
+                        })
                         .collect();
                     if results.contains(&Some(true)) {
                         Some(true)
@@ -195,13 +242,11 @@ pub(crate) fn check(
                         Some(false)
                     }
                 }
-                (Affected::Foreign { ranges, .. }, None) => {
-                    let only_git = ranges.iter().all(|r| r.kind == "GIT");
-                    only_git.then_some(false)
-                }
                 // crates.io advisories (RustSec native, or OSV read as semver).
-                (affected, Some(Ordered::Semver(v))) => Some(affected.affects(v)),
-                (_, _) => None,
+                affected => match &own {
+                    Some(Ordered::Semver(v)) => Some(affected.affects(v)),
+                    _ => None,
+                },
             };
             match decided {
                 Some(true) => applying.push(advisory),
@@ -209,15 +254,16 @@ pub(crate) fn check(
                 None => undecided.push(advisory.id.clone()),
             }
         }
-        if !undecided.is_empty() && applying.is_empty() {
+        // Every advisory that could not be decided is listed, even beside ones that apply.
+        if !undecided.is_empty() {
             coverage.unchecked.push(unchecked(format!(
                 "{ecosystem} version `{}` cannot be placed in the ranges of {} (this tool does not know that version order, or cannot read the version)",
                 component.version,
                 undecided.join(", ")
             )));
-            continue;
+        } else {
+            coverage.checked += 1;
         }
-        coverage.checked += 1;
         for group in merge(&applying) {
             let package = FindingPackage {
                 name: component.name.clone(),
@@ -267,10 +313,14 @@ mod tests {
     fn pep440_orders_what_semver_cannot() {
         let r = range("ECOSYSTEM", &[("introduced", "0"), ("fixed", "2.0.post1")]);
         let v = |s: &str| ordered("PyPI", s).unwrap();
-        assert_eq!(in_range("PyPI", &r, &v("2.0")), Some(true));
-        assert_eq!(in_range("PyPI", &r, &v("2.0rc1")), Some(true));
-        assert_eq!(in_range("PyPI", &r, &v("2.0.post1")), Some(false));
-        assert_eq!(in_range("PyPI", &r, &v("10.0")), Some(false));
+        assert_eq!(in_range(&r, &v("2.0")), Some(true));
+        assert_eq!(in_range(&r, &v("2.0rc1")), Some(true));
+        assert_eq!(in_range(&r, &v("2.0.post1")), Some(false));
+        assert_eq!(in_range(&r, &v("10.0")), Some(false));
+        // A SEMVER range on a PyPI package is read in PEP 440 order, not skipped.
+        let semver = range("SEMVER", &[("introduced", "0"), ("fixed", "2.31.0")]);
+        assert_eq!(in_range(&semver, &v("2.0.0")), Some(true));
+        assert_eq!(in_range(&semver, &v("2.31.0")), Some(false));
     }
 
     #[test]
@@ -278,16 +328,16 @@ mod tests {
         let r = range("ECOSYSTEM", &[("introduced", "1.0"), ("fixed", "1.2")]);
         assert_eq!(ordered("RubyGems", "1.1"), None);
         let maven = ordered("Maven", "1.2-rc1").unwrap();
-        assert_eq!(in_range("Maven", &r, &maven), Some(true));
+        assert_eq!(in_range(&r, &maven), Some(true));
         // Semver ordering of an npm range, with last_affected inclusive.
         let r2 = range(
             "SEMVER",
             &[("introduced", "1.0.0"), ("last_affected", "1.2.0")],
         );
         let v = ordered("npm", "1.2.0").unwrap();
-        assert_eq!(in_range("npm", &r2, &v), Some(true));
+        assert_eq!(in_range(&r2, &v), Some(true));
         let v = ordered("npm", "1.2.1").unwrap();
-        assert_eq!(in_range("npm", &r2, &v), Some(false));
+        assert_eq!(in_range(&r2, &v), Some(false));
         let _ = r;
     }
 

@@ -85,6 +85,8 @@ pub struct Database {
     /// Ids of the native RustSec database, which names a merged finding when it has it.
     pub(crate) native_ids: BTreeSet<String>,
     pub sources: Vec<SourceRecord>,
+    /// The components the OSV API was asked about: (ecosystem, name, version).
+    pub(crate) api_sent: BTreeSet<(String, String, String)>,
 }
 
 /// Why the advisory sources could not be used: the audit cannot give an answer then.
@@ -133,6 +135,7 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         advisories: Vec::new(),
         native_ids: BTreeSet::new(),
         sources: Vec::new(),
+        api_sent: BTreeSet::new(),
     };
     let native = match &options.advisory_db {
         Some(root) => Some(Native::local(root, options.advisory_db_date)),
@@ -263,9 +266,17 @@ impl Database {
     pub fn add_api(
         &mut self,
         advisories: Vec<model::Advisory>,
+        sent: &[&foreign::Component],
         uri: &str,
         at: time::OffsetDateTime,
     ) {
+        self.api_sent.extend(sent.iter().map(|c| {
+            (
+                c.ecosystem.clone().unwrap_or_default(),
+                c.name.clone(),
+                c.version.clone(),
+            )
+        }));
         let ids: BTreeSet<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
         self.sources.push(SourceRecord {
             name: OSV_API.to_owned(),
@@ -287,7 +298,39 @@ pub fn check_components(
     components: &[foreign::Component],
     database: &Database,
 ) -> (Vec<Finding>, Coverage) {
-    foreign::check(components, &database.advisories, &database.native_ids)
+    // The ecosystems an offline source covers (an OSV export of that ecosystem, RustSec for
+    // crates.io); a component of another one is checked only if the OSV API was asked about it.
+    let mut offline: BTreeSet<&str> = database
+        .advisories
+        .iter()
+        .filter(|a| a.source != OSV_API)
+        .map(|a| a.ecosystem.as_str())
+        .collect();
+    if database.sources.iter().any(|s| s.name == RUSTSEC) {
+        offline.insert("crates.io");
+    }
+    let api = database.sources.iter().any(|s| s.name == OSV_API);
+    let covered = |c: &foreign::Component| -> Option<String> {
+        let ecosystem = c.ecosystem.as_deref()?;
+        let key = (ecosystem.to_owned(), c.name.clone(), c.version.clone());
+        if offline.contains(ecosystem) || database.api_sent.contains(&key) {
+            None
+        } else if api {
+            Some(format!(
+                "not sent to the OSV API (its name matches a `private` pattern, or it has no version), and no offline source covers {ecosystem}"
+            ))
+        } else {
+            Some(format!(
+                "no advisory source for {ecosystem} was given: pass --osv-db with an OSV export of {ecosystem}, or --osv-api"
+            ))
+        }
+    };
+    foreign::check(
+        components,
+        &database.advisories,
+        &database.native_ids,
+        &covered,
+    )
 }
 
 /// Matches the inventory against the database.

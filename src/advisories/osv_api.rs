@@ -48,9 +48,19 @@ struct VulnRef {
     id: String,
 }
 
-/// Whether `name` matches a `private` pattern (`*` any run of characters, `?` one).
+/// Whether `name` matches a `private` pattern (`*` any run of characters, `?` one), in any
+/// case and with `-`, `_` and `.` alike (as registries such as PyPI treat names).
 pub fn is_private(name: &str, patterns: &[String]) -> bool {
-    patterns.iter().any(|p| glob(p.as_bytes(), name.as_bytes()))
+    let fold = |s: &str| {
+        s.to_lowercase()
+            .chars()
+            .map(|c| if matches!(c, '_' | '.') { '-' } else { c })
+            .collect::<String>()
+    };
+    let name = fold(name);
+    patterns
+        .iter()
+        .any(|p| glob(fold(p).as_bytes(), name.as_bytes()))
 }
 
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
@@ -70,7 +80,7 @@ pub fn sendable<'a>(components: &'a [Component], private: &[String]) -> Vec<&'a 
     components
         .iter()
         .filter(|c| c.private.is_none() && c.ecosystem.is_some() && !c.version.is_empty())
-        .filter(|c| !is_private(&c.name, private))
+        .filter(|c| !is_private(&c.name, private) && !is_private(&c.raw_name, private))
         .collect()
 }
 
@@ -174,5 +184,8 @@ mod tests {
         assert!(is_private("nhs-login", &private));
         assert!(!is_private("lodash", &private));
         assert!(!is_private("@example-healthy/x", &private));
+        // Any case, and PyPI's separators alike.
+        let private = vec!["Example_Health*".to_owned()];
+        assert!(is_private("example-health-core", &private));
     }
 }

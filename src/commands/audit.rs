@@ -338,6 +338,7 @@ fn from_cargo(
                 purl: Some(p.purl()),
                 ecosystem: Some("crates.io".to_owned()),
                 private: None,
+                raw_name: p.name.clone(),
             })
             .collect();
         ask_osv_api(&mut database, http, base, &crates, &config.private)?;
@@ -482,7 +483,7 @@ fn ask_osv_api(
     let sendable = osv_api::sendable(components, private);
     let at = crate::time::clock();
     let records = osv_api::query(http, base, &sendable).map_err(|e| Error::Usage(e.to_string()))?;
-    database.add_api(records, base, at);
+    database.add_api(records, &sendable, base, at);
     Ok(())
 }
 

@@ -12,6 +12,8 @@ use crate::advisories::foreign::{Component, ecosystem_of};
 
 /// The largest SBOM read (64 MiB).
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// The most JSON objects read (a component is one or more): bounds the memory a parse takes.
+const MAX_OBJECTS: usize = 1_000_000;
 /// The deepest nesting of components followed.
 const MAX_DEPTH: usize = 32;
 
@@ -77,6 +79,10 @@ pub fn read(path: &Path) -> Result<Input, InputError> {
         path: path.to_path_buf(),
         source,
     };
+    // A file known to be too large is refused before a byte is read.
+    if std::fs::metadata(path).map_err(io)?.len() > MAX_BYTES {
+        return Err(InputError::TooLarge(path.to_path_buf()));
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .map_err(io)?
@@ -94,7 +100,14 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
         path: path.to_path_buf(),
         message,
     };
-    // serde_json stops at 128 levels of nesting, so a hostile depth costs nothing.
+    // serde_json stops at 128 levels of nesting, so a hostile depth costs nothing; the
+    // number of objects is counted before parsing, so a hostile breadth costs nothing either.
+    let objects = bytes.iter().filter(|b| **b == b'{').count();
+    if objects > MAX_OBJECTS {
+        return Err(invalid(format!(
+            "{objects} JSON objects, more than the {MAX_OBJECTS} this tool reads in one SBOM"
+        )));
+    }
     let bom: Bom = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
     if bom.bom_format != "CycloneDX" {
         return Err(invalid(format!(
@@ -129,7 +142,14 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
         })
         .and_then(|s| s.name.clone());
     let mut components = Vec::new();
-    let mut stack: Vec<(&CdxComponent, usize)> = bom.components.iter().map(|c| (c, 0)).collect();
+    // The components, and those nested under the subject itself (cdxgen writes some there).
+    let nested_in_subject = subject.map(|c| c.components.iter()).into_iter().flatten();
+    let mut stack: Vec<(&CdxComponent, usize)> = bom
+        .components
+        .iter()
+        .chain(nested_in_subject)
+        .map(|c| (c, 0))
+        .collect();
     stack.reverse();
     while let Some((component, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
@@ -167,6 +187,24 @@ fn component_of(c: &CdxComponent) -> Component {
                 )
             })
     });
+    let version = c
+        .version
+        .clone()
+        .or_else(|| parsed.as_ref().and_then(|p| p.version().map(str::to_owned)))
+        .unwrap_or_default();
+    // A version that is a path, a link or a repository (npm's `file:`, `git+ssh://...`, Go's
+    // `(devel)`) names a local or private source: never sent, never matched.
+    let private = private.or_else(|| {
+        let v = version.to_ascii_lowercase();
+        let local = ["file:", "link:", "git+", "git:", "github:", "http:", "https:", "ssh:", "workspace:", "portal:"]
+            .iter()
+            .any(|p| v.starts_with(p))
+            || v.contains("://")
+            || v == "(devel)";
+        local.then(|| {
+            "its version names a local or private source (a path, link or repository): never sent to or matched against public databases".to_owned()
+        })
+    });
     let identified = parsed
         .as_ref()
         .filter(|_| private.is_none())
@@ -176,14 +214,11 @@ fn component_of(c: &CdxComponent) -> Component {
             .as_ref()
             .map(|(_, name)| name.clone())
             .unwrap_or_else(|| c.name.clone()),
-        version: c
-            .version
-            .clone()
-            .or_else(|| parsed.as_ref().and_then(|p| p.version().map(str::to_owned)))
-            .unwrap_or_default(),
+        version,
         purl: c.purl.clone(),
         ecosystem: identified.map(|(ecosystem, _)| ecosystem.to_owned()),
         private,
+        raw_name: c.name.clone(),
     }
 }
 
