@@ -102,6 +102,11 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
     };
     // serde_json stops at 128 levels of nesting, so a hostile depth costs nothing; the
     // number of objects is counted before parsing, so a hostile breadth costs nothing either.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(invalid(
+            "the document is not a JSON object (a CycloneDX BOM is one, at line 1)".to_owned(),
+        ));
+    }
     let objects = bytes.iter().filter(|b| **b == b'{').count();
     if objects > MAX_OBJECTS {
         return Err(invalid(format!(
