@@ -274,6 +274,14 @@ mod tests {
         ] {
             assert!(parse(Path::new("x.json"), text.to_vec()).is_err());
         }
+        // Every spec version from 1.4 reads.
+        for version in ["1.4", "1.5", "1.6"] {
+            let text = format!(r#"{{"bomFormat":"CycloneDX","specVersion":"{version}"}}"#);
+            assert!(
+                parse(Path::new("x.json"), text.into_bytes()).is_ok(),
+                "{version}"
+            );
+        }
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let error = parse(Path::new("deep.json"), deep.into_bytes()).unwrap_err();
         assert!(
