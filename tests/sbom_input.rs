@@ -137,9 +137,31 @@ fn bad_sboms_are_exit_2_quickly() {
         assert_eq!(code, 2, "{name}: {stderr}");
         assert_eq!(report, Value::Null);
         assert!(stderr.contains(expect), "{name}: {stderr}");
-        // Refused before any real work (a generous bound for a slow machine, not a benchmark).
+        // Refused before any real work: under a second.
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+        // And in bounded memory: the same refusal with the address space capped at 256 MiB
+        // (an allocation past it would abort the process instead of exiting 2).
+        let capped = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 262144; exec {:?} audit --offline --sbom {:?} --osv-db {:?}",
+                env!("CARGO_BIN_EXE_charter-audit"),
+                path,
+                fixture("advisories/osv-ecosystems")
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(
+            capped.status.code(),
+            Some(2),
+            "{name} under 256 MiB: {capped:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&capped.stderr).contains(expect),
             "{name}"
         );
     };
