@@ -244,8 +244,7 @@ pub fn check(
                 )));
             }
             (Some(digest), Ok(content)) => {
-                let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
-                if digest["sha256"].as_str() != Some(actual.as_str()) {
+                if !verify::digest_matches(digest, content) {
                     return Err(Refused::Tampered(format!("{name} is not the one attested")));
                 }
             }

@@ -217,7 +217,7 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 
 /// Whether a digest set names these bytes: every algorithm it gives that this verifier knows
 /// matches, and it gives at least one.
-fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
+pub(crate) fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
     let mut known = 0;
     for (algorithm, expected) in [
         ("sha256", hex::encode(Sha256::digest(bytes))),

@@ -122,11 +122,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         .filter_map(|f| f.judgement.as_ref().map(|j| j.verdict))
         .chain(rule_findings.iter().map(|r| r.verdict));
     for verdict in verdicts {
-        let key = serde_json::to_value(verdict)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        *summary.entry(key).or_default() += 1;
+        *summary.entry(verdict.as_str().to_owned()).or_default() += 1;
     }
     let failed = summary.get("violation").copied().unwrap_or(0) > 0;
 
@@ -450,9 +446,7 @@ fn from_sbom(
             version: input.product.1.clone(),
             purl: input.product.2.clone(),
             repository: None,
-            commit: std::env::var("GITHUB_SHA")
-                .ok()
-                .filter(|sha| sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit())),
+            commit: audited_commit(None),
         },
         components: model::Components {
             total: packages.len(),
@@ -560,11 +554,16 @@ fn registry_facts(
     Ok((Some(lookups), Some(record)))
 }
 
-fn product(inventory: &Inventory) -> model::Product {
-    let commit = std::env::var("GITHUB_SHA")
+/// The commit audited: `GITHUB_SHA` in GitHub Actions, else the git `HEAD` of `root`.
+fn audited_commit(root: Option<&std::path::Path>) -> Option<String> {
+    std::env::var("GITHUB_SHA")
         .ok()
         .filter(|sha| sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit()))
-        .or_else(|| inventory.lockfile.parent().and_then(inventory::head_commit));
+        .or_else(|| root.and_then(inventory::head_commit))
+}
+
+fn product(inventory: &Inventory) -> model::Product {
+    let commit = audited_commit(inventory.lockfile.parent());
     match &inventory.product {
         InventoryProduct::Member(i) => {
             let p = &inventory.packages[*i];

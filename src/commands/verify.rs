@@ -185,8 +185,10 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
 
 /// Whether the recipient's copy of the SBOM is the attested one.
 fn verify_sbom(verified: &verify::Verified, own: &File<'_>) -> bool {
-    let digest = &verified.statement["predicate"]["sbom"]["digest"]["sha256"];
-    digest.as_str() == Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(own.bytes)).as_str())
+    verify::digest_matches(
+        &verified.statement["predicate"]["sbom"]["digest"],
+        own.bytes,
+    )
 }
 
 /// What makes the attested policy fall short of the one the recipient requires.

@@ -20,6 +20,18 @@ pub enum Verdict {
     Violation,
 }
 
+impl Verdict {
+    /// The verdict as reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Info => "info",
+            Verdict::Warning => "warning",
+            Verdict::Excepted => "excepted",
+            Verdict::Violation => "violation",
+        }
+    }
+}
+
 impl From<Level> for Verdict {
     fn from(level: Level) -> Verdict {
         match level {

@@ -86,6 +86,22 @@ pub struct Components {
     pub packages: Vec<ComponentFacts>,
 }
 
+impl Report {
+    /// The findings and rule findings that got `verdict`.
+    pub fn of_verdict(&self, verdict: Verdict) -> (Vec<&Finding>, Vec<&RuleFinding>) {
+        (
+            self.findings
+                .iter()
+                .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
+                .collect(),
+            self.rule_findings
+                .iter()
+                .filter(|r| r.verdict == verdict)
+                .collect(),
+        )
+    }
+}
+
 /// The human-readable report, for a terminal: grouped by verdict, each with what to do; every
 /// advisory string cleaned; coloured headings when `colour`.
 pub fn human(report: &Report, colour: bool) -> String {
@@ -128,16 +144,7 @@ pub fn human(report: &Report, colour: bool) -> String {
         Verdict::Excepted,
         Verdict::Info,
     ] {
-        let of: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
-            .collect();
-        let rules: Vec<&RuleFinding> = report
-            .rule_findings
-            .iter()
-            .filter(|r| r.verdict == verdict)
-            .collect();
+        let (of, rules) = report.of_verdict(verdict);
         if of.is_empty() && rules.is_empty() {
             continue;
         }

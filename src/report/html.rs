@@ -125,15 +125,6 @@ fn severity_rank(finding: &Finding) -> u8 {
     }
 }
 
-fn verdict_word(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Violation => "violation",
-        Verdict::Warning => "warning",
-        Verdict::Excepted => "excepted",
-        Verdict::Info => "info",
-    }
-}
-
 fn findings_table(out: &mut String, report: &Report) {
     out.push_str("<h2>Findings</h2>\n");
     if report.findings.is_empty() {
@@ -197,8 +188,8 @@ fn findings_table(out: &mut String, report: &Report) {
             advisory(f),
             esc(&f.title),
             severity,
-            verdict_word(j.verdict),
-            verdict_word(j.verdict),
+            j.verdict.as_str(),
+            j.verdict.as_str(),
             esc(&j.message)
         ));
     }
@@ -232,8 +223,8 @@ fn rule_findings(out: &mut String, report: &Report) {
         for r in rules {
             out.push_str(&format!(
                 "<li><span class=\"{}\">{}</span> <code>{}</code>: {}</li>\n",
-                verdict_word(r.verdict),
-                verdict_word(r.verdict),
+                r.verdict.as_str(),
+                r.verdict.as_str(),
                 r.rule,
                 esc(&r.message)
             ));

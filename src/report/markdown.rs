@@ -4,7 +4,7 @@
 
 use super::audit::{Outcome, Report};
 use crate::advisories::Finding;
-use crate::policy::rules::{RuleFinding, Verdict};
+use crate::policy::rules::Verdict;
 use crate::text::clean;
 
 /// Renders the report.
@@ -31,16 +31,7 @@ pub fn render(report: &Report) -> String {
         report.evaluated_at
     ));
     for verdict in [Verdict::Violation, Verdict::Warning, Verdict::Excepted] {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
-            .collect();
-        let rules: Vec<&RuleFinding> = report
-            .rule_findings
-            .iter()
-            .filter(|r| r.verdict == verdict)
-            .collect();
+        let (findings, rules) = report.of_verdict(verdict);
         if findings.is_empty() && rules.is_empty() {
             continue;
         }
