@@ -541,3 +541,27 @@ fn a_members_manifest_finds_the_workspaces_configuration() {
     assert_eq!(report["policy"]["base"], "nhs-charter-strict");
     assert!(stderr.contains("using the configuration in"), "{stderr}");
 }
+
+#[test]
+fn a_mistyped_database_path_says_what_the_flag_wants() {
+    for (flag, expect) in [
+        (
+            "--advisory-db",
+            "advisory database no-such-db: no such file or folder: --advisory-db names a checkout of https://github.com/rustsec/advisory-db",
+        ),
+        (
+            "--osv-db",
+            "advisory database no-such-db: no such file or folder: --osv-db names a folder of OSV JSON records or an OSV export zip",
+        ),
+    ] {
+        let (report, code, stderr) = audit(&[
+            "--lockfile",
+            fixture("workspaces/demo/Cargo.lock").to_str().unwrap(),
+            flag,
+            "no-such-db",
+        ]);
+        assert_eq!(code, 2, "{flag}");
+        assert_eq!(report, Value::Null);
+        assert!(stderr.contains(expect), "{flag}: {stderr}");
+    }
+}

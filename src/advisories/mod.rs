@@ -102,6 +102,8 @@ pub enum AdvisoryError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("advisory database {}: no such file or folder: {}", .path.display(), if *.osv { "--osv-db names a folder of OSV JSON records or an OSV export zip (e.g. crates.io/all.zip)" } else { "--advisory-db names a checkout of https://github.com/rustsec/advisory-db, or a folder in its layout" })]
+    Missing { path: PathBuf, osv: bool },
     #[error("advisory database {} has no crates/ folder: is it a RustSec advisory-db (its `crates/NAME/RUSTSEC-*.md` layout)?", .0.display())]
     NotRustSec(PathBuf),
     #[error("advisory database {}: no advisories in it{}; an empty database would pass every product, so check the path", .path.display(), if *.osv { " (OSV records are `*.json` files, or a zip of them)" } else { " (RustSec advisories are `crates/NAME/RUSTSEC-*.md` files)" })]
@@ -149,9 +151,9 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         let root = &native.root;
         if !root.join("crates").is_dir() {
             if !root.exists() {
-                return Err(AdvisoryError::Unreadable {
+                return Err(AdvisoryError::Missing {
                     path: root.clone(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    osv: false,
                 });
             }
             return Err(AdvisoryError::NotRustSec(root.clone()));
@@ -190,9 +192,9 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
     }
     if let Some(path) = &options.osv_db {
         if !path.exists() {
-            return Err(AdvisoryError::Unreadable {
+            return Err(AdvisoryError::Missing {
                 path: path.clone(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                osv: true,
             });
         }
         let loaded = osv::load(path)?;
