@@ -10,6 +10,22 @@ use assert_cmd::Command;
 /// A fixed `SOURCE_DATE_EPOCH` (2023-11-14T22:13:20Z) for reproducible documents.
 pub const EPOCH: &str = "1700000000";
 
+/// A report's text with the wall-clock time of its registry lookup elided: the one line that
+/// rightly differs between two runs of the same audit.
+pub fn without_lookup_time(report: &str) -> String {
+    report
+        .lines()
+        .map(|line| match line.split_once(" crates looked up at ") {
+            Some((head, tail)) => match tail.split_once(", ") {
+                Some((_, rest)) => format!("{head} crates looked up at …, {rest}"),
+                None => format!("{head} crates looked up at …"),
+            },
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A path under `fixtures/`.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
