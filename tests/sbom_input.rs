@@ -137,11 +137,20 @@ fn bad_sboms_are_exit_2_quickly() {
         assert_eq!(code, 2, "{name}: {stderr}");
         assert_eq!(report, Value::Null);
         assert!(stderr.contains(expect), "{name}: {stderr}");
-        // Refused before any real work: under a second.
+        // Refused before any real work: under a second. The fastest of up to three runs
+        // counts, so a test runner busy with other tests does not decide it.
+        let mut fastest = started.elapsed();
+        for _ in 0..2 {
+            if fastest < std::time::Duration::from_secs(1) {
+                break;
+            }
+            let again = std::time::Instant::now();
+            assert_eq!(audit(&path, &[]).1, 2, "{name}");
+            fastest = fastest.min(again.elapsed());
+        }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
-            "{name}: {:?}",
-            started.elapsed()
+            fastest < std::time::Duration::from_secs(1),
+            "{name}: {fastest:?}"
         );
         // And in bounded memory: the same refusal with the address space capped at 256 MiB
         // (an allocation past it would abort the process instead of exiting 2).
