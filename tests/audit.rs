@@ -137,6 +137,51 @@ fn native_osv_folder_and_osv_zip_agree() {
 }
 
 #[test]
+fn an_export_with_the_rustsec_and_ghsa_records_of_one_vulnerability_gives_one_finding() {
+    // osv.dev's crates.io/all.zip holds both records of most vulnerabilities.
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    util::copy_dir(&fixture("advisories/osv"), db.path());
+    std::fs::write(
+        db.path().join("GHSA-43w2-9j62-hq99.json"),
+        r#"{"id": "GHSA-43w2-9j62-hq99", "modified": "2024-01-01T00:00:00Z",
+            "published": "2021-01-10T00:00:00Z", "aliases": ["CVE-2021-25900"],
+            "summary": "Buffer overflow in SmallVec::insert_many",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "smallvec"},
+              "ranges": [{"type": "ECOSYSTEM",
+                "events": [{"introduced": "1.0.0"}, {"fixed": "1.6.1"}]}]}]}"#,
+    )
+    .unwrap();
+    let osv = db.path().to_string_lossy().into_owned();
+    let (alone, _, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &["--osv-db", &fixture("advisories/osv").to_string_lossy()],
+    );
+    let (report, _, _) = audit_json(&home, &demo_lock(), &["--osv-db", &osv]);
+    assert_eq!(finding_keys(&report), finding_keys(&alone));
+    let smallvec = finding(&report, "RUSTSEC-2021-0003");
+    assert!(
+        smallvec["aliases"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("GHSA-43w2-9j62-hq99")),
+        "{smallvec}"
+    );
+    // And with the native database beside it: still one.
+    let (both, _, _) = audit_json(
+        &home,
+        &demo_lock(),
+        &["--advisory-db", &native(), "--osv-db", &osv],
+    );
+    assert_eq!(finding_keys(&both), finding_keys(&alone));
+    assert_eq!(
+        finding(&both, "RUSTSEC-2021-0003")["sources"],
+        serde_json::json!(["osv", "rustsec"])
+    );
+}
+
+#[test]
 fn shared_snapshot_native_and_osv_give_the_same_findings() {
     // ../shared/advisory-db: the same RustSec snapshot in both exports (the issue asks for this
     // end-to-end check on it). Differences found between the exports, and how they are handled:

@@ -153,16 +153,22 @@ fn unchecked_reason(package: &Package) -> Option<String> {
 }
 
 /// Groups the advisories that describe one vulnerability: the same id in several sources,
-/// or ids linked through aliases (RUSTSEC, GHSA, CVE...). Two advisories with different ids
-/// in the same database are never merged: RustSec has distinct advisories that share aliases
-/// (an unsound one and an unmaintained one of the same crate, say).
+/// or ids linked through aliases (RUSTSEC ↔ GHSA ↔ CVE...), also within one source (osv.dev's
+/// `crates.io/all.zip` holds both the RUSTSEC and the GHSA record of a vulnerability). Two
+/// different ids of the same database (`RUSTSEC-…` and `RUSTSEC-…`, say) are never merged,
+/// whichever sources hold them: RustSec has distinct advisories that share aliases (an unsound
+/// one and an unmaintained one of the same crate, say).
 pub(crate) fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
+    /// The database an id belongs to: its prefix (`RUSTSEC`, `GHSA`, `CVE`...).
+    fn database(id: &str) -> &str {
+        id.split_once('-').map_or(id, |(prefix, _)| prefix)
+    }
     let n = advisories.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    // Per group root: the primary ids it holds, by source.
+    // Per group root: the primary ids it holds, by the database they belong to.
     let mut members: Vec<BTreeSet<(&str, &str)>> = advisories
         .iter()
-        .map(|a| BTreeSet::from([(a.source.as_str(), a.id.as_str())]))
+        .map(|a| BTreeSet::from([(database(&a.id), a.id.as_str())]))
         .collect();
     fn find(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -176,10 +182,10 @@ pub(crate) fn merge<'a>(advisories: &[&'a Advisory]) -> Vec<Vec<&'a Advisory>> {
         if a == b {
             return;
         }
-        let clash = members[a].iter().any(|(source, id)| {
+        let clash = members[a].iter().any(|(database, id)| {
             members[b]
                 .iter()
-                .any(|(other_source, other_id)| source == other_source && id != other_id)
+                .any(|(other_database, other_id)| database == other_database && id != other_id)
         });
         if !clash {
             let moved = std::mem::take(&mut members[a]);
@@ -297,5 +303,97 @@ pub(crate) fn finding(
         registry_note: None,
         judgement: None,
         affected: Some(lead.affected.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisories::model::Affected;
+
+    fn advisory(source: &str, id: &str, aliases: &[&str]) -> Advisory {
+        Advisory {
+            id: id.to_owned(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            package: "smallvec".to_owned(),
+            ecosystem: "crates.io".to_owned(),
+            crates_io: true,
+            kind: Kind::Vulnerability,
+            title: id.to_owned(),
+            date: time::macros::date!(2021 - 01 - 08),
+            withdrawn: false,
+            affected: Affected::Osv {
+                ranges: Vec::new(),
+                versions: Vec::new(),
+            },
+            scores: Vec::new(),
+            references: Vec::new(),
+            source: source.to_owned(),
+        }
+    }
+
+    fn grouped(advisories: &[Advisory]) -> Vec<Vec<String>> {
+        let refs: Vec<&Advisory> = advisories.iter().collect();
+        let mut groups: Vec<Vec<String>> = merge(&refs)
+            .into_iter()
+            .map(|g| {
+                let mut ids: Vec<String> =
+                    g.iter().map(|a| format!("{}:{}", a.source, a.id)).collect();
+                ids.sort();
+                ids
+            })
+            .collect();
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn one_export_holding_the_rustsec_and_ghsa_records_gives_one_group() {
+        let groups = grouped(&[
+            advisory(
+                "osv",
+                "RUSTSEC-2021-0003",
+                &["CVE-2021-25900", "GHSA-43w2-9j62-hq99"],
+            ),
+            advisory("osv", "GHSA-43w2-9j62-hq99", &["CVE-2021-25900"]),
+            advisory("rustsec", "RUSTSEC-2021-0003", &["CVE-2021-25900"]),
+        ]);
+        assert_eq!(
+            groups,
+            [[
+                "osv:GHSA-43w2-9j62-hq99",
+                "osv:RUSTSEC-2021-0003",
+                "rustsec:RUSTSEC-2021-0003"
+            ]]
+        );
+    }
+
+    #[test]
+    fn two_ids_of_one_database_never_merge_whatever_links_them() {
+        // Two RustSec advisories sharing a CVE, in one source and across sources; and a GHSA
+        // record linked to both, which joins only one of them.
+        let groups = grouped(&[
+            advisory("rustsec", "RUSTSEC-2020-0001", &["CVE-2020-1"]),
+            advisory("rustsec", "RUSTSEC-2020-0002", &["CVE-2020-1"]),
+            advisory("osv", "RUSTSEC-2020-0002", &["CVE-2020-1"]),
+            advisory("osv", "GHSA-aaaa-bbbb-cccc", &["CVE-2020-1"]),
+        ]);
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        let second = groups
+            .iter()
+            .find(|g| g.contains(&"rustsec:RUSTSEC-2020-0002".to_owned()))
+            .unwrap();
+        assert!(
+            second.contains(&"osv:RUSTSEC-2020-0002".to_owned()),
+            "{groups:?}"
+        );
+        for group in &groups {
+            let rustsec_ids: BTreeSet<&str> = group
+                .iter()
+                .filter_map(|m| m.split_once(':').map(|(_, id)| id))
+                .filter(|id| id.starts_with("RUSTSEC-"))
+                .collect();
+            assert_eq!(rustsec_ids.len(), 1, "{groups:?}");
+        }
     }
 }
