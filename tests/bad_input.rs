@@ -163,7 +163,8 @@ fn out_of_date_lockfile_is_never_a_fallback() {
 }
 
 #[test]
-fn a_lockfile_from_another_git_source_or_with_a_removed_dependency_is_never_a_fallback() {
+fn a_lockfile_from_another_git_source_with_a_removed_dependency_or_before_a_release_bump_is_never_a_fallback()
+ {
     let home = CargoHome::new();
     for (change, expect) in [
         (("rev = \"9f1c2e4\"", "rev = \"0000000\""), "rev=0000000"),
@@ -172,7 +173,15 @@ fn a_lockfile_from_another_git_source_or_with_a_removed_dependency_is_never_a_fa
             "attacker/nhs-number",
         ),
         (("smallvec = \"1.6\"\n", ""), "no longer declares it"),
+        // A release bump the lockfile has not seen.
+        (
+            ("version = \"2.0.0\"", "version = \"2.0.1\""),
+            "workspace member `referral-gateway 2.0.1` is not in it",
+        ),
     ] {
+        let manifest_text =
+            std::fs::read_to_string(fixture("workspaces/with-git/Cargo.toml")).unwrap();
+        assert!(manifest_text.contains(change.0), "{}", change.0);
         let ws = copy_workspace("with-git");
         edit(&ws.path().join("Cargo.toml"), |text| {
             text.replace(change.0, change.1)

@@ -195,24 +195,36 @@ fn product_name_from_path(path: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A dependency a workspace member declares: name, version requirement, and source for git
-/// and registry dependencies (`git+URL?rev=...`, `registry+URL`) as cargo metadata gives it.
-pub(crate) type Declared =
-    std::collections::BTreeMap<String, Vec<(String, semver::VersionReq, Option<String>)>>;
+/// What the workspace's manifests declare, by member name.
+pub(crate) type Declared = std::collections::BTreeMap<String, DeclaredMember>;
 
-/// Whether the lockfile still locks what the manifests declare: every declared dependency has a
-/// locked package that satisfies it, from the same git repository and reference; and every
-/// dependency the lockfile records for a member is still declared. The check that keeps an
-/// out-of-date lockfile from standing in for cargo; `Some(gap)` says what differs.
+/// One workspace member as its manifest declares it.
+#[derive(Debug, Default)]
+pub(crate) struct DeclaredMember {
+    /// Its own version (a release bump the lockfile has not seen makes the lockfile out of date).
+    pub version: Option<semver::Version>,
+    /// Its dependencies: name, version requirement, and source for git and registry
+    /// dependencies (`git+URL?rev=...`, `registry+URL`) as cargo metadata gives it.
+    pub deps: Vec<(String, semver::VersionReq, Option<String>)>,
+}
+
+/// Whether the lockfile still locks what the manifests declare: every member at its declared
+/// version, every declared dependency with a locked package that satisfies it, from the same
+/// git repository and reference; and every dependency the lockfile records for a member still
+/// declared. The check that keeps an out-of-date lockfile from standing in for cargo;
+/// `Some(gap)` says what differs.
 pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>, LockfileError> {
     let lockfile = load(path)?;
-    for (member, deps) in declared {
-        let Some(locked_member) = lockfile
-            .packages
-            .iter()
-            .find(|p| p.name == *member && p.source.is_none())
-        else {
-            return Ok(Some(format!("workspace member `{member}` is not in it")));
+    for (member, DeclaredMember { version, deps }) in declared {
+        let Some(locked_member) = lockfile.packages.iter().find(|p| {
+            p.name == *member
+                && p.source.is_none()
+                && version.as_ref().is_none_or(|v| *v == p.version)
+        }) else {
+            return Ok(Some(match version {
+                Some(version) => format!("workspace member `{member} {version}` is not in it"),
+                None => format!("workspace member `{member}` is not in it"),
+            }));
         };
         for (name, req, source) in deps {
             let satisfied = lockfile.packages.iter().any(|p| {

@@ -322,8 +322,9 @@ pub(crate) fn declared(metadata: &Metadata) -> lockfile::Declared {
     let mut out = lockfile::Declared::new();
     for pkg in metadata.workspace_packages() {
         let entry = out.entry(pkg.name.to_string()).or_default();
+        entry.version = Some(pkg.version.clone());
         for dep in &pkg.dependencies {
-            entry.push((
+            entry.deps.push((
                 dep.name.clone(),
                 dep.req.clone(),
                 dep.source.as_ref().map(|s| s.to_string()),
