@@ -548,3 +548,81 @@ fn subjects_without_a_key_are_refused_rather_than_left_unattested() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn as_many_subjects_as_a_verifier_reads_and_never_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "release", "ed25519");
+    let artifacts = dir.path().join("artifacts");
+    std::fs::create_dir(&artifacts).unwrap();
+    let paths: Vec<String> = (0..1000)
+        .map(|i| {
+            let path = artifacts.join(format!("part-{i:04}"));
+            std::fs::write(&path, i.to_string()).unwrap();
+            path.to_string_lossy().into_owned()
+        })
+        .collect();
+    let args = |count: usize| {
+        let mut args = vec!["--sign-key", s(&private)];
+        for path in &paths[..count] {
+            args.extend(["--subject", path.as_str()]);
+        }
+        args
+    };
+    // 999 artifacts and the SBOM: what the verifier reads, so it is signed and verifies.
+    let fits = dir.path().join("fits");
+    let output = audit_into(&fits, &args(999), &[]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let (code, out) = verify(&[
+        s(&fits.join("attestation.intoto.json")),
+        "--key",
+        s(&public),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    // One more would make an attestation its own verifier refuses: refused before any work.
+    let over = dir.path().join("over");
+    let output = audit_into(&over, &args(1000), &[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--subject is given 1000 times, more than the 999"),
+        "{output:?}"
+    );
+    assert!(!over.exists(), "nothing written");
+}
+
+#[test]
+fn a_key_in_the_environment_leaves_a_plain_audit_alone() {
+    // CI exports the secret to the whole job; a SARIF step with no --out-dir must still run.
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keygen(dir.path(), "release", "ed25519");
+    let pem = std::fs::read_to_string(&private).unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .current_dir(dir.path())
+        .args(["audit", "--offline", "--now", NOW, "--format", "sarif"])
+        .arg("--lockfile")
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .env("CHARTER_AUDIT_SIGNING_KEY", &pem)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("CHARTER_AUDIT_SIGNING_KEY is set, but nothing is signed without --out-dir"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(pem.trim()), "the key is never shown");
+    let written: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(written.len(), 2, "only the key pair: {written:?}");
+}

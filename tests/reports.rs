@@ -339,3 +339,34 @@ fn out_dir_writes_all_or_nothing() {
         .collect();
     assert_eq!(left, ["report.sarif"], "no partial set of evidence");
 }
+
+#[test]
+fn sarif_names_a_lockfile_outside_any_repository_by_its_own_file_name() {
+    let home = CargoHome::new();
+    let outside = tempfile::tempdir().unwrap();
+    assert!(
+        !outside.path().ancestors().any(|d| d.join(".git").exists()),
+        "the temporary folder must be outside any repository"
+    );
+    let lockfile = outside.path().join("portal-2.4.Cargo.lock");
+    std::fs::copy(fixture("workspaces/demo/Cargo.lock"), &lockfile).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = charter_audit(&home)
+        .current_dir(elsewhere.path())
+        .args(["audit", "--offline", "--now", NOW, "--format", "sarif"])
+        .arg("--lockfile")
+        .arg(&lockfile)
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let regex = sarif_result(&sarif, "RUSTSEC-2022-0013");
+    assert_eq!(
+        regex["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "portal-2.4.Cargo.lock"
+    );
+}

@@ -49,8 +49,18 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
     }
 }
 
-/// The release artifacts' digests.
+/// The release artifacts' digests. At most one fewer than a verifier reads
+/// ([`crate::attest::verify::MAX_SUBJECTS`]): the main statement names the SBOM too, and an
+/// attestation its own verifier would refuse is never signed.
 pub(super) fn subjects(paths: &[std::path::PathBuf]) -> Result<Vec<Subject>, Error> {
+    let most = crate::attest::verify::MAX_SUBJECTS - 1;
+    if paths.len() > most {
+        return Err(Error::Usage(format!(
+            "--subject is given {} times, more than the {most} artifacts an attestation holds (with the SBOM, the {} subjects a verifier reads): attest an archive or a checksum file of the artifacts instead",
+            paths.len(),
+            crate::attest::verify::MAX_SUBJECTS
+        )));
+    }
     paths
         .iter()
         .map(|path| {

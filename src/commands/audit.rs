@@ -37,7 +37,16 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         report::check_out_dir(dir)?;
     }
     // The key and the artifacts are checked before the work, so that a mistake costs nothing.
-    let key = super::attest::signing_key(&args.signing)?;
+    // A key only in the environment (a CI secret exported to the whole job) signs only where
+    // there is somewhere to write the attestation: a plain audit step runs as it would without.
+    let key_from_environment_unused = args.out_dir.is_none()
+        && args.signing.sign_key.is_none()
+        && std::env::var_os(super::attest::KEY_VARIABLE).is_some_and(|v| !v.is_empty());
+    let key = if key_from_environment_unused {
+        None
+    } else {
+        super::attest::signing_key(&args.signing)?
+    };
     let attesting = key.is_some() || args.signing.unsigned;
     if (attesting || !args.signing.subject.is_empty()) && args.out_dir.is_none() {
         return Err(Error::Usage(
@@ -89,6 +98,12 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         && let Some(path) = &config_path
     {
         warnings.push(format!("using the configuration in {}", path.display()));
+    }
+    if key_from_environment_unused {
+        warnings.push(format!(
+            "{} is set, but nothing is signed without --out-dir DIR to write the attestation into",
+            super::attest::KEY_VARIABLE
+        ));
     }
     for finding in &mut findings {
         finding.judgement = Some(rules::judge(
@@ -243,8 +258,14 @@ fn colour(output: &report::Output) -> bool {
 /// (`GITHUB_WORKSPACE`, else the nearest folder above it with a `.git`), else to the current
 /// folder, else its file name alone.
 fn repository_path(path: &std::path::Path) -> String {
+    let file_name = || {
+        path.file_name().map_or_else(
+            || "Cargo.lock".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
     let Ok(full) = path.canonicalize() else {
-        return "Cargo.lock".to_owned();
+        return file_name();
     };
     let workspace = std::env::var_os("GITHUB_WORKSPACE")
         .map(PathBuf::from)
@@ -272,7 +293,7 @@ fn repository_path(path: &std::path::Path) -> String {
                 .collect::<Vec<_>>()
                 .join("/")
         })
-        .unwrap_or_else(|| "Cargo.lock".to_owned())
+        .unwrap_or_else(file_name)
 }
 
 /// What an audit has found before the policy's rules: from a Cargo workspace or lockfile, or
