@@ -248,3 +248,70 @@ fn a_download_that_is_not_an_archive_is_exit_2() {
     let message = stderr(&output);
     assert!(message.contains("is not a gzip'd tar archive"), "{message}");
 }
+
+#[test]
+fn the_advisory_download_fails_closed_with_what_to_check() {
+    // The download meets the same failures as the index: each is exit 2 with the message a
+    // user would see, and nothing is cached.
+    let refused = format!("http://127.0.0.1:{}/main.tar.gz", refused_port());
+    let cases: Vec<(Option<Server>, &[&str], Vec<&str>)> = vec![
+        (
+            Some(Server::start(|_, _| Reply::Body(500, b"oops".to_vec()))),
+            &[],
+            vec!["the server answered 500 after 3 attempt(s)"],
+        ),
+        (
+            Some(Server::start(|_, _| Reply::Stall(Duration::from_secs(4)))),
+            &["--http-timeout", "1"],
+            vec!["no complete answer within 1 s", "--http-timeout"],
+        ),
+        (
+            Some(Server::start(|_, _| Reply::Claims(300 * 1024 * 1024))),
+            &[],
+            vec!["larger than the 268435456-byte limit"],
+        ),
+        (None, &[], vec!["could not connect", "HTTPS_PROXY"]),
+    ];
+    for (server, extra, expected) in cases {
+        let url = server
+            .as_ref()
+            .map_or_else(|| refused.clone(), |s| s.url("/main.tar.gz"));
+        let cache = tempfile::tempdir().unwrap();
+        let home = CargoHome::new();
+        let output = charter_audit(&home)
+            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
+            .args(["audit", "--now", NOW, "--lockfile"])
+            .arg(fixture("workspaces/demo/Cargo.lock"))
+            .args(["--advisory-db-url", &url])
+            .arg("--registry-index")
+            .arg(fixture("registry-index"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{url}: {output:?}");
+        let message = stderr(&output);
+        assert!(message.contains("advisory"), "{url}: {message}");
+        for text in expected {
+            assert!(message.contains(text), "{url}: {message}");
+        }
+        assert!(output.stdout.is_empty(), "{url}: no report");
+        if let Some(server) = &server {
+            assert!(!server.paths().is_empty(), "{url}: the server was asked");
+        }
+        let cached = walk_files(cache.path());
+        assert!(cached.is_empty(), "{url}: cached {cached:?}");
+    }
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
