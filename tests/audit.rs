@@ -442,10 +442,36 @@ fn a_bad_advisory_fails_closed_unless_partial_is_allowed() {
     let skipped = report["sources"][0]["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["file"], "crates/memchr/RUSTSEC-2099-0002.md");
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        !reason.contains(&db.path().display().to_string()),
+        "no absolute path: {reason}"
+    );
     assert_eq!(
         finding_keys(&report).len(),
         5,
         "the other advisories still count"
+    );
+    // memchr, which the skipped file is about, is not read as checked.
+    let unchecked: Vec<&serde_json::Value> = report["coverage"]["unchecked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["name"] == "memchr")
+        .collect();
+    assert_eq!(unchecked.len(), 1, "{}", report["coverage"]);
+    assert!(
+        unchecked[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("crates/memchr/RUSTSEC-2099-0002.md could be about it but did not load"),
+        "{}",
+        unchecked[0]
+    );
+    let (whole, _, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &native()]);
+    assert_eq!(
+        report["coverage"]["checked"].as_u64().unwrap() + 1,
+        whole["coverage"]["checked"].as_u64().unwrap()
     );
 }
 

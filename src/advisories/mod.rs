@@ -327,17 +327,93 @@ pub fn check_components(
             ))
         }
     };
-    foreign::check(
+    let (findings, mut coverage) = foreign::check(
         components,
         &database.advisories,
         &database.native_ids,
         &covered,
-    )
+    );
+    let checked: Vec<_> = components
+        .iter()
+        .filter(|c| {
+            !coverage
+                .unchecked
+                .iter()
+                .any(|u| u.name == c.name && u.version == c.version)
+        })
+        .filter_map(|c| {
+            let ecosystem = c.ecosystem.as_deref()?;
+            Some((
+                ecosystem,
+                c.name.as_str(),
+                c.version.clone(),
+                c.purl.clone(),
+            ))
+        })
+        .collect();
+    database.mark_partial(&mut coverage, checked);
+    (findings, coverage)
 }
 
 /// Matches the inventory against the database.
 pub fn check(inventory: &Inventory, database: &Database) -> (Vec<Finding>, Coverage) {
-    matching::check(inventory, &database.advisories, &database.native_ids)
+    let (findings, mut coverage) =
+        matching::check(inventory, &database.advisories, &database.native_ids);
+    let checked = inventory
+        .packages
+        .iter()
+        .filter(|p| p.source == crate::inventory::PackageSource::CratesIo)
+        .map(|p| {
+            (
+                "crates.io",
+                p.name.as_str(),
+                p.version.to_string(),
+                Some(p.purl()),
+            )
+        })
+        .collect();
+    database.mark_partial(&mut coverage, checked);
+    (findings, coverage)
+}
+
+impl Database {
+    /// Under `--allow-partial-db`: a checked component that a skipped advisory file could be
+    /// about is not checked after all (its findings still stand). A RustSec file names its crate
+    /// by its folder; an OSV record that did not parse could be about anything.
+    fn mark_partial(
+        &self,
+        coverage: &mut Coverage,
+        checked: Vec<(&str, &str, String, Option<String>)>,
+    ) {
+        for (ecosystem, name, version, purl) in checked {
+            let gap = self.sources.iter().find_map(|source| {
+                source
+                    .skipped
+                    .iter()
+                    .find(|problem| {
+                        if source.name == RUSTSEC {
+                            ecosystem == "crates.io" && problem.file.split('/').nth(1) == Some(name)
+                        } else {
+                            true
+                        }
+                    })
+                    .map(|problem| (source, problem))
+            });
+            if let Some((source, problem)) = gap {
+                coverage.checked = coverage.checked.saturating_sub(1);
+                coverage.unchecked.push(Unchecked {
+                    name: name.to_owned(),
+                    version,
+                    purl: purl.unwrap_or_default(),
+                    reason: format!(
+                        "the {} advisory file {} could be about it but did not load (--allow-partial-db)",
+                        source.name, problem.file
+                    ),
+                    own_code: false,
+                });
+            }
+        }
+    }
 }
 
 fn fail_closed(

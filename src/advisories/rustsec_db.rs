@@ -70,7 +70,9 @@ fn load_files(root: &Path, files: &[PathBuf]) -> Loaded {
             }
             Err(error) => loaded.problems.push(LoadProblem {
                 file: relative(root, file),
-                reason: error_chain(&error),
+                // rustsec names the file by the path it was given: say it as the report does.
+                reason: error_chain(&error)
+                    .replace(&file.display().to_string(), &relative(root, file)),
             }),
         }
     }
