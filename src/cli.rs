@@ -371,6 +371,12 @@ pub struct AuditArgs {
     #[arg(long = "sbom", value_name = "FILE", conflicts_with_all = ["manifest_path", "lockfile"])]
     pub sbom_input: Option<PathBuf>,
 
+    /// The largest --sbom read, in MiB (1 to 1024): a larger file is refused before it is
+    /// parsed [default: 64].
+    #[arg(long, value_name = "MIB", requires = "sbom_input",
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_sbom_size: Option<u64>,
+
     /// A RustSec advisory database: a checkout of rustsec/advisory-db or a folder in its
     /// layout (`crates/NAME/RUSTSEC-*.md`).
     #[arg(long, value_name = "DIR")]
@@ -427,8 +433,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME")]
     pub policy: Option<String>,
 
-    /// The supplier's configuration (thresholds, exceptions, supplier details) [default:
-    /// charter-audit.toml beside the workspace's Cargo.toml or the lockfile, if there is one].
+    /// The supplier's configuration (thresholds, exceptions, supplier details, private names)
+    /// [default: charter-audit.toml beside the workspace's Cargo.toml or the lockfile; with
+    /// --sbom, beside the SBOM or above it up to the repository's root; if there is one].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -561,37 +568,53 @@ impl InventoryArgs {
             (None, Some(manifest)) => manifest.clone(),
             (None, None) => PathBuf::from("Cargo.toml"),
         };
-        let start = if anchor.is_dir() {
-            anchor
-        } else {
-            match anchor.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                _ => PathBuf::from("."),
-            }
-        };
-        let start = start.canonicalize().unwrap_or(start);
-        for dir in start.ancestors() {
-            let candidate = dir.join("charter-audit.toml");
-            if candidate.is_file() {
-                // Named relative to the current folder when it is under it, as given.
-                let cwd = std::env::current_dir()
-                    .ok()
-                    .and_then(|c| c.canonicalize().ok());
-                return Some(
-                    cwd.and_then(|cwd| candidate.strip_prefix(cwd).ok().map(PathBuf::from))
-                        .unwrap_or(candidate),
-                );
-            }
-            // The workspace root (its lockfile) or the repository's root ends the search.
-            if self.lockfile.is_some()
-                || dir.join("Cargo.lock").is_file()
-                || dir.join(".git").exists()
-            {
-                break;
-            }
-        }
-        None
+        find_config(anchor, self.lockfile.is_some())
     }
+}
+
+impl AuditArgs {
+    /// The supplier's `charter-audit.toml`: for `--sbom`, beside the SBOM or in a folder above
+    /// it up to the repository's root (its `private` patterns must apply wherever the audit is
+    /// run from), else the current folder's; otherwise as for the workspace or lockfile.
+    pub fn default_config(&self) -> Option<PathBuf> {
+        match &self.sbom_input {
+            Some(sbom) => find_config(sbom.clone(), false)
+                .or_else(|| find_config(PathBuf::from("Cargo.toml"), false)),
+            None => self.inventory.default_config(),
+        }
+    }
+}
+
+/// Looks for `charter-audit.toml` from the anchor's folder upwards: only there when
+/// `only_beside`, else up to a folder with a Cargo.lock or a `.git`.
+fn find_config(anchor: PathBuf, only_beside: bool) -> Option<PathBuf> {
+    let start = if anchor.is_dir() {
+        anchor
+    } else {
+        match anchor.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    let start = start.canonicalize().unwrap_or(start);
+    for dir in start.ancestors() {
+        let candidate = dir.join("charter-audit.toml");
+        if candidate.is_file() {
+            // Named relative to the current folder when it is under it, as given.
+            let cwd = std::env::current_dir()
+                .ok()
+                .and_then(|c| c.canonicalize().ok());
+            return Some(
+                cwd.and_then(|cwd| candidate.strip_prefix(cwd).ok().map(PathBuf::from))
+                    .unwrap_or(candidate),
+            );
+        }
+        // The workspace root (its lockfile) or the repository's root ends the search.
+        if only_beside || dir.join("Cargo.lock").is_file() || dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 impl SbomArgs {

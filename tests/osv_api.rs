@@ -227,3 +227,64 @@ fn local_sources_and_private_names_in_any_case_are_never_sent() {
         "{unchecked}"
     );
 }
+
+#[test]
+fn the_configuration_beside_the_sbom_keeps_its_private_names_wherever_the_audit_runs() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    // The supplier's repository: its SBOM and configuration; the audit runs from elsewhere.
+    let repository = tempfile::tempdir().unwrap();
+    let build = repository.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    std::fs::create_dir(repository.path().join(".git")).unwrap();
+    std::fs::copy(fixture("sboms/portal.cdx.json"), build.join("bom.json")).unwrap();
+    std::fs::write(
+        repository.path().join("charter-audit.toml"),
+        "private = [\"djan*\"]\n",
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .current_dir(elsewhere.path())
+        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
+        .arg("--sbom")
+        .arg(build.join("bom.json"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args([
+            "--advisory-db-date",
+            "2026-08-21",
+            "--osv-api",
+            &server.url(""),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "{stderr}"
+    );
+    assert!(stderr.contains("using the configuration in"), "{stderr}");
+    let sent: String = server
+        .bodies()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(sent.contains("lodash"), "{sent}");
+    assert!(
+        !sent.to_lowercase().contains("django"),
+        "django was sent: {sent}"
+    );
+    assert!(!stderr.contains("no `private` patterns"), "{stderr}");
+}
+
+#[test]
+fn sending_with_no_private_patterns_says_so() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let (report, _, stderr) = audit(&server.url(""), &[]);
+    assert!(report.is_object(), "{stderr}");
+    assert!(
+        stderr.contains("no `private` patterns are configured"),
+        "{stderr}"
+    );
+}

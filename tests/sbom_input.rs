@@ -190,13 +190,20 @@ fn bad_sboms_are_exit_2_quickly() {
     let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
     big.set_len(200 * 1024 * 1024).unwrap();
     check("big.json", "big.json: more than 67108864 bytes");
-    // Breadth: more than a million objects, under the size cap.
+    // Breadth: more than 2.5 million objects, under the size cap.
     let wide = format!(
         "{{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":[{}{{}}]}}",
-        "{\"name\":\"a\"},".repeat(1_100_000)
+        "{\"name\":\"a\"},".repeat(2_600_000)
     );
     std::fs::write(dir.path().join("wide.json"), wide).unwrap();
-    check("wide.json", "JSON objects, more than the 1000000");
+    check("wide.json", "JSON objects, more than the 2500000");
+    // More components than one audit takes, in fewer objects than that.
+    let many = format!(
+        "{{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":[{}{{\"name\":\"b\"}}]}}",
+        "{\"name\":\"a\"},".repeat(200_000)
+    );
+    std::fs::write(dir.path().join("many.json"), many).unwrap();
+    check("many.json", "more than 200000 components");
     std::fs::write(
         dir.path().join("spdx.json"),
         r#"{"bomFormat":"SPDX","specVersion":"2.3"}"#,
@@ -319,4 +326,41 @@ fn nothing_undecided_or_uncovered_reads_as_clean() {
         "{unchecked:#?}"
     );
     assert_eq!(report["coverage"]["checked"], 2, "requests and left-pad");
+}
+
+#[test]
+fn the_size_cap_is_64_mib_unless_raised() {
+    // The portal SBOM padded past 1 MiB: refused under a 1 MiB cap, read under 2 MiB.
+    let dir = tempfile::tempdir().unwrap();
+    let padded = dir.path().join("padded.cdx.json");
+    let mut bytes = std::fs::read(fixture("sboms/portal.cdx.json")).unwrap();
+    bytes.extend(std::iter::repeat_n(b' ', 1_100_000));
+    std::fs::write(&padded, &bytes).unwrap();
+    let (report, code, stderr) = audit(&padded, &["--max-sbom-size", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(report, Value::Null);
+    assert!(
+        stderr.contains("padded.cdx.json: more than 1048576 bytes")
+            && stderr.contains("--max-sbom-size"),
+        "{stderr}"
+    );
+    let (report, code, stderr) = audit(&padded, &["--max-sbom-size", "2"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["result"], "fail");
+    // And the flag means nothing without --sbom.
+    let (_, code, stderr) = {
+        let home = CargoHome::new();
+        let output = charter_audit(&home)
+            .args(["audit", "--offline", "--max-sbom-size", "2", "--lockfile"])
+            .arg(fixture("workspaces/demo/Cargo.lock"))
+            .output()
+            .unwrap();
+        (
+            (),
+            output.status.code().unwrap(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--sbom"), "{stderr}");
 }

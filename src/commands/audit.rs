@@ -26,11 +26,14 @@ const CRATES_IO_INDEX: &str = "https://index.crates.io/";
 pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let stamp = Stamp::from_env()?;
     let now = evaluation_time(args.now.as_deref())?;
-    let config_path = args
-        .config
-        .clone()
-        .or_else(|| args.inventory.default_config());
+    let config_path = args.config.clone().or_else(|| args.default_config());
     let config = policy::load(args.policy.as_deref(), config_path.as_deref())?;
+    if args.max_sbom_size.is_some() && args.sbom_input.is_none() {
+        return Err(Error::Usage(
+            "--max-sbom-size limits the SBOM that --sbom FILE reads: pass --sbom too, or leave it out"
+                .to_owned(),
+        ));
+    }
     let output = args.output();
     report::check_destination(&output)?;
     if let Some(dir) = &args.out_dir {
@@ -99,6 +102,17 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     {
         warnings.push(format!("using the configuration in {}", path.display()));
     }
+    if let Some(base) = &args.osv_api
+        && config.private.is_empty()
+    {
+        warnings.push(format!(
+            "no `private` patterns are configured (`private = [\"...\"]` in charter-audit.toml{}): the name and version of every component with a public purl were sent to {base}",
+            config_path
+                .as_ref()
+                .map(|p| format!(", here {}", p.display()))
+                .unwrap_or_default()
+        ));
+    }
     if key_from_environment_unused {
         warnings.push(format!(
             "{} is set, but nothing is signed without --out-dir DIR to write the attestation into",
@@ -113,8 +127,6 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             now,
         ));
     }
-    let sbom_json: serde_json::Value =
-        serde_json::from_slice(&sbom_document).map_err(Error::Json)?;
     let mut rule_findings = rules::rule_findings(
         &findings,
         &database_sources,
@@ -128,7 +140,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     }
     rule_findings.extend(extra_rules);
     rule_findings.extend(product::completeness(
-        &ntia::check(&sbom_json),
+        &ntia::check_bytes(&sbom_document).map_err(Error::Json)?,
         &config.policy,
     ));
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
@@ -412,7 +424,10 @@ fn from_sbom(
     http: &Http,
     config: &policy::Config,
 ) -> Result<Gathered, Error> {
-    let input = sbom::input::read(path)?;
+    let max_bytes = args
+        .max_sbom_size
+        .map_or(sbom::input::MAX_BYTES, |mib| mib * 1024 * 1024);
+    let input = sbom::input::read(path, max_bytes)?;
     let mut database = advisories::load(sources, http)?;
     if let Some(base) = &args.osv_api {
         ask_osv_api(

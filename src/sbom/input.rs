@@ -10,10 +10,13 @@ use serde::Deserialize;
 
 use crate::advisories::foreign::{Component, ecosystem_of};
 
-/// The largest SBOM read (64 MiB).
+/// The largest SBOM read by default (64 MiB; `--max-sbom-size`).
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// The most JSON objects read (a component is one or more): bounds the memory a parse takes.
-const MAX_OBJECTS: usize = 1_000_000;
+const MAX_OBJECTS: usize = 2_500_000;
+/// The most components audited from one SBOM: each costs memory in every report, and a
+/// product of more is better audited as the several SBOMs of its parts.
+const MAX_COMPONENTS: usize = 200_000;
 /// The deepest nesting of components followed.
 const MAX_DEPTH: usize = 32;
 
@@ -25,8 +28,8 @@ pub enum InputError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: more than {MAX_BYTES} bytes: not an SBOM this tool reads", .0.display())]
-    TooLarge(PathBuf),
+    #[error("{}: more than {limit} bytes, the most read by default: pass --max-sbom-size with its size in MiB if it is an SBOM", .path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: not a CycloneDX JSON SBOM: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
 }
@@ -73,24 +76,28 @@ pub struct Input {
     pub bytes: Vec<u8>,
 }
 
-/// Reads and checks the SBOM at `path`.
-pub fn read(path: &Path) -> Result<Input, InputError> {
+/// Reads and checks the SBOM at `path`, of at most `max_bytes`.
+pub fn read(path: &Path, max_bytes: u64) -> Result<Input, InputError> {
+    let too_large = || InputError::TooLarge {
+        path: path.to_path_buf(),
+        limit: max_bytes,
+    };
     let io = |source| InputError::Read {
         path: path.to_path_buf(),
         source,
     };
     // A file known to be too large is refused before a byte is read.
-    if std::fs::metadata(path).map_err(io)?.len() > MAX_BYTES {
-        return Err(InputError::TooLarge(path.to_path_buf()));
+    if std::fs::metadata(path).map_err(io)?.len() > max_bytes {
+        return Err(too_large());
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .map_err(io)?
-        .take(MAX_BYTES + 1)
+        .take(max_bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(InputError::TooLarge(path.to_path_buf()));
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
     }
     parse(path, bytes)
 }
@@ -159,7 +166,13 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
     while let Some((component, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(invalid(format!(
-                "components nested more than {MAX_DEPTH} deep"
+                "components nested more than {MAX_DEPTH} deep (at component `{}`)",
+                crate::text::clean(&component.name)
+            )));
+        }
+        if components.len() == MAX_COMPONENTS {
+            return Err(invalid(format!(
+                "more than {MAX_COMPONENTS} components, the most this tool audits in one SBOM: audit the SBOMs of the product's parts one by one"
             )));
         }
         components.push(component_of(component));
