@@ -80,6 +80,17 @@ fn every_ecosystem_by_its_own_version_order() {
             "{id}"
         );
     }
+    // The fix on the version's own release line: 3.2.1 needs 3.2.4, not 3.1.12 (which it
+    // already passes, vulnerable).
+    let django = finding(&report, "GHSA-qm57-vhq3-3fwf");
+    assert_eq!(django["patched"], serde_json::json!([">=3.2.4"]));
+    assert!(
+        django["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("upgrade django 3.2.1 to a release >=3.2.4:"),
+        "{django}"
+    );
     assert_eq!(
         finding(&report, "GO-2020-0015")["aliases"],
         serde_json::json!(["CVE-2020-14040", "GHSA-5rcv-m4m3-hfh7"])

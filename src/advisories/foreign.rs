@@ -158,6 +158,31 @@ fn in_range(range: &RawRange, version: &Ordered) -> Option<bool> {
     (!failed).then_some(affected)
 }
 
+/// The fix that ends the affected stretch a version is in: the lowest `fixed` event above it
+/// in that range, as written. A range with fixes on several release lines (`3.1.12`, `3.2.4`)
+/// fixes a version of one line only by the fix on its own line.
+fn fix_above(range: &RawRange, version: &Ordered) -> Option<String> {
+    let mut best: Option<(Ordered, &str)> = None;
+    for (kind, value) in &range.events {
+        if kind != "fixed" {
+            continue;
+        }
+        let Some(fixed) = version.parse_like(value) else {
+            continue;
+        };
+        if fixed.compare(version) != Some(std::cmp::Ordering::Greater) {
+            continue;
+        }
+        let lower = best
+            .as_ref()
+            .is_none_or(|(b, _)| fixed.compare(b) == Some(std::cmp::Ordering::Less));
+        if lower {
+            best = Some((fixed, value));
+        }
+    }
+    best.map(|(_, value)| value.to_owned())
+}
+
 /// Matches the components against the advisories of their ecosystems.
 pub(crate) fn check(
     components: &[Component],
@@ -279,6 +304,29 @@ pub(crate) fn check(
                 f.aliases.push(std::mem::replace(&mut f.id, own));
                 f.aliases.sort();
             }
+            // The fixes that apply to this version, not every fix of every release line.
+            // Only when a range placed the version (not its `versions` list alone), and every
+            // record is another ecosystem's: no fix above it in those ranges is no fix at all.
+            if let Some(own) = &own
+                && group
+                    .iter()
+                    .all(|a| matches!(a.affected, Affected::Foreign { .. }))
+            {
+                let placing: Vec<&RawRange> = group
+                    .iter()
+                    .filter_map(|a| match &a.affected {
+                        Affected::Foreign { ranges, .. } => Some(ranges),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter(|range| in_range(range, own) == Some(true))
+                    .collect();
+                if !placing.is_empty() {
+                    let fixes: BTreeSet<String> =
+                        placing.iter().filter_map(|r| fix_above(r, own)).collect();
+                    f.patched = fixes.into_iter().map(|v| format!(">={v}")).collect();
+                }
+            }
             f.registry_note = Some(format!(
                 "no registry facts for {ecosystem} in an SBOM audit"
             ));
@@ -307,6 +355,23 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn the_fix_is_the_one_on_the_versions_own_line() {
+        let r = range(
+            "ECOSYSTEM",
+            &[
+                ("introduced", "0"),
+                ("fixed", "3.1.12"),
+                ("introduced", "3.2"),
+                ("fixed", "3.2.4"),
+            ],
+        );
+        let v = |s: &str| ordered("PyPI", s).unwrap();
+        assert_eq!(fix_above(&r, &v("3.2.1")).as_deref(), Some("3.2.4"));
+        assert_eq!(fix_above(&r, &v("3.0")).as_deref(), Some("3.1.12"));
+        assert_eq!(fix_above(&r, &v("3.2.4")), None);
     }
 
     #[test]
