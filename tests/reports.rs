@@ -370,3 +370,66 @@ fn sarif_names_a_lockfile_outside_any_repository_by_its_own_file_name() {
         "portal-2.4.Cargo.lock"
     );
 }
+
+#[test]
+fn html_flags_loosened_settings_and_lists_exceptions_with_their_expiry() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("charter-audit.toml");
+    std::fs::write(
+        &config,
+        r#"extends = "nhs-charter"
+
+[patch-age]
+high = 30
+medium = 21
+
+[[exception]]
+id = "RUSTSEC-2022-0013"
+package = "regex"
+reason = "Only <b>our own</b> regexes are compiled"
+expires = 2026-09-30
+approved-by = "Head of Information Security"
+"#,
+    )
+    .unwrap();
+    let (stdout, code, stderr) = audit(
+        &home,
+        &["--format", "html", "--config", config.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let html = String::from_utf8(stdout).unwrap();
+    // At the top: how many settings were loosened.
+    assert!(
+        html.contains("<span class=\"flag\">1 setting(s) loosened</span>"),
+        "{html}"
+    );
+    // The policy table: each override with its direction.
+    let overrides = &html[html
+        .find("<table id=\"overrides\"")
+        .expect("overrides table")..];
+    let overrides = &overrides[..overrides.find("</table>").unwrap()];
+    assert!(
+        overrides.contains(
+            "<tr><td><code>patch-age.high</code></td><td>14</td><td>30</td><td><span class=\"flag\">loosened</span></td></tr>"
+        ),
+        "{overrides}"
+    );
+    assert!(
+        overrides.contains(
+            "<td><code>patch-age.medium</code></td><td>30</td><td>21</td><td>tightened</td>"
+        ),
+        "{overrides}"
+    );
+    // The exceptions in force, with expiry and approver, their text escaped.
+    let exceptions = &html[html
+        .find("<table id=\"exceptions\"")
+        .expect("exceptions table")..];
+    let exceptions = &exceptions[..exceptions.find("</table>").unwrap()];
+    assert!(
+        exceptions.contains(
+            "<tr><td>RUSTSEC-2022-0013</td><td>regex</td><td>2026-09-30</td><td>Head of Information Security</td><td>Only &lt;b&gt;our own&lt;/b&gt; regexes are compiled</td></tr>"
+        ),
+        "{exceptions}"
+    );
+}
