@@ -56,6 +56,9 @@ fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, Str
         .env("INPUT_MANIFEST_PATH", "")
         .env("INPUT_POLICY", "")
         .env("INPUT_CONFIG", "")
+        .env("INPUT_SBOM", "")
+        .env("INPUT_OSV_DB", "")
+        .env("INPUT_OSV_API", "")
         .env("INPUT_SUBJECTS", "")
         .env("INPUT_OUT_DIR", "evidence")
         .env("CHARTER_AUDIT_SIGNING_KEY", "");
@@ -169,4 +172,76 @@ fn without_a_key_nothing_is_signed_and_a_failure_to_run_fails_the_step() {
     assert!(outputs.lines().any(|l| l == "exit-code=2"));
     // No report paths when it could not run: nothing for the SARIF upload to trip on.
     assert!(!outputs.contains("report-sarif="), "{outputs}");
+}
+
+#[test]
+fn a_suppliers_own_sbom_is_audited_through_osv() {
+    let (calls, outputs, code, _) = run_audit_step(
+        &[
+            ("INPUT_SBOM", "dist/portal.cdx.json"),
+            ("INPUT_OSV_DB", "osv/npm-all.zip"),
+            ("INPUT_OSV_API", "https://api.osv.dev"),
+        ],
+        0,
+        false,
+    );
+    assert_eq!(code, 0, "{calls}");
+    let audit: Vec<&str> = calls.split("@@end\n").next().unwrap().lines().collect();
+    assert_eq!(
+        audit,
+        [
+            "audit",
+            "--out-dir",
+            "evidence",
+            "--sbom",
+            "dist/portal.cdx.json",
+            "--osv-db",
+            "osv/npm-all.zip",
+            "--osv-api",
+            "https://api.osv.dev",
+            "--format",
+            "human",
+            "@@key=",
+        ]
+    );
+    assert!(outputs.lines().any(|l| l == "result=pass"), "{outputs}");
+}
+
+#[test]
+fn every_input_the_audit_step_reads_is_mapped_from_its_own_input() {
+    // The runner hands inputs to the script only through the step's `env:`: a missing or
+    // swapped line there would pass every test that sets INPUT_* directly.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let inputs_block = &text[text.find("\ninputs:\n").unwrap()..text.find("\noutputs:\n").unwrap()];
+    let inputs: Vec<&str> = inputs_block
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.strip_suffix(':'))
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(
+        inputs.contains(&"sbom") && inputs.contains(&"manifest-path"),
+        "{inputs:?}"
+    );
+    let script = step_script("Audit");
+    let audit_step = &text[text.find("    - name: Audit\n").unwrap()..];
+    let audit_env = &audit_step[..audit_step.find("      run: |").unwrap()];
+    for input in inputs {
+        let variable = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
+        if script.contains(&format!("${variable}")) {
+            assert!(
+                audit_env.contains(&format!("        {variable}: ${{{{ inputs.{input} }}}}\n")),
+                "{variable} is read by the script but not mapped from inputs.{input}"
+            );
+        }
+    }
+    // The key is mapped to the one variable charter-audit reads, not to an INPUT_ one.
+    assert!(audit_env.contains("        CHARTER_AUDIT_SIGNING_KEY: ${{ inputs.sign-key }}\n"));
+    // And the later steps' conditions name the right inputs and outputs.
+    assert!(text.contains(
+        "if: always() && inputs.upload-sarif == 'true' && steps.audit.outputs.report-sarif != ''"
+    ));
+    assert!(text.contains(
+        "if: inputs.fail-on-violation == 'true' && steps.audit.outputs.exit-code == '1'"
+    ));
 }
