@@ -55,7 +55,13 @@ fn patch_age_window_boundary_is_exact() {
     assert_eq!(regex["exposure_days"], 14);
     assert_eq!(
         regex["message"],
-        "upgrade regex 1.5.4 → 1.5.5: fix available for 14 days, window 14"
+        "upgrade regex 1.5.4 → 1.5.5: fix available for more than 14 days, window 14"
+    );
+    // A day later, whole days say it.
+    let (day_later, _, _) = audit("2022-03-23T13:59:01Z", &[]);
+    assert_eq!(
+        finding(&day_later, "RUSTSEC-2022-0013")["message"],
+        "upgrade regex 1.5.4 → 1.5.5: fix available for 15 days, window 14"
     );
 }
 

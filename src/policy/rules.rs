@@ -171,12 +171,28 @@ fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
 
 /// The patch-age rule.
 fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgement {
-    let published = finding
+    let Some(published) = finding
         .date
         .as_deref()
         .and_then(crate::time::parse_day)
         .map(|d| d.midnight().assume_utc())
-        .unwrap_or(now);
+    else {
+        // Every advisory source dates its records, so this is a record that did not say:
+        // its exposure has no lower bound, and not knowing never shortens it.
+        return Judgement {
+            verdict: Verdict::Violation,
+            rule: "patch-age",
+            message: format!(
+                "{} {}: the advisory gives no date, so how long it has been exposed is unknown; treated as past every window",
+                finding.package.name, finding.package.version
+            ),
+            exposure_days: None,
+            window_days: None,
+            clock_start: None,
+            clock_start_from: None,
+            exception: None,
+        };
+    };
     let fix_time = finding
         .fix_published_at
         .as_deref()
@@ -214,7 +230,7 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
                 judgement.verdict = Verdict::Violation;
                 judgement.message = format!(
                     "upgrade {name} {version} → {to}: fix available for {} days, window {window}",
-                    thousands(exposure_days)
+                    shown_days(exposure, window)
                 );
             } else {
                 let left = i64::from(window) - exposure_days;
@@ -241,7 +257,7 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
             };
             judgement.message = format!(
                 "upgrade {name} {version} to a release {to}: the registry facts are unknown ({note}), so the clock counts from the advisory's publication: {} days, window {window}",
-                thousands(exposure_days)
+                shown_days(exposure, window)
             );
         }
         (None, _) => {
@@ -254,11 +270,22 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
             };
             judgement.message = format!(
                 "{name} {version}: no fixed release yet; advisory published {} days ago (limit {limit})",
-                thousands(exposure_days)
+                shown_days(exposure, limit)
             );
         }
     }
     judgement
+}
+
+/// Whole days of exposure, as the reports show them; "more than N" when the exposure is past
+/// an N-day limit by less than a day, which whole days alone would show as within it.
+fn shown_days(exposure: Duration, limit: u32) -> String {
+    let days = exposure.whole_days();
+    if days == i64::from(limit) && exposure > Duration::days(days) {
+        format!("more than {}", thousands(days))
+    } else {
+        thousands(days)
+    }
 }
 
 fn severity_key(severity: Severity) -> &'static str {
@@ -393,6 +420,43 @@ pub fn rule_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_undated_vulnerability_is_never_read_as_just_published() {
+        let finding = Finding {
+            id: "OSV-UNDATED".to_owned(),
+            aliases: Vec::new(),
+            kind: Kind::Vulnerability,
+            package: crate::advisories::FindingPackage {
+                name: "left-pad".to_owned(),
+                version: "1.0.0".to_owned(),
+                purl: "pkg:npm/left-pad@1.0.0".to_owned(),
+            },
+            title: "undated".to_owned(),
+            severity: Severity::High,
+            severities: Vec::new(),
+            vector: None,
+            date: None,
+            patched: vec![">=1.0.1".to_owned()],
+            references: Vec::new(),
+            sources: vec!["osv".to_owned()],
+            fix_version: None,
+            fix_published_at: None,
+            upgrade_to: None,
+            registry_note: Some("no registry facts".to_owned()),
+            judgement: None,
+            affected: None,
+        };
+        let policy = crate::policy::builtin("nhs-charter").unwrap();
+        let now = time::macros::datetime!(2026-08-25 00:00 UTC);
+        let judgement = judge(&finding, &policy, &[], now);
+        assert_eq!(judgement.verdict, Verdict::Violation);
+        assert!(
+            judgement.message.contains("no date"),
+            "{}",
+            judgement.message
+        );
+    }
 
     #[test]
     fn thousands_separators() {
