@@ -409,6 +409,19 @@ fn tampering_of_any_kind_is_exit_3() {
         &[],
         "policy settings edited",
     );
+    // A predicate without its result or evaluation time does not parse as ours.
+    for (field, value) in [
+        ("result", Value::Null),
+        ("result", json!("maybe")),
+        ("evaluated_at", Value::Null),
+        ("evaluated_at", json!("last tuesday")),
+    ] {
+        let mut statement = run.statement();
+        statement["predicate"][field] = value.clone();
+        let (code, out) = run.verify_envelope(&sign(&serde_json::to_vec(&statement).unwrap()), &[]);
+        assert_eq!(code, 3, "{field} = {value}: {out}");
+        assert!(out.contains("the statement does not parse"), "{out}");
+    }
     let mut statement = run.statement();
     statement["predicateType"] = json!("https://slsa.dev/provenance/v1");
     not_authentic(

@@ -128,6 +128,28 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     };
 
     let predicate = &verified.statement["predicate"];
+    // A signed statement that is not a whole predicate of ours fails a check on the statement.
+    let malformed = if !matches!(predicate["result"].as_str(), Some("pass" | "fail")) {
+        Some("its predicate's `result` is not `pass` or `fail`")
+    } else if predicate["evaluated_at"]
+        .as_str()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .is_none()
+    {
+        Some("its predicate's `evaluated_at` is not an RFC 3339 time")
+    } else {
+        None
+    };
+    if let Some(why) = malformed {
+        let _ = report::emit(
+            &Output::Stdout,
+            format!("NOT AUTHENTIC: the statement does not parse: {why}\n").as_bytes(),
+        );
+        return Ok(Outcome {
+            code: NOT_AUTHENTIC,
+            ..Outcome::default()
+        });
+    }
     let mut concerns = Vec::new();
     let result = predicate["result"].as_str().unwrap_or("unknown");
     if result != "pass" {
