@@ -139,15 +139,42 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         sources: Vec::new(),
         api_sent: BTreeSet::new(),
     };
-    let native = match &options.advisory_db {
-        Some(root) => Some(Native::local(root, options.advisory_db_date)),
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    match &options.advisory_db {
+        Some(root) => sources.push(Box::new(Native::local(root, options.advisory_db_date))),
         None if !options.offline => {
             let fetched = fetch::fetch(http, &options.advisory_db_url, &options.cache_dir)?;
-            Some(Native::fetched(fetched))
+            sources.push(Box::new(Native::fetched(fetched)));
         }
-        None => None,
-    };
-    if let Some(native) = native {
+        None => {}
+    }
+    if let Some(path) = &options.osv_db {
+        sources.push(Box::new(OsvExport { path: path.clone() }));
+    }
+    for source in sources {
+        database.add(source.read(options.allow_partial)?);
+    }
+    Ok(database)
+}
+
+/// What one source gave: its advisories, the record that names and dates it, and (for the OSV
+/// API) the components it was asked about.
+pub(crate) struct Read {
+    advisories: Vec<model::Advisory>,
+    record: SourceRecord,
+    asked: BTreeSet<(String, String, String)>,
+}
+
+/// One advisory source: the native RustSec database (a folder, a checkout or a download), an
+/// OSV export, the OSV API's answers. Each reads its advisories, failing closed on what does
+/// not load, and names and dates itself; the database takes them all alike.
+pub(crate) trait Source {
+    fn read(self: Box<Self>, allow_partial: bool) -> Result<Read, AdvisoryError>;
+}
+
+impl Source for Native {
+    fn read(self: Box<Self>, allow_partial: bool) -> Result<Read, AdvisoryError> {
+        let native = *self;
         let root = &native.root;
         if !root.join("crates").is_dir() {
             if !root.exists() {
@@ -162,14 +189,13 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
             path: root.clone(),
             source,
         })?;
-        let skipped = fail_closed(root, &loaded, options.allow_partial)?;
+        let skipped = fail_closed(root, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {
                 path: root.clone(),
                 osv: false,
             });
         }
-        database.native_ids = loaded.advisories.iter().map(|a| a.id.clone()).collect();
         let (last_updated, from) = match (native.updated, native.updated_from) {
             (Some(time), from) => (Some(crate::time::rfc3339(time)), from),
             (None, _) => (
@@ -177,7 +203,7 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
                 "newest-advisory",
             ),
         };
-        database.sources.push(SourceRecord {
+        let record = SourceRecord {
             name: RUSTSEC.to_owned(),
             format: "rustsec-advisory-db".to_owned(),
             uri: native.uri,
@@ -187,10 +213,23 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
             advisories: loaded.advisories.len(),
             fetched_at: native.fetched_at.map(crate::time::rfc3339),
             skipped,
-        });
-        database.advisories.extend(loaded.advisories);
+        };
+        Ok(Read {
+            advisories: loaded.advisories,
+            record,
+            asked: BTreeSet::new(),
+        })
     }
-    if let Some(path) = &options.osv_db {
+}
+
+/// An OSV export: a folder of OSV JSON records or a zip of them (`--osv-db`).
+struct OsvExport {
+    path: PathBuf,
+}
+
+impl Source for OsvExport {
+    fn read(self: Box<Self>, allow_partial: bool) -> Result<Read, AdvisoryError> {
+        let path = &self.path;
         if !path.exists() {
             return Err(AdvisoryError::Missing {
                 path: path.clone(),
@@ -198,7 +237,7 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
             });
         }
         let loaded = osv::load(path)?;
-        let skipped = fail_closed(path, &loaded, options.allow_partial)?;
+        let skipped = fail_closed(path, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {
                 path: path.clone(),
@@ -207,7 +246,7 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
         }
         let newest = loaded.advisories.iter().map(|a| a.date).max();
         let ids: BTreeSet<&str> = loaded.advisories.iter().map(|a| a.id.as_str()).collect();
-        database.sources.push(SourceRecord {
+        let record = SourceRecord {
             name: OSV.to_owned(),
             format: "osv-export".to_owned(),
             uri: crate::text::local_uri(path),
@@ -217,10 +256,43 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
             advisories: ids.len(),
             fetched_at: None,
             skipped,
-        });
-        database.advisories.extend(loaded.advisories);
+        };
+        Ok(Read {
+            advisories: loaded.advisories,
+            record,
+            asked: BTreeSet::new(),
+        })
     }
-    Ok(database)
+}
+
+/// What the OSV API answered for the components sent to it, at one time.
+struct OsvApiAnswer {
+    advisories: Vec<model::Advisory>,
+    asked: BTreeSet<(String, String, String)>,
+    uri: String,
+    at: time::OffsetDateTime,
+}
+
+impl Source for OsvApiAnswer {
+    fn read(self: Box<Self>, _allow_partial: bool) -> Result<Read, AdvisoryError> {
+        let ids: BTreeSet<&str> = self.advisories.iter().map(|a| a.id.as_str()).collect();
+        let record = SourceRecord {
+            name: OSV_API.to_owned(),
+            format: "osv-api".to_owned(),
+            uri: self.uri,
+            revision: None,
+            last_updated: Some(crate::time::rfc3339(self.at)),
+            last_updated_from: Some("query-time".to_owned()),
+            advisories: ids.len(),
+            fetched_at: Some(crate::time::rfc3339(self.at)),
+            skipped: Vec::new(),
+        };
+        Ok(Read {
+            advisories: self.advisories,
+            record,
+            asked: self.asked,
+        })
+    }
 }
 
 /// The native RustSec database to read, and what is known of its provenance.
@@ -264,6 +336,17 @@ impl Native {
 }
 
 impl Database {
+    /// Takes what one source read: its advisories, its record, what it was asked about.
+    fn add(&mut self, read: Read) {
+        if read.record.name == RUSTSEC {
+            self.native_ids
+                .extend(read.advisories.iter().map(|a| a.id.clone()));
+        }
+        self.api_sent.extend(read.asked);
+        self.sources.push(read.record);
+        self.advisories.extend(read.advisories);
+    }
+
     /// Adds the records the OSV API gave, as a source of their own.
     pub fn add_api(
         &mut self,
@@ -271,27 +354,24 @@ impl Database {
         sent: &[&foreign::Component],
         uri: &str,
         at: time::OffsetDateTime,
-    ) {
-        self.api_sent.extend(sent.iter().map(|c| {
-            (
-                c.ecosystem.clone().unwrap_or_default(),
-                c.name.clone(),
-                c.version.clone(),
-            )
-        }));
-        let ids: BTreeSet<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
-        self.sources.push(SourceRecord {
-            name: OSV_API.to_owned(),
-            format: "osv-api".to_owned(),
+    ) -> Result<(), AdvisoryError> {
+        let answer = OsvApiAnswer {
+            advisories,
+            asked: sent
+                .iter()
+                .map(|c| {
+                    (
+                        c.ecosystem.clone().unwrap_or_default(),
+                        c.name.clone(),
+                        c.version.clone(),
+                    )
+                })
+                .collect(),
             uri: uri.to_owned(),
-            revision: None,
-            last_updated: Some(crate::time::rfc3339(at)),
-            last_updated_from: Some("query-time".to_owned()),
-            advisories: ids.len(),
-            fetched_at: Some(crate::time::rfc3339(at)),
-            skipped: Vec::new(),
-        });
-        self.advisories.extend(advisories);
+            at,
+        };
+        self.add(Box::new(answer).read(false)?);
+        Ok(())
     }
 }
 

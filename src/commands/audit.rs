@@ -513,7 +513,7 @@ fn ask_osv_api(
     let sendable = osv_api::sendable(components, private);
     let at = crate::time::clock();
     let records = osv_api::query(http, base, &sendable).map_err(|e| Error::Usage(e.to_string()))?;
-    database.add_api(records, &sendable, base, at);
+    database.add_api(records, &sendable, base, at)?;
     Ok(())
 }
 
