@@ -707,3 +707,36 @@ fn a_bad_osv_record_fails_closed_too() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_plain_folder_or_export_is_named_by_the_digest_of_what_was_read() {
+    let home = CargoHome::new();
+    let db = tempfile::tempdir().unwrap();
+    util::copy_dir(&fixture("advisories/rustsec"), db.path());
+    let root = db.path().to_string_lossy().into_owned();
+    let revision = |report: &serde_json::Value| report["sources"][0]["revision"].clone();
+    let (first, _, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &root]);
+    let (again, _, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &native()]);
+    let digest = revision(&first);
+    assert!(digest.as_str().unwrap().starts_with("sha256:"), "{digest}");
+    assert_eq!(digest.as_str().unwrap().len(), "sha256:".len() + 64);
+    assert_eq!(
+        revision(&again),
+        digest,
+        "the same advisories, wherever they are"
+    );
+    // One advisory edited: another database, another name.
+    let file = db.path().join("crates/regex/RUSTSEC-2022-0013.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\n")).unwrap();
+    let (edited, _, _) = audit_json(&home, &demo_lock(), &["--advisory-db", &root]);
+    assert_ne!(revision(&edited), digest);
+    // An OSV export too: the folder's files, or the zip's bytes.
+    let osv = fixture("advisories/osv-crates.zip");
+    let (zip, _, _) = audit_json(&home, &demo_lock(), &["--osv-db", &osv.to_string_lossy()]);
+    assert!(
+        revision(&zip).as_str().unwrap().starts_with("sha256:"),
+        "{}",
+        revision(&zip)
+    );
+}

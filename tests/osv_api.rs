@@ -288,3 +288,57 @@ fn sending_with_no_private_patterns_says_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_audit_that_asked_the_api_is_attested_with_the_api_as_a_source() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let dir = tempfile::tempdir().unwrap();
+    let home = CargoHome::new();
+    let prefix = dir.path().join("release");
+    let keygen = charter_audit(&home)
+        .args(["keygen", "--out"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{keygen:?}");
+    let out = dir.path().join("evidence");
+    let (_, code, stderr) = audit(
+        &server.url(""),
+        &[
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--sign-key",
+            prefix.with_extension("key").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let envelope = out.join("attestation.intoto.json");
+    let verified = charter_audit(&home)
+        .arg("verify")
+        .arg(&envelope)
+        .arg("--key")
+        .arg(prefix.with_extension("pub"))
+        .args(["--now", "2026-08-26T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(verified.status.code(), Some(1), "{verified:?}");
+    let envelope_json: Value = serde_json::from_slice(&std::fs::read(&envelope).unwrap()).unwrap();
+    use base64::Engine;
+    let statement: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(envelope_json["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let sources = statement["predicate"]["sources"].as_array().unwrap();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["name"] == "osv-api" && s["advisories"] == 2),
+        "{sources:?}"
+    );
+    // Kept for .ci/run, which validates every predicate against docs/predicate-v1.schema.json.
+    let samples = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dsse-samples");
+    std::fs::create_dir_all(&samples).unwrap();
+    std::fs::copy(&envelope, samples.join("sbom-osv-api.intoto.json")).unwrap();
+}

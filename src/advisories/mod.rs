@@ -30,6 +30,28 @@ pub(crate) const OSV_API: &str = "osv-api";
 pub(crate) struct Loaded {
     pub advisories: Vec<model::Advisory>,
     pub problems: Vec<LoadProblem>,
+    /// `sha256:` and the digest of what was read (each file's name and contents, in order,
+    /// or the archive's bytes): names a database that has no revision of its own.
+    pub digest: Option<String>,
+}
+
+/// Digests of the files a database is read from, in the order read.
+#[derive(Default)]
+pub(crate) struct ContentDigest(sha2::Sha256);
+
+impl ContentDigest {
+    pub(crate) fn file(&mut self, name: &str, bytes: &[u8]) {
+        use sha2::Digest;
+        self.0.update((name.len() as u64).to_be_bytes());
+        self.0.update(name.as_bytes());
+        self.0.update((bytes.len() as u64).to_be_bytes());
+        self.0.update(bytes);
+    }
+
+    pub(crate) fn finish(self) -> String {
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
 }
 
 /// A file of a database that did not load, and why.
@@ -207,7 +229,7 @@ impl Source for Native {
             name: RUSTSEC.to_owned(),
             format: "rustsec-advisory-db".to_owned(),
             uri: native.uri,
-            revision: native.revision,
+            revision: native.revision.or(loaded.digest),
             last_updated_from: last_updated.as_ref().map(|_| from.to_owned()),
             last_updated,
             advisories: loaded.advisories.len(),
@@ -250,7 +272,7 @@ impl Source for OsvExport {
             name: OSV.to_owned(),
             format: "osv-export".to_owned(),
             uri: crate::text::local_uri(path),
-            revision: None,
+            revision: loaded.digest,
             last_updated: newest.map(midnight),
             last_updated_from: newest.map(|_| "newest-advisory".to_owned()),
             advisories: ids.len(),

@@ -44,6 +44,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
         source,
     };
     let mut loaded = Loaded::default();
+    let mut digest = super::ContentDigest::default();
     if path.is_dir() {
         let mut files = Vec::new();
         collect_json(path, &mut files).map_err(io)?;
@@ -63,10 +64,12 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
                 continue;
             }
             let bytes = std::fs::read(&file).map_err(io)?;
+            digest.file(&name, &bytes);
             add_record(&bytes, name, &mut loaded);
         }
     } else {
         let bytes = std::fs::read(path).map_err(io)?;
+        digest.file("", &bytes);
         let zip_error = |e: zip::result::ZipError| OsvError::Zip {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -103,6 +106,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
             add_record(&bytes, name, &mut loaded);
         }
     }
+    loaded.digest = Some(digest.finish());
     Ok(loaded)
 }
 

@@ -40,11 +40,11 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| Loaded {
-                    advisories: Vec::new(),
                     problems: vec![LoadProblem {
                         file: "crates".to_owned(),
                         reason: "a parser thread stopped unexpectedly (a bug)".to_owned(),
                     }],
+                    ..Loaded::default()
                 })
             })
             .collect()
@@ -54,6 +54,11 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
         loaded.advisories.extend(part.advisories);
         loaded.problems.extend(part.problems);
     }
+    let mut digest = super::ContentDigest::default();
+    for file in &files {
+        digest.file(&relative(root, file), &std::fs::read(file)?);
+    }
+    loaded.digest = Some(digest.finish());
     Ok(loaded)
 }
 
