@@ -575,7 +575,8 @@ impl InventoryArgs {
 impl AuditArgs {
     /// The supplier's `charter-audit.toml`: for `--sbom`, beside the SBOM or in a folder above
     /// it up to the repository's root (its `private` patterns must apply wherever the audit is
-    /// run from), else the current folder's; otherwise as for the workspace or lockfile.
+    /// run from), else in the current folder or above it up to a Cargo.lock or `.git`;
+    /// otherwise as for the workspace or lockfile.
     pub fn default_config(&self) -> Option<PathBuf> {
         match &self.sbom_input {
             Some(sbom) => find_config(sbom.clone(), false)

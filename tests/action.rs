@@ -226,7 +226,7 @@ fn every_input_the_audit_step_reads_is_mapped_from_its_own_input() {
     let script = step_script("Audit");
     let audit_step = &text[text.find("    - name: Audit\n").unwrap()..];
     let audit_env = &audit_step[..audit_step.find("      run: |").unwrap()];
-    for input in inputs {
+    for &input in &inputs {
         let variable = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
         if script.contains(&format!("${variable}")) {
             assert!(
@@ -234,6 +234,14 @@ fn every_input_the_audit_step_reads_is_mapped_from_its_own_input() {
                 "{variable} is read by the script but not mapped from inputs.{input}"
             );
         }
+    }
+    // And the other way: every input declared is used by some step.
+    let steps = &text[text.find("\nruns:\n").unwrap()..];
+    for input in &inputs {
+        assert!(
+            steps.contains(&format!("inputs.{input} ")),
+            "input {input} is declared but no step uses it"
+        );
     }
     // The key is mapped to the one variable charter-audit reads, not to an INPUT_ one.
     assert!(audit_env.contains("        CHARTER_AUDIT_SIGNING_KEY: ${{ inputs.sign-key }}\n"));

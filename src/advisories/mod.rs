@@ -494,7 +494,9 @@ impl Database {
                     .iter()
                     .find(|problem| {
                         if source.name == RUSTSEC {
-                            ecosystem == "crates.io" && problem.file.split('/').nth(1) == Some(name)
+                            // `crates/NAME/...` is about NAME; anything else about any crate.
+                            ecosystem == "crates.io"
+                                && problem.file.split('/').nth(1).is_none_or(|c| c == name)
                         } else {
                             true
                         }

@@ -26,8 +26,10 @@ pub const FILES: &[&str] = &[
 
 /// Limits on reading a bundle.
 pub const MAX_COMPRESSED: u64 = 128 * 1024 * 1024;
-/// The whole decompressed stream, tar headers (PAX, GNU long names) included.
-pub const MAX_TOTAL: u64 = 128 * 1024 * 1024;
+/// The whole decompressed stream, tar headers (PAX, GNU long names) included: room for the
+/// evidence of a 64 MiB SBOM (which the attestations' JSON Lines carry once more) many times
+/// over, and a bound on what a recipient's verifier unpacks in memory.
+pub const MAX_TOTAL: u64 = 512 * 1024 * 1024;
 pub const MAX_ENTRIES: usize = 64;
 
 /// Why a bundle cannot be read: it is then not evidence (exit 3).
@@ -84,6 +86,20 @@ but not acceptable; 3: not authentic.
 /// Packs `(name, bytes)` files into a reproducible `.tar.gz`: fixed order, times (`mtime`),
 /// owners and modes.
 pub fn pack(files: &[(&str, &[u8])], mtime: u64) -> std::io::Result<Vec<u8>> {
+    // A bundle its recipients' verifiers would refuse is never made.
+    let unpacked: u64 = files
+        .iter()
+        .map(|(_, bytes)| 512 + (bytes.len() as u64).div_ceil(512) * 512)
+        .sum::<u64>()
+        + 1024;
+    if unpacked > MAX_TOTAL {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the evidence comes to {unpacked} bytes, more than the {MAX_TOTAL} a bundle holds (the most a verifier unpacks): attach the files of the evidence folder to the submission one by one, and verify the attestation with `charter-audit verify --sbom`"
+            ),
+        ));
+    }
     let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::default()));
     builder.mode(tar::HeaderMode::Deterministic);
     for (name, bytes) in files {
@@ -128,6 +144,9 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
                 return Err(BundleError::Duplicate(crate::text::clean(&raw)));
             }
             let size = entry.header().size().map_err(not_archive)?;
+            if size > MAX_TOTAL {
+                return Err(BundleError::TooLarge);
+            }
             let mut content = Vec::new();
             (&mut entry)
                 .take(size.min(MAX_TOTAL) + 1)
@@ -307,6 +326,31 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_a_verifier_would_refuse_is_never_packed() {
+        // Zeroed pages from the allocator: nothing is touched before the size check.
+        let sbom = vec![0u8; 300 * 1024 * 1024];
+        let lines = vec![0u8; 300 * 1024 * 1024];
+        let error = pack(
+            &[
+                ("sbom.cdx.json", &sbom),
+                ("attestations.intoto.jsonl", &lines),
+            ],
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            error
+                .to_string()
+                .contains("more than the 536870912 a bundle holds"),
+            "{error}"
+        );
+        // Less packs, and unpacks.
+        let fits = pack(&[("sbom.cdx.json", &sbom[..10 * 1024 * 1024])], 0).unwrap();
+        assert_eq!(unpack(&fits).unwrap()[0].1.len(), 10 * 1024 * 1024);
+    }
 
     #[test]
     fn round_trip_and_reproducible() {

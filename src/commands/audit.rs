@@ -44,7 +44,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     // there is somewhere to write the attestation: a plain audit step runs as it would without.
     let key_from_environment_unused = args.out_dir.is_none()
         && args.signing.sign_key.is_none()
-        && std::env::var_os(super::attest::KEY_VARIABLE).is_some_and(|v| !v.is_empty());
+        && std::env::var(super::attest::KEY_VARIABLE).is_ok_and(|v| !v.trim().is_empty());
     let key = if key_from_environment_unused {
         None
     } else {

@@ -28,7 +28,7 @@ pub enum InputError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: more than {limit} bytes, the most read by default: pass --max-sbom-size with its size in MiB if it is an SBOM", .path.display())]
+    #[error("{}: more than {limit} bytes, the most this audit reads (--max-sbom-size MIB, default 64): raise it if this is an SBOM", .path.display())]
     TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: not a CycloneDX JSON SBOM: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },

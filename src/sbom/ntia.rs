@@ -48,10 +48,14 @@ struct DependencyView {
     reference: Option<Value>,
 }
 
-/// Checks a CycloneDX JSON document given as bytes, holding only what the check reads.
+/// Checks a CycloneDX JSON document given as bytes, holding only what the check reads. A
+/// document whose shape the pruned view does not take (a `dependencies` that is not a list of
+/// objects, a key given twice) is checked whole, as it always could be.
 pub fn check_bytes(document: &[u8]) -> Result<Completeness, serde_json::Error> {
-    let view: View = serde_json::from_slice(document)?;
-    Ok(check(&serde_json::to_value(view)?))
+    match serde_json::from_slice::<View>(document).and_then(serde_json::to_value) {
+        Ok(view) => Ok(check(&view)),
+        Err(_) => Ok(check(&serde_json::from_slice(document)?)),
+    }
 }
 
 /// What the SBOM has of the minimum elements.
@@ -150,7 +154,7 @@ pub fn check(bom: &Value) -> Completeness {
             .is_some_and(|h| !h.is_empty());
         if text("purl").is_none()
             && text("cpe").is_none()
-            && component.get("swid").is_none()
+            && component.get("swid").is_none_or(Value::is_null)
             && !hashes
         {
             out.without_identifier.push(label.clone());
@@ -220,6 +224,22 @@ mod tests {
         );
         assert_eq!(whole.without_name_or_version, ["x", "z"]);
         assert_eq!(whole.without_identifier, ["z"]);
+        // Shapes the view does not take are checked whole: the same answer, never an error.
+        let mut odd = bom.clone();
+        odd["dependencies"] = serde_json::json!(["x"]);
+        odd["components"][1]["swid"] = Value::Null;
+        let text = serde_json::to_string(&odd).unwrap().replacen(
+            "\"cpe\":",
+            "\"cpe\":\"cpe:dup\",\"cpe\":",
+            1,
+        );
+        let odd_whole = check(&serde_json::from_str(&text).unwrap());
+        assert_eq!(check_bytes(text.as_bytes()).unwrap(), odd_whole);
+        assert_eq!(
+            odd_whole.without_identifier,
+            ["y 1", "z"],
+            "a null swid is no identifier"
+        );
     }
 
     #[test]
