@@ -567,3 +567,43 @@ fn supplier_comes_from_the_configuration_when_no_flag_gives_it() {
     );
     assert_eq!(flagged["metadata"]["supplier"]["name"], "Other Ltd");
 }
+
+#[test]
+fn a_lockfile_with_no_workspace_package_is_described_by_its_roots() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lockfile = dir.path().join("vendored.Cargo.lock");
+    let checksum = "0".repeat(64);
+    std::fs::write(
+        &lockfile,
+        format!(
+            "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             checksum = \"{checksum}\"\ndependencies = [\"b\"]\n\n[[package]]\nname = \"b\"\n\
+             version = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             checksum = \"{checksum}\"\n"
+        ),
+    )
+    .unwrap();
+    let (sbom, _, stderr) = json_of(
+        charter_audit(&home)
+            .arg("sbom")
+            .arg("--lockfile")
+            .arg(&lockfile),
+    );
+    assert!(
+        stderr.contains("no workspace package in it")
+            && stderr.contains("made of the 1 package(s)"),
+        "{stderr}"
+    );
+    assert_eq!(sbom["metadata"]["component"]["name"], "vendored");
+    let product = &sbom["metadata"]["component"]["bom-ref"];
+    let entry = sbom["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| &d["ref"] == product)
+        .unwrap();
+    assert_eq!(entry["dependsOn"], serde_json::json!(["pkg:cargo/a@1.0.0"]));
+    assert_eq!(depends_on(&sbom, "a"), ["pkg:cargo/b@1.0.0"]);
+}

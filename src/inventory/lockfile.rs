@@ -170,6 +170,26 @@ fn choose_product(
     if let [only] = roots[..] {
         return Product::Member(only);
     }
+    if local.is_empty() {
+        // A workspace's lockfile always holds its members: this one names none, so the product
+        // is made of the packages nothing else depends on.
+        let roots: Vec<usize> = (0..packages.len()).filter(|&i| !depended[i]).collect();
+        let name = product_name_from_path(lockfile).unwrap_or_else(|| {
+            super::metadata::synthetic_name(roots.iter().map(|&i| packages[i].name.as_str()))
+        });
+        warnings.push(format!(
+            "{}: no workspace package in it (a workspace's Cargo.lock holds its members), so the \
+             SBOM describes an application `{name}` made of the {} package(s) nothing else depends \
+             on; pass --product NAME to name the product",
+            lockfile.display(),
+            roots.len()
+        ));
+        return Product::Synthetic {
+            name,
+            version: None,
+            dependencies: roots,
+        };
+    }
     let name = product_name_from_path(lockfile).unwrap_or_else(|| {
         super::metadata::synthetic_name(roots.iter().map(|&i| packages[i].name.as_str()))
     });
