@@ -8,52 +8,184 @@ use serde_json::Value;
 
 /// The parts of a CycloneDX JSON document that [`check`] reads, and nothing more: a supplier's
 /// 60 MiB SBOM is not held whole as a `Value` (ten times its size) to look at a few fields.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct View {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     metadata: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     components: Option<Vec<ComponentView>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     dependencies: Option<Vec<DependencyView>>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct ComponentView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     name: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     version: Option<Value>,
-    #[serde(default, rename = "bom-ref", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "bom-ref")]
     bom_ref: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     purl: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cpe: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    swid: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    hashes: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Present and not null: only that is read.
+    #[serde(default)]
+    swid: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    hashes: NonEmpty,
+    #[serde(default)]
     author: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    authors: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    authors: NonEmpty,
+    #[serde(default)]
     supplier: Option<Value>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct DependencyView {
-    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "ref")]
     reference: Option<Value>,
+}
+
+/// Whether a field is a non-empty array, read without keeping its elements.
+#[derive(Default)]
+struct NonEmpty(bool);
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NonEmpty;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NonEmpty, A::Error> {
+                let mut any = false;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    any = true;
+                }
+                Ok(NonEmpty(any))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<NonEmpty, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(NonEmpty(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+            fn visit_unit<E>(self) -> Result<NonEmpty, E> {
+                Ok(NonEmpty(false))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// What the check needs of one component, from a whole document or from the view.
+struct Facts<'a> {
+    name: Option<&'a str>,
+    version: Option<&'a str>,
+    bom_ref: Option<&'a str>,
+    /// A purl, CPE, SWID tag or hash.
+    identified: bool,
+    /// An author, authors, or a named supplier.
+    authored: bool,
+}
+
+/// A string field's text, trimmed, when it has any.
+fn text(value: Option<&Value>) -> Option<&str> {
+    value
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// An entity's (supplier's, author's) name, when it has one.
+fn name_of(entity: Option<&Value>) -> Option<String> {
+    text(entity.and_then(|e| e.get("name"))).map(str::to_owned)
+}
+
+impl ComponentView {
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            name: text(self.name.as_ref()),
+            version: text(self.version.as_ref()),
+            bom_ref: text(self.bom_ref.as_ref()),
+            identified: text(self.purl.as_ref()).is_some()
+                || text(self.cpe.as_ref()).is_some()
+                || self.swid.is_some()
+                || self.hashes.0,
+            authored: text(self.author.as_ref()).is_some()
+                || self.authors.0
+                || name_of(self.supplier.as_ref()).is_some(),
+        }
+    }
+}
+
+fn facts_of(component: &Value) -> Facts<'_> {
+    let non_empty = |key: &str| {
+        component
+            .get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    Facts {
+        name: text(component.get("name")),
+        version: text(component.get("version")),
+        bom_ref: text(component.get("bom-ref")),
+        identified: text(component.get("purl")).is_some()
+            || text(component.get("cpe")).is_some()
+            || component.get("swid").is_some_and(|s| !s.is_null())
+            || non_empty("hashes"),
+        authored: text(component.get("author")).is_some()
+            || non_empty("authors")
+            || name_of(component.get("supplier")).is_some(),
+    }
 }
 
 /// Checks a CycloneDX JSON document given as bytes, holding only what the check reads. A
 /// document whose shape the pruned view does not take (a `dependencies` that is not a list of
 /// objects, a key given twice) is checked whole, as it always could be.
 pub fn check_bytes(document: &[u8]) -> Result<Completeness, serde_json::Error> {
-    match serde_json::from_slice::<View>(document).and_then(serde_json::to_value) {
-        Ok(view) => Ok(check(&view)),
+    match serde_json::from_slice::<View>(document) {
+        Ok(view) => {
+            let listed = view
+                .dependencies
+                .iter()
+                .flatten()
+                .filter_map(|d| d.reference.as_ref()?.as_str())
+                .collect();
+            let components: Vec<Facts<'_>> = view
+                .components
+                .iter()
+                .flatten()
+                .map(ComponentView::facts)
+                .collect();
+            Ok(assess(view.metadata.as_ref(), &listed, &components))
+        }
         Err(_) => Ok(check(&serde_json::from_slice(document)?)),
     }
 }
@@ -79,15 +211,30 @@ pub struct Completeness {
 
 /// Checks a CycloneDX JSON SBOM.
 pub fn check(bom: &Value) -> Completeness {
-    let metadata = bom.get("metadata");
-    let name_of = |entity: Option<&Value>| {
-        entity
-            .and_then(|e| e.get("name"))
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-    };
+    let listed = bom
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("ref").and_then(Value::as_str))
+        .collect();
+    let components: Vec<Facts<'_>> = bom
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(facts_of)
+        .collect();
+    assess(bom.get("metadata"), &listed, &components)
+}
+
+/// The minimum elements, from the metadata, the refs the dependency graph lists, and what
+/// each top-level component says of itself.
+fn assess(
+    metadata: Option<&Value>,
+    listed: &std::collections::HashSet<&str>,
+    components: &[Facts<'_>],
+) -> Completeness {
     let supplier = name_of(metadata.and_then(|m| m.get("supplier"))).or_else(|| {
         name_of(
             metadata
@@ -104,24 +251,6 @@ pub fn check(bom: &Value) -> Completeness {
         .and_then(|m| m.get("timestamp"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-
-    let mut listed = std::collections::HashSet::new();
-    for dependency in bom
-        .get("dependencies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(r) = dependency.get("ref").and_then(Value::as_str) {
-            listed.insert(r.to_owned());
-        }
-    }
-
-    let components: Vec<&Value> = bom
-        .get("components")
-        .and_then(Value::as_array)
-        .map(|c| c.iter().collect())
-        .unwrap_or_default();
     let mut out = Completeness {
         supplier,
         authors,
@@ -130,43 +259,24 @@ pub fn check(bom: &Value) -> Completeness {
         ..Completeness::default()
     };
     for component in components {
-        let text = |key: &str| {
-            component
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-        };
-        let name = text("name");
-        let label = match (name, text("version")) {
+        let label = match (component.name, component.version) {
             (Some(n), Some(v)) => format!("{n} {v}"),
             (Some(n), None) => n.to_owned(),
-            _ => text("bom-ref")
+            _ => component
+                .bom_ref
                 .unwrap_or("(a component without a name)")
                 .to_owned(),
         };
-        if name.is_none() || text("version").is_none() {
+        if component.name.is_none() || component.version.is_none() {
             out.without_name_or_version.push(label.clone());
         }
-        let hashes = component
-            .get("hashes")
-            .and_then(Value::as_array)
-            .is_some_and(|h| !h.is_empty());
-        if text("purl").is_none()
-            && text("cpe").is_none()
-            && component.get("swid").is_none_or(Value::is_null)
-            && !hashes
-        {
+        if !component.identified {
             out.without_identifier.push(label.clone());
         }
-        if text("bom-ref").is_none_or(|r| !listed.contains(r)) {
+        if component.bom_ref.is_none_or(|r| !listed.contains(r)) {
             out.without_dependencies.push(label.clone());
         }
-        let authors = component
-            .get("authors")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if text("author").is_none() && !authors && name_of(component.get("supplier")).is_none() {
+        if !component.authored {
             out.without_author.push(label);
         }
     }
