@@ -394,7 +394,7 @@ fn a_bad_advisory_fails_closed_unless_partial_is_allowed() {
     let home = CargoHome::new();
     let db = tempfile::tempdir().unwrap();
     let src = fixture("advisories/rustsec/crates");
-    for entry in walk(&src) {
+    for entry in util::files_under(&src) {
         let target = db
             .path()
             .join("crates")
@@ -475,19 +475,6 @@ fn a_bad_advisory_fails_closed_unless_partial_is_allowed() {
     );
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[test]
 fn offline_without_a_database_names_the_flags() {
     let home = CargoHome::new();
@@ -534,7 +521,7 @@ fn a_git_checkout_is_named_by_its_commit() {
     let home = CargoHome::new();
     let db = tempfile::tempdir().unwrap();
     let src = fixture("advisories/rustsec/crates");
-    for entry in walk(&src) {
+    for entry in util::files_under(&src) {
         let target = db
             .path()
             .join("crates")
@@ -685,7 +672,7 @@ fn readme_main_command_prints_what_the_readme_says() {
 fn a_bad_osv_record_fails_closed_too() {
     let home = CargoHome::new();
     let db = tempfile::tempdir().unwrap();
-    for entry in walk(&fixture("advisories/osv")) {
+    for entry in util::files_under(&fixture("advisories/osv")) {
         std::fs::copy(&entry, db.path().join(entry.file_name().unwrap())).unwrap();
     }
     std::fs::write(

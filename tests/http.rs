@@ -33,6 +33,21 @@ fn audit_with_index(index_url: &str, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `audit` of the demo lockfile downloading its advisory database from `url` into the cache
+/// folder `cache`, with the fixture index, plus `extra`.
+fn audit_downloading(url: &str, cache: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    charter_audit(&CargoHome::new())
+        .env("CHARTER_AUDIT_CACHE_DIR", cache)
+        .args(["audit", "--now", NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .args(["--advisory-db-url", url])
+        .arg("--registry-index")
+        .arg(fixture("registry-index"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -201,17 +216,12 @@ fn advisory_database_download_is_named_dated_and_cached() {
         _ => Reply::Body(404, Vec::new()),
     });
     let cache = tempfile::tempdir().unwrap();
-    let home = CargoHome::new();
     let run = || {
-        charter_audit(&home)
-            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
-            .args(["audit", "--format", "json", "--now", NOW, "--lockfile"])
-            .arg(fixture("workspaces/demo/Cargo.lock"))
-            .args(["--advisory-db-url", &server.url("/main.tar.gz")])
-            .arg("--registry-index")
-            .arg(fixture("registry-index"))
-            .output()
-            .unwrap()
+        audit_downloading(
+            &server.url("/main.tar.gz"),
+            cache.path(),
+            &["--format", "json"],
+        )
     };
     let first = run();
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
@@ -236,14 +246,7 @@ fn advisory_database_download_is_named_dated_and_cached() {
 fn a_download_that_is_not_an_archive_is_exit_2() {
     let server = Server::start(|_, _| Reply::Body(200, b"<html>not a tarball</html>".to_vec()));
     let cache = tempfile::tempdir().unwrap();
-    let home = CargoHome::new();
-    let output = charter_audit(&home)
-        .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
-        .args(["audit", "--now", NOW, "--lockfile"])
-        .arg(fixture("workspaces/demo/Cargo.lock"))
-        .args(["--advisory-db-url", &server.url("/main.tar.gz")])
-        .output()
-        .unwrap();
+    let output = audit_downloading(&server.url("/main.tar.gz"), cache.path(), &[]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(message.contains("is not a gzip'd tar archive"), "{message}");
@@ -277,17 +280,7 @@ fn the_advisory_download_fails_closed_with_what_to_check() {
             .as_ref()
             .map_or_else(|| refused.clone(), |s| s.url("/main.tar.gz"));
         let cache = tempfile::tempdir().unwrap();
-        let home = CargoHome::new();
-        let output = charter_audit(&home)
-            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
-            .args(["audit", "--now", NOW, "--lockfile"])
-            .arg(fixture("workspaces/demo/Cargo.lock"))
-            .args(["--advisory-db-url", &url])
-            .arg("--registry-index")
-            .arg(fixture("registry-index"))
-            .args(extra)
-            .output()
-            .unwrap();
+        let output = audit_downloading(&url, cache.path(), extra);
         assert_eq!(output.status.code(), Some(2), "{url}: {output:?}");
         let message = stderr(&output);
         assert!(message.contains("advisory"), "{url}: {message}");
@@ -298,20 +291,7 @@ fn the_advisory_download_fails_closed_with_what_to_check() {
         if let Some(server) = &server {
             assert!(!server.paths().is_empty(), "{url}: the server was asked");
         }
-        let cached = walk_files(cache.path());
+        let cached = util::files_under(cache.path());
         assert!(cached.is_empty(), "{url}: cached {cached:?}");
     }
-}
-
-fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk_files(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -46,22 +46,31 @@ fn osv(path: &str, body: &[u8]) -> Reply {
     Reply::Body(404, Vec::new())
 }
 
-fn audit(api: &str, extra: &[&str]) -> (Value, i32, String) {
-    let home = CargoHome::new();
-    let output = charter_audit(&home)
-        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
+/// `audit --sbom SBOM --osv-api API` with the fixture RustSec database, JSON to stdout.
+fn osv_audit(home: &CargoHome, sbom: &std::path::Path, api: &str) -> assert_cmd::Command {
+    let mut cmd = charter_audit(home);
+    cmd.args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
         .arg("--sbom")
-        .arg(fixture("sboms/portal.cdx.json"))
+        .arg(sbom)
         .arg("--advisory-db")
         .arg(fixture("advisories/rustsec"))
-        .args([
-            "--advisory-db-date",
-            "2026-08-21",
-            "--osv-api",
-            api,
-            "--http-timeout",
-            "2",
-        ])
+        .args(["--advisory-db-date", "2026-08-21", "--osv-api", api]);
+    cmd
+}
+
+/// Everything the server was sent, as text.
+fn sent(server: &Server) -> String {
+    server
+        .bodies()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect()
+}
+
+fn audit(api: &str, extra: &[&str]) -> (Value, i32, String) {
+    let home = CargoHome::new();
+    let output = osv_audit(&home, &fixture("sboms/portal.cdx.json"), api)
+        .args(["--http-timeout", "2"])
         .args(extra)
         .output()
         .unwrap();
@@ -122,11 +131,7 @@ fn private_and_unidentified_components_are_never_sent() {
     .unwrap();
     let (report, _, stderr) = audit(&server.url(""), &["--config", config.to_str().unwrap()]);
     assert!(report.is_object(), "{stderr}");
-    let sent: String = server
-        .bodies()
-        .iter()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .collect();
+    let sent = sent(&server);
     assert!(sent.contains("lodash"), "{sent}");
     for never in ["django", "nhs-login", "example-health", "vendored-widget"] {
         assert!(
@@ -194,27 +199,12 @@ fn local_sources_and_private_names_in_any_case_are_never_sent() {
     let config = dir.path().join("charter-audit.toml");
     std::fs::write(&config, "private = [\"LEFT_PAD\"]\n").unwrap();
     let home = CargoHome::new();
-    let output = charter_audit(&home)
-        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
-        .arg("--sbom")
-        .arg(fixture("sboms/edge.cdx.json"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args([
-            "--advisory-db-date",
-            "2026-08-21",
-            "--osv-api",
-            &server.url(""),
-        ])
+    let output = osv_audit(&home, &fixture("sboms/edge.cdx.json"), &server.url(""))
         .args(["--config", config.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(output.status.code().unwrap() < 2, "{output:?}");
-    let sent: String = server
-        .bodies()
-        .iter()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .collect();
+    let sent = sent(&server);
     assert!(sent.contains("requests"), "{sent}");
     for never in ["left-pad", "local-lib", "file:"] {
         assert!(!sent.contains(never), "{never} was sent: {sent}");
@@ -244,19 +234,8 @@ fn the_configuration_beside_the_sbom_keeps_its_private_names_wherever_the_audit_
     .unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let home = CargoHome::new();
-    let output = charter_audit(&home)
+    let output = osv_audit(&home, &build.join("bom.json"), &server.url(""))
         .current_dir(elsewhere.path())
-        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--format", "json"])
-        .arg("--sbom")
-        .arg(build.join("bom.json"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args([
-            "--advisory-db-date",
-            "2026-08-21",
-            "--osv-api",
-            &server.url(""),
-        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -265,11 +244,7 @@ fn the_configuration_beside_the_sbom_keeps_its_private_names_wherever_the_audit_
         "{stderr}"
     );
     assert!(stderr.contains("using the configuration in"), "{stderr}");
-    let sent: String = server
-        .bodies()
-        .iter()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .collect();
+    let sent = sent(&server);
     assert!(sent.contains("lodash"), "{sent}");
     assert!(
         !sent.to_lowercase().contains("django"),
