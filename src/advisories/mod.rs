@@ -435,14 +435,14 @@ pub fn check_components(
         &database.native_ids,
         &covered,
     );
+    let unchecked: std::collections::HashSet<(&str, &str)> = coverage
+        .unchecked
+        .iter()
+        .map(|u| (u.name.as_str(), u.version.as_str()))
+        .collect();
     let checked: Vec<_> = components
         .iter()
-        .filter(|c| {
-            !coverage
-                .unchecked
-                .iter()
-                .any(|u| u.name == c.name && u.version == c.version)
-        })
+        .filter(|c| !unchecked.contains(&(c.name.as_str(), c.version.as_str())))
         .filter_map(|c| {
             let ecosystem = c.ecosystem.as_deref()?;
             Some((
