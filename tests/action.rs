@@ -26,6 +26,18 @@ fn step_script(name: &str) -> String {
 /// Runs the audit step with `env`; the stand-in exits with `code` and, when `attest`, writes an
 /// attestation as a signed run would. Returns the recorded calls and GITHUB_OUTPUT.
 fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, String, i32, String) {
+    let (calls, outputs, code, key, _) = run_audit_step_logged(env, code, attest);
+    (calls, outputs, code, key)
+}
+
+/// As [`run_audit_step`], also returning the step's log (standard output and error, in order).
+/// The stand-in prints workflow commands on both, as a hostile SBOM or server could make
+/// charter-audit print them.
+fn run_audit_step_logged(
+    env: &[(&str, &str)],
+    code: i32,
+    attest: bool,
+) -> (String, String, i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("root/bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -36,6 +48,8 @@ fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, Str
         format!(
             "#!/usr/bin/env bash\n\
              {{ printf '%s\\n' \"$@\"; echo \"@@key=${{CHARTER_AUDIT_SIGNING_KEY+set}}\"; echo @@end; }} >> {calls:?}\n\
+             echo '::error::pwned by the product name'; echo '  ::add-mask::pwned' >&2\n\
+             echo '::stop-commands::guess'; echo '::set-output name=result::pwned'\n\
              if [ \"$1\" = audit ]; then printf '%s' \"${{CHARTER_AUDIT_SIGNING_KEY-}}\" > {calls:?}.key; fi\n\
              if [ \"$1\" = audit ] && [ {attest} = true ]; then mkdir -p \"$3\"; echo '{{}}' > \"$3/attestation.intoto.json\"; fi\n\
              if [ \"$1\" = audit ]; then exit {code}; fi\n",
@@ -65,13 +79,39 @@ fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, Str
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let log_file = dir.path().join("log");
+    let log = std::fs::File::create(&log_file).unwrap();
+    cmd.stdout(log.try_clone().unwrap()).stderr(log);
     let status = cmd.status().unwrap();
     (
         std::fs::read_to_string(&calls).unwrap_or_default(),
         std::fs::read_to_string(&output_file).unwrap(),
         status.code().unwrap(),
         std::fs::read_to_string(dir.path().join("calls.key")).unwrap_or_default(),
+        std::fs::read_to_string(&log_file).unwrap(),
     )
+}
+
+/// The workflow commands the runner would act on in `log`, as it reads a step's log: a line
+/// that begins (after blanks) with `::`, except between `::stop-commands::TOKEN` and `::TOKEN::`.
+fn commands_run(log: &str) -> Vec<String> {
+    let mut run = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in log.lines() {
+        let line = line.trim_start();
+        if let Some(token) = &stopped {
+            if line == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(token) = line.strip_prefix("::stop-commands::") {
+            stopped = Some(token.to_owned());
+        } else if line.starts_with("::") {
+            run.push(line.to_owned());
+        }
+    }
+    run
 }
 
 #[test]
@@ -252,4 +292,75 @@ fn every_input_the_audit_step_reads_is_mapped_from_its_own_input() {
     assert!(text.contains(
         "if: inputs.fail-on-violation == 'true' && steps.audit.outputs.exit-code == '1'"
     ));
+}
+
+#[test]
+fn workflow_commands_in_charter_audits_output_are_not_run() {
+    let key = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----";
+    let mut tokens = Vec::new();
+    for (code, signed) in [(1, true), (0, false), (2, false)] {
+        let env: &[(&str, &str)] = if signed {
+            &[("CHARTER_AUDIT_SIGNING_KEY", key)]
+        } else {
+            &[]
+        };
+        let (calls, _, _, _, log) = run_audit_step_logged(env, code, signed);
+        assert_eq!(calls.matches("@@end").count(), if signed { 2 } else { 1 });
+        assert!(
+            log.contains("::error::pwned"),
+            "the stand-in printed: {log}"
+        );
+        let run = commands_run(&log);
+        assert!(
+            run.iter().all(|c| !c.contains("pwned")),
+            "the runner would act on: {run:?}\n{log}"
+        );
+        if code == 2 {
+            // The step's own message is still a command the runner acts on.
+            assert_eq!(run, ["::error::charter-audit could not run (exit 2)"]);
+        }
+        for line in log.lines() {
+            if let Some(token) = line.strip_prefix("::stop-commands::")
+                && token != "guess"
+            {
+                tokens.push(token.to_owned());
+            }
+        }
+    }
+    // A fresh token each time, too long to guess.
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    for token in &tokens {
+        assert!(token.len() >= 32, "{token}");
+    }
+    let distinct: std::collections::BTreeSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), tokens.len(), "{tokens:?}");
+}
+
+#[test]
+fn an_out_dir_input_cannot_set_another_output() {
+    for out_dir in [
+        "evidence\nexit-code=0",
+        "evidence\rresult=pass",
+        "evidence\r\nbundle=x",
+    ] {
+        let (calls, outputs, code, _, log) =
+            run_audit_step_logged(&[("INPUT_OUT_DIR", out_dir)], 1, false);
+        assert_eq!(code, 2, "{log}");
+        assert!(calls.is_empty(), "nothing runs: {calls}");
+        assert_eq!(outputs, "", "no output is written");
+        assert!(
+            commands_run(&log)
+                == ["::error::the out-dir input contains a line break: name a folder on one line"],
+            "{log}"
+        );
+    }
+    // An ordinary name with blanks and an equals sign is one line, and passes as it is.
+    let (calls, outputs, code, _) =
+        run_audit_step(&[("INPUT_OUT_DIR", "out dir=x/evidence")], 0, false);
+    assert_eq!(code, 0, "{calls}");
+    assert!(
+        outputs.lines().any(|l| l == "out-dir=out dir=x/evidence"),
+        "{outputs}"
+    );
+    assert!(outputs.lines().any(|l| l == "exit-code=0"), "{outputs}");
 }
