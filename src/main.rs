@@ -8,22 +8,23 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use charter_audit::cli::Cli;
+use charter_audit::text;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match charter_audit::commands::run(&cli.command) {
         Ok(outcome) => {
             for warning in &outcome.warnings {
-                eprintln!("warning: {warning}");
+                eprintln!("{}", text::for_log("warning: ", warning));
             }
             for note in &outcome.notes {
-                eprintln!("{note}");
+                eprintln!("{}", text::for_log("", note));
             }
             ExitCode::from(outcome.code)
         }
         Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("{}", text::for_log("error: ", &error.to_string()));
             ExitCode::from(2)
         }
     }

@@ -1,16 +1,22 @@
 //! Text from the audited project or an advisory, made safe to show or to write into a document.
+//!
+//! Written by hand: the rules are short and particular (what a terminal or the GitHub Actions
+//! log would act on), and no crate makes both promises, that nothing of the text can move the
+//! cursor or hide itself and that none of it can begin a line.
 
 /// Removes control characters, whole terminal escape sequences (CSI `ESC [ ... final`, OSC
-/// `ESC ] ... BEL` or `ESC \\`, and their one-character C1 forms) and the bidirectional
-/// formatting characters that can make text read differently from what it is; tabs and line
-/// breaks become spaces. Used wherever a string from a manifest or an advisory is shown or
-/// written.
+/// `ESC ] ... BEL` or `ESC \\`, and their one-character C1 forms), the bidirectional
+/// formatting characters that can make text read differently from what it is and the
+/// zero-width ones that hide what it is; tabs and line breaks (a lone carriage return, NEL and
+/// the Unicode line and paragraph separators included) become spaces, so the result is one
+/// line. Used wherever a string from a project, an SBOM, a database, an index or a server is
+/// shown or written.
 pub fn clean(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\t' | '\n' | '\r' => out.push(' '),
+            '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
             // CSI: parameters and intermediates up to a final byte in @..~.
             '\u{1b}' if chars.peek() == Some(&'[') => {
                 chars.next();
@@ -27,7 +33,7 @@ pub fn clean(value: &str) -> String {
             '\u{1b}' => {
                 chars.next();
             }
-            c if c.is_control() || is_bidi(c) => {}
+            c if c.is_control() || is_bidi(c) || is_invisible(c) => {}
             c => out.push(c),
         }
     }
@@ -58,6 +64,27 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 /// Bidirectional formatting characters (embeddings, overrides, isolates, marks).
 fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// Zero-width and invisible characters: text that shows as nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{180e}' | '\u{ad}')
+}
+
+/// A message for standard error, where GitHub Actions reads every line that begins (after
+/// blanks) with `::` as a workflow command: each line cleaned as by [`clean`], and every line
+/// after the first marked `  | `, so that no text within the message, ours or a server's,
+/// ever begins a line. `lead` (`error: `, `warning: `) is put before the first line.
+pub fn for_log(lead: &str, message: &str) -> String {
+    let mut out = String::with_capacity(lead.len() + message.len());
+    out.push_str(lead);
+    for (n, line) in message.split('\n').enumerate() {
+        if n > 0 {
+            out.push_str("\n  | ");
+        }
+        out.push_str(&clean(line));
+    }
+    out
 }
 
 /// An advisory's reference as a link a document may hold: an `https` URL in the form `url`
@@ -100,6 +127,23 @@ mod tests {
         assert_eq!(clean("abc\u{202e}fed\u{202c}"), "abcfed");
         assert_eq!(clean("\u{1b}(0x"), "0x");
         assert_eq!(clean("tail\u{1b}["), "tail");
+        assert_eq!(clean("a\rb\u{2028}c\u{2029}d\u{85}e"), "a b c d e");
+        assert_eq!(clean("ad\u{200b}min\u{feff}\u{2060}"), "admin");
+    }
+
+    #[test]
+    fn no_line_of_a_logged_message_begins_with_its_text() {
+        let logged = for_log(
+            "error: ",
+            "server said:\n::error::pwned\r::add-mask::x\n  ::stop-commands::t",
+        );
+        assert_eq!(
+            logged,
+            "error: server said:\n  | ::error::pwned ::add-mask::x\n  | ::stop-commands::t"
+        );
+        for line in logged.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+        }
     }
 
     #[test]

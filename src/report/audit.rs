@@ -103,7 +103,10 @@ impl Report {
 }
 
 /// The human-readable report, for a terminal: grouped by verdict, each with what to do; every
-/// advisory string cleaned; coloured headings when `colour`.
+/// string from outside cleaned ([`clean`]: one line, no escapes), and every line begun with
+/// text of ours, so that nothing from a project, SBOM or database can begin a line (GitHub
+/// Actions runs a log line beginning `::` as a workflow command); coloured headings when
+/// `colour`.
 pub fn human(report: &Report, colour: bool) -> String {
     let paint = |style: anstyle::Style, text: &str| {
         if colour {
@@ -122,7 +125,7 @@ pub fn human(report: &Report, colour: bool) -> String {
     let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
     let mut out = String::new();
     let product = match &report.product.version {
-        Some(v) => format!("{} {v}", clean(&report.product.name)),
+        Some(v) => format!("{} {}", clean(&report.product.name), clean(v)),
         None => clean(&report.product.name),
     };
     let verdict = match report.result {
@@ -135,7 +138,7 @@ pub fn human(report: &Report, colour: bool) -> String {
         report.summary.get("warning").copied().unwrap_or(0),
         report.summary.get("excepted").copied().unwrap_or(0),
         report.components.total,
-        report.policy.base,
+        clean(&report.policy.base),
         report.evaluated_at
     ));
     for verdict in [
@@ -166,7 +169,7 @@ pub fn human(report: &Report, colour: bool) -> String {
                 other => kind_word(other).to_owned(),
             };
             out.push_str(&format!(
-                "  {} {}  {}  {kind}  {}\n",
+                "  - {} {}  {}  {kind}  {}\n",
                 clean(&f.package.name),
                 clean(&f.package.version),
                 clean(&f.id),
@@ -202,11 +205,11 @@ pub fn human(report: &Report, colour: bool) -> String {
     out.push_str("\nAdvisory sources:\n");
     for s in &report.sources {
         out.push_str(&format!(
-            "  {} ({}), {} advisories, last updated {}{}\n",
-            s.name,
+            "  - {} ({}), {} advisories, last updated {}{}\n",
+            clean(&s.name),
             clean(&s.uri),
             s.advisories,
-            s.last_updated.as_deref().unwrap_or("unknown"),
+            clean(s.last_updated.as_deref().unwrap_or("unknown")),
             s.revision
                 .as_deref()
                 .map(|r| format!(", revision {}", clean(r)))

@@ -45,6 +45,7 @@ th button { font: inherit; font-weight: 600; background: none; border: 0; paddin
 .bar span { display: block; height: 100%; background: #1e7f3c; } .bar.over span { background: #b3261e; }
 .flag { background: #fdecea; color: #b3261e; font-weight: 600; padding: 0 .3rem; border-radius: 3px; }
 code { font-size: 13px; } .muted { color: #666; }
+td, th, li, p, code, h1 { overflow-wrap: anywhere; }
 "##;
 
 /// Renders the report.
@@ -349,6 +350,14 @@ pub fn esc(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_unbroken_strings_wrap_instead_of_widening_the_page() {
+        // `anywhere` (unlike `break-word`) also lowers a table column's minimum width, so a
+        // 500-character name wraps inside its cell rather than pushing columns off the page;
+        // ci/check_html.py measures the rendered page.
+        assert!(STYLE.contains("td, th, li, p, code, h1 { overflow-wrap: anywhere; }"));
+    }
 
     #[test]
     fn markup_is_escaped() {

@@ -7,6 +7,9 @@ use crate::advisories::Finding;
 use crate::policy::rules::Verdict;
 use crate::text::clean;
 
+/// The most components listed as not checked (the rest are counted).
+const MAX_LISTED: usize = 100;
+
 /// Renders the report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -26,7 +29,7 @@ pub fn render(report: &Report) -> String {
         count("warning"),
         count("excepted"),
         report.components.total,
-        escape(&report.policy.base),
+        code_span(&report.policy.base),
         report.policy.digest,
         report.evaluated_at
     ));
@@ -74,23 +77,41 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
-    if !report.coverage.unchecked.is_empty() {
+    let unchecked = &report.coverage.unchecked;
+    if !unchecked.is_empty() {
+        // Listed here, as the summary says: the Information findings are not rendered in
+        // Markdown. A job summary is capped (1 MiB on GitHub), so the list is too.
         out.push_str(&format!(
-            "\n{} component(s) were not checked against the advisory databases (see the `sources` findings); never read them as clean.\n",
-            report.coverage.unchecked.len()
+            "\n<details><summary>{} component(s) were not checked against the advisory databases: never read them as clean</summary>\n\n",
+            unchecked.len()
         ));
+        for u in unchecked.iter().take(MAX_LISTED) {
+            out.push_str(&format!(
+                "- {} {}: {}\n",
+                escape(&u.name),
+                escape(&u.version),
+                escape(&u.reason)
+            ));
+        }
+        if unchecked.len() > MAX_LISTED {
+            out.push_str(&format!(
+                "- and {} more: report.json and report.html list every one\n",
+                unchecked.len() - MAX_LISTED
+            ));
+        }
+        out.push_str("\n</details>\n");
     }
     out.push_str("\n<details><summary>Evidence</summary>\n\n");
     for s in &report.sources {
         out.push_str(&format!(
             "- advisory database `{}` ({}): {} advisories, last updated {}{}\n",
-            s.name,
+            code_span(&s.name),
             escape(&s.uri),
             s.advisories,
             s.last_updated.as_deref().unwrap_or("unknown"),
             s.revision
                 .as_deref()
-                .map(|r| format!(", revision `{}`", escape(r)))
+                .map(|r| format!(", revision `{}`", code_span(r)))
                 .unwrap_or_default()
         ));
     }
@@ -134,13 +155,28 @@ fn advisory_link(finding: &Finding) -> String {
     }
 }
 
+/// Text for inside a code span, where nothing is markup and a backslash shows as itself: one
+/// clean line with no backtick to end the span.
+fn code_span(value: &str) -> String {
+    clean(value).replace('`', "'")
+}
+
 /// Text made inert in Markdown (and the HTML GitHub allows in it): control characters
 /// dropped, every punctuation character that could start markup backslash-escaped, and `<`,
-/// `>`, `&` written as entities.
+/// `>`, `&` written as entities. GitHub also makes links of bare `http://...`, `www....` and
+/// addresses: a `:` before `/`, every `@`, and the dot after `www` are escaped so that none
+/// of the text becomes a link.
 pub fn escape(value: &str) -> String {
     let mut out = String::new();
-    for c in clean(value).chars() {
+    let mut previous: [char; 3] = [' '; 3];
+    let cleaned = clean(value);
+    let mut chars = cleaned.chars().peekable();
+    while let Some(c) = chars.next() {
+        let after_www = previous.iter().all(|p| p.eq_ignore_ascii_case(&'w'));
+        previous = [previous[1], previous[2], c];
         match c {
+            ':' if chars.peek() == Some(&'/') => out.push_str("\\:"),
+            '.' if after_www => out.push_str("\\."),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -166,5 +202,13 @@ mod tests {
             "&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\[a\\]\\(javascript:x\\) \\*b\\*"
         );
         assert_eq!(escape("line\nbreak\u{1b}[31m"), "line break");
+    }
+
+    #[test]
+    fn text_in_markdown_never_becomes_an_autolink() {
+        assert_eq!(
+            escape("see http://evil.example or WWW.evil.example, me@evil.example"),
+            "see http\\://evil.example or WWW\\.evil.example, me\\@evil.example"
+        );
     }
 }
