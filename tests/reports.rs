@@ -433,3 +433,76 @@ approved-by = "Head of Information Security"
         "{exceptions}"
     );
 }
+
+#[test]
+fn an_sbom_audit_lists_what_it_did_not_check_where_its_summary_says() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let output = charter_audit(&home)
+        .args(["audit", "--now", NOW, "--sbom"])
+        .arg(fixture("sboms/portal.cdx.json"))
+        .args(["--advisory-db"])
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let human = String::from_utf8(output.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let unchecked = report["coverage"]["unchecked"].as_array().unwrap();
+    assert!(unchecked.len() >= 2, "{report}");
+    // The summary line names a number and a place; the place holds exactly that many.
+    let count = unchecked.len();
+    assert!(
+        human.contains(&format!(
+            "; {count} not checked, listed under Information: never read them as clean."
+        )),
+        "{human}"
+    );
+    let information = human
+        .split("\nInformation (")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Information section: {human}"));
+    let information = information.split("\n\n").next().unwrap();
+    let markdown = charter_audit(&home)
+        .args(["audit", "--now", NOW, "--format", "markdown", "--sbom"])
+        .arg(fixture("sboms/portal.cdx.json"))
+        .args(["--advisory-db"])
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21"])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(markdown.stdout).unwrap();
+    for u in unchecked {
+        let (name, version) = (u["name"].as_str().unwrap(), u["version"].as_str().unwrap());
+        assert!(
+            information.contains(&format!(
+                "  sources: {name} {version} was not checked against the advisory databases: "
+            )),
+            "{name} {version} is not under Information: {human}"
+        );
+        let escaped = name.replace('@', "\\@");
+        assert!(
+            markdown.contains(&format!("\n- {escaped} {version}: ")),
+            "{name} {version} is not listed in the Markdown: {markdown}"
+        );
+    }
+    assert_eq!(
+        information.matches("was not checked").count(),
+        count,
+        "{information}"
+    );
+    // The Markdown points to nothing it does not hold: it renders no `sources` findings.
+    assert!(
+        !markdown.contains("see the `sources` findings"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(&format!(
+            "<summary>{count} component(s) were not checked against the advisory databases"
+        )),
+        "{markdown}"
+    );
+}

@@ -474,6 +474,8 @@ fn from_sbom(
             "components of other ecosystems than crates.io are checked against OSV only: pass --osv-db with an OSV export of their ecosystems".to_owned(),
         );
     }
+    // The components no database could be asked about, listed as the summary says they are.
+    let unchecked = product::unchecked(&coverage);
     Ok(Gathered {
         findings,
         coverage,
@@ -497,7 +499,7 @@ fn from_sbom(
         warnings,
         lockfile_path: path.to_path_buf(),
         builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
-        rule_findings: Vec::new(),
+        rule_findings: unchecked,
     })
 }
 

@@ -79,6 +79,15 @@ pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> V
             Some(package_of(package)),
         ));
     }
+    out.extend(unchecked(coverage));
+    out
+}
+
+/// Every component that was not checked against the advisory databases, as an Information
+/// finding of `sources` (a Cargo audit and a supplier's SBOM alike): the report's summary
+/// counts them and points to these.
+pub fn unchecked(coverage: &Coverage) -> Vec<RuleFinding> {
+    let mut out = Vec::new();
     for unchecked in &coverage.unchecked {
         out.push(finding(
             "sources",
