@@ -378,3 +378,43 @@ fn the_size_cap_is_64_mib_unless_raised() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_sbom_that_is_not_utf8_is_refused_naming_the_file() {
+    // Invalid UTF-8 where this audit reads (a name) and where it does not (an unknown field,
+    // which the evidence and the completeness check still hold).
+    let text = std::fs::read(fixture("sboms/portal.cdx.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, from, to) in [
+        (
+            "in-name.cdx.json",
+            &b"patient-portal"[..],
+            &b"patient-\xffportal"[..],
+        ),
+        (
+            "in-unknown-field.cdx.json",
+            &b"\"timestamp\""[..],
+            &b"\"x-note\": \"\xfe\xff\", \"timestamp\""[..],
+        ),
+    ] {
+        let at = text.windows(from.len()).position(|w| w == from).unwrap();
+        let mut bytes = text[..at].to_vec();
+        bytes.extend_from_slice(to);
+        bytes.extend_from_slice(&text[at + from.len()..]);
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = dir.path().join(format!("{name}-evidence"));
+        let (report, code, stderr) = audit(&path, &["--out-dir", out.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert_eq!(report, Value::Null);
+        assert!(
+            stderr.contains(&format!(
+                "{}: not a CycloneDX JSON SBOM: not UTF-8 at line ",
+                path.display()
+            )),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("serialise"), "{stderr}");
+        assert!(!out.exists(), "{name}: no half-written evidence");
+    }
+}

@@ -114,6 +114,22 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
             "the document is not a JSON object (a CycloneDX BOM is one, at line 1)".to_owned(),
         ));
     }
+    // JSON is UTF-8 (RFC 8259), the parts this audit ignores included: they are kept as the
+    // evidence and read again for the completeness check, which would fail far from the file.
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = at
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |n| n + 1)
+            + 1;
+        return Err(invalid(format!(
+            "not UTF-8 at line {line}, byte {column} of the line: JSON is UTF-8; convert the file (e.g. iconv -t UTF-8) or have the tool that made it write UTF-8"
+        )));
+    }
     let objects = bytes.iter().filter(|b| **b == b'{').count();
     if objects > MAX_OBJECTS {
         return Err(invalid(format!(
