@@ -13,6 +13,25 @@ pub(super) fn run(args: &KeygenArgs) -> Result<Outcome, Error> {
         AlgorithmArg::Ed25519 => Algorithm::Ed25519,
         AlgorithmArg::EcdsaP256 => Algorithm::EcdsaP256,
     };
+    // PREFIX names the pair's files: a folder (`keys/`, `.`, `..`) would make a hidden
+    // `keys/.key` that no one looks for, so it is refused with the form to use.
+    let prefix = std::path::Path::new(&args.out);
+    // The last segment as written (Path drops a trailing `.`, which names the folder).
+    let last = args
+        .out
+        .rsplit(['/', std::path::MAIN_SEPARATOR])
+        .next()
+        .unwrap_or_default();
+    if matches!(last, "" | "." | "..") {
+        let example = prefix.join("release-signing");
+        return Err(Error::Usage(format!(
+            "--out {}: names a folder, not a prefix for the two files: give one such as {} (writes {}.key and {}.pub)",
+            crate::text::clean(&args.out),
+            example.display(),
+            example.display(),
+            example.display()
+        )));
+    }
     let private_path = PathBuf::from(format!("{}.key", args.out));
     let public_path = PathBuf::from(format!("{}.pub", args.out));
     // Both are checked before either is written: a pair is made whole or not at all.

@@ -154,26 +154,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         path: path.to_path_buf(),
         source,
     };
-    // A link is written through, to the file it names; a device or pipe (`/dev/null`,
-    // `/dev/stdout`) is written to as it is, never replaced by a file.
-    let mut path = path.to_path_buf();
+    // One rule for every output, `-o` and `--out-dir` alike: a symbolic link where the output
+    // goes is replaced by the new file, never written through, so that a link planted in an
+    // output folder cannot turn a write onto another file. A device or pipe (`/dev/null`,
+    // `/dev/stdout`, itself a link) is written to as it is, never replaced by a file.
     let mut mode = None;
-    if let Ok(meta) = std::fs::symlink_metadata(&path) {
-        if meta.file_type().is_symlink() {
-            path = std::fs::canonicalize(&path).map_err(wrap)?;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let target = std::fs::metadata(path).ok();
+        if target.as_ref().is_some_and(|t| !t.is_file() && !t.is_dir()) {
+            return write_to_device(path, bytes);
         }
-        let meta = std::fs::metadata(&path).map_err(wrap)?;
-        if !meta.is_file() {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(&path)
-                .map_err(wrap)?;
-            return file.write_all(bytes).map_err(wrap);
+        if meta.is_file() {
+            mode = Some(meta.permissions());
         }
-        mode = Some(meta.permissions());
     }
-    let path = path.as_path();
     let folder = folder_of(path);
     let mut temp = tempfile::Builder::new()
         .prefix(".charter-audit-")
@@ -189,6 +183,26 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     temp.as_file().sync_all().map_err(wrap)?;
     temp.persist(path).map_err(|e| wrap(e.error))?;
     Ok(())
+}
+
+/// Writes to a device or pipe: opened without creating or truncating anything, and checked,
+/// once open, to be no regular file (a link swapped for one in between is not written
+/// through).
+fn write_to_device(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let wrap = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(wrap)?;
+    if file.metadata().map_err(wrap)?.is_file() {
+        return Err(wrap(std::io::Error::other(
+            "it changed into a regular file while being written; run again",
+        )));
+    }
+    file.write_all(bytes).map_err(wrap)
 }
 
 /// Writes a new file that must not exist yet (a key pair is never overwritten), atomically;
@@ -260,7 +274,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn links_are_written_through_and_new_files_are_readable() {
+    fn links_are_replaced_not_written_through_and_files_keep_their_mode() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real.json");
@@ -269,13 +283,16 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         emit(&Output::File(link.clone()), b"new").unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(std::fs::read(&link).unwrap(), b"new");
+        assert_eq!(std::fs::read(&real).unwrap(), b"old");
+        // A dangling link is replaced too.
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        emit(&Output::File(dangling.clone()), b"x").unwrap();
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().is_file());
+        // A regular file replaced keeps its mode.
+        emit(&Output::File(real.clone()), b"newer").unwrap();
         assert_eq!(
             std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
             0o640

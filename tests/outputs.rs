@@ -1,0 +1,131 @@
+//! Where outputs land: one rule for symbolic links (`-o` and `--out-dir` alike, replaced, never
+//! written through), and `keygen --out` that names a folder refused rather than writing a
+//! hidden `.key` into it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use std::path::Path;
+
+use util::{CargoHome, charter_audit, fixture};
+
+/// A file someone cares about, and a link to it planted where an output goes.
+fn plant(dir: &Path, link: &Path) -> std::path::PathBuf {
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, link).unwrap();
+    victim
+}
+
+fn assert_replaced(link: &Path, victim: &Path) {
+    assert_eq!(std::fs::read_to_string(victim).unwrap(), "precious");
+    let meta = std::fs::symlink_metadata(link).unwrap();
+    assert!(meta.is_file(), "{} is a file now", link.display());
+    assert!(std::fs::metadata(link).unwrap().len() > 100);
+}
+
+#[test]
+fn an_output_never_writes_through_a_symlink() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+
+    // -o FILE
+    let out = dir.path().join("sbom.cdx.json");
+    let victim = plant(dir.path(), &out);
+    let output = charter_audit(&home)
+        .args(["sbom", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_replaced(&out, &victim);
+
+    // --out-dir DIR, with a link planted inside it.
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    let report = evidence.join("report.json");
+    std::os::unix::fs::symlink(&victim, &report).unwrap();
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--now",
+            "2026-08-25T00:00:00Z",
+            "--lockfile",
+        ])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--out-dir"])
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_replaced(&report, &victim);
+
+    // A device reached through a link (`/dev/stdout` is one) is still written to.
+    let output = charter_audit(&home)
+        .args(["sbom", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .args(["-o", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(output.stdout.starts_with(b"{"), "{output:?}");
+}
+
+#[test]
+fn keygen_out_that_names_a_folder_is_refused_not_a_hidden_key() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    for out in [
+        format!("{}/", keys.display()),
+        format!("{}/.", keys.display()),
+        format!("{}/..", keys.display()),
+    ] {
+        let output = charter_audit(&home)
+            .current_dir(dir.path())
+            .args(["keygen", "--out", &out])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{out}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("names a folder, not a prefix for the two files")
+                && stderr.contains("release-signing.key"),
+            "{out}: {stderr}"
+        );
+    }
+    for relative in ["./", "."] {
+        let output = charter_audit(&home)
+            .current_dir(&keys)
+            .args(["keygen", "--out", relative])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{relative}: {output:?}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&keys).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    assert!(!dir.path().join(".key").exists() && !dir.path().join("..key").exists());
+
+    // A prefix inside the folder is what works.
+    let output = charter_audit(&home)
+        .args(["keygen", "--out"])
+        .arg(keys.join("release-signing"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["release-signing.key", "release-signing.pub"]);
+}
