@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Renders the HTML reports the tests wrote in headless Chromium, with no network and a fresh
 profile, and asserts on the rendered page: the verdict and findings are there, hostile advisory
-text stayed text, the report's own script is the only one, and a screenshot was taken.
+text stayed text, the report's own script is the only one, no page is wider than the window
+(hostile.html holds a 600-character word, which must wrap), and a screenshot was taken.
 
 usage: check_html.py CHROMIUM SAMPLES
 """
@@ -45,6 +46,27 @@ def chromium(binary: str, *args: str) -> subprocess.CompletedProcess:
         )
 
 
+WIDTH = 1024
+
+
+def page_width(binary: str, page: pathlib.Path) -> int:
+    """The rendered page's scroll width at a window WIDTH pixels wide: measured by a copy of the
+    page whose one script (and the policy that allows only it) is replaced by a measuring one."""
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    measure = (
+        "<script>document.body.setAttribute('data-width', "
+        "String(document.documentElement.scrollWidth));</script>"
+    )
+    html = re.sub(r"<script\b[^>]*>.*?</script>", lambda _: measure, html, flags=re.DOTALL)
+    with tempfile.TemporaryDirectory() as out:
+        copy = pathlib.Path(out) / page.name
+        copy.write_text(html, encoding="utf-8")
+        dom = chromium(binary, f"--window-size={WIDTH},800", "--dump-dom", copy.as_uri()).stdout
+    found = re.search(r'data-width="(\d+)"', dom)
+    return int(found.group(1)) if found else -1
+
+
 def main() -> int:
     binary, samples = sys.argv[1], pathlib.Path(sys.argv[2])
     failed = 0
@@ -74,6 +96,10 @@ def main() -> int:
             if text not in plain:
                 print(f"{name}: with JavaScript off, the page lacks {text!r}")
                 failed += 1
+        width = page_width(binary, page)
+        if not 0 < width <= WIDTH:
+            print(f"{name}: the page is {width} px wide in a {WIDTH} px window: a long string did not wrap")
+            failed += 1
         if dom.count("<script") != 1:
             print(f"{name}: {dom.count('<script')} script elements rendered, expected only the report's own")
             failed += 1

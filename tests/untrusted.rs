@@ -175,7 +175,8 @@ fn advisory_text_cannot_drive_a_terminal_or_become_markup() {
     let db = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("advisories/osv/RUSTSEC-2022-0013.json")).unwrap();
     let mut record: serde_json::Value = serde_json::from_str(&text).unwrap();
-    record["summary"] = "\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7} <script>alert(1)</script> | [x](javascript:alert(1))".into();
+    // And one long unbroken word, which the HTML page must wrap (ci/check_html.py measures it).
+    record["summary"] = format!("\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7} <script>alert(1)</script> | [x](javascript:alert(1)) {}", "W".repeat(600)).into();
     record["references"] = serde_json::json!([{"type": "WEB", "url": "javascript:alert(1)"}]);
     std::fs::write(
         db.path().join("RUSTSEC-2022-0013.json"),
