@@ -267,7 +267,8 @@ fn policy_concerns(
     out
 }
 
-/// What the attestation says, every string from it cleaned.
+/// What the attestation says, every string from it cleaned, and every line begun with text
+/// of ours (none of it can be a workflow command in a CI log).
 fn summary(signers: &[String], p: &Value) -> String {
     let text = |v: &Value| clean(v.as_str().unwrap_or("unknown"));
     let mut out = format!(
@@ -301,7 +302,7 @@ fn summary(signers: &[String], p: &Value) -> String {
             .map(|i| clean(i.as_str().unwrap_or("?")))
             .collect();
         out.push_str(&format!(
-            "  {} ({}): {}\n",
+            "  - {} ({}): {}\n",
             clean(verdict),
             ids.len(),
             ids.join(", ")
@@ -310,7 +311,7 @@ fn summary(signers: &[String], p: &Value) -> String {
     out.push_str("Advisory databases:\n");
     for s in p["sources"].as_array().into_iter().flatten() {
         out.push_str(&format!(
-            "  {} ({}), revision {}, last updated {}, {} advisories\n",
+            "  - {} ({}), revision {}, last updated {}, {} advisories\n",
             text(&s["name"]),
             text(&s["uri"]),
             text(&s["revision"]),
@@ -339,7 +340,7 @@ fn summary(signers: &[String], p: &Value) -> String {
     ));
     for o in policy["overrides"].as_array().into_iter().flatten() {
         out.push_str(&format!(
-            "  {}: {} -> {} ({})\n",
+            "  - {}: {} -> {} ({})\n",
             text(&o["setting"]),
             clean(&o["base"].to_string()),
             clean(&o["value"].to_string()),
