@@ -119,3 +119,80 @@ fn escape_sequences_from_a_server_never_reach_the_terminal() {
     );
     assert_inert("the error", &stderr);
 }
+
+#[test]
+fn workflow_commands_in_a_signed_attestation_never_reach_the_ci_log() {
+    use base64::Engine;
+    use charter_audit::attest::dsse::{self, IN_TOTO};
+    use charter_audit::attest::keys::PrivateKey;
+
+    // The supplier's own key signs a predicate whose words are commands: `verify` shows them
+    // to a recipient whose CI log must not run them.
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("supplier");
+    let keygen = charter_audit(&home)
+        .args(["keygen", "--out"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{keygen:?}");
+    let evidence = dir.path().join("evidence");
+    let audit = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--now",
+            "2026-08-25T00:00:00Z",
+            "--lockfile",
+        ])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--sign-key"])
+        .arg(prefix.with_extension("key"))
+        .arg("--out-dir")
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(1), "{audit:?}");
+    let envelope: dsse::Envelope =
+        serde_json::from_slice(&std::fs::read(evidence.join("attestation.intoto.json")).unwrap())
+            .unwrap();
+    let mut statement: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(envelope.payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let predicate = &mut statement["predicate"];
+    predicate["product"]["version"] = HOSTILE.into();
+    predicate["findings"]["ids"]["::error::pwned"] = json!([HOSTILE]);
+    predicate["sources"][0]["name"] = "::error::pwned".into();
+    let key = PrivateKey::from_pem(
+        &std::fs::read_to_string(prefix.with_extension("key")).unwrap(),
+        "test",
+    )
+    .unwrap();
+    let signed = dsse::sign(&serde_json::to_vec(&statement).unwrap(), IN_TOTO, &key).unwrap();
+    let path = dir.path().join("hostile.intoto.json");
+    std::fs::write(&path, serde_json::to_vec(&signed).unwrap()).unwrap();
+    let output = charter_audit(&home)
+        .arg("verify")
+        .arg(&path)
+        .arg("--key")
+        .arg(prefix.with_extension("pub"))
+        .args(["--now", "2026-08-26T00:00:00Z"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // Shown as text (authentic, not accepted), or refused as no predicate of ours (exit 3):
+    // never acted on either way.
+    match output.status.code() {
+        Some(1) => assert!(stdout.contains("::error::pwned ("), "{stdout}"),
+        Some(3) => assert!(stdout.starts_with("NOT AUTHENTIC: "), "{stdout}"),
+        other => panic!("exit {other:?}: {stdout}"),
+    }
+    assert_inert("verify's output", &stdout);
+    assert_inert("standard error", &String::from_utf8_lossy(&output.stderr));
+}
