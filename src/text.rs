@@ -132,6 +132,35 @@ mod tests {
     }
 
     #[test]
+    fn every_character_of_the_basic_plane_leaves_one_inert_line() {
+        // Each character, alone and before a command, between text: what is left is one line
+        // with nothing a terminal acts on and nothing invisible, and logged it begins no line.
+        for code in 0..=0xffff_u32 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("a{c}::error::x{c}\n{c}::add-mask::y");
+            let cleaned = clean(&text);
+            for d in cleaned.chars() {
+                assert!(
+                    !d.is_control() && !is_bidi(d) && !is_invisible(d),
+                    "U+{code:04X} left {d:?} in {cleaned:?}"
+                );
+                assert!(
+                    !matches!(d, '\u{2028}' | '\u{2029}'),
+                    "U+{code:04X}: {cleaned:?}"
+                );
+            }
+            for line in for_log("error: ", &text).lines() {
+                assert!(
+                    !line.trim_start().starts_with("::"),
+                    "U+{code:04X}: {line:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn no_line_of_a_logged_message_begins_with_its_text() {
         let logged = for_log(
             "error: ",
