@@ -18,6 +18,7 @@ use serde::Serialize;
 pub use matching::{Coverage, Finding, FindingPackage, Unchecked};
 pub use model::{Kind, Severity};
 pub use osv::OsvError;
+pub use rustsec_db::DbFileError;
 
 use crate::inventory::Inventory;
 
@@ -119,11 +120,6 @@ pub enum AdvisoryError {
         if *.offline { "; --offline forbids downloading one" } else { "" }
     )]
     NoSource { offline: bool },
-    #[error("advisory database {}: {source}", .path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error("advisory database {}: no such file or folder: {}", .path.display(), if *.osv { "--osv-db names a folder of OSV JSON records or an OSV export zip (e.g. crates.io/all.zip)" } else { "--advisory-db names a checkout of https://github.com/rustsec/advisory-db, or a folder in its layout" })]
     Missing { path: PathBuf, osv: bool },
     #[error("advisory database {} has no crates/ folder: is it a RustSec advisory-db (its `crates/NAME/RUSTSEC-*.md` layout)?", .0.display())]
@@ -134,6 +130,8 @@ pub enum AdvisoryError {
     Osv(#[from] OsvError),
     #[error(transparent)]
     Fetch(#[from] fetch::FetchError),
+    #[error(transparent)]
+    Files(#[from] DbFileError),
     #[error("loading the advisory database stopped unexpectedly (a bug): please report it")]
     Panicked,
     #[error(
@@ -207,10 +205,7 @@ impl Source for Native {
             }
             return Err(AdvisoryError::NotRustSec(root.clone()));
         }
-        let loaded = rustsec_db::load(root).map_err(|source| AdvisoryError::Unreadable {
-            path: root.clone(),
-            source,
-        })?;
+        let loaded = rustsec_db::load(root)?;
         let skipped = fail_closed(root, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {

@@ -1,6 +1,13 @@
 //! The RustSec advisory database in its native layout (`crates/NAME/RUSTSEC-*.md`), read one
 //! file at a time with the `rustsec` crate, so that one bad file does not hide the others.
+//!
+//! The folder is input like any other: it may hold a symbolic link to `/dev/zero`, a FIFO, or
+//! a file of gigabytes. Only regular files are read, each opened without following a link and
+//! without blocking on a FIFO (`O_NOFOLLOW | O_NONBLOCK`, then checked on the open handle, so
+//! nothing can be swapped in between), each and all of them bounded in size and number. Each
+//! file is read once: the bytes parsed are the bytes digested.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rustsec::advisory::Informational;
@@ -8,16 +15,60 @@ use rustsec::advisory::Informational;
 use super::model::{Advisory, Affected, Kind, cvss_score};
 use super::{LoadProblem, Loaded};
 
+/// One advisory file: a real one is a few KiB.
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Advisory files in all: advisory-db holds about 1,000.
+pub(crate) const MAX_FILES: usize = 100_000;
+/// Bytes of advisory files in all.
+pub(crate) const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why the database folder could not be read (exit 2): each names the file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DbFileError {
+    #[error(
+        "advisory database file {}: {what}, not a regular file; an advisory database holds only regular files and folders (no links, devices or FIFOs): replace it with a plain copy of the database",
+        .path.display()
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error(
+        "advisory database file {}: larger than the {MAX_FILE_BYTES}-byte limit for one advisory; this is not a RustSec advisory",
+        .path.display()
+    )]
+    TooLarge { path: PathBuf },
+    #[error(
+        "advisory database {}: more than {MAX_FILES} advisory files, or more than {MAX_TOTAL_BYTES} bytes of them; this is not the RustSec database",
+        .path.display()
+    )]
+    TooMuch { path: PathBuf },
+    #[error("advisory database file {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One advisory file, read.
+struct File {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
 /// Reads every advisory under `root/crates`. Files that do not parse are returned as problems;
-/// the caller decides whether that is fatal.
-pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
+/// the caller decides whether that is fatal. A file that is not a regular file, or is too
+/// large, is an error.
+pub(crate) fn load(root: &Path) -> Result<Loaded, DbFileError> {
     let crates = root.join("crates");
+    refuse_link(&crates)?;
     let mut files = Vec::new();
-    for dir in sorted_entries(&crates)? {
-        if !dir.is_dir() {
+    let mut total = 0u64;
+    for (dir, kind) in sorted_entries(&crates)? {
+        if kind.is_symlink() {
+            return Err(not_regular(dir, kind));
+        }
+        if !kind.is_dir() {
             continue;
         }
-        for file in sorted_entries(&dir)? {
+        for (file, kind) in sorted_entries(&dir)? {
             let name = file
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -25,7 +76,22 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
             if name.starts_with('.') || !name.ends_with(".md") {
                 continue;
             }
-            files.push(file);
+            if !kind.is_file() {
+                return Err(not_regular(file, kind));
+            }
+            if files.len() >= MAX_FILES {
+                return Err(DbFileError::TooMuch {
+                    path: root.to_path_buf(),
+                });
+            }
+            let bytes = read_regular(&file, MAX_FILE_BYTES)?;
+            total += bytes.len() as u64;
+            if total > MAX_TOTAL_BYTES {
+                return Err(DbFileError::TooMuch {
+                    path: root.to_path_buf(),
+                });
+            }
+            files.push(File { path: file, bytes });
         }
     }
     // Parsing is most of the time: spread the files over the cores, keep their order.
@@ -56,29 +122,112 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, std::io::Error> {
     }
     let mut digest = super::ContentDigest::default();
     for file in &files {
-        digest.file(&relative(root, file), &std::fs::read(file)?);
+        digest.file(&relative(root, &file.path), &file.bytes);
     }
     loaded.digest = Some(digest.finish());
     Ok(loaded)
 }
 
-fn load_files(root: &Path, files: &[PathBuf]) -> Loaded {
+/// Reads `path` if it is a regular file of at most `limit` bytes: opened without following a
+/// symbolic link and without waiting on a FIFO, then checked on the handle itself.
+pub(crate) fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, DbFileError> {
+    let io = |source| DbFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        // ELOOP: the last component is a symbolic link.
+        #[cfg(unix)]
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(DbFileError::NotRegular {
+                path: path.to_path_buf(),
+                what: "a symbolic link",
+            });
+        }
+        Err(error) => return Err(io(error)),
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(path.to_path_buf(), meta.file_type()));
+    }
+    if meta.len() > limit {
+        return Err(DbFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    // It may have grown since: what was read is what counts.
+    if bytes.len() as u64 > limit {
+        return Err(DbFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bytes)
+}
+
+fn refuse_link(path: &Path) -> Result<(), DbFileError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            Err(not_regular(path.to_path_buf(), meta.file_type()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn not_regular(path: PathBuf, kind: std::fs::FileType) -> DbFileError {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a folder"
+    } else {
+        #[cfg(unix)]
+        {
+            if kind.is_fifo() {
+                "a FIFO"
+            } else if kind.is_socket() {
+                "a socket"
+            } else if kind.is_block_device() || kind.is_char_device() {
+                "a device"
+            } else {
+                "a special file"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "a special file"
+        }
+    };
+    DbFileError::NotRegular { path, what }
+}
+
+fn load_files(root: &Path, files: &[File]) -> Loaded {
     let mut loaded = Loaded::default();
     for file in files {
-        match rustsec::Advisory::load_file(file) {
+        let name = relative(root, &file.path);
+        let parsed = std::str::from_utf8(&file.bytes)
+            .map_err(|e| format!("error parsing {name}: not UTF-8 text: {e}"))
+            .and_then(|text| {
+                text.parse::<rustsec::Advisory>()
+                    .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
+            });
+        match parsed {
             Ok(advisory) => {
-                if let Some(advisory) =
-                    convert(&advisory, &relative(root, file), &mut loaded.problems)
-                {
+                if let Some(advisory) = convert(&advisory, &name, &mut loaded.problems) {
                     loaded.advisories.push(advisory);
                 }
             }
-            Err(error) => loaded.problems.push(LoadProblem {
-                file: relative(root, file),
-                // rustsec names the file by the path it was given: say it as the report does.
-                reason: error_chain(&error)
-                    .replace(&file.display().to_string(), &relative(root, file)),
-            }),
+            Err(reason) => loaded.problems.push(LoadProblem { file: name, reason }),
         }
     }
     loaded
@@ -134,11 +283,23 @@ pub(crate) fn parse_date(text: &str) -> Option<time::Date> {
     time::Date::parse(day, &format).ok()
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
+/// The entries of `dir`, sorted, each with its own type (a link is a link, not its target).
+fn sorted_entries(dir: &Path) -> Result<Vec<(PathBuf, std::fs::FileType)>, DbFileError> {
+    let io = |source| DbFileError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        entries.push((entry.path(), entry.file_type().map_err(io)?));
+        if entries.len() > MAX_FILES {
+            return Err(DbFileError::TooMuch {
+                path: dir.to_path_buf(),
+            });
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(entries)
 }
 
