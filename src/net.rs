@@ -2,9 +2,18 @@
 //! index): one client with connect and total timeouts, bounded retries with backoff on 429 and
 //! 5xx, capped response sizes, and the proxy variables (`HTTPS_PROXY`, `NO_PROXY`) honoured.
 //! `--offline` is enforced here: an offline client refuses before opening any socket.
+//!
+//! The timeout is a deadline for the whole answer (connect, headers and body), not for each
+//! read: a server that sends one byte a second cannot keep a run going. reqwest's blocking
+//! client bounds each read only, so the body is read on a thread of its own and given up at
+//! the deadline. Redirects are followed at most [`MAX_REDIRECTS`] times, never from `https`
+//! to `http`.
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Redirects followed for one request, at most.
+pub const MAX_REDIRECTS: usize = 10;
 
 /// How patient to be.
 #[derive(Clone, Debug)]
@@ -52,6 +61,8 @@ pub enum HttpError {
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
+    #[error("{url}: redirect refused: {detail}")]
+    Redirect { url: String, detail: String },
     #[error("could not start the HTTP client: {0}")]
     Client(String),
 }
@@ -83,6 +94,12 @@ impl Http {
             .timeout(options.timeout)
             .connect_timeout(options.connect_timeout)
             .https_only(false)
+            .redirect(reqwest::redirect::Policy::custom(
+                |attempt| match redirect_allowed(attempt.previous(), attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(refusal) => attempt.error(refusal),
+                },
+            ))
             .build()
             .map_err(|e| HttpError::Client(e.to_string()))?;
         Ok(Http {
@@ -160,6 +177,8 @@ impl Http {
         limit: u64,
         what: Option<&str>,
     ) -> Result<Fetched, Retry> {
+        // One deadline for the whole answer: connect, headers and body.
+        let deadline = Instant::now() + self.options.timeout;
         let request = match body {
             Some(body) => client
                 .post(url)
@@ -201,28 +220,28 @@ impl Http {
                 limit,
             }));
         }
-        let mut body = Vec::new();
         let bar = what.map(|what| crate::progress::bytes(response.content_length(), what));
-        let mut reader: Box<dyn Read> = match &bar {
-            Some(bar) => Box::new(bar.wrap_read(response.take(limit + 1))),
-            None => Box::new(response.take(limit + 1)),
-        };
-        let read = reader.read_to_end(&mut body);
+        let read = read_before(response, limit, deadline, bar.clone());
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        read.map_err(|e| {
-            let timed_out = e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                .is_some_and(reqwest::Error::is_timeout)
-                || e.kind() == std::io::ErrorKind::TimedOut;
-            Retry::No(if timed_out {
-                self.timeout(url)
-            } else {
-                HttpError::Other {
-                    url: url.to_owned(),
-                    detail: format!("the answer broke off: {e}"),
+        let body = read.map_err(|e| {
+            Retry::No(match e {
+                BodyError::Late => self.timeout(url),
+                BodyError::Io(e) => {
+                    let timed_out = e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                        .is_some_and(reqwest::Error::is_timeout)
+                        || e.kind() == std::io::ErrorKind::TimedOut;
+                    if timed_out {
+                        self.timeout(url)
+                    } else {
+                        HttpError::Other {
+                            url: url.to_owned(),
+                            detail: format!("the answer broke off: {e}"),
+                        }
+                    }
                 }
             })
         })?;
@@ -239,16 +258,15 @@ impl Http {
         if error.is_timeout() {
             return Retry::No(self.timeout(url));
         }
-        // The deepest cause says what happened ("Connection refused", "dns error...").
-        let mut detail = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(inner) = source {
-            detail = inner.to_string();
-            source = inner.source();
+        if error.is_redirect() {
+            return Retry::No(HttpError::Redirect {
+                url: url.to_owned(),
+                detail: deepest(error),
+            });
         }
         let failure = HttpError::Connect {
             url: url.to_owned(),
-            detail,
+            detail: deepest(error),
         };
         if error.is_connect() {
             Retry::After(failure, None)
@@ -271,4 +289,109 @@ impl Http {
 enum Retry {
     After(HttpError, Option<Duration>),
     No(HttpError),
+}
+
+/// The deepest cause says what happened ("Connection refused", "dns error...").
+fn deepest(error: &dyn std::error::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        detail = inner.to_string();
+        source = inner.source();
+    }
+    detail
+}
+
+/// Why a redirect is not followed.
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefusal {
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany,
+    #[error("from https to http ({0}): an answer that was to be encrypted would not be")]
+    Downgrade(String),
+}
+
+/// Whether to follow a redirect to `next`, having visited `previous` (the first request
+/// included): at most [`MAX_REDIRECTS`], and never from `https` to anything else.
+fn redirect_allowed(previous: &[url::Url], next: &url::Url) -> Result<(), RedirectRefusal> {
+    if previous.len() > MAX_REDIRECTS {
+        return Err(RedirectRefusal::TooMany);
+    }
+    if previous.iter().any(|u| u.scheme() == "https") && next.scheme() != "https" {
+        return Err(RedirectRefusal::Downgrade(next.as_str().to_owned()));
+    }
+    Ok(())
+}
+
+enum BodyError {
+    /// The deadline passed first.
+    Late,
+    Io(std::io::Error),
+}
+
+/// Reads at most `limit + 1` bytes of `response`, giving up at `deadline`. The reading runs on
+/// a thread of its own, so that a read the server keeps waiting cannot outlast the deadline;
+/// a thread given up on ends at its own next read (reqwest bounds each) or deadline check.
+fn read_before(
+    response: reqwest::blocking::Response,
+    limit: u64,
+    deadline: Instant,
+    bar: Option<indicatif::ProgressBar>,
+) -> Result<Vec<u8>, BodyError> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader: Box<dyn Read> = match bar {
+            Some(bar) => Box::new(bar.wrap_read(response.take(limit + 1))),
+            None => Box::new(response.take(limit + 1)),
+        };
+        let mut body = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let result = loop {
+            if Instant::now() >= deadline {
+                break Err(BodyError::Late);
+            }
+            match reader.read(&mut buf) {
+                Ok(0) => break Ok(body),
+                Ok(n) => body.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(BodyError::Io(e)),
+            }
+        };
+        let _ = send.send(result);
+    });
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match receive.recv_timeout(wait) {
+        Ok(result) => result,
+        Err(_) => Err(BodyError::Late),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> url::Url {
+        url::Url::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn a_redirect_never_leaves_https_for_http() {
+        let start = [url("https://example.org/db.tar.gz")];
+        assert!(redirect_allowed(&start, &url("https://mirror.example.org/db.tar.gz")).is_ok());
+        assert!(redirect_allowed(&start, &url("http://mirror.example.org/db.tar.gz")).is_err());
+        // Not even after another https hop.
+        let two = [url("https://a.example/"), url("https://b.example/")];
+        assert!(redirect_allowed(&two, &url("http://c.example/")).is_err());
+        // http to https is an upgrade, and allowed.
+        assert!(redirect_allowed(&[url("http://a.example/")], &url("https://a.example/")).is_ok());
+    }
+
+    #[test]
+    fn redirects_are_followed_at_most_ten_times() {
+        let visited: Vec<url::Url> = (0..=MAX_REDIRECTS)
+            .map(|i| url(&format!("http://127.0.0.1/{i}")))
+            .collect();
+        assert!(redirect_allowed(&visited[..MAX_REDIRECTS], &url("http://127.0.0.1/x")).is_ok());
+        assert!(redirect_allowed(&visited, &url("http://127.0.0.1/x")).is_err());
+    }
 }

@@ -295,3 +295,47 @@ fn the_advisory_download_fails_closed_with_what_to_check() {
         assert!(cached.is_empty(), "{url}: cached {cached:?}");
     }
 }
+
+#[test]
+fn a_trickling_server_cannot_outlast_the_timeout() {
+    // One byte every 100 ms: each read is quick, the answer would take minutes. The deadline
+    // is for the whole answer, headers and body alike.
+    for head in [false, true] {
+        let server = Server::start(move |_, _| Reply::Trickle {
+            interval: Duration::from_millis(100),
+            head,
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let url = server.url("/main.tar.gz");
+        let output = audit_downloading(&url, cache.path(), &["--http-timeout", "2"]);
+        let took = started.elapsed();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "head {head}: {message}");
+        assert!(took < Duration::from_secs(10), "head {head}: took {took:?}");
+        assert!(message.contains(&url), "names the URL: {message}");
+        assert!(
+            message.contains("no complete answer within 2 s"),
+            "names the limit: {message}"
+        );
+    }
+}
+
+#[test]
+fn redirects_are_followed_at_most_ten_times() {
+    let server = Server::start(|path, _| {
+        let n: u32 = path.trim_start_matches("/r").parse().unwrap_or(0);
+        Reply::Redirect(format!("/r{}", n + 1))
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let output = audit_downloading(&server.url("/r0"), cache.path(), &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("redirect refused"), "{message}");
+    assert!(message.contains("more than 10 redirects"), "{message}");
+    assert_eq!(
+        server.paths().len(),
+        11,
+        "the first request and ten redirects"
+    );
+}

@@ -19,6 +19,11 @@ pub enum Reply {
     Stall(Duration),
     /// A status with a `Retry-After: 0` header.
     RetryAfter(u16),
+    /// A 200 sent one byte each `interval`: its headers too when `head` is true, else a
+    /// Content-Length of a kilobyte and then the body so.
+    Trickle { interval: Duration, head: bool },
+    /// A redirect (302) to this location.
+    Redirect(String),
 }
 
 pub struct Server {
@@ -182,6 +187,29 @@ fn serve(
             }
             result.and_then(|()| stream.write_all(b"0\r\n\r\n"))
         }
+        Reply::Trickle { interval, head } => {
+            let (at_once, slowly) = if head {
+                (String::new(), "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n".to_owned())
+            } else {
+                (
+                    "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nConnection: close\r\n\r\n".to_owned(),
+                    "x".repeat(1024),
+                )
+            };
+            let mut result = stream.write_all(at_once.as_bytes());
+            for byte in slowly.bytes() {
+                if result.is_err() || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(interval);
+                result = stream.write_all(&[byte]);
+            }
+            result
+        }
+        Reply::Redirect(location) => stream.write_all(
+            format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        ),
         Reply::Stall(wait) => {
             std::thread::sleep(wait);
             Ok(())
