@@ -339,3 +339,83 @@ fn redirects_are_followed_at_most_ten_times() {
         "the first request and ten redirects"
     );
 }
+
+/// A gzip'd tar (compressed by the system's `gzip`, quick on hundreds of MiB) of one entry of
+/// `kind` named `name` whose body is `size` bytes of `a`.
+fn gzip_tar_of_one(kind: tar::EntryType, name: &str, size: u64) -> Vec<u8> {
+    use std::io::Read;
+    let mut gzip = std::process::Command::new("gzip")
+        .args(["-1", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = gzip.stdin.take().unwrap();
+    let name = name.to_owned();
+    let writer = std::thread::spawn(move || {
+        let mut header = tar::Header::new_ustar();
+        header.set_entry_type(kind);
+        header.set_path(&name).unwrap();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_cksum();
+        stdin.write_all(header.as_bytes()).unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        let mut left = size.next_multiple_of(512);
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            stdin.write_all(&chunk[..n]).unwrap();
+            left -= n as u64;
+        }
+        stdin.write_all(&[0u8; 1024]).unwrap();
+    });
+    let mut bytes = Vec::new();
+    gzip.stdout.take().unwrap().read_to_end(&mut bytes).unwrap();
+    writer.join().unwrap();
+    assert!(gzip.wait().unwrap().success());
+    bytes
+}
+
+#[test]
+fn a_download_is_bounded_as_a_whole_in_bounded_memory() {
+    // A PAX extension header of 300 MiB (the tar crate reads one whole into memory), and an
+    // entry of 300 MiB that would be skipped, not stored: each a few hundred KiB to download.
+    let cases = [
+        (
+            gzip_tar_of_one(tar::EntryType::XHeader, "db/pax", 300 << 20),
+            "past the 1048576-byte limit",
+        ),
+        (
+            gzip_tar_of_one(tar::EntryType::Regular, "db/big.bin", 300 << 20),
+            "more than the 268435456-byte limit",
+        ),
+    ];
+    for (bytes, expect) in cases {
+        let served = std::sync::Arc::new(bytes);
+        let body = served.clone();
+        let server = Server::start(move |_, _| Reply::Body(200, body.to_vec()));
+        let cache = tempfile::tempdir().unwrap();
+        let home = CargoHome::new();
+        // Capped at 256 MiB of address space, reading either whole would abort the process.
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 262144; exec {:?} audit --now {NOW} --lockfile {:?} --advisory-db-url {:?} --registry-index {:?}",
+                env!("CARGO_BIN_EXE_charter-audit"),
+                fixture("workspaces/demo/Cargo.lock"),
+                server.url("/main.tar.gz"),
+                fixture("registry-index"),
+            ))
+            .env("CARGO_HOME", home.path())
+            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{expect}: {output:?}");
+        assert!(message.contains(expect), "names the limit: {message}");
+        assert!(message.contains("main.tar.gz"), "names the URL: {message}");
+        let cached = util::files_under(cache.path());
+        assert!(cached.is_empty(), "{expect}: cached {cached:?}");
+    }
+}

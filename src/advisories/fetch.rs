@@ -1,8 +1,7 @@
 //! Downloading the RustSec advisory database as a tarball over HTTPS into a cache folder, and
 //! reading the revision and time of a local checkout.
 
-use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -18,8 +17,6 @@ pub const DEFAULT_URL: &str =
 /// A cached download is reused for this long.
 pub const FRESH_FOR: Duration = Duration::from_secs(3600);
 const MAX_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
-const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
-const MAX_ENTRIES: usize = 100_000;
 
 /// Why the database could not be downloaded or unpacked.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +101,7 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
         .prefix(".unpack-")
         .tempdir_in(&folder)
         .map_err(cache_error(&folder))?;
-    let (revision, updated, count) = unpack(&bytes, staging.path(), url)?;
+    let (revision, updated, count) = super::archive::unpack(&bytes, staging.path(), url)?;
     if count == 0 {
         return Err(FetchError::Empty {
             url: url.to_owned(),
@@ -153,105 +150,6 @@ fn read_meta(folder: &Path) -> Option<FetchedDb> {
     })
 }
 
-/// Unpacks the `crates/**.md` files of the archive into `into/db`, refusing anything that is
-/// not a plain file under its top folder. Returns the revision (the pax `comment` GitHub
-/// writes), the newest entry time (GitHub stamps every entry with the commit time) and how
-/// many advisories it wrote.
-fn unpack(
-    bytes: &[u8],
-    into: &Path,
-    url: &str,
-) -> Result<(Option<String>, Option<OffsetDateTime>, usize), FetchError> {
-    let archive_error = |detail: String| FetchError::Archive {
-        url: url.to_owned(),
-        detail,
-    };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let mut revision = None;
-    let mut newest: Option<u64> = None;
-    let mut count = 0;
-    let mut total = 0u64;
-    let entries = archive
-        .entries()
-        .map_err(|e| archive_error(e.to_string()))?;
-    for (index, entry) in entries.enumerate() {
-        if index >= MAX_ENTRIES {
-            return Err(archive_error(format!("more than {MAX_ENTRIES} entries")));
-        }
-        let mut entry = entry.map_err(|e| archive_error(e.to_string()))?;
-        let kind = entry.header().entry_type();
-        if kind == tar::EntryType::XGlobalHeader {
-            let mut text = String::new();
-            entry
-                .read_to_string(&mut text)
-                .map_err(|e| archive_error(e.to_string()))?;
-            revision = pax_comment(&text).or(revision);
-            continue;
-        }
-        if let Ok(mtime) = entry.header().mtime() {
-            newest = Some(newest.map_or(mtime, |n| n.max(mtime)));
-        }
-        if kind != tar::EntryType::Regular {
-            continue;
-        }
-        let path = entry
-            .path()
-            .map_err(|e| archive_error(e.to_string()))?
-            .into_owned();
-        let Some(relative) = advisory_path(&path) else {
-            continue;
-        };
-        total += entry.size();
-        if total > MAX_UNPACKED_BYTES {
-            return Err(archive_error("more than 512 MiB unpacked".to_owned()));
-        }
-        let target = into.join("db").join(&relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| FetchError::Cache {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let mut data = Vec::new();
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| archive_error(e.to_string()))?;
-        std::fs::write(&target, data).map_err(|source| FetchError::Cache {
-            path: target.clone(),
-            source,
-        })?;
-        count += 1;
-    }
-    let updated = newest.and_then(|s| OffsetDateTime::from_unix_timestamp(s as i64).ok());
-    Ok((revision, updated, count))
-}
-
-/// `advisory-db-main/crates/NAME/RUSTSEC-X.md` → `crates/NAME/RUSTSEC-X.md`; anything else,
-/// or anything that is not a plain relative path, is not unpacked.
-fn advisory_path(path: &Path) -> Option<PathBuf> {
-    let parts: Vec<&str> = path
-        .components()
-        .map(|c| match c {
-            Component::Normal(part) => part.to_str(),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
-    match parts.as_slice() {
-        [_top, "crates", name, file] if file.ends_with(".md") && !file.starts_with('.') => {
-            Some(Path::new("crates").join(name).join(file))
-        }
-        _ => None,
-    }
-}
-
-/// The `comment` record of a pax header (`NN comment=SHA\n`).
-fn pax_comment(text: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let (_, record) = line.split_once(' ')?;
-        record.strip_prefix("comment=").map(|v| v.trim().to_owned())
-    })
-}
-
 /// The revision and commit time of a git checkout, asking `git` (when it is installed).
 pub fn checkout_revision(root: &Path) -> Option<(String, OffsetDateTime)> {
     if !root.join(".git").exists() {
@@ -270,33 +168,4 @@ pub fn checkout_revision(root: &Path) -> Option<(String, OffsetDateTime)> {
     let text = String::from_utf8_lossy(&output.stdout);
     let (sha, when) = text.trim().split_once(' ')?;
     Some((sha.to_owned(), OffsetDateTime::parse(when, &Rfc3339).ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_advisories_are_unpacked() {
-        assert_eq!(
-            advisory_path(Path::new(
-                "advisory-db-main/crates/regex/RUSTSEC-2022-0013.md"
-            )),
-            Some(PathBuf::from("crates/regex/RUSTSEC-2022-0013.md"))
-        );
-        assert_eq!(advisory_path(Path::new("advisory-db-main/README.md")), None);
-        assert_eq!(
-            advisory_path(Path::new("x/crates/../../../etc/passwd.md")),
-            None
-        );
-        assert_eq!(advisory_path(Path::new("/crates/a/b.md")), None);
-    }
-
-    #[test]
-    fn pax_comment_is_the_revision() {
-        assert_eq!(
-            pax_comment("52 comment=bf5c0d245a92671908518d7e765914d437954ed6\n").as_deref(),
-            Some("bf5c0d245a92671908518d7e765914d437954ed6")
-        );
-    }
 }

@@ -1,6 +1,7 @@
 //! Advisories: every advisory that applies to the product's packages, from named and dated
 //! databases (RustSec native, OSV exports), merged across sources. Findings are data.
 
+mod archive;
 pub mod fetch;
 pub mod foreign;
 mod matching;

@@ -1,0 +1,225 @@
+//! The advisory database download, unpacked: a gzip'd tar whose `crates/**.md` files are
+//! written out, and nothing else.
+//!
+//! The tar crate reads PAX extensions and GNU long names into memory whole, and skips the
+//! bodies of entries it is not asked for: a small download can decompress to gigabytes of
+//! either. So every byte of the decompressed stream (headers, bodies, padding) passes through
+//! [`Bounded`], which allows [`MAX_STREAM_BYTES`] in all and at most [`MAX_HEADER_BYTES`]
+//! between the end of one entry's body and the next entry (its headers and extensions).
+
+use std::cell::Cell;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use time::OffsetDateTime;
+
+use super::fetch::FetchError;
+
+/// Every decompressed byte of the download, headers included (advisory-db is about 10 MiB).
+pub const MAX_STREAM_BYTES: u64 = 256 * 1024 * 1024;
+/// The headers of one entry, PAX extensions and GNU long names included.
+pub const MAX_HEADER_BYTES: u64 = 1024 * 1024;
+/// A global PAX header we read for the revision.
+const MAX_GLOBAL_PAX: u64 = 64 * 1024;
+const MAX_ENTRIES: usize = 100_000;
+
+/// Which limit the stream met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Limit {
+    Stream,
+    Header,
+}
+
+/// A reader that refuses past its limits, and says which it met.
+struct Bounded<R> {
+    inner: R,
+    /// Left of the whole stream.
+    left: u64,
+    /// Left before the next entry must have begun: its predecessor's unread body and padding
+    /// and its own headers.
+    segment: Rc<Cell<u64>>,
+    met: Rc<Cell<Option<Limit>>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let allowed = self.left.min(self.segment.get());
+        if allowed == 0 {
+            let limit = if self.left == 0 {
+                Limit::Stream
+            } else {
+                Limit::Header
+            };
+            self.met.set(Some(limit));
+            return Err(std::io::Error::other("over the download limit"));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        self.segment.set(self.segment.get() - n as u64);
+        Ok(n)
+    }
+}
+
+/// Unpacks the `crates/**.md` files of the archive into `into/db`, refusing anything that is
+/// not a plain file under its top folder. Returns the revision (the pax `comment` GitHub
+/// writes), the newest entry time (GitHub stamps every entry with the commit time) and how
+/// many advisories it wrote.
+pub(crate) fn unpack(
+    bytes: &[u8],
+    into: &Path,
+    url: &str,
+) -> Result<(Option<String>, Option<OffsetDateTime>, usize), FetchError> {
+    let archive_error = |detail: String| FetchError::Archive {
+        url: url.to_owned(),
+        detail,
+    };
+    let segment = Rc::new(Cell::new(MAX_HEADER_BYTES));
+    let met = Rc::new(Cell::new(None));
+    let stream = Bounded {
+        inner: flate2::read::GzDecoder::new(bytes),
+        left: MAX_STREAM_BYTES,
+        segment: segment.clone(),
+        met: met.clone(),
+    };
+    // An error is first of all a limit met, if one was.
+    let archive_error = |detail: String| match met.get() {
+        Some(Limit::Stream) => archive_error(format!(
+            "it decompresses to more than the {MAX_STREAM_BYTES}-byte limit (headers included); this is not the advisory database"
+        )),
+        Some(Limit::Header) => archive_error(format!(
+            "an entry's headers (PAX extensions or GNU long names) run past the {MAX_HEADER_BYTES}-byte limit; this is not the advisory database"
+        )),
+        None => archive_error(detail),
+    };
+    let mut archive = tar::Archive::new(stream);
+    let mut revision = None;
+    let mut newest: Option<u64> = None;
+    let mut count = 0;
+    let entries = archive
+        .entries()
+        .map_err(|e| archive_error(e.to_string()))?;
+    for (index, entry) in entries.enumerate() {
+        if index >= MAX_ENTRIES {
+            return Err(archive_error(format!("more than {MAX_ENTRIES} entries")));
+        }
+        let mut entry = entry.map_err(|e| archive_error(e.to_string()))?;
+        // This entry's body and padding may be read or skipped; then the next one's headers.
+        segment.set(
+            entry
+                .size()
+                .div_ceil(512)
+                .saturating_mul(512)
+                .saturating_add(MAX_HEADER_BYTES),
+        );
+        let kind = entry.header().entry_type();
+        if kind == tar::EntryType::XGlobalHeader {
+            if entry.size() <= MAX_GLOBAL_PAX {
+                let mut text = Vec::new();
+                (&mut entry)
+                    .take(MAX_GLOBAL_PAX)
+                    .read_to_end(&mut text)
+                    .map_err(|e| archive_error(e.to_string()))?;
+                revision = pax_comment(&String::from_utf8_lossy(&text)).or(revision);
+            }
+            continue;
+        }
+        if let Ok(mtime) = entry.header().mtime() {
+            newest = Some(newest.map_or(mtime, |n| n.max(mtime)));
+        }
+        if kind != tar::EntryType::Regular {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| archive_error(e.to_string()))?
+            .into_owned();
+        let Some(relative) = advisory_path(&path) else {
+            continue;
+        };
+        let limit = super::rustsec_db::MAX_FILE_BYTES;
+        if entry.size() > limit {
+            return Err(archive_error(format!(
+                "{} is larger than the {limit}-byte limit for one advisory",
+                path.display()
+            )));
+        }
+        let target = into.join("db").join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| FetchError::Cache {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut data = Vec::new();
+        (&mut entry)
+            .take(limit)
+            .read_to_end(&mut data)
+            .map_err(|e| archive_error(e.to_string()))?;
+        std::fs::write(&target, data).map_err(|source| FetchError::Cache {
+            path: target.clone(),
+            source,
+        })?;
+        count += 1;
+    }
+    let updated = newest.and_then(|s| OffsetDateTime::from_unix_timestamp(s as i64).ok());
+    Ok((revision, updated, count))
+}
+
+/// `advisory-db-main/crates/NAME/RUSTSEC-X.md` → `crates/NAME/RUSTSEC-X.md`; anything else,
+/// or anything that is not a plain relative path, is not unpacked.
+fn advisory_path(path: &Path) -> Option<PathBuf> {
+    let parts: Vec<&str> = path
+        .components()
+        .map(|c| match c {
+            Component::Normal(part) => part.to_str(),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [_top, "crates", name, file] if file.ends_with(".md") && !file.starts_with('.') => {
+            Some(Path::new("crates").join(name).join(file))
+        }
+        _ => None,
+    }
+}
+
+/// The `comment` record of a pax header (`NN comment=SHA\n`).
+fn pax_comment(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (_, record) = line.split_once(' ')?;
+        record.strip_prefix("comment=").map(|v| v.trim().to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_advisories_are_unpacked() {
+        assert_eq!(
+            advisory_path(Path::new(
+                "advisory-db-main/crates/regex/RUSTSEC-2022-0013.md"
+            )),
+            Some(PathBuf::from("crates/regex/RUSTSEC-2022-0013.md"))
+        );
+        assert_eq!(advisory_path(Path::new("advisory-db-main/README.md")), None);
+        assert_eq!(
+            advisory_path(Path::new("x/crates/../../../etc/passwd.md")),
+            None
+        );
+        assert_eq!(advisory_path(Path::new("/crates/a/b.md")), None);
+    }
+
+    #[test]
+    fn pax_comment_is_the_revision() {
+        assert_eq!(
+            pax_comment("52 comment=bf5c0d245a92671908518d7e765914d437954ed6\n").as_deref(),
+            Some("bf5c0d245a92671908518d7e765914d437954ed6")
+        );
+    }
+}
