@@ -7,7 +7,7 @@ mod util;
 use std::io::Write;
 use std::time::Duration;
 
-use util::http::{Reply, Server, refused_port};
+use util::http::{Reply, Server, advisory_tarball, refused_port};
 use util::{CargoHome, NOW, charter_audit, fixture};
 
 /// Serves the fixture index folder as a sparse index.
@@ -166,44 +166,6 @@ fn offline_opens_no_socket() {
     assert_eq!(download.status.code(), Some(2));
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.connections(), 0, "a socket was opened");
-}
-
-/// A gzip'd tarball like GitHub's archive of the advisory-db repository: a pax global header
-/// naming the commit, then `advisory-db-main/...` entries stamped with the commit time.
-fn advisory_tarball(revision: &str, mtime: u64) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    let record = format!("comment={revision}\n");
-    let pax = format!("{} {record}", record.len() + 3);
-    let mut header = tar::Header::new_ustar();
-    header.set_entry_type(tar::EntryType::XGlobalHeader);
-    header.set_path("pax_global_header").unwrap();
-    header.set_size(pax.len() as u64);
-    header.set_mtime(mtime);
-    header.set_cksum();
-    builder.append(&header, pax.as_bytes()).unwrap();
-    let mut add = |path: &str, data: &[u8]| {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(mtime);
-        header.set_cksum();
-        builder.append_data(&mut header, path, data).unwrap();
-    };
-    add("advisory-db-main/README.md", b"# advisory-db\n");
-    let src = fixture("advisories/rustsec/crates");
-    for name in [
-        "regex/RUSTSEC-2022-0013.md",
-        "smallvec/RUSTSEC-2021-0003.md",
-    ] {
-        let data = std::fs::read(src.join(name)).unwrap();
-        add(&format!("advisory-db-main/crates/{name}"), &data);
-    }
-    let mut gz = builder.into_inner().unwrap();
-    gz.flush().unwrap();
-    gz.finish().unwrap()
 }
 
 #[test]

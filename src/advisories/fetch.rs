@@ -1,5 +1,7 @@
 //! Downloading the RustSec advisory database as a tarball over HTTPS into a cache folder, and
-//! reading the revision and time of a local checkout.
+//! reading the revision and time of a local checkout. A download is cached only once it has
+//! loaded without a problem, with the digest of what loaded; a cached copy is used only while
+//! fresh and while its files still have that digest (else it is downloaded again).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +11,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::cache::UnsafeCache;
+pub use super::cache::cache_dir;
 use crate::net::{Fetched, Http, HttpError};
 
 /// The advisory-db repository's main-branch archive.
@@ -36,51 +40,67 @@ pub enum FetchError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Unsafe(#[from] UnsafeCache),
+    #[error(
+        "advisory database cache {}: its files changed while they were read (another charter-audit run?); run again",
+        .0.display()
+    )]
+    Changed(PathBuf),
 }
 
 /// A database ready to read, and what is known of it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct FetchedDb {
     pub root: PathBuf,
     pub uri: String,
     pub revision: Option<String>,
     pub updated: Option<OffsetDateTime>,
     pub fetched_at: OffsetDateTime,
+    /// For a cached database: the digest it must still have when it is read.
+    pub(crate) expected: Option<String>,
+    /// For a download: where it was unpacked, to be cached once it has loaded.
+    pub(crate) pending: Option<Pending>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A download unpacked in a staging folder: kept in the cache only once it has loaded
+/// without a problem, so a database that failed to load is never reused.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    staging: tempfile::TempDir,
+    /// `None`: the user has no cache folder, and the staging folder is private to this run.
+    folder: Option<PathBuf>,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 struct Meta {
     url: String,
     revision: Option<String>,
     updated: Option<String>,
     fetched_at: String,
+    /// The digest of the database as downloaded and verified (see `rustsec_db::digest`).
+    #[serde(default)]
+    digest: Option<String>,
 }
 
-/// The cache folder: `CHARTER_AUDIT_CACHE_DIR`, else `$XDG_CACHE_HOME/charter-audit`, else
-/// `~/.cache/charter-audit`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CHARTER_AUDIT_CACHE_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("charter-audit");
-    }
-    std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache").join("charter-audit"))
-        .unwrap_or_else(|| std::env::temp_dir().join("charter-audit"))
-}
-
-/// Returns the cached database for `url` while fresh, else downloads it.
-pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchError> {
+/// Returns the cached database for `url` while fresh and unchanged, else downloads it. With no
+/// cache folder (`None`), it downloads into a private folder for this run alone.
+pub fn fetch(http: &Http, url: &str, cache: Option<&Path>) -> Result<FetchedDb, FetchError> {
     let key = hex::encode(&Sha256::digest(url.as_bytes())[..8]);
-    let folder = cache.join("advisory-db").join(key);
-    let cache_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| FetchError::Cache { path, source }
+    let folder = match cache {
+        Some(cache) => {
+            super::cache::secure(cache)?;
+            Some(cache.join("advisory-db").join(key))
+        }
+        None => None,
     };
-    if let Some(cached) = read_meta(&folder) {
+    if let Some(cached) = folder.as_deref().and_then(read_meta) {
         let age = crate::time::clock() - cached.fetched_at;
-        if age >= time::Duration::ZERO && age.unsigned_abs() < FRESH_FOR {
+        let fresh = age >= time::Duration::ZERO && age.unsigned_abs() < FRESH_FOR;
+        // Files removed, changed or added since: not the database that was verified.
+        let unchanged = || super::rustsec_db::digest(&cached.root).ok() == cached.expected;
+        if fresh && unchanged() {
             return Ok(cached);
         }
     }
@@ -96,11 +116,20 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
             });
         }
     };
-    std::fs::create_dir_all(&folder).map_err(cache_error(&folder))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".unpack-")
-        .tempdir_in(&folder)
-        .map_err(cache_error(&folder))?;
+    let staging = match &folder {
+        Some(folder) => {
+            std::fs::create_dir_all(folder).map_err(cache_error(folder))?;
+            tempfile::Builder::new()
+                .prefix(".unpack-")
+                .tempdir_in(folder)
+                .map_err(cache_error(folder))?
+        }
+        // A fresh folder of random name, mode 0700, removed when the run is done.
+        None => tempfile::Builder::new()
+            .prefix("charter-audit-")
+            .tempdir()
+            .map_err(cache_error(&std::env::temp_dir()))?,
+    };
     let (revision, updated, count) = super::archive::unpack(&bytes, staging.path(), url)?;
     if count == 0 {
         return Err(FetchError::Empty {
@@ -113,32 +142,59 @@ pub fn fetch(http: &Http, url: &str, cache: &Path) -> Result<FetchedDb, FetchErr
         revision: revision.clone(),
         updated: updated.and_then(|t| t.format(&Rfc3339).ok()),
         fetched_at: fetched_at.format(&Rfc3339).unwrap_or_default(),
+        digest: None,
     };
-    let meta_text = serde_json::to_string_pretty(&meta).unwrap_or_default();
-    std::fs::write(staging.path().join("meta.json"), meta_text).map_err(cache_error(&folder))?;
-    // Swap the new database in: the old one is removed only once the new one is complete.
-    let current = folder.join("current");
-    let old = folder.join(".old");
-    let _ = std::fs::remove_dir_all(&old);
-    if current.exists() {
-        std::fs::rename(&current, &old).map_err(cache_error(&current))?;
-    }
-    let staged = staging.keep();
-    std::fs::rename(&staged, &current).map_err(cache_error(&current))?;
-    let _ = std::fs::remove_dir_all(&old);
     Ok(FetchedDb {
-        root: current.join("db"),
+        root: staging.path().join("db"),
         uri: url.to_owned(),
         revision,
         updated,
         fetched_at,
+        expected: None,
+        pending: Some(Pending {
+            staging,
+            folder,
+            meta,
+        }),
     })
+}
+
+impl Pending {
+    /// Keeps the download in the cache, with the digest of what loaded (a private download is
+    /// removed instead). The old database is removed only once the new one is in place.
+    pub(crate) fn commit(self, digest: &str) -> Result<(), FetchError> {
+        let Some(folder) = self.folder else {
+            return Ok(());
+        };
+        let meta = Meta {
+            digest: Some(digest.to_owned()),
+            ..self.meta
+        };
+        let meta_text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+        std::fs::write(self.staging.path().join("meta.json"), meta_text)
+            .map_err(cache_error(&folder))?;
+        let current = folder.join("current");
+        let old = folder.join(".old");
+        let _ = std::fs::remove_dir_all(&old);
+        if std::fs::symlink_metadata(&current).is_ok() {
+            std::fs::rename(&current, &old).map_err(cache_error(&current))?;
+        }
+        let staged = self.staging.keep();
+        std::fs::rename(&staged, &current).map_err(cache_error(&current))?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    }
+}
+
+fn cache_error(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + use<> {
+    let path = path.to_path_buf();
+    move |source| FetchError::Cache { path, source }
 }
 
 fn read_meta(folder: &Path) -> Option<FetchedDb> {
     let current = folder.join("current");
-    let text = std::fs::read_to_string(current.join("meta.json")).ok()?;
-    let meta: Meta = serde_json::from_str(&text).ok()?;
+    let bytes = super::rustsec_db::read_regular(&current.join("meta.json"), 64 * 1024).ok()?;
+    let meta: Meta = serde_json::from_slice(&bytes).ok()?;
     Some(FetchedDb {
         root: current.join("db"),
         uri: meta.url,
@@ -147,6 +203,9 @@ fn read_meta(folder: &Path) -> Option<FetchedDb> {
             .updated
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok()),
         fetched_at: OffsetDateTime::parse(&meta.fetched_at, &Rfc3339).ok()?,
+        // A cache written before digests were recorded is fetched again.
+        expected: Some(meta.digest?),
+        pending: None,
     })
 }
 

@@ -2,6 +2,7 @@
 //! databases (RustSec native, OSV exports), merged across sources. Findings are data.
 
 mod archive;
+mod cache;
 pub mod fetch;
 pub mod foreign;
 mod matching;
@@ -75,8 +76,8 @@ pub struct SourceOptions {
     pub osv_db: Option<PathBuf>,
     /// `--advisory-db-url`: the tarball downloaded when no `--advisory-db` is given.
     pub advisory_db_url: String,
-    /// Where downloads are kept.
-    pub cache_dir: PathBuf,
+    /// Where downloads are kept; `None`: nowhere (each run downloads into a private folder).
+    pub cache_dir: Option<PathBuf>,
     pub offline: bool,
     /// `--allow-partial-db`: list files that do not load instead of failing.
     pub allow_partial: bool,
@@ -164,7 +165,8 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
     match &options.advisory_db {
         Some(root) => sources.push(Box::new(Native::local(root, options.advisory_db_date))),
         None if !options.offline => {
-            let fetched = fetch::fetch(http, &options.advisory_db_url, &options.cache_dir)?;
+            let fetched =
+                fetch::fetch(http, &options.advisory_db_url, options.cache_dir.as_deref())?;
             sources.push(Box::new(Native::fetched(fetched)));
         }
         None => {}
@@ -213,6 +215,16 @@ impl Source for Native {
                 path: root.clone(),
                 osv: false,
             });
+        }
+        let digest = loaded.digest.clone().unwrap_or_default();
+        if native.expected.as_ref().is_some_and(|d| *d != digest) {
+            return Err(fetch::FetchError::Changed(root.clone()).into());
+        }
+        // A download is kept only once it has loaded whole: never a database that failed.
+        if let Some(pending) = native.pending
+            && skipped.is_empty()
+        {
+            pending.commit(&digest)?;
         }
         let (last_updated, from) = match (native.updated, native.updated_from) {
             (Some(time), from) => (Some(crate::time::rfc3339(time)), from),
@@ -321,6 +333,10 @@ struct Native {
     updated: Option<time::OffsetDateTime>,
     updated_from: &'static str,
     fetched_at: Option<time::OffsetDateTime>,
+    /// A cached database: the digest it must have.
+    expected: Option<String>,
+    /// A download: kept in the cache once it has loaded (and its private folder until then).
+    pending: Option<fetch::Pending>,
 }
 
 impl Native {
@@ -338,6 +354,8 @@ impl Native {
             updated,
             updated_from,
             fetched_at: None,
+            expected: None,
+            pending: None,
         }
     }
 
@@ -349,6 +367,8 @@ impl Native {
             updated: fetched.updated,
             updated_from: "archive-commit-time",
             fetched_at: Some(fetched.fetched_at),
+            expected: fetched.expected,
+            pending: fetched.pending,
         }
     }
 }

@@ -57,6 +57,53 @@ struct File {
 /// the caller decides whether that is fatal. A file that is not a regular file, or is too
 /// large, is an error.
 pub(crate) fn load(root: &Path) -> Result<Loaded, DbFileError> {
+    let files = read_files(root)?;
+    // Parsing is most of the time: spread the files over the cores, keep their order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Loaded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || load_files(root, files)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Loaded {
+                    problems: vec![LoadProblem {
+                        file: "crates".to_owned(),
+                        reason: "a parser thread stopped unexpectedly (a bug)".to_owned(),
+                    }],
+                    ..Loaded::default()
+                })
+            })
+            .collect()
+    });
+    let mut loaded = Loaded::default();
+    for part in parts {
+        loaded.advisories.extend(part.advisories);
+        loaded.problems.extend(part.problems);
+    }
+    loaded.digest = Some(digest_of(root, &files));
+    Ok(loaded)
+}
+
+/// The digest [`load`] gives the database at `root`, without parsing it: what a cached copy
+/// is checked against before it is used.
+pub(crate) fn digest(root: &Path) -> Result<String, DbFileError> {
+    Ok(digest_of(root, &read_files(root)?))
+}
+
+fn digest_of(root: &Path, files: &[File]) -> String {
+    let mut digest = super::ContentDigest::default();
+    for file in files {
+        digest.file(&relative(root, &file.path), &file.bytes);
+    }
+    digest.finish()
+}
+
+/// Every advisory file under `root/crates`, in order, read within the limits.
+fn read_files(root: &Path) -> Result<Vec<File>, DbFileError> {
     let crates = root.join("crates");
     refuse_link(&crates)?;
     let mut files = Vec::new();
@@ -94,38 +141,7 @@ pub(crate) fn load(root: &Path) -> Result<Loaded, DbFileError> {
             files.push(File { path: file, bytes });
         }
     }
-    // Parsing is most of the time: spread the files over the cores, keep their order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parts: Vec<Loaded> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|files| scope.spawn(move || load_files(root, files)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| Loaded {
-                    problems: vec![LoadProblem {
-                        file: "crates".to_owned(),
-                        reason: "a parser thread stopped unexpectedly (a bug)".to_owned(),
-                    }],
-                    ..Loaded::default()
-                })
-            })
-            .collect()
-    });
-    let mut loaded = Loaded::default();
-    for part in parts {
-        loaded.advisories.extend(part.advisories);
-        loaded.problems.extend(part.problems);
-    }
-    let mut digest = super::ContentDigest::default();
-    for file in &files {
-        digest.file(&relative(root, &file.path), &file.bytes);
-    }
-    loaded.digest = Some(digest.finish());
-    Ok(loaded)
+    Ok(files)
 }
 
 /// Reads `path` if it is a regular file of at most `limit` bytes: opened without following a

@@ -2,6 +2,7 @@
 //! from a handler, counts connections, and stops by itself (when dropped, or after a minute).
 
 use std::io::{Read, Write};
+
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -215,4 +216,50 @@ fn serve(
             Ok(())
         }
     };
+}
+
+/// A gzip'd tarball like GitHub's archive of the advisory-db repository: a pax global header
+/// naming the commit, then `advisory-db-main/...` entries stamped with the commit time.
+pub fn advisory_tarball(revision: &str, mtime: u64) -> Vec<u8> {
+    advisory_tarball_with(revision, mtime, &[])
+}
+
+/// As [`advisory_tarball`], with `extra` files (`crates/NAME/FILE.md`, contents) too.
+pub fn advisory_tarball_with(revision: &str, mtime: u64, extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let record = format!("comment={revision}\n");
+    let pax = format!("{} {record}", record.len() + 3);
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::XGlobalHeader);
+    header.set_path("pax_global_header").unwrap();
+    header.set_size(pax.len() as u64);
+    header.set_mtime(mtime);
+    header.set_cksum();
+    builder.append(&header, pax.as_bytes()).unwrap();
+    let mut add = |path: &str, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_cksum();
+        builder.append_data(&mut header, path, data).unwrap();
+    };
+    add("advisory-db-main/README.md", b"# advisory-db\n");
+    let src = super::fixture("advisories/rustsec/crates");
+    for name in [
+        "regex/RUSTSEC-2022-0013.md",
+        "smallvec/RUSTSEC-2021-0003.md",
+    ] {
+        let data = std::fs::read(src.join(name)).unwrap();
+        add(&format!("advisory-db-main/crates/{name}"), &data);
+    }
+    for (name, data) in extra {
+        add(&format!("advisory-db-main/{name}"), data);
+    }
+    let mut gz = builder.into_inner().unwrap();
+    gz.flush().unwrap();
+    gz.finish().unwrap()
 }
