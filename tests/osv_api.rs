@@ -317,3 +317,89 @@ fn an_audit_that_asked_the_api_is_attested_with_the_api_as_a_source() {
     std::fs::create_dir_all(&samples).unwrap();
     std::fs::copy(&envelope, samples.join("sbom-osv-api.intoto.json")).unwrap();
 }
+
+#[test]
+fn a_record_naming_many_packages_is_held_once_in_bounded_memory() {
+    // 1 MiB of answer: 20,000 packages and 2,000 long references. Copied for each package,
+    // its references alone would be 10 GB; held once, the audit runs in a 512 MiB address
+    // space.
+    let mut affected: Vec<Value> = (0..20_000)
+        .map(|i| json!({"package": {"ecosystem": "npm", "name": format!("p{i}")}}))
+        .collect();
+    affected.push(json!({
+        "package": {"ecosystem": "npm", "name": "lodash"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}],
+    }));
+    let references: Vec<Value> = (0..2_000)
+        .map(|i| json!({"type": "WEB", "url": format!("https://example.org/{i:0>240}")}))
+        .collect();
+    let record = serde_json::to_vec(&json!({
+        "id": "GHSA-35jh-r3h4-6jhm", "modified": "2024-02-16T08:06:42Z",
+        "published": "2021-02-15T20:00:00Z", "summary": "Command injection in lodash",
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}],
+        "affected": affected, "references": references,
+    }))
+    .unwrap();
+    assert!(record.len() > 1_000_000, "{}", record.len());
+    let server = Server::start_with_body(move |path, _, body| {
+        if path == "/v1/vulns/GHSA-35jh-r3h4-6jhm" {
+            Reply::Body(200, record.clone())
+        } else {
+            osv(path, body)
+        }
+    });
+    let home = CargoHome::new();
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 524288; exec {:?} audit --now 2026-08-25T00:00:00Z --format json --sbom {:?} --advisory-db {:?} --advisory-db-date 2026-08-21 --osv-api {:?}",
+            env!("CARGO_BIN_EXE_charter-audit"),
+            fixture("sboms/portal.cdx.json"),
+            fixture("advisories/rustsec"),
+            server.url(""),
+        ))
+        .env("CARGO_HOME", home.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lodash = finding(&report, "GHSA-35jh-r3h4-6jhm");
+    assert_eq!(lodash["references"].as_array().unwrap().len(), 2_000);
+}
+
+#[test]
+fn the_osv_records_fetched_in_a_run_are_capped() {
+    let server = Server::start_with_body(|path, _, body| {
+        if path != "/v1/querybatch" {
+            return osv(path, body);
+        }
+        let request: Value = serde_json::from_slice(body).unwrap();
+        let results: Vec<Value> = request["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|_| {
+                let vulns: Vec<Value> = (0..5_001)
+                    .map(|i| json!({"id": format!("GHSA-{i}")}))
+                    .collect();
+                json!({ "vulns": vulns })
+            })
+            .collect();
+        Reply::Body(
+            200,
+            serde_json::to_vec(&json!({ "results": results })).unwrap(),
+        )
+    });
+    let (report, code, stderr) = audit(&server.url(""), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(report, Value::Null);
+    assert!(stderr.contains("over the limit of 5000 a run"), "{stderr}");
+    let fetched = server
+        .paths()
+        .iter()
+        .filter(|p| p.starts_with("/v1/vulns/"))
+        .count();
+    assert_eq!(fetched, 0, "no record fetched");
+}

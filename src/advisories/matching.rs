@@ -284,7 +284,7 @@ pub(crate) fn finding(
         id,
         kind: lead.kind,
         package,
-        title: lead.title.clone(),
+        title: lead.title.to_string(),
         severity: if lead.kind == Kind::Vulnerability {
             severity
         } else {
@@ -319,15 +319,15 @@ mod tests {
             ecosystem: "crates.io".to_owned(),
             crates_io: true,
             kind: Kind::Vulnerability,
-            title: id.to_owned(),
+            title: id.into(),
             date: time::macros::date!(2021 - 01 - 08),
             withdrawn: false,
             affected: Affected::Osv {
                 ranges: Vec::new(),
                 versions: Vec::new(),
             },
-            scores: Vec::new(),
-            references: Vec::new(),
+            scores: Default::default(),
+            references: Default::default(),
             source: source.to_owned(),
         }
     }

@@ -274,11 +274,84 @@ pub fn cvss_score(vector: &str, source: &str) -> Score {
     }
 }
 
+/// A list that the advisories of one record share: an OSV record names many packages, and is
+/// one advisory for each, so what the record says once (aliases, references, scores) is held
+/// once, not copied for every package (a 1 MiB record of many packages would otherwise take
+/// gigabytes). Read as a slice; iterated by value it yields clones of its items.
+#[derive(Debug)]
+pub struct Shared<T>(std::sync::Arc<[T]>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(std::sync::Arc::from(Vec::new()))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> From<Vec<T>> for Shared<T> {
+    fn from(items: Vec<T>) -> Self {
+        Shared(items.into())
+    }
+}
+
+impl<T> FromIterator<T> for Shared<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        Shared(items.into_iter().collect())
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Shared<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: Clone> IntoIterator for Shared<T> {
+    type Item = T;
+    type IntoIter = SharedIter<T>;
+    fn into_iter(self) -> SharedIter<T> {
+        SharedIter {
+            list: self,
+            next: 0,
+        }
+    }
+}
+
+/// The items of a [`Shared`] list, cloned one at a time.
+#[derive(Debug)]
+pub struct SharedIter<T> {
+    list: Shared<T>,
+    next: usize,
+}
+
+impl<T: Clone> Iterator for SharedIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        let item = self.list.0.get(self.next)?.clone();
+        self.next += 1;
+        Some(item)
+    }
+}
+
 /// An advisory, normalised.
 #[derive(Clone, Debug)]
 pub struct Advisory {
     pub id: String,
-    pub aliases: Vec<String>,
+    pub aliases: Shared<String>,
     /// The package it is about (a crate, or a package of `ecosystem`).
     pub package: String,
     /// The OSV ecosystem (`crates.io`, `npm`, `PyPI`, `Maven`, `Go`...).
@@ -286,13 +359,13 @@ pub struct Advisory {
     /// True for crates.io advisories, which match only crates.io packages.
     pub crates_io: bool,
     pub kind: Kind,
-    pub title: String,
+    pub title: std::sync::Arc<str>,
     /// The advisory's date: its publication, 00:00 UTC of this day.
     pub date: time::Date,
     pub withdrawn: bool,
     pub affected: Affected,
-    pub scores: Vec<Score>,
-    pub references: Vec<String>,
+    pub scores: Shared<Score>,
+    pub references: Shared<String>,
     /// The database it came from (`rustsec`, `osv`).
     pub source: String,
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::model::{
-    Advisory, Affected, Event, Kind, RawRange, Score, ScoreKind, Severity, cvss_score,
+    Advisory, Affected, Event, Kind, RawRange, Score, ScoreKind, Severity, Shared, cvss_score,
 };
 use super::rustsec_db::parse_date;
 use super::{LoadProblem, Loaded};
@@ -16,6 +16,12 @@ use super::{LoadProblem, Loaded};
 const MAX_ENTRIES: usize = 200_000;
 const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+/// OSV ids are short (`GHSA-xxxx-xxxx-xxxx`); each advisory of a record holds its own copy.
+const MAX_ID_BYTES: usize = 128;
+/// A CVSS vector is under 200 bytes.
+const MAX_SCORE_BYTES: usize = 512;
+/// Scores on the record itself (each package of it that adds its own holds a copy of these).
+const MAX_RECORD_SCORES: usize = 16;
 
 /// Why an OSV source could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -216,16 +222,52 @@ struct Reference {
 
 /// One advisory per affected package of the record: crates.io ones evaluated as semver, the
 /// others kept as written for the components of a supplier's SBOM.
-fn convert(record: Record) -> Result<Vec<Advisory>, String> {
+fn convert(mut record: Record) -> Result<Vec<Advisory>, String> {
     let date_text = record.published.as_deref().unwrap_or(&record.modified);
     let date = parse_date(date_text)
         .ok_or_else(|| format!("{}: date `{date_text}` is not an RFC 3339 time", record.id))?;
-    let title = record
+    if record.id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "an id of {} bytes, over the {MAX_ID_BYTES}-byte limit: not an OSV id",
+            record.id.len()
+        ));
+    }
+    if let Some(score) = record
+        .severity
+        .iter()
+        .chain(record.affected.iter().flat_map(|a| &a.severity))
+        .find(|s| s.score.len() > MAX_SCORE_BYTES)
+    {
+        return Err(format!(
+            "{}: a severity score of {} bytes, over the {MAX_SCORE_BYTES}-byte limit",
+            record.id,
+            score.score.len()
+        ));
+    }
+    if record.severity.len() > MAX_RECORD_SCORES {
+        return Err(format!(
+            "{}: {} severity scores, over the limit of {MAX_RECORD_SCORES}",
+            record.id,
+            record.severity.len()
+        ));
+    }
+    // What the record says once is held once, by every advisory made of it.
+    let title: std::sync::Arc<str> = record
         .summary
         .clone()
         .or_else(|| record.details.as_deref().map(first_line))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into();
+    let aliases: Shared<String> = std::mem::take(&mut record.aliases).into();
+    let references: Shared<String> = record.references.iter().map(|r| r.url.clone()).collect();
     let record_rating = rating(record.database_specific.as_ref());
+    let record_scores: Shared<Score> = record
+        .severity
+        .iter()
+        .filter(|s| s.kind.starts_with("CVSS_V"))
+        .map(|s| cvss_score(&s.score, super::OSV))
+        .chain(record_rating.map(rating_score))
+        .collect();
     let mut out = Vec::new();
     for affected in &record.affected {
         let Some(package) = &affected.package else {
@@ -288,25 +330,33 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
             Some("unsound") => Kind::Unsound,
             Some(_) => Kind::Notice,
         };
-        let mut scores: Vec<Score> = record
+        // The record's own scores, shared, unless this package adds some of its own.
+        let own_rating = record_rating
+            .is_none()
+            .then(|| rating(affected.database_specific.as_ref()))
+            .flatten();
+        let own: Vec<Score> = affected
             .severity
             .iter()
-            .chain(&affected.severity)
             .filter(|s| s.kind.starts_with("CVSS_V"))
             .map(|s| cvss_score(&s.score, super::OSV))
+            .chain(own_rating.map(rating_score))
             .collect();
-        if let Some(severity) = record_rating.or(rating(affected.database_specific.as_ref())) {
-            scores.push(Score {
-                kind: ScoreKind::Rating,
-                vector: None,
-                score: None,
-                severity,
-                source: super::OSV.to_owned(),
-            });
-        }
+        let scores = if own.is_empty() {
+            record_scores.clone()
+        } else {
+            let cvss = record_scores.len() - usize::from(record_rating.is_some());
+            // As before: the record's CVSS scores, this package's, then the one rating.
+            record_scores[..cvss]
+                .iter()
+                .cloned()
+                .chain(own)
+                .chain(record_scores[cvss..].iter().cloned())
+                .collect()
+        };
         out.push(Advisory {
             id: record.id.clone(),
-            aliases: record.aliases.clone(),
+            aliases: aliases.clone(),
             package: package.name.clone(),
             ecosystem: package.ecosystem.clone(),
             crates_io,
@@ -316,11 +366,21 @@ fn convert(record: Record) -> Result<Vec<Advisory>, String> {
             withdrawn: record.withdrawn.is_some(),
             affected: affected_versions,
             scores,
-            references: record.references.iter().map(|r| r.url.clone()).collect(),
+            references: references.clone(),
             source: super::OSV.to_owned(),
         });
     }
     Ok(out)
+}
+
+fn rating_score(severity: Severity) -> Score {
+    Score {
+        kind: ScoreKind::Rating,
+        vector: None,
+        score: None,
+        severity,
+        source: super::OSV.to_owned(),
+    }
 }
 
 /// A database's own severity word (`database_specific.severity`, as GHSA writes it).

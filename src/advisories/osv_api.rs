@@ -1,6 +1,7 @@
 //! The OSV API (<https://google.github.io/osv.dev/api/>), opt-in: `POST /v1/querybatch` for the
 //! components a supplier's SBOM names (at most 1,000 queries a call, following every
-//! `next_page_token`), then `GET /v1/vulns/{id}` once for each record. Only public packages are
+//! `next_page_token`), then `GET /v1/vulns/{id}` once for each record, at most
+//! [`MAX_RECORDS`] records a run. Only public packages are
 //! ever sent: never a component without an ecosystem, one whose purl names a private source,
 //! or one whose name matches the configuration's `private` patterns.
 
@@ -18,6 +19,9 @@ pub const DEFAULT_URL: &str = "https://api.osv.dev";
 const BATCH: usize = 1_000;
 const MAX_ANSWER: u64 = 32 * 1024 * 1024;
 const MAX_PAGES: usize = 100;
+/// Records fetched in one run, at most: each is one request and up to `MAX_ANSWER` bytes. A
+/// large product's SBOM names a few hundred; more than this is a server to stop trusting.
+pub const MAX_RECORDS: usize = 5_000;
 
 /// Why the OSV API could not be used (exit 2: an audit must not pass on a partial answer).
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,10 @@ pub enum ApiError {
     Answer { url: String, message: String },
     #[error("the OSV API at {0} kept paging past {MAX_PAGES} pages: refusing to go on")]
     Pages(String),
+    #[error(
+        "the OSV API at {url} named {count} or more records for these components, over the limit of {MAX_RECORDS} a run: refusing to fetch them; check --osv-api, or audit the SBOM in parts"
+    )]
+    Records { url: String, count: usize },
 }
 
 #[derive(Deserialize)]
@@ -139,6 +147,12 @@ pub fn query(
             let mut next = Vec::new();
             for ((i, _), result) in pending.iter().zip(answer.results) {
                 ids.extend(result.vulns.into_iter().map(|v| v.id));
+                if ids.len() > MAX_RECORDS {
+                    return Err(ApiError::Records {
+                        url: base.to_owned(),
+                        count: ids.len(),
+                    });
+                }
                 if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
                     next.push((*i, Some(token)));
                 }

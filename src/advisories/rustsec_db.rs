@@ -277,7 +277,7 @@ fn convert(
         package: meta.package.as_str().to_owned(),
         crates_io: meta.source.as_ref().is_none_or(|s| s.is_default_registry()),
         kind,
-        title: meta.title.clone(),
+        title: meta.title.as_str().into(),
         date,
         withdrawn: meta.withdrawn.is_some(),
         affected: Affected::Requirements(advisory.versions.clone()),
@@ -287,7 +287,7 @@ fn convert(
             .iter()
             .map(|cvss| cvss_score(&cvss.to_string(), super::RUSTSEC))
             .collect(),
-        references,
+        references: references.into(),
         source: super::RUSTSEC.to_owned(),
     })
 }
