@@ -222,4 +222,93 @@ mod tests {
             Some("bf5c0d245a92671908518d7e765914d437954ed6")
         );
     }
+
+    /// A gzip'd tar of `entries` (type, name, body).
+    fn tarball(entries: &[(tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for (kind, name, body) in entries {
+            let mut header = tar::Header::new_ustar();
+            header.set_entry_type(*kind);
+            header.set_path(name).unwrap_or_else(|e| panic!("{e}"));
+            header.set_size(body.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            gz.write_all(header.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            gz.write_all(body).unwrap_or_else(|e| panic!("{e}"));
+            let pad = body.len().next_multiple_of(512) - body.len();
+            gz.write_all(&vec![0; pad])
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        gz.write_all(&[0; 1024]).unwrap_or_else(|e| panic!("{e}"));
+        gz.finish().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn unpack_error(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        match unpack(bytes, dir.path(), "http://127.0.0.1/db.tar.gz") {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_gnu_long_name_past_the_header_limit_is_refused() {
+        let name = vec![b'a'; 2 << 20];
+        let bytes = tarball(&[
+            (tar::EntryType::GNULongName, "././@LongLink", &name),
+            (tar::EntryType::Regular, "db/crates/a/RUSTSEC-1.md", b"x"),
+        ]);
+        let error = unpack_error(&bytes);
+        assert!(error.contains("1048576-byte limit"), "{error}");
+    }
+
+    #[test]
+    fn an_advisory_over_the_file_limit_is_refused() {
+        let big = vec![b'a'; (2 << 20) as usize];
+        let bytes = tarball(&[(tar::EntryType::Regular, "db/crates/a/RUSTSEC-1.md", &big)]);
+        let error = unpack_error(&bytes);
+        assert!(error.contains("limit for one advisory"), "{error}");
+    }
+
+    #[test]
+    fn damaged_downloads_are_errors_never_panics() {
+        // Every truncation and a spread of single-byte changes of a small valid archive.
+        let good = tarball(&[
+            (
+                tar::EntryType::XGlobalHeader,
+                "pax_global_header",
+                b"52 comment=bf5c0d245a92671908518d7e765914d437954ed6\n",
+            ),
+            (
+                tar::EntryType::Regular,
+                "db/crates/a/RUSTSEC-1.md",
+                b"# advisory",
+            ),
+            (tar::EntryType::Regular, "db/README.md", b"readme"),
+        ]);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let decompressed = {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(good.as_slice())
+                .read_to_end(&mut out)
+                .unwrap_or_else(|e| panic!("{e}"));
+            out
+        };
+        for len in 0..good.len() {
+            let _ = unpack(&good[..len], dir.path(), "u");
+        }
+        // Changes to the tar stream itself (headers, sizes, checksums), recompressed.
+        for at in (0..decompressed.len()).step_by(11) {
+            for byte in [0u8, b'7', 0xff] {
+                let mut changed = decompressed.clone();
+                changed[at] = byte;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut gz, &changed).unwrap_or_else(|e| panic!("{e}"));
+                let bytes = gz.finish().unwrap_or_else(|e| panic!("{e}"));
+                let _ = unpack(&bytes, dir.path(), "u");
+            }
+        }
+    }
 }
