@@ -420,7 +420,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "URL|DIR")]
     pub registry_index: Option<String>,
 
-    /// Seconds to wait for each HTTP answer.
+    /// Seconds allowed for each HTTP answer as a whole: connecting, headers and body.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub http_timeout: u64,
 

@@ -105,3 +105,63 @@ fn an_oversized_advisory_is_refused_without_reading_it_whole() {
     file.set_len(4 << 30).unwrap();
     assert_refused(&root, "RUSTSEC-2099-0004.md", "1048576-byte limit");
 }
+
+/// `audit` of the demo lockfile with `osv` as its only advisory source.
+fn audit_osv(osv: &Path) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let output = charter_audit(&CargoHome::new())
+        .args(["audit", "--offline", "--now", NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--osv-db")
+        .arg(osv)
+        .arg("--registry-index")
+        .arg(fixture("registry-index"))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn an_osv_export_that_is_a_device_or_a_fifo_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = dir.path().join("all.zip");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = dir.path().join("fifo.zip");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = dir.path().join("osv");
+    copy_dir(&fixture("advisories/osv"), &folder);
+    let record = util::files_under(&folder)
+        .into_iter()
+        .find(|f| f.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let planted = record.with_file_name("PLANTED-0001.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&planted)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (source, what) in [(&zero, "/dev/zero"), (&fifo, "fifo.zip")] {
+        let (code, stderr, took) = audit_osv(source);
+        assert_eq!(code, Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(what), "names {what}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+        assert!(took < Duration::from_secs(30), "{what} took {took:?}");
+    }
+    // A FIFO in an export folder is not a record: the listing skips it, and the audit is not held.
+    let (code, stderr, took) = audit_osv(&folder);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}

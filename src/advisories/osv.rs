@@ -16,6 +16,8 @@ use super::{LoadProblem, Loaded};
 const MAX_ENTRIES: usize = 200_000;
 const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+/// An export zip is read whole into memory: OSV's crates.io export is a few MiB.
+const MAX_ZIP_BYTES: u64 = 512 * 1024 * 1024;
 /// OSV ids are short (`GHSA-xxxx-xxxx-xxxx`); each advisory of a record holds its own copy.
 const MAX_ID_BYTES: usize = 128;
 /// A CVSS vector is under 200 bytes.
@@ -31,6 +33,8 @@ pub enum OsvError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("OSV source: {0}")]
+    File(super::rustsec_db::DbFileError),
     #[error("{}: not a readable zip archive: {message}", .path.display())]
     Zip {
         path: std::path::PathBuf,
@@ -64,17 +68,36 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, OsvError> {
                 .unwrap_or(&file)
                 .display()
                 .to_string();
-            let size = std::fs::metadata(&file).map_err(io)?.len();
-            if size > MAX_RECORD_BYTES {
-                loaded.problems.push(too_big(name, size));
-                continue;
-            }
-            let bytes = std::fs::read(&file).map_err(io)?;
+            // Opened without following a link or waiting on a FIFO, checked on the handle: the
+            // folder may have changed since it was listed.
+            let bytes = match super::rustsec_db::read_regular(&file, MAX_RECORD_BYTES) {
+                Ok(bytes) => bytes,
+                Err(super::rustsec_db::DbFileError::TooLarge { .. }) => {
+                    let size = std::fs::symlink_metadata(&file).map_or(0, |m| m.len());
+                    loaded.problems.push(too_big(name, size));
+                    continue;
+                }
+                Err(error) => return Err(OsvError::File(error)),
+            };
             digest.file(&name, &bytes);
             add_record(&bytes, name, &mut loaded);
         }
     } else {
-        let bytes = std::fs::read(path).map_err(io)?;
+        // The path the user named may be a link to the export; what it names must be a regular
+        // file of bounded size (a link to /dev/zero or a FIFO is refused, not read).
+        let real = std::fs::canonicalize(path).map_err(io)?;
+        let bytes = super::rustsec_db::read_regular(&real, MAX_ZIP_BYTES).map_err(|error| {
+            match error {
+                super::rustsec_db::DbFileError::TooLarge { .. } => limit(
+                    path,
+                    format!(
+                        "larger than the {} MiB limit for an OSV export zip; use the export of one ecosystem (crates.io/all.zip)",
+                        MAX_ZIP_BYTES / (1024 * 1024)
+                    ),
+                ),
+                other => OsvError::File(other),
+            }
+        })?;
         digest.file("", &bytes);
         let zip_error = |e: zip::result::ZipError| OsvError::Zip {
             path: path.to_path_buf(),
