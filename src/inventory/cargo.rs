@@ -284,6 +284,26 @@ fn sanitized_config(path: &Path) -> Option<String> {
     toml::to_string(&out).ok()
 }
 
+/// The error for a lockfile left with merge-conflict markers, if it is one (read bounded: a
+/// lockfile cargo just refused is still the project's file).
+fn merge_conflict(path: &Path) -> Option<CargoError> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(MAX_LOCKFILE_SCAN)
+        .read_to_string(&mut text)
+        .ok()?;
+    let (marker, line) = super::lockfile::conflict_marker(&text)?;
+    Some(CargoError::Lockfile {
+        path: path.to_path_buf(),
+        message: super::lockfile::conflict_message(marker, line),
+    })
+}
+
+/// How much of a lockfile cargo refused is searched for merge-conflict markers.
+const MAX_LOCKFILE_SCAN: u64 = 256 << 20;
+
 /// Turns cargo's error output into the error a user can act on.
 fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     let summary = summarize(stderr);
@@ -291,6 +311,9 @@ fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     // Before the manifest checks: cargo's lockfile errors quote TOML errors too.
     if stderr.contains("failed to parse lock file") {
         let path = super::find_lockfile(&manifest).unwrap_or_else(|| manifest.clone());
+        if let Some(error) = merge_conflict(&path) {
+            return error;
+        }
         return CargoError::Lockfile {
             path,
             message: format!("Cargo.lock does not parse: {summary}"),

@@ -25,6 +25,35 @@ pub enum LockfileError {
     },
     #[error("{}: Cargo.lock does not parse: {message}", .path.display())]
     Parse { path: PathBuf, message: String },
+    #[error("{}: {}", .path.display(), conflict_message(.marker, *.line))]
+    MergeConflict {
+        path: PathBuf,
+        marker: &'static str,
+        line: usize,
+    },
+}
+
+/// What to say about a lockfile left with merge-conflict markers, and what to do.
+pub(crate) fn conflict_message(marker: &str, line: usize) -> String {
+    format!(
+        "Cargo.lock holds unresolved merge-conflict markers (`{marker}` at line {line}): finish \
+         the merge first: keep one side (`git checkout --ours Cargo.lock` or `--theirs`), run \
+         `cargo update --workspace` so cargo brings it up to date with the merged manifests, and \
+         commit the result"
+    )
+}
+
+/// The first git merge-conflict marker in a lockfile's text (`<<<<<<<`, `=======`, `>>>>>>>`
+/// or diff3's `|||||||` at the start of a line), with its line number from 1. A conflicted
+/// lockfile is not TOML, and toml's error about it does not tell the user what happened.
+pub(crate) fn conflict_marker(text: &str) -> Option<(&'static str, usize)> {
+    const MARKERS: [&str; 4] = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"];
+    text.lines().enumerate().find_map(|(index, line)| {
+        MARKERS
+            .iter()
+            .find(|marker| line.starts_with(**marker))
+            .map(|marker| (*marker, index + 1))
+    })
 }
 
 /// Checksums by `(name, version)`: each candidate's source string and SHA-256 hex.
@@ -49,6 +78,13 @@ pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
         return Err(LockfileError::Parse {
             path: path.to_path_buf(),
             message: "this is a manifest, not a lockfile: pass it with --manifest-path, or give --lockfile the Cargo.lock".to_owned(),
+        });
+    }
+    if let Some((marker, line)) = conflict_marker(&text) {
+        return Err(LockfileError::MergeConflict {
+            path: path.to_path_buf(),
+            marker,
+            line,
         });
     }
     let hint = "fix it, or regenerate it with `cargo generate-lockfile` (and commit it)";
