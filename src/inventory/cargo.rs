@@ -2,12 +2,15 @@
 //!
 //! The audited project is untrusted input. Nothing of it runs: cargo is started from a neutral
 //! folder (so no `rust-toolchain.toml` of the project picks a toolchain), with the compiler
-//! wrappers and any `build.rustc` of the project overridden, credential providers limited to
-//! cargo's built-in one, and `--locked` so that `Cargo.lock` is never rewritten.
+//! wrappers and any `build.rustc` of the project overridden, no credential provider or registry
+//! name of the project's (see [`super::cargo_config`]), and `--locked` so that `Cargo.lock` is
+//! never rewritten.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use super::cargo_config::{AuditorRegistries, project_configs, sanitized_config};
 
 /// The compiler that cargo would use, for the SBOM (the Code of Practice asks for the toolchain).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,9 +123,11 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     }
     // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
     // folder, hand it what it needs of the project's own: source replacement (vendored crates)
-    // and registry index URLs, and nothing else (no credential providers, no compiler).
+    // and the index URLs of registries the auditor does not define, and nothing else (no
+    // credential providers, no compiler).
+    let auditor = AuditorRegistries::read(neutral.path());
     for (index, config) in project_configs(&manifest).iter().enumerate() {
-        if let Some(text) = sanitized_config(config) {
+        if let Some(text) = sanitized_config(config, &auditor) {
             let copy = neutral.path().join(format!("project-config-{index}.toml"));
             std::fs::write(&copy, text).map_err(CargoError::TempDir)?;
             command.arg("--config").arg(copy);
@@ -188,7 +193,6 @@ fn harden(command: &mut Command) {
         .env("RUSTC_WORKSPACE_WRAPPER", "")
         // Overrides a `build.rustc` in the project's config: metadata asks rustc for target info.
         .env("RUSTC", rustc_program())
-        .env("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token")
         .env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
         // The signing key is charter-audit's alone: no child process sees it.
@@ -208,80 +212,6 @@ fn run(command: &mut Command, program: &str) -> Result<Output, CargoError> {
             }
         }
     })
-}
-
-/// The project's cargo configuration files, outermost first, so the innermost wins as it would
-/// for cargo started in the project.
-fn project_configs(manifest: &Path) -> Vec<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
-    let mut found = Vec::new();
-    let Some(start) = manifest.parent() else {
-        return found;
-    };
-    for dir in start.ancestors() {
-        let cargo_dir = dir.join(".cargo");
-        if home.as_deref() == Some(cargo_dir.as_path()) {
-            continue;
-        }
-        for name in ["config.toml", "config"] {
-            let candidate = cargo_dir.join(name);
-            if candidate.is_file() {
-                found.push(candidate);
-                break;
-            }
-        }
-    }
-    found.reverse();
-    found
-}
-
-/// The parts of a project's cargo configuration that only say where sources are: `[source.*]`
-/// (with relative folders made absolute, as cargo would resolve them) and the `index` of each
-/// `[registries.*]`. Everything else (credential providers, tokens, `build.rustc`, aliases)
-/// is left out: the audited project is untrusted input.
-fn sanitized_config(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let table: toml::Table = text.parse().ok()?;
-    // cargo resolves relative paths in a config file against the folder holding `.cargo`.
-    let base = path.parent().and_then(Path::parent)?;
-    let mut out = toml::Table::new();
-    if let Some(sources) = table.get("source").and_then(|s| s.as_table()) {
-        let mut kept = toml::Table::new();
-        for (name, source) in sources {
-            let Some(source) = source.as_table() else {
-                continue;
-            };
-            let mut entry = toml::Table::new();
-            for key in ["replace-with", "registry", "git", "branch", "tag", "rev"] {
-                if let Some(value @ toml::Value::String(_)) = source.get(key) {
-                    entry.insert(key.to_owned(), value.clone());
-                }
-            }
-            for key in ["directory", "local-registry"] {
-                if let Some(folder) = source.get(key).and_then(|v| v.as_str()) {
-                    let folder = base.join(folder);
-                    entry.insert(
-                        key.to_owned(),
-                        toml::Value::String(folder.to_string_lossy().into_owned()),
-                    );
-                }
-            }
-            kept.insert(name.clone(), toml::Value::Table(entry));
-        }
-        out.insert("source".to_owned(), toml::Value::Table(kept));
-    }
-    if let Some(registries) = table.get("registries").and_then(|r| r.as_table()) {
-        let mut kept = toml::Table::new();
-        for (name, registry) in registries {
-            if let Some(index @ toml::Value::String(_)) = registry.get("index") {
-                let mut entry = toml::Table::new();
-                entry.insert("index".to_owned(), index.clone());
-                kept.insert(name.clone(), toml::Value::Table(entry));
-            }
-        }
-        out.insert("registries".to_owned(), toml::Value::Table(kept));
-    }
-    toml::to_string(&out).ok()
 }
 
 /// The error for a lockfile left with merge-conflict markers, if it is one (read bounded: a

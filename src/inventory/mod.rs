@@ -5,6 +5,7 @@
 //! Both give the same [`Inventory`], which later stages (SBOM, advisories, policy) consume.
 
 mod cargo;
+mod cargo_config;
 mod graph;
 mod head;
 pub mod lockfile;
