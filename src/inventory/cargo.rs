@@ -1,7 +1,8 @@
 //! Running the toolchain: `cargo metadata` on the audited workspace and `rustc -vV`.
 //!
 //! The audited project is untrusted input. Nothing of it runs: cargo is started from a neutral
-//! folder (so no `rust-toolchain.toml` of the project picks a toolchain), with the compiler
+//! folder outside the project (see [`super::workdir`]: no `rust-toolchain.toml` or
+//! `.cargo/config.toml` of the project applies), with the compiler
 //! wrappers and any `build.rustc` of the project overridden, no credential provider or registry
 //! name of the project's (see [`super::cargo_config`]), and `--locked` so that `Cargo.lock` is
 //! never rewritten.
@@ -71,6 +72,8 @@ pub enum CargoError {
     Rustc { program: String, summary: String },
     #[error("could not prepare to run cargo (working folder): {0}")]
     TempDir(std::io::Error),
+    #[error(transparent)]
+    Workdir(#[from] super::workdir::WorkdirError),
     #[error("{}: {message}", .path.display())]
     Lockfile { path: PathBuf, message: String },
 }
@@ -96,7 +99,7 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     // cargo runs from a neutral folder, so every path handed to it must be absolute.
     let manifest = std::path::absolute(args.manifest).map_err(CargoError::TempDir)?;
     let program = cargo_program();
-    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let neutral = super::workdir::neutral(&manifest)?;
     let mut command = Command::new(&program);
     command
         .args(["metadata", "--format-version", "1", "--locked"])
@@ -151,10 +154,12 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     })
 }
 
-/// Asks the compiler cargo uses for its version and host triple.
-pub(crate) fn rustc_info() -> Result<RustcInfo, CargoError> {
+/// Asks the compiler cargo uses for its version and host triple, from a folder outside the
+/// project of `manifest` (rustup would take the project's `rust-toolchain.toml` otherwise).
+pub(crate) fn rustc_info(manifest: &Path) -> Result<RustcInfo, CargoError> {
     let program = rustc_program();
-    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let manifest = std::path::absolute(manifest).map_err(CargoError::TempDir)?;
+    let neutral = super::workdir::neutral(&manifest)?;
     let mut command = Command::new(&program);
     command.arg("-vV").current_dir(neutral.path());
     let output = run(&mut command, &program.to_string_lossy()).map_err(|e| match e {

@@ -14,7 +14,7 @@ use super::{
 
 /// Runs cargo metadata on `manifest` and builds the inventory.
 pub fn inventory(manifest: &Path, options: &InventoryOptions) -> Result<Inventory, CargoError> {
-    let rustc = cargo::rustc_info()?;
+    let rustc = cargo::rustc_info(manifest)?;
     let filter_platform = match &options.target {
         Target::Host => Some(rustc.host.as_str()),
         Target::Triple(triple) => Some(triple.as_str()),

@@ -12,6 +12,7 @@ pub mod lockfile;
 mod lockfile_format;
 pub mod metadata;
 mod source;
+mod workdir;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,7 @@ pub use cargo::{CargoError, RustcInfo};
 pub use head::head_commit;
 pub use lockfile::LockfileError;
 pub use source::PackageSource;
+pub use workdir::WorkdirError;
 
 /// Everything the product is made of, sorted and free of build-machine paths.
 #[derive(Clone, Debug)]
