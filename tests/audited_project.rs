@@ -245,3 +245,135 @@ fn auditors_own_private_registry_still_receives_its_token() {
     );
     assert!(evil.heads().is_empty(), "{:?}", evil.paths());
 }
+
+/// Every text a run wrote (standard output and error, each output file, and the statement
+/// inside each DSSE envelope, which is base64).
+fn written_texts(stdout: &[u8], stderr: &[u8], dir: Option<&Path>) -> Vec<(String, String)> {
+    use base64::Engine;
+    let mut texts = vec![
+        (
+            "stdout".to_owned(),
+            String::from_utf8_lossy(stdout).into_owned(),
+        ),
+        (
+            "stderr".to_owned(),
+            String::from_utf8_lossy(stderr).into_owned(),
+        ),
+    ];
+    for file in dir.map(util::files_under).unwrap_or_default() {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        for line in text.lines() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(payload) = value["payload"].as_str() {
+                let statement = base64::engine::general_purpose::STANDARD
+                    .decode(payload)
+                    .unwrap();
+                texts.push((
+                    format!("{} (statement)", file.display()),
+                    String::from_utf8_lossy(&statement).into_owned(),
+                ));
+            }
+        }
+        texts.push((file.display().to_string(), text));
+    }
+    texts
+}
+
+#[test]
+fn credentials_in_a_source_url_never_reach_the_sbom_reports_or_attestation() {
+    let secrets = [
+        "ghp_GitT0ken",
+        "RegT0ken",
+        "HomeT0ken",
+        "ci-user",
+        "reg-user",
+    ];
+    let home = util::CargoHome::new();
+    let (_keep, key) = {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("release");
+        util::success(
+            util::charter_audit(&home)
+                .args(["keygen", "--out"])
+                .arg(&prefix),
+        );
+        (dir, prefix.with_extension("key"))
+    };
+    // A git dependency (cargo cannot reach it offline: the lockfile stands in) and a package
+    // from a registry, each with a credential in its URL, and a manifest link with one.
+    let ws = util::copy_workspace("with-git");
+    let git = "https://github.com/example-health/nhs-number";
+    let with_token = "https://ci-user:ghp_GitT0ken@github.com/example-health/nhs-number";
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        let path = ws.path().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace(git, with_token);
+        std::fs::write(&path, text).unwrap();
+    }
+    let lock = ws.path().join("Cargo.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(
+        &lock,
+        format!(
+            "{text}\n[[package]]\nname = \"internal-lib\"\nversion = \"1.0.0\"\nsource = \"sparse+https://reg-user:RegT0ken@crates.example.org/index/\"\nchecksum = \"{}\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let demo = util::copy_workspace("demo");
+    let app = demo.path().join("app/Cargo.toml");
+    let text = std::fs::read_to_string(&app).unwrap().replace(
+        "https://example.org/demo-app.git",
+        "https://deploy:HomeT0ken@example.org/demo-app.git",
+    );
+    std::fs::write(&app, text).unwrap();
+
+    let mut runs = Vec::new();
+    let signed = vec!["--sign-key", key.to_str().unwrap()];
+    for (workspace, extra) in [(ws.path(), signed), (demo.path(), vec!["--unsigned"])] {
+        let out = tempfile::tempdir().unwrap();
+        let output = util::charter_audit(&home)
+            .args(["audit", "--offline", "--now", util::NOW, "--manifest-path"])
+            .arg(workspace.join("Cargo.toml"))
+            .arg("--advisory-db")
+            .arg(fixture("advisories/rustsec"))
+            .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+            .arg(fixture("registry-index"))
+            .arg("--out-dir")
+            .arg(out.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        let code = output.status.code();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(matches!(code, Some(0 | 1)), "exit {code:?}: {stderr}");
+        assert!(
+            stderr.contains("carries a credential in a URL"),
+            "no warning: {stderr}"
+        );
+        let texts = written_texts(&output.stdout, &output.stderr, Some(out.path()));
+        assert!(texts.len() > 6, "{:?}", util::files_under(out.path()));
+        runs.push(texts);
+        // The SBOM on its own too.
+        let output = util::charter_audit(&home)
+            .args(["sbom", "--offline", "--manifest-path"])
+            .arg(workspace.join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        runs.push(written_texts(&output.stdout, &output.stderr, None));
+    }
+    for (name, text) in runs.iter().flatten() {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{name} holds {secret}:\n{text}");
+        }
+    }
+    // The stripped sources are still there, so the check above looked at the right texts.
+    let all: String = runs.iter().flatten().map(|(_, t)| t.as_str()).collect();
+    assert!(all.contains("github.com%2Fexample-health%2Fnhs-number"));
+    assert!(all.contains("crates.example.org"));
+    assert!(all.contains("example.org/demo-app.git"));
+}

@@ -337,8 +337,13 @@ fn absolute_locations(stderr: &str, cwd: &Path) -> String {
         .join("\n")
 }
 
-/// The first error line and its causes, on one line, without cargo's hints and snippets.
+/// The first error line and its causes, on one line, without cargo's hints and snippets, and
+/// without the user information of any URL (a credential in a source URL goes no further).
 fn summarize(stderr: &str) -> String {
+    super::source::strip_userinfo_in_text(&summarize_raw(stderr))
+}
+
+fn summarize_raw(stderr: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut in_error = false;
     for line in stderr.lines() {

@@ -121,6 +121,11 @@ pub fn inventory(
     fallback_reason: Option<String>,
 ) -> Result<Inventory, LockfileError> {
     let locked = load(path)?;
+    let credential = locked.packages.iter().any(|p| {
+        p.source
+            .as_deref()
+            .is_some_and(|s| super::source::strip_userinfo(s).1)
+    });
     let mut packages: Vec<Package> = locked
         .packages
         .into_iter()
@@ -155,6 +160,11 @@ pub fn inventory(
     let sorted: Vec<Package> = order.iter().filter_map(|&old| slots[old].take()).collect();
 
     let mut warnings = Vec::new();
+    if credential {
+        warnings.push(super::source::credential_warning(
+            &path.display().to_string(),
+        ));
+    }
     let product = choose_product(&sorted, product, path, &mut warnings);
     Ok(Inventory {
         origin: Origin::Lockfile {
@@ -295,7 +305,7 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
                     source
                         .as_deref()
                         .filter(|s| s.starts_with("git+"))
-                        .map(|s| format!(" from {s}"))
+                        .map(|s| format!(" from {}", super::source::strip_userinfo(s).0))
                         .unwrap_or_default()
                 )));
             }
