@@ -274,9 +274,11 @@ pub(crate) struct DeclaredMember {
     pub deps: Vec<(String, semver::VersionReq, Option<String>)>,
 }
 
-/// Whether the lockfile still locks what the manifests declare: every member at its declared
-/// version, every declared dependency with a locked package that satisfies it, from the same
-/// git repository and reference; and every dependency the lockfile records for a member still
+/// Whether the lockfile still locks what the manifests declare, by cargo's rules (held against
+/// real cargo in `lockcheck_tests`): every member at its declared version, every declared
+/// dependency (of any kind or target, renamed or inherited from the workspace, as cargo metadata
+/// resolves them) among the member's locked dependencies with a version that meets it, from the
+/// same git repository and reference; and every dependency the lockfile records for a member still
 /// declared. The check that keeps an out-of-date lockfile from standing in for cargo;
 /// `Some(gap)` says what differs.
 pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>, LockfileError> {
@@ -293,9 +295,12 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
             }));
         };
         for (name, req, source) in deps {
-            let satisfied = lockfile.packages.iter().any(|p| {
+            // Among what the lockfile records for this member (every kind, target and optional
+            // dependency is recorded): a package elsewhere in the lockfile does not count.
+            let satisfied = locked_member.dependencies.iter().any(|&dep| {
+                let p = &lockfile.packages[dep];
                 p.name == *name
-                    && (req.matches(&p.version)
+                    && (requirement_matches(req, &p.version)
                         || source.as_deref().is_some_and(|s| s.starts_with("git+")))
                     && same_git_source(source.as_deref(), p.source.as_deref())
             });
@@ -320,6 +325,14 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
         }
     }
     Ok(None)
+}
+
+/// Whether a locked version meets a declared requirement, as cargo decides it. A dependency
+/// that names no version (`{ path = "../term" }`, shown as `*`) takes any version, pre-releases
+/// too (cargo's `OptVersionReq::Any`); a requirement that names one follows semver, where a
+/// pre-release (`0.5.0-dev`) meets only a requirement naming a pre-release of the same version.
+fn requirement_matches(req: &semver::VersionReq, version: &semver::Version) -> bool {
+    *req == semver::VersionReq::STAR || req.matches(version)
 }
 
 /// A declared git dependency must be locked from the same repository and reference (the

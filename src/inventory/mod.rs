@@ -8,6 +8,8 @@ mod cargo;
 mod cargo_config;
 mod graph;
 mod head;
+#[cfg(test)]
+mod lockcheck_tests;
 pub mod lockfile;
 mod lockfile_format;
 pub mod metadata;
