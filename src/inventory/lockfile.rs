@@ -345,3 +345,30 @@ fn same_git_source(declared: Option<&str>, locked: Option<&str>) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A marker at the start of any line is found, with its line number; a lockfile without
+        /// one at a line start is never called conflicted.
+        #[test]
+        fn conflict_markers_are_found_where_they_are(
+            lines in proptest::collection::vec("[ -~]{0,20}", 0..20),
+            at in 0usize..20,
+            marker in proptest::sample::select(vec!["<<<<<<< HEAD", "=======", ">>>>>>> b", "||||||| base"]),
+        ) {
+            let clean: Vec<String> = lines
+                .iter()
+                .map(|l| format!(" {l}"))
+                .collect();
+            proptest::prop_assert_eq!(conflict_marker(&clean.join("\n")), None);
+            let at = at.min(clean.len());
+            let mut conflicted = clean.clone();
+            conflicted.insert(at, marker.to_owned());
+            let found = conflict_marker(&conflicted.join("\n"));
+            proptest::prop_assert_eq!(found.map(|(_, line)| line), Some(at + 1));
+        }
+    }
+}

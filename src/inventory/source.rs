@@ -271,6 +271,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the text, nothing between `://` and the next `@` of the authority survives,
+        /// stripping twice changes nothing more, and text with no user information is kept
+        /// byte for byte.
+        #[test]
+        fn no_user_information_survives_any_text(
+            before in "[a-z+]{0,8}",
+            user in "[A-Za-z0-9_.:%-]{0,12}",
+            host in "[a-z0-9.]{1,12}",
+            after in "[ -~]{0,24}",
+        ) {
+            let url = format!("{before}://{user}@{host}/{after}");
+            let (stripped, _) = strip_userinfo(&url);
+            proptest::prop_assert_eq!(&stripped, &format!("{before}://{host}/{after}"));
+            proptest::prop_assert_eq!(strip_userinfo(&stripped).0, stripped.clone());
+            let in_text = strip_userinfo_in_text(&format!("at '{url}' now"));
+            if !user.is_empty() {
+                proptest::prop_assert!(!in_text.contains(&format!("{user}@")), "{}", in_text);
+            }
+            let plain = format!("{before}://{host}/{after}");
+            if !after.contains("://") {
+                proptest::prop_assert_eq!(strip_userinfo_in_text(&plain), plain.clone());
+            }
+        }
+
+        #[test]
+        fn any_text_is_stripped_without_panic(text in "\\PC{0,64}") {
+            let _ = strip_userinfo(&text);
+            let _ = strip_userinfo_in_text(&text);
+        }
+    }
+
     #[test]
     fn path_source_is_relative() {
         let source = PackageSource::Path {
