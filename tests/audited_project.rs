@@ -377,3 +377,58 @@ fn credentials_in_a_source_url_never_reach_the_sbom_reports_or_attestation() {
     assert!(all.contains("crates.example.org"));
     assert!(all.contains("example.org/demo-app.git"));
 }
+
+#[test]
+fn a_pre_release_workspace_with_a_git_dependency_falls_back_to_its_lockfile() {
+    // alacritty in 2020: members at 0.5.0-dev joined by a path dependency that names no
+    // version, and a git dependency cargo cannot reach offline. cargo accepts the lockfile, so
+    // the fallback must too, in `sbom` and in `audit --manifest-path`.
+    let home = util::CargoHome::new();
+    let ws = tempfile::tempdir().unwrap();
+    util::copy_dir(&fixture("lockcheck/prerelease-path"), ws.path());
+    let app = ws.path().join("app/Cargo.toml");
+    let text = std::fs::read_to_string(&app).unwrap().replace(
+        "[dependencies]\n",
+        "[dependencies]\nnhs-number = { git = \"https://github.com/example-health/nhs-number\", rev = \"9f1c2e4\" }\n",
+    );
+    std::fs::write(&app, text).unwrap();
+    let lock = ws.path().join("Cargo.lock");
+    let text = std::fs::read_to_string(&lock).unwrap().replace(
+        "dependencies = [\n \"term\",",
+        "dependencies = [\n \"nhs-number\",\n \"term\",",
+    );
+    std::fs::write(
+        &lock,
+        format!(
+            "{text}\n[[package]]\nname = \"nhs-number\"\nversion = \"0.2.0\"\nsource = \"git+https://github.com/example-health/nhs-number?rev=9f1c2e4#9f1c2e4b7a6d5c3e2f1a0b9c8d7e6f5a4b3c2d1e\"\n"
+        ),
+    )
+    .unwrap();
+    let manifest = ws.path().join("Cargo.toml");
+    let (sbom, _, stderr) = util::json_of(
+        util::charter_audit(&home)
+            .args(["sbom", "--offline", "--manifest-path"])
+            .arg(&manifest),
+    );
+    assert!(stderr.contains("the inventory was read from"), "{stderr}");
+    assert_eq!(sbom["metadata"]["component"]["name"], "app");
+    assert_eq!(sbom["metadata"]["component"]["version"], "0.5.0-dev");
+    util::component(&sbom, "nhs-number");
+    let output = util::charter_audit(&home)
+        .args(["audit", "--offline", "--now", util::NOW, "--format", "json"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .arg("--registry-index")
+        .arg(fixture("registry-index"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{:?}: {stderr}",
+        output.status.code()
+    );
+    assert!(!stderr.contains("out of date"), "{stderr}");
+}
