@@ -127,6 +127,44 @@ fn cargo_lock_that_does_not_parse() {
 }
 
 #[test]
+fn a_merge_conflicted_lockfile_says_so_and_what_to_do() {
+    // As found in a real project's history: two branches each bumped a package.
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    let lock = ws.path().join("Cargo.lock");
+    edit(&lock, |text| {
+        let (head, tail) = text.split_once("[[package]]\nname = \"regex\"").unwrap();
+        format!(
+            "{head}<<<<<<< HEAD\n[[package]]\nname = \"regex\"{tail}=======\n[[package]]\nname = \"regex\"\nversion = \"1.5.5\"\n>>>>>>> feature\n"
+        )
+    });
+    let line = std::fs::read_to_string(&lock)
+        .unwrap()
+        .lines()
+        .position(|l| l == "<<<<<<< HEAD")
+        .unwrap()
+        + 1;
+    let lock_str = lock.to_string_lossy().into_owned();
+    let expect = [
+        lock_str.as_str(),
+        "merge-conflict markers",
+        &format!("`<<<<<<<` at line {line}"),
+        "git checkout --ours Cargo.lock",
+        "cargo update --workspace",
+    ];
+    // Read directly, and through cargo (which refuses it first).
+    let direct = fails(&home, &["--lockfile", &lock_str], &expect);
+    let through_cargo = fails(
+        &home,
+        &["--manifest-path", &manifest(ws.path()), "--offline"],
+        &expect,
+    );
+    for stderr in [direct, through_cargo] {
+        assert!(!stderr.contains("TOML parse error"), "{stderr}");
+    }
+}
+
+#[test]
 fn cargo_lock_out_of_date() {
     let home = CargoHome::new();
     let ws = copy_workspace("demo");

@@ -240,3 +240,51 @@ fn advisory_text_cannot_drive_a_terminal_or_become_markup() {
     // Only https references become links.
     assert_eq!(rule.get("helpUri"), None, "{rule}");
 }
+
+#[test]
+fn a_temporary_folder_inside_the_project_is_not_where_cargo_starts() {
+    // TMPDIR inside the project, whose `.cargo/config.toml` sets `[env]` and whose
+    // `rust-toolchain.toml` names a toolchain of its own: a cargo or rustc started below the
+    // project would run the project's programs.
+    let home = CargoHome::new();
+    let ws = copy_workspace("demo");
+    let marker = ws.path().join("ran");
+    let script = tripwire(ws.path(), &marker);
+    let toolchain = ws.path().join("toolchain");
+    std::fs::create_dir_all(toolchain.join("bin")).unwrap();
+    for program in ["rustc", "cargo"] {
+        std::fs::copy(&script, toolchain.join("bin").join(program)).unwrap();
+    }
+    std::fs::write(
+        ws.path().join("rust-toolchain.toml"),
+        format!("[toolchain]\npath = {:?}\n", toolchain.to_str().unwrap()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.path().join(".cargo")).unwrap();
+    std::fs::write(
+        ws.path().join(".cargo/config.toml"),
+        format!(
+            "[env]\nLD_PRELOAD = {:?}\n",
+            ws.path().join("preload.so").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let tmp = ws.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (sbom, _, stderr) = json_of(
+        charter_audit(&home)
+            .env("TMPDIR", &tmp)
+            // cargo and rustc as a CI job finds them: rustup's proxies on PATH, which choose the
+            // toolchain from the folder they start in (`cargo test` pins it for its children).
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .args(["sbom", "--offline", "--manifest-path"])
+            .arg(ws.path().join("Cargo.toml")),
+    );
+    assert_eq!(sbom["metadata"]["component"]["name"], "demo-app");
+    assert!(!marker.exists(), "the project's toolchain ran");
+    assert!(!stderr.contains("preload"), "{stderr}");
+    // Nothing was left in the project's temporary folder either.
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}

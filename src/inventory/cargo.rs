@@ -1,13 +1,17 @@
 //! Running the toolchain: `cargo metadata` on the audited workspace and `rustc -vV`.
 //!
 //! The audited project is untrusted input. Nothing of it runs: cargo is started from a neutral
-//! folder (so no `rust-toolchain.toml` of the project picks a toolchain), with the compiler
-//! wrappers and any `build.rustc` of the project overridden, credential providers limited to
-//! cargo's built-in one, and `--locked` so that `Cargo.lock` is never rewritten.
+//! folder outside the project (see [`super::workdir`]: no `rust-toolchain.toml` or
+//! `.cargo/config.toml` of the project applies), with the compiler
+//! wrappers and any `build.rustc` of the project overridden, no credential provider or registry
+//! name of the project's (see [`super::cargo_config`]), and `--locked` so that `Cargo.lock` is
+//! never rewritten.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use super::cargo_config::{AuditorRegistries, project_configs, sanitized_config};
 
 /// The compiler that cargo would use, for the SBOM (the Code of Practice asks for the toolchain).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +72,8 @@ pub enum CargoError {
     Rustc { program: String, summary: String },
     #[error("could not prepare to run cargo (working folder): {0}")]
     TempDir(std::io::Error),
+    #[error(transparent)]
+    Workdir(#[from] super::workdir::WorkdirError),
     #[error("{}: {message}", .path.display())]
     Lockfile { path: PathBuf, message: String },
 }
@@ -93,7 +99,7 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     // cargo runs from a neutral folder, so every path handed to it must be absolute.
     let manifest = std::path::absolute(args.manifest).map_err(CargoError::TempDir)?;
     let program = cargo_program();
-    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let neutral = super::workdir::neutral(&manifest)?;
     let mut command = Command::new(&program);
     command
         .args(["metadata", "--format-version", "1", "--locked"])
@@ -120,9 +126,11 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     }
     // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
     // folder, hand it what it needs of the project's own: source replacement (vendored crates)
-    // and registry index URLs, and nothing else (no credential providers, no compiler).
+    // and the index URLs of registries the auditor does not define, and nothing else (no
+    // credential providers, no compiler).
+    let auditor = AuditorRegistries::read(neutral.path());
     for (index, config) in project_configs(&manifest).iter().enumerate() {
-        if let Some(text) = sanitized_config(config) {
+        if let Some(text) = sanitized_config(config, &auditor) {
             let copy = neutral.path().join(format!("project-config-{index}.toml"));
             std::fs::write(&copy, text).map_err(CargoError::TempDir)?;
             command.arg("--config").arg(copy);
@@ -146,10 +154,12 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     })
 }
 
-/// Asks the compiler cargo uses for its version and host triple.
-pub(crate) fn rustc_info() -> Result<RustcInfo, CargoError> {
+/// Asks the compiler cargo uses for its version and host triple, from a folder outside the
+/// project of `manifest` (rustup would take the project's `rust-toolchain.toml` otherwise).
+pub(crate) fn rustc_info(manifest: &Path) -> Result<RustcInfo, CargoError> {
     let program = rustc_program();
-    let neutral = tempfile::tempdir().map_err(CargoError::TempDir)?;
+    let manifest = std::path::absolute(manifest).map_err(CargoError::TempDir)?;
+    let neutral = super::workdir::neutral(&manifest)?;
     let mut command = Command::new(&program);
     command.arg("-vV").current_dir(neutral.path());
     let output = run(&mut command, &program.to_string_lossy()).map_err(|e| match e {
@@ -188,7 +198,6 @@ fn harden(command: &mut Command) {
         .env("RUSTC_WORKSPACE_WRAPPER", "")
         // Overrides a `build.rustc` in the project's config: metadata asks rustc for target info.
         .env("RUSTC", rustc_program())
-        .env("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token")
         .env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
         // The signing key is charter-audit's alone: no child process sees it.
@@ -210,79 +219,25 @@ fn run(command: &mut Command, program: &str) -> Result<Output, CargoError> {
     })
 }
 
-/// The project's cargo configuration files, outermost first, so the innermost wins as it would
-/// for cargo started in the project.
-fn project_configs(manifest: &Path) -> Vec<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
-    let mut found = Vec::new();
-    let Some(start) = manifest.parent() else {
-        return found;
-    };
-    for dir in start.ancestors() {
-        let cargo_dir = dir.join(".cargo");
-        if home.as_deref() == Some(cargo_dir.as_path()) {
-            continue;
-        }
-        for name in ["config.toml", "config"] {
-            let candidate = cargo_dir.join(name);
-            if candidate.is_file() {
-                found.push(candidate);
-                break;
-            }
-        }
-    }
-    found.reverse();
-    found
+/// The error for a lockfile left with merge-conflict markers, if it is one (read bounded: a
+/// lockfile cargo just refused is still the project's file).
+fn merge_conflict(path: &Path) -> Option<CargoError> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(MAX_LOCKFILE_SCAN)
+        .read_to_string(&mut text)
+        .ok()?;
+    let (marker, line) = super::lockfile::conflict_marker(&text)?;
+    Some(CargoError::Lockfile {
+        path: path.to_path_buf(),
+        message: super::lockfile::conflict_message(marker, line),
+    })
 }
 
-/// The parts of a project's cargo configuration that only say where sources are: `[source.*]`
-/// (with relative folders made absolute, as cargo would resolve them) and the `index` of each
-/// `[registries.*]`. Everything else (credential providers, tokens, `build.rustc`, aliases)
-/// is left out: the audited project is untrusted input.
-fn sanitized_config(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let table: toml::Table = text.parse().ok()?;
-    // cargo resolves relative paths in a config file against the folder holding `.cargo`.
-    let base = path.parent().and_then(Path::parent)?;
-    let mut out = toml::Table::new();
-    if let Some(sources) = table.get("source").and_then(|s| s.as_table()) {
-        let mut kept = toml::Table::new();
-        for (name, source) in sources {
-            let Some(source) = source.as_table() else {
-                continue;
-            };
-            let mut entry = toml::Table::new();
-            for key in ["replace-with", "registry", "git", "branch", "tag", "rev"] {
-                if let Some(value @ toml::Value::String(_)) = source.get(key) {
-                    entry.insert(key.to_owned(), value.clone());
-                }
-            }
-            for key in ["directory", "local-registry"] {
-                if let Some(folder) = source.get(key).and_then(|v| v.as_str()) {
-                    let folder = base.join(folder);
-                    entry.insert(
-                        key.to_owned(),
-                        toml::Value::String(folder.to_string_lossy().into_owned()),
-                    );
-                }
-            }
-            kept.insert(name.clone(), toml::Value::Table(entry));
-        }
-        out.insert("source".to_owned(), toml::Value::Table(kept));
-    }
-    if let Some(registries) = table.get("registries").and_then(|r| r.as_table()) {
-        let mut kept = toml::Table::new();
-        for (name, registry) in registries {
-            if let Some(index @ toml::Value::String(_)) = registry.get("index") {
-                let mut entry = toml::Table::new();
-                entry.insert("index".to_owned(), index.clone());
-                kept.insert(name.clone(), toml::Value::Table(entry));
-            }
-        }
-        out.insert("registries".to_owned(), toml::Value::Table(kept));
-    }
-    toml::to_string(&out).ok()
-}
+/// How much of a lockfile cargo refused is searched for merge-conflict markers.
+const MAX_LOCKFILE_SCAN: u64 = 256 << 20;
 
 /// Turns cargo's error output into the error a user can act on.
 fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
@@ -291,6 +246,9 @@ fn classify_failure(manifest: &Path, stderr: &str) -> CargoError {
     // Before the manifest checks: cargo's lockfile errors quote TOML errors too.
     if stderr.contains("failed to parse lock file") {
         let path = super::find_lockfile(&manifest).unwrap_or_else(|| manifest.clone());
+        if let Some(error) = merge_conflict(&path) {
+            return error;
+        }
         return CargoError::Lockfile {
             path,
             message: format!("Cargo.lock does not parse: {summary}"),
@@ -379,8 +337,13 @@ fn absolute_locations(stderr: &str, cwd: &Path) -> String {
         .join("\n")
 }
 
-/// The first error line and its causes, on one line, without cargo's hints and snippets.
+/// The first error line and its causes, on one line, without cargo's hints and snippets, and
+/// without the user information of any URL (a credential in a source URL goes no further).
 fn summarize(stderr: &str) -> String {
+    super::source::strip_userinfo_in_text(&summarize_raw(stderr))
+}
+
+fn summarize_raw(stderr: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut in_error = false;
     for line in stderr.lines() {

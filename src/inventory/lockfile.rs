@@ -25,6 +25,35 @@ pub enum LockfileError {
     },
     #[error("{}: Cargo.lock does not parse: {message}", .path.display())]
     Parse { path: PathBuf, message: String },
+    #[error("{}: {}", .path.display(), conflict_message(.marker, *.line))]
+    MergeConflict {
+        path: PathBuf,
+        marker: &'static str,
+        line: usize,
+    },
+}
+
+/// What to say about a lockfile left with merge-conflict markers, and what to do.
+pub(crate) fn conflict_message(marker: &str, line: usize) -> String {
+    format!(
+        "Cargo.lock holds unresolved merge-conflict markers (`{marker}` at line {line}): finish \
+         the merge first: keep one side (`git checkout --ours Cargo.lock` or `--theirs`), run \
+         `cargo update --workspace` so cargo brings it up to date with the merged manifests, and \
+         commit the result"
+    )
+}
+
+/// The first git merge-conflict marker in a lockfile's text (`<<<<<<<`, `=======`, `>>>>>>>`
+/// or diff3's `|||||||` at the start of a line), with its line number from 1. A conflicted
+/// lockfile is not TOML, and toml's error about it does not tell the user what happened.
+pub(crate) fn conflict_marker(text: &str) -> Option<(&'static str, usize)> {
+    const MARKERS: [&str; 4] = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"];
+    text.lines().enumerate().find_map(|(index, line)| {
+        MARKERS
+            .iter()
+            .find(|marker| line.starts_with(**marker))
+            .map(|marker| (*marker, index + 1))
+    })
 }
 
 /// Checksums by `(name, version)`: each candidate's source string and SHA-256 hex.
@@ -49,6 +78,13 @@ pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
         return Err(LockfileError::Parse {
             path: path.to_path_buf(),
             message: "this is a manifest, not a lockfile: pass it with --manifest-path, or give --lockfile the Cargo.lock".to_owned(),
+        });
+    }
+    if let Some((marker, line)) = conflict_marker(&text) {
+        return Err(LockfileError::MergeConflict {
+            path: path.to_path_buf(),
+            marker,
+            line,
         });
     }
     let hint = "fix it, or regenerate it with `cargo generate-lockfile` (and commit it)";
@@ -85,6 +121,11 @@ pub fn inventory(
     fallback_reason: Option<String>,
 ) -> Result<Inventory, LockfileError> {
     let locked = load(path)?;
+    let credential = locked.packages.iter().any(|p| {
+        p.source
+            .as_deref()
+            .is_some_and(|s| super::source::strip_userinfo(s).1)
+    });
     let mut packages: Vec<Package> = locked
         .packages
         .into_iter()
@@ -119,6 +160,11 @@ pub fn inventory(
     let sorted: Vec<Package> = order.iter().filter_map(|&old| slots[old].take()).collect();
 
     let mut warnings = Vec::new();
+    if credential {
+        warnings.push(super::source::credential_warning(
+            &path.display().to_string(),
+        ));
+    }
     let product = choose_product(&sorted, product, path, &mut warnings);
     Ok(Inventory {
         origin: Origin::Lockfile {
@@ -228,9 +274,11 @@ pub(crate) struct DeclaredMember {
     pub deps: Vec<(String, semver::VersionReq, Option<String>)>,
 }
 
-/// Whether the lockfile still locks what the manifests declare: every member at its declared
-/// version, every declared dependency with a locked package that satisfies it, from the same
-/// git repository and reference; and every dependency the lockfile records for a member still
+/// Whether the lockfile still locks what the manifests declare, by cargo's rules (held against
+/// real cargo in `lockcheck_tests`): every member at its declared version, every declared
+/// dependency (of any kind or target, renamed or inherited from the workspace, as cargo metadata
+/// resolves them) among the member's locked dependencies with a version that meets it, from the
+/// same git repository and reference; and every dependency the lockfile records for a member still
 /// declared. The check that keeps an out-of-date lockfile from standing in for cargo;
 /// `Some(gap)` says what differs.
 pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>, LockfileError> {
@@ -247,9 +295,12 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
             }));
         };
         for (name, req, source) in deps {
-            let satisfied = lockfile.packages.iter().any(|p| {
+            // Among what the lockfile records for this member (every kind, target and optional
+            // dependency is recorded): a package elsewhere in the lockfile does not count.
+            let satisfied = locked_member.dependencies.iter().any(|&dep| {
+                let p = &lockfile.packages[dep];
                 p.name == *name
-                    && (req.matches(&p.version)
+                    && (requirement_matches(req, &p.version)
                         || source.as_deref().is_some_and(|s| s.starts_with("git+")))
                     && same_git_source(source.as_deref(), p.source.as_deref())
             });
@@ -259,7 +310,7 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
                     source
                         .as_deref()
                         .filter(|s| s.starts_with("git+"))
-                        .map(|s| format!(" from {s}"))
+                        .map(|s| format!(" from {}", super::source::strip_userinfo(s).0))
                         .unwrap_or_default()
                 )));
             }
@@ -276,6 +327,14 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
     Ok(None)
 }
 
+/// Whether a locked version meets a declared requirement, as cargo decides it. A dependency
+/// that names no version (`{ path = "../term" }`, shown as `*`) takes any version, pre-releases
+/// too (cargo's `OptVersionReq::Any`); a requirement that names one follows semver, where a
+/// pre-release (`0.5.0-dev`) meets only a requirement naming a pre-release of the same version.
+fn requirement_matches(req: &semver::VersionReq, version: &semver::Version) -> bool {
+    *req == semver::VersionReq::STAR || req.matches(version)
+}
+
 /// A declared git dependency must be locked from the same repository and reference (the
 /// locked source adds `#commit`); other sources are not compared here.
 fn same_git_source(declared: Option<&str>, locked: Option<&str>) -> bool {
@@ -284,5 +343,32 @@ fn same_git_source(declared: Option<&str>, locked: Option<&str>) -> bool {
             .and_then(|l| l.split('#').next())
             .is_some_and(|l| l == declared),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A marker at the start of any line is found, with its line number; a lockfile without
+        /// one at a line start is never called conflicted.
+        #[test]
+        fn conflict_markers_are_found_where_they_are(
+            lines in proptest::collection::vec("[ -~]{0,20}", 0..20),
+            at in 0usize..20,
+            marker in proptest::sample::select(vec!["<<<<<<< HEAD", "=======", ">>>>>>> b", "||||||| base"]),
+        ) {
+            let clean: Vec<String> = lines
+                .iter()
+                .map(|l| format!(" {l}"))
+                .collect();
+            proptest::prop_assert_eq!(conflict_marker(&clean.join("\n")), None);
+            let at = at.min(clean.len());
+            let mut conflicted = clean.clone();
+            conflicted.insert(at, marker.to_owned());
+            let found = conflict_marker(&conflicted.join("\n"));
+            proptest::prop_assert_eq!(found.map(|(_, line)| line), Some(at + 1));
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::{
 
 /// Runs cargo metadata on `manifest` and builds the inventory.
 pub fn inventory(manifest: &Path, options: &InventoryOptions) -> Result<Inventory, CargoError> {
-    let rustc = cargo::rustc_info()?;
+    let rustc = cargo::rustc_info(manifest)?;
     let filter_platform = match &options.target {
         Target::Host => Some(rustc.host.as_str()),
         Target::Triple(triple) => Some(triple.as_str()),
@@ -44,6 +44,46 @@ pub fn inventory(manifest: &Path, options: &InventoryOptions) -> Result<Inventor
         options.include_dev,
         options.product.as_deref(),
     )
+}
+
+fn without_userinfo(url: &str) -> String {
+    super::source::strip_userinfo(url).0
+}
+
+/// One warning for each place a credential was found in a URL: the lockfile (package sources),
+/// and each manifest (its repository, homepage or documentation link).
+fn credential_warnings(metadata: &Metadata) -> Vec<String> {
+    let has_credential =
+        |url: Option<&str>| url.is_some_and(|u| super::source::strip_userinfo(u).1);
+    let mut warnings = Vec::new();
+    if metadata
+        .packages
+        .iter()
+        .any(|pkg| has_credential(pkg.source.as_ref().map(|s| s.repr.as_str())))
+    {
+        let lockfile = metadata.workspace_root.as_std_path().join("Cargo.lock");
+        warnings.push(super::source::credential_warning(
+            &lockfile.display().to_string(),
+        ));
+    }
+    let mut manifests: Vec<String> = metadata
+        .packages
+        .iter()
+        .filter(|pkg| {
+            [&pkg.repository, &pkg.homepage, &pkg.documentation]
+                .into_iter()
+                .any(|url| has_credential(url.as_deref()))
+        })
+        .map(|pkg| format!("the manifest of {} {}", pkg.name, pkg.version))
+        .collect();
+    manifests.sort();
+    manifests.dedup();
+    warnings.extend(
+        manifests
+            .iter()
+            .map(|m| super::source::credential_warning(m)),
+    );
+    warnings
 }
 
 /// Builds the inventory from parsed metadata (separate from running cargo, for tests).
@@ -96,9 +136,9 @@ pub(crate) fn from_metadata(
                         .as_ref()
                         .and_then(|f| f.file_name().map(str::to_owned)),
                     description: pkg.description.clone(),
-                    repository: pkg.repository.clone(),
-                    homepage: pkg.homepage.clone(),
-                    documentation: pkg.documentation.clone(),
+                    repository: pkg.repository.as_deref().map(without_userinfo),
+                    homepage: pkg.homepage.as_deref().map(without_userinfo),
+                    documentation: pkg.documentation.as_deref().map(without_userinfo),
                     has_bin: pkg.targets.iter().any(|t| t.is_bin()),
                 },
                 workspace_member: metadata.workspace_members.contains(&pkg.id),
@@ -141,7 +181,7 @@ pub(crate) fn from_metadata(
     // workspace (an xtask or a second binary is not part of this product).
     let given = resolve.root.as_ref().and_then(|id| index.get(id)).copied();
     let unfiltered: Vec<Package> = all.iter().map(|(p, _)| p.clone()).collect();
-    let mut warnings = Vec::new();
+    let mut warnings = credential_warnings(metadata);
     let product = choose_product(&unfiltered, product, given, &mut warnings);
     let roots = match &product {
         Product::Member(i) => vec![*i],

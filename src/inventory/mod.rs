@@ -5,12 +5,16 @@
 //! Both give the same [`Inventory`], which later stages (SBOM, advisories, policy) consume.
 
 mod cargo;
+mod cargo_config;
 mod graph;
 mod head;
+#[cfg(test)]
+mod lockcheck_tests;
 pub mod lockfile;
 mod lockfile_format;
 pub mod metadata;
 mod source;
+mod workdir;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +22,7 @@ pub use cargo::{CargoError, RustcInfo};
 pub use head::head_commit;
 pub use lockfile::LockfileError;
 pub use source::PackageSource;
+pub use workdir::WorkdirError;
 
 /// Everything the product is made of, sorted and free of build-machine paths.
 #[derive(Clone, Debug)]

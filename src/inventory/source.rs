@@ -40,6 +40,9 @@ impl PackageSource {
         if repr == CRATES_IO || repr == CRATES_IO_SPARSE {
             return PackageSource::CratesIo;
         }
+        // A user name or token in a URL is never carried further (see `strip_userinfo`).
+        let repr = strip_userinfo(repr).0;
+        let repr = repr.as_str();
         if let Some(url) = repr.strip_prefix("registry+") {
             return PackageSource::Registry {
                 index: url.to_owned(),
@@ -83,6 +86,60 @@ impl PackageSource {
             PackageSource::Other { .. } => "other",
         }
     }
+}
+
+/// A URL without its user information (`git+https://user:token@host/x` gives
+/// `git+https://host/x`), and whether it had any that may be a credential: a password, or a user
+/// name alone (a token may be given as one) except over ssh, where `git@` is only a login name.
+/// URLs from the audited project are written into SBOMs, reports and attestations, which are
+/// shared: a credential a lockfile or manifest carries must never travel with them. Done by hand
+/// rather than with the `url` crate so that a URL without user information is kept byte for byte
+/// (`url` normalises) and text that is not a URL is handled the same way.
+pub(crate) fn strip_userinfo(url: &str) -> (String, bool) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_owned(), false);
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &url[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_len].rfind('@') else {
+        return (url.to_owned(), false);
+    };
+    let userinfo = &rest[..at];
+    let scheme = url[..scheme_end].rsplit('+').next().unwrap_or_default();
+    let credential = userinfo.contains(':') || !scheme.eq_ignore_ascii_case("ssh");
+    (
+        format!("{}{}", &url[..authority_start], &rest[at + 1..]),
+        credential,
+    )
+}
+
+/// Free text (cargo's messages) with the user information of every URL in it removed.
+pub(crate) fn strip_userinfo_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let authority_start = found + 3;
+        out.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        let end = rest
+            .find(|c: char| "/?#'\"`()<>[]{}".contains(c) || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The warning for an inventory in which a URL carried a credential (`found_in` names where).
+pub(crate) fn credential_warning(found_in: &str) -> String {
+    format!(
+        "{found_in} carries a credential in a URL (a user name or token before `@`): it was left \
+         out of every output, but anyone who can read that file can read it; revoke it, and let \
+         cargo's credential providers or git's credential helper supply it instead"
+    )
 }
 
 /// The package URL of a Cargo package. crates.io packages get the plain `pkg:cargo/NAME@VERSION`;
@@ -171,6 +228,79 @@ mod tests {
             purl("internal", &v("2.0.0"), &source)
                 .contains("repository_url=sparse%2Bhttps:%2F%2Fcrates.example.org%2Findex%2F")
         );
+    }
+
+    #[test]
+    fn user_information_never_survives() {
+        let source = PackageSource::parse(Some(
+            "git+https://ci:ghp_s3cret@github.com/example/private?branch=main#0123abcd",
+        ));
+        assert_eq!(
+            source,
+            PackageSource::Git {
+                url: "https://github.com/example/private".into(),
+                reference: Some("branch=main".into()),
+                commit: Some("0123abcd".into()),
+            }
+        );
+        for (url, stripped, credential) in [
+            (
+                "sparse+https://tok@crates.example.org/i/",
+                "sparse+https://crates.example.org/i/",
+                true,
+            ),
+            (
+                "git+ssh://git@github.com/x",
+                "git+ssh://github.com/x",
+                false,
+            ),
+            (
+                "git+ssh://git:pw@github.com/x",
+                "git+ssh://github.com/x",
+                true,
+            ),
+            ("https://a@b@host/p@q", "https://host/p@q", true),
+            ("https://host/p?u=a@b", "https://host/p?u=a@b", false),
+            ("not a url@all", "not a url@all", false),
+        ] {
+            assert_eq!(
+                strip_userinfo(url),
+                (stripped.to_owned(), credential),
+                "{url}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, nothing between `://` and the next `@` of the authority survives,
+        /// stripping twice changes nothing more, and text with no user information is kept
+        /// byte for byte.
+        #[test]
+        fn no_user_information_survives_any_text(
+            before in "[a-z+]{0,8}",
+            user in "[A-Za-z0-9_.:%-]{0,12}",
+            host in "[a-z0-9.]{1,12}",
+            after in "[ -~]{0,24}",
+        ) {
+            let url = format!("{before}://{user}@{host}/{after}");
+            let (stripped, _) = strip_userinfo(&url);
+            proptest::prop_assert_eq!(&stripped, &format!("{before}://{host}/{after}"));
+            proptest::prop_assert_eq!(strip_userinfo(&stripped).0, stripped.clone());
+            let in_text = strip_userinfo_in_text(&format!("at '{url}' now"));
+            if !user.is_empty() {
+                proptest::prop_assert!(!in_text.contains(&format!("{user}@")), "{}", in_text);
+            }
+            let plain = format!("{before}://{host}/{after}");
+            if !after.contains("://") {
+                proptest::prop_assert_eq!(strip_userinfo_in_text(&plain), plain.clone());
+            }
+        }
+
+        #[test]
+        fn any_text_is_stripped_without_panic(text in "\\PC{0,64}") {
+            let _ = strip_userinfo(&text);
+            let _ = strip_userinfo_in_text(&text);
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct Server {
     connections: Arc<AtomicUsize>,
     paths: Arc<Mutex<Vec<String>>>,
     bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+    heads: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -54,9 +55,10 @@ impl Server {
         let connections = Arc::new(AtomicUsize::new(0));
         let paths = Arc::new(Mutex::new(Vec::new()));
         let bodies = Arc::new(Mutex::new(Vec::new()));
+        let heads = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (c, p, s) = (connections.clone(), paths.clone(), stop.clone());
-        let b = bodies.clone();
+        let (b, hd) = (bodies.clone(), heads.clone());
         let handler = Arc::new(handler);
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -65,7 +67,8 @@ impl Server {
                     Ok((stream, _)) => {
                         c.fetch_add(1, Ordering::SeqCst);
                         let (p, h, s, b) = (p.clone(), handler.clone(), s.clone(), b.clone());
-                        std::thread::spawn(move || serve(stream, &p, &b, &*h, &s));
+                        let hd = hd.clone();
+                        std::thread::spawn(move || serve(stream, &p, &b, &hd, &*h, &s));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -76,6 +79,7 @@ impl Server {
             connections,
             paths,
             bodies,
+            heads,
             stop,
         }
     }
@@ -96,6 +100,11 @@ impl Server {
     pub fn bodies(&self) -> Vec<Vec<u8>> {
         self.bodies.lock().unwrap().clone()
     }
+
+    /// Every request's line and headers as received, in order.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
 }
 
 impl Drop for Server {
@@ -114,6 +123,7 @@ fn serve(
     mut stream: TcpStream,
     paths: &Mutex<Vec<String>>,
     bodies: &Mutex<Vec<Vec<u8>>>,
+    heads: &Mutex<Vec<String>>,
     handler: &BodyHandler,
     stop: &AtomicBool,
 ) {
@@ -148,6 +158,7 @@ fn serve(
         }
     }
     bodies.lock().unwrap().push(body.clone());
+    heads.lock().unwrap().push(text.clone());
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let nth = {
         let mut seen = paths.lock().unwrap();
