@@ -119,14 +119,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             super::attest::KEY_VARIABLE
         ));
     }
-    for finding in &mut findings {
-        finding.judgement = Some(rules::judge(
-            finding,
-            &config.policy,
-            &config.exceptions,
-            now,
-        ));
-    }
+    rules::judge_all(&mut findings, &config.policy, &config.exceptions, now);
     let mut rule_findings = rules::rule_findings(
         &findings,
         &database_sources,
