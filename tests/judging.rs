@@ -200,3 +200,96 @@ fn exceptions_keep_applying_through_ids_and_aliases() {
         );
     }
 }
+
+/// An OSV folder of the given records.
+fn osv_folder(records: &[Value]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for record in records {
+        let id = record["id"].as_str().unwrap();
+        std::fs::write(
+            dir.path().join(format!("{id}.json")),
+            serde_json::to_vec(record).unwrap(),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// An OSV record about memchr below 2.5.0 (the demo lockfile has 2.4.1).
+fn memchr_record(id: &str, aliases: &[&str], informational: Option<&str>) -> Value {
+    let mut affected = serde_json::json!({
+        "package": {"ecosystem": "crates.io", "name": "memchr"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.0.0-0"}, {"fixed": "2.5.0"}]}]
+    });
+    if let Some(word) = informational {
+        affected["database_specific"] = serde_json::json!({ "informational": word });
+    }
+    serde_json::json!({
+        "id": id,
+        "modified": "2022-01-01T00:00:00Z",
+        "published": "2022-01-01T00:00:00Z",
+        "aliases": aliases,
+        "summary": format!("{id} about memchr"),
+        "severity": if informational.is_none() {
+            serde_json::json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}])
+        } else {
+            serde_json::json!([])
+        },
+        "affected": [affected]
+    })
+}
+
+fn audit_osv(db: &Path) -> Value {
+    let home = CargoHome::new();
+    let (report, _, _) = audit_json(
+        &home,
+        &fixture("workspaces/demo/Cargo.lock"),
+        &["--osv-db", db.to_str().unwrap()],
+    );
+    report
+}
+
+#[test]
+fn a_merged_finding_keeps_the_gravest_kind_of_any_record() {
+    // `A-0001` sorts before `GHSA-…` and calls the flaw unmaintained; the GHSA record says it is
+    // a vulnerability. The lowest id used to lead, and its kind made the violation a warning.
+    let db = osv_folder(&[
+        memchr_record("A-0001", &["GHSA-aaaa-bbbb-cccc"], Some("unmaintained")),
+        memchr_record("GHSA-aaaa-bbbb-cccc", &["CVE-2022-0001"], None),
+    ]);
+    let report = audit_osv(db.path());
+    let memchr: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["package"]["name"] == "memchr")
+        .collect();
+    assert_eq!(memchr.len(), 1, "one finding: {memchr:?}");
+    let finding = memchr[0];
+    assert_eq!(
+        finding["id"], "GHSA-aaaa-bbbb-cccc",
+        "GHSA leads, not sort order"
+    );
+    assert_eq!(finding["kind"], "vulnerability");
+    assert_eq!(finding["rule"], "patch-age");
+    assert_eq!(finding["severity"], "high");
+    assert_eq!(finding["verdict"], "violation", "{finding}");
+    assert_eq!(
+        finding["aliases"],
+        serde_json::json!(["A-0001", "CVE-2022-0001"]),
+        "every id kept"
+    );
+}
+
+#[test]
+fn an_unsound_record_outweighs_an_unmaintained_one_it_merges_with() {
+    let db = osv_folder(&[
+        memchr_record("A-0002", &["CVE-2022-0002"], Some("unmaintained")),
+        memchr_record("B-0002", &["CVE-2022-0002"], Some("unsound")),
+    ]);
+    let report = audit_osv(db.path());
+    let finding = util::finding(&report, "CVE-2022-0002");
+    assert_eq!(finding["kind"], "unsound", "{finding}");
+    assert_eq!(finding["rule"], "unsound");
+    assert_eq!(finding["aliases"], serde_json::json!(["A-0002", "B-0002"]));
+}
