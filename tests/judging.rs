@@ -293,3 +293,96 @@ fn an_unsound_record_outweighs_an_unmaintained_one_it_merges_with() {
     assert_eq!(finding["rule"], "unsound");
     assert_eq!(finding["aliases"], serde_json::json!(["A-0002", "B-0002"]));
 }
+
+/// The fixture registry index with regex's entry changed: `edit` gets each release of 1.5.5 or
+/// later as a JSON line.
+fn index_with_regex(edit: impl Fn(&mut Value)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    util::copy_dir(&fixture("registry-index"), dir.path());
+    let path = dir.path().join("re/ge/regex");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut entry: Value = serde_json::from_str(line).unwrap();
+        let version = semver::Version::parse(entry["vers"].as_str().unwrap()).unwrap();
+        if version >= semver::Version::new(1, 5, 5) {
+            edit(&mut entry);
+        }
+        out.push_str(&serde_json::to_string(&entry).unwrap());
+        out.push('\n');
+    }
+    std::fs::write(&path, out).unwrap();
+    dir
+}
+
+/// regex 1.5.4's finding at 2022-04-30: 53 days after the advisory (2022-03-08), past the
+/// 14-day window of a high severity, within the 90 days of "no fixed release yet".
+fn regex_finding(index: &Path) -> Value {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--format", "json"])
+        .args(["--now", "2022-04-30T00:00:00Z", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2022-04-29"])
+        .arg("--registry-index")
+        .arg(index)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    util::finding(&report, "RUSTSEC-2022-0013").clone()
+}
+
+fn assert_unknown_not_lenient(regex: &Value, why: &str) {
+    assert_eq!(regex["fix_version"], Value::Null);
+    assert_eq!(regex["verdict"], "violation", "{regex}");
+    assert_eq!(
+        regex["window_days"], 14,
+        "the severity's window, not no-fix"
+    );
+    assert_eq!(regex["exposure_days"], 53);
+    assert_eq!(regex["clock_start_from"], "advisory-published");
+    let message = regex["message"].as_str().unwrap();
+    assert!(
+        message.contains("the registry facts are unknown")
+            && message.contains("names fixed releases (1.5.5 or later)")
+            && message.contains(why),
+        "{message}"
+    );
+    assert!(!message.contains("no fixed release yet"), "{message}");
+}
+
+#[test]
+fn a_fix_the_index_marks_yanked_everywhere_is_unknown_not_no_fix_yet() {
+    let index = index_with_regex(|entry| entry["yanked"] = Value::Bool(true));
+    assert_unknown_not_lenient(
+        &regex_finding(index.path()),
+        "the index marks every one of them yanked",
+    );
+}
+
+#[test]
+fn a_fix_the_index_publishes_only_after_the_evaluation_time_is_unknown() {
+    let index = index_with_regex(|entry| {
+        entry["pubtime"] = Value::String("2030-01-01T00:00:00Z".to_owned());
+    });
+    assert_unknown_not_lenient(
+        &regex_finding(index.path()),
+        "published after the evaluation time",
+    );
+}
+
+#[test]
+fn a_fix_the_index_does_not_list_is_unknown() {
+    let index = index_with_regex(|entry| entry["vers"] = Value::String("1.5.4".to_owned()));
+    assert_unknown_not_lenient(&regex_finding(index.path()), "the index lists none of them");
+}
+
+#[test]
+fn with_the_real_index_the_fix_counts_from_its_publication() {
+    // The control: the fixture index lists 1.5.5, published 2022-03-08.
+    let regex = regex_finding(&fixture("registry-index"));
+    assert_eq!(regex["fix_version"], "1.5.5");
+    assert_eq!(regex["registry_note"], Value::Null);
+}
