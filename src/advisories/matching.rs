@@ -35,6 +35,14 @@ pub struct Finding {
     pub fix_published_at: Option<String>,
     /// What to upgrade to: the lowest such release compatible with the version in use.
     pub upgrade_to: Option<String>,
+    /// The functions at fault, as the advisories name them (`crate::module::function`): the
+    /// reviewer can check whether the product calls them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
+    /// Why the advisory cannot apply to the audited target (`not applicable to
+    /// x86_64-unknown-linux-gnu: affects windows only`): then it is information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
     /// Why the registry facts above are unknown, when they are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_note: Option<String>,
@@ -44,6 +52,9 @@ pub struct Finding {
     /// Which versions the advisory affects (for the registry facts; not in the report).
     #[serde(skip)]
     pub(crate) affected: Option<super::model::Affected>,
+    /// The platform limits of each merged record (for the target; not in the report).
+    #[serde(skip)]
+    pub(crate) scopes: Vec<super::platform::Scope>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -293,6 +304,11 @@ pub(crate) fn finding(
     let references: BTreeSet<String> = group.iter().flat_map(|a| a.references.clone()).collect();
     let sources: BTreeSet<String> = group.iter().map(|a| a.source.clone()).collect();
     let date = group.iter().map(|a| a.date).min().unwrap_or(lead.date);
+    let functions: BTreeSet<String> = group
+        .iter()
+        .flat_map(|a| a.scope.functions.iter().cloned())
+        .collect();
+    let functions: Vec<String> = functions.into_iter().collect();
     Finding {
         aliases: ids
             .iter()
@@ -318,9 +334,12 @@ pub(crate) fn finding(
         fix_version: None,
         fix_published_at: None,
         upgrade_to: None,
+        functions,
+        not_applicable: None,
         registry_note: None,
         judgement: None,
         affected: Some(lead.affected.clone()),
+        scopes: group.iter().map(|a| a.scope.clone()).collect(),
     }
 }
 
@@ -371,6 +390,7 @@ mod tests {
             scores: Default::default(),
             references: Default::default(),
             source: source.to_owned(),
+            scope: Default::default(),
         }
     }
 

@@ -47,7 +47,8 @@ impl From<Level> for Verdict {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Judgement {
     pub verdict: Verdict,
-    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`.
+    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`,
+    /// `not-applicable` (an advisory limited to platforms other than the audited target).
     pub rule: &'static str,
     pub message: String,
     pub exposure_days: Option<i64>,
@@ -144,6 +145,11 @@ fn judge_with(
     exceptions: &[&Exception],
     now: OffsetDateTime,
 ) -> Judgement {
+    if let Some(why) = &finding.not_applicable {
+        // The advisory is limited to platforms the audited target is not: information, not a
+        // patch-age question (and no exception is needed or used).
+        return simple("not-applicable", Level::Warning, why.clone()).with_verdict(Verdict::Info);
+    }
     let mut judgement = match finding.kind {
         Kind::Vulnerability => patch_age(finding, policy, now),
         Kind::Yanked => simple(
@@ -214,6 +220,13 @@ fn judge_with(
         }
     }
     judgement
+}
+
+impl Judgement {
+    fn with_verdict(mut self, verdict: Verdict) -> Judgement {
+        self.verdict = verdict;
+        self
+    }
 }
 
 fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
@@ -514,9 +527,12 @@ mod tests {
             fix_version: None,
             fix_published_at: None,
             upgrade_to: None,
+            functions: Vec::new(),
+            not_applicable: None,
             registry_note: Some("no registry facts".to_owned()),
             judgement: None,
             affected: None,
+            scopes: Vec::new(),
         };
         let policy = crate::policy::builtin("nhs-charter").unwrap();
         let now = time::macros::datetime!(2026-08-25 00:00 UTC);

@@ -167,8 +167,11 @@ fn yanked_finding(package: &crate::inventory::Package) -> Finding {
         fix_version: None,
         fix_published_at: None,
         upgrade_to: None,
+        functions: Vec::new(),
+        not_applicable: None,
         registry_note: None,
         judgement: None,
         affected: None,
+        scopes: Vec::new(),
     }
 }

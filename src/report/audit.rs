@@ -25,6 +25,8 @@ pub struct Report {
     /// Where the audit ran: the GitHub Actions run (from `GITHUB_*`), or `local`.
     pub builder: serde_json::Value,
     pub product: Product,
+    /// The target platform-specific advisories were judged for.
+    pub target: crate::advisories::platform::TargetRecord,
     /// Who supplies the product (the SBOM's supplier), when it is known.
     pub supplier: Option<String>,
     pub sources: Vec<SourceRecord>,
