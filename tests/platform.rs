@@ -214,3 +214,28 @@ fn the_attestation_counts_a_not_applicable_advisory_as_such_and_names_the_target
         "HTML names the functions"
     );
 }
+
+#[test]
+fn the_osv_export_limits_an_advisory_to_its_platforms_too() {
+    // RustSec's OSV export writes atty's Windows-only advisory under
+    // `ecosystem_specific.affects.os`.
+    let ws = copy_workspace("demo");
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--format", "json", "--now", NOW])
+        .arg("--osv-db")
+        .arg(fixture("advisories/osv"))
+        .arg("--registry-index")
+        .arg(fixture("registry-index"))
+        .args(["--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
+        .arg(ws.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let atty = util::finding(&report, "RUSTSEC-2021-0145");
+    assert_eq!(atty["verdict"], "info", "{atty}");
+    assert_eq!(
+        atty["message"],
+        "not applicable to x86_64-unknown-linux-gnu: affects windows only"
+    );
+}
