@@ -288,4 +288,36 @@ mod tests {
         assert_eq!(fix.version.to_string(), "1.5.5");
         assert_eq!(fix.pubtime, None);
     }
+
+    #[test]
+    fn the_fix_an_advisory_names_is_the_lowest_patched_bound_above_the_version_in_use() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        let req = |s: &str| semver::VersionReq::parse(s).unwrap();
+        let rustsec = |patched: &[&str]| {
+            Affected::Requirements(
+                rustsec::advisory::Versions::new(patched.iter().map(|p| req(p)).collect(), vec![])
+                    .unwrap(),
+            )
+        };
+        let two_lines = rustsec(&[">= 0.6.14, < 0.7.0", ">= 0.7.2"]);
+        assert_eq!(named_fix(&two_lines, &v("0.6.10")), Some(v("0.6.14")));
+        assert_eq!(named_fix(&two_lines, &v("0.7.0")), Some(v("0.7.2")));
+        // Nothing above the version in use: no fix is named (not a contradiction).
+        assert_eq!(named_fix(&rustsec(&["^0.3.24"]), &v("1.2.0")), None);
+        assert_eq!(
+            named_fix(&rustsec(&["> 1.5"]), &v("1.5.4")),
+            Some(v("1.6.0"))
+        );
+        // A pre-release fix is no fix for a release.
+        assert_eq!(named_fix(&rustsec(&[">= 2.0.0-rc.1"]), &v("1.0.0")), None);
+        let osv = Affected::Osv {
+            ranges: vec![vec![
+                Event::Introduced(Some(v("0.0.0-0"))),
+                Event::Fixed(v("1.5.5-0")),
+            ]],
+            versions: Vec::new(),
+        };
+        assert_eq!(named_fix(&osv, &v("1.5.4")), Some(v("1.5.5")));
+        assert_eq!(named_fix(&osv, &v("1.5.5")), None);
+    }
 }
