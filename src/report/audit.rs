@@ -195,6 +195,10 @@ pub fn human(report: &Report, colour: bool) -> String {
             "; {n} not checked, listed under Information: never read them as clean.\n"
         )),
     }
+    // Said when platform-limited advisories were all kept: no target was judged for.
+    if report.target.triple().is_none() {
+        out.push_str(&format!("Target: all ({}).\n", report.target.note));
+    }
     if let Some(registry) = &report.registry {
         out.push_str(&format!(
             "\nRegistry index: {} ({} crates looked up at {}, {} unknown)\n",

@@ -254,6 +254,11 @@ fn rule_findings(out: &mut String, report: &Report) {
         "<p>{} of {} components checked against the advisory databases.</p>\n",
         report.coverage.checked, report.components.total
     ));
+    out.push_str(&format!(
+        "<p>Target {}: {}.</p>\n",
+        esc(&report.target.triple),
+        esc(&report.target.note)
+    ));
     if !report.coverage.unchecked.is_empty() {
         out.push_str(
             "<p>Not checked, so never to be read as clean:</p>\n<ul id=\"coverage-gaps\">\n",
