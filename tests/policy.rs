@@ -92,19 +92,21 @@ fn strict_policy_halves_the_window() {
 }
 
 #[test]
-fn no_fix_yet_counts_from_the_advisory() {
-    // Noon on the advisory's day: smallvec 1.6.1 is not out until 17:34.
+fn a_fix_published_after_the_evaluation_time_counts_from_the_advisory() {
+    // Noon on the advisory's day: smallvec 1.6.1, which the advisory names as the fix, is not
+    // out until 17:34. The index then contradicts the advisory, so the registry facts are
+    // unknown: the clock counts from the advisory under the severity's window (critical, 14),
+    // never the 90 days of "no fixed release yet".
     let (report, _, _) = audit("2021-01-08T12:00:00Z", &[]);
     let smallvec = finding(&report, "RUSTSEC-2021-0003");
     assert!(smallvec["fix_version"].is_null());
     assert_eq!(smallvec["verdict"], "warning");
     assert_eq!(smallvec["clock_start_from"], "advisory-published");
-    assert_eq!(smallvec["window_days"], 90, "the no-fix limit");
+    assert_eq!(smallvec["window_days"], 14, "the severity's window");
     assert!(
-        smallvec["message"]
-            .as_str()
-            .unwrap()
-            .contains("no fixed release yet; advisory published 0 days ago (limit 90)"),
+        smallvec["message"].as_str().unwrap().contains(
+            "the registry facts are unknown (the advisory names fixed releases (1.6.1 or later) but the index has every one of them published after the evaluation time, which cannot be right)"
+        ),
         "{smallvec}"
     );
 }

@@ -10,9 +10,11 @@ use crate::inventory::{Inventory, Package, PackageSource};
 /// One advisory that applies to one package version, from every source that reported it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    /// The RUSTSEC id when the native database has it, else the lowest id.
+    /// The leading id: RUSTSEC (the native database's first), else GHSA, else CVE, else the
+    /// lowest of another database. Every other id of every record is in `aliases`.
     pub id: String,
     pub aliases: Vec<String>,
+    /// The gravest kind any of the merged records gives.
     pub kind: Kind,
     pub package: FindingPackage,
     pub title: String,
@@ -33,6 +35,14 @@ pub struct Finding {
     pub fix_published_at: Option<String>,
     /// What to upgrade to: the lowest such release compatible with the version in use.
     pub upgrade_to: Option<String>,
+    /// The functions at fault, as the advisories name them (`crate::module::function`): the
+    /// reviewer can check whether the product calls them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
+    /// Why the advisory cannot apply to the audited target (`not applicable to
+    /// x86_64-unknown-linux-gnu: affects windows only`): then it is information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
     /// Why the registry facts above are unknown, when they are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_note: Option<String>,
@@ -42,6 +52,9 @@ pub struct Finding {
     /// Which versions the advisory affects (for the registry facts; not in the report).
     #[serde(skip)]
     pub(crate) affected: Option<super::model::Affected>,
+    /// The platform limits of each merged record (for the target; not in the report).
+    #[serde(skip)]
+    pub(crate) scopes: Vec<super::platform::Scope>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -234,21 +247,37 @@ pub(crate) fn finding(
         .iter()
         .flat_map(|a| std::iter::once(a.id.as_str()).chain(a.aliases.iter().map(String::as_str)))
         .collect();
-    // The RUSTSEC id of the native database; else a RUSTSEC id all the same (RustSec's own OSV
-    // export names its records so, and the two forms must name a finding alike); else the lowest.
+    // The id by a fixed order of databases (RUSTSEC, GHSA, CVE, then others), never by sort
+    // order alone: the RUSTSEC id of the native database first, else any RUSTSEC id (RustSec's
+    // own OSV export names its records so, and the two forms must name a finding alike).
     let id = ids
         .iter()
-        .find(|id| id.starts_with("RUSTSEC-") && native_ids.contains(**id))
-        .or_else(|| ids.iter().find(|id| id.starts_with("RUSTSEC-")))
-        .or_else(|| ids.iter().next())
+        .min_by_key(|id| (lead_rank(id, native_ids), **id))
         .map(|id| (*id).to_owned())
         .unwrap_or_default();
-    // The native RustSec entry speaks first for the title and kind, when there is one.
+    // The record that speaks for the title and the versions: the one with that id (the native
+    // RustSec entry first), else the record whose own id ranks first.
     let lead = group
         .iter()
         .find(|a| a.id == id && a.source == super::RUSTSEC)
         .or_else(|| group.iter().find(|a| a.id == id))
+        .or_else(|| {
+            group.iter().min_by_key(|a| {
+                (
+                    lead_rank(&a.id, native_ids),
+                    a.source != super::RUSTSEC,
+                    &a.id,
+                )
+            })
+        })
         .unwrap_or(&group[0]);
+    // The gravest kind any record gives: one record calling a vulnerability "unmaintained"
+    // must not make it a warning.
+    let kind = group
+        .iter()
+        .map(|a| a.kind)
+        .min_by_key(|kind| gravity(*kind))
+        .unwrap_or(lead.kind);
     let mut severities: Vec<Score> = group.iter().flat_map(|a| a.scores.clone()).collect();
     severities.sort_by(|a, b| {
         (&a.source, a.kind, &a.vector)
@@ -275,6 +304,11 @@ pub(crate) fn finding(
     let references: BTreeSet<String> = group.iter().flat_map(|a| a.references.clone()).collect();
     let sources: BTreeSet<String> = group.iter().map(|a| a.source.clone()).collect();
     let date = group.iter().map(|a| a.date).min().unwrap_or(lead.date);
+    let functions: BTreeSet<String> = group
+        .iter()
+        .flat_map(|a| a.scope.functions.iter().cloned())
+        .collect();
+    let functions: Vec<String> = functions.into_iter().collect();
     Finding {
         aliases: ids
             .iter()
@@ -282,10 +316,10 @@ pub(crate) fn finding(
             .map(|a| (*a).to_owned())
             .collect(),
         id,
-        kind: lead.kind,
+        kind,
         package,
         title: lead.title.to_string(),
-        severity: if lead.kind == Kind::Vulnerability {
+        severity: if kind == Kind::Vulnerability {
             severity
         } else {
             // Informational advisories carry no severity of their own.
@@ -300,9 +334,36 @@ pub(crate) fn finding(
         fix_version: None,
         fix_published_at: None,
         upgrade_to: None,
+        functions,
+        not_applicable: None,
         registry_note: None,
         judgement: None,
         affected: Some(lead.affected.clone()),
+        scopes: group.iter().map(|a| a.scope.clone()).collect(),
+    }
+}
+
+/// Which id leads a merged finding: RUSTSEC (of the native database, then any), GHSA, CVE,
+/// then any other database; lower leads.
+fn lead_rank(id: &str, native_ids: &BTreeSet<String>) -> u8 {
+    match id.split_once('-').map_or(id, |(prefix, _)| prefix) {
+        "RUSTSEC" if native_ids.contains(id) => 0,
+        "RUSTSEC" => 1,
+        "GHSA" => 2,
+        "CVE" => 3,
+        _ => 4,
+    }
+}
+
+/// How grave a kind of advisory is, gravest first: vulnerability, unsound, unmaintained,
+/// notice (a yanked version is no advisory's kind, and comes last).
+fn gravity(kind: Kind) -> u8 {
+    match kind {
+        Kind::Vulnerability => 0,
+        Kind::Unsound => 1,
+        Kind::Unmaintained => 2,
+        Kind::Notice => 3,
+        Kind::Yanked => 4,
     }
 }
 
@@ -329,6 +390,7 @@ mod tests {
             scores: Default::default(),
             references: Default::default(),
             source: source.to_owned(),
+            scope: Default::default(),
         }
     }
 
@@ -395,5 +457,69 @@ mod tests {
                 .collect();
             assert_eq!(rustsec_ids.len(), 1, "{groups:?}");
         }
+    }
+
+    #[test]
+    fn a_merged_finding_is_led_by_rustsec_then_ghsa_then_cve_never_by_sort_order() {
+        let package = || FindingPackage {
+            name: "smallvec".to_owned(),
+            version: "1.6.0".to_owned(),
+            purl: "pkg:cargo/smallvec@1.6.0".to_owned(),
+        };
+        let lead = |records: &[Advisory], native: &[&str]| {
+            let refs: Vec<&Advisory> = records.iter().collect();
+            let native: BTreeSet<String> = native.iter().map(|id| (*id).to_owned()).collect();
+            let f = finding(package(), &refs, &native);
+            (f.id, f.aliases)
+        };
+        let (id, aliases) = lead(
+            &[advisory(
+                "osv",
+                "A-0001",
+                &["CVE-2021-1", "GHSA-zzzz-zzzz-zzzz"],
+            )],
+            &[],
+        );
+        assert_eq!(id, "GHSA-zzzz-zzzz-zzzz");
+        assert_eq!(aliases, ["A-0001", "CVE-2021-1"]);
+        assert_eq!(
+            lead(&[advisory("osv", "A-0001", &["CVE-2021-1"])], &[]).0,
+            "CVE-2021-1"
+        );
+        assert_eq!(
+            lead(&[advisory("osv", "A-0001", &["ZZ-1"])], &[]).0,
+            "A-0001"
+        );
+        // A RUSTSEC id leads, the native database's first.
+        let (id, _) = lead(
+            &[advisory(
+                "osv",
+                "GHSA-aaaa-aaaa-aaaa",
+                &["RUSTSEC-2021-0003", "CVE-2021-1"],
+            )],
+            &[],
+        );
+        assert_eq!(id, "RUSTSEC-2021-0003");
+    }
+
+    #[test]
+    fn the_kind_of_a_merged_finding_is_the_gravest_of_its_records() {
+        let package = FindingPackage {
+            name: "smallvec".to_owned(),
+            version: "1.6.0".to_owned(),
+            purl: "pkg:cargo/smallvec@1.6.0".to_owned(),
+        };
+        let mut notice = advisory("rustsec", "RUSTSEC-2021-0003", &["CVE-2021-1"]);
+        notice.kind = Kind::Notice;
+        let mut unmaintained = advisory("osv", "GHSA-aaaa-aaaa-aaaa", &["CVE-2021-1"]);
+        unmaintained.kind = Kind::Unmaintained;
+        let vulnerability = advisory("osv", "CVE-2021-1", &[]);
+        let native = BTreeSet::from(["RUSTSEC-2021-0003".to_owned()]);
+        let all = [&notice, &unmaintained, &vulnerability];
+        let f = finding(package.clone(), &all, &native);
+        assert_eq!(f.id, "RUSTSEC-2021-0003", "the native record still leads");
+        assert_eq!(f.kind, Kind::Vulnerability);
+        let f = finding(package, &all[..2], &native);
+        assert_eq!(f.kind, Kind::Unmaintained);
     }
 }

@@ -10,6 +10,7 @@ pub mod maven;
 pub mod model;
 mod osv;
 pub mod osv_api;
+pub mod platform;
 mod rustsec_db;
 
 use std::collections::BTreeSet;

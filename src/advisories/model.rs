@@ -368,6 +368,8 @@ pub struct Advisory {
     pub references: Shared<String>,
     /// The database it came from (`rustsec`, `osv`).
     pub source: String,
+    /// The platforms and functions it is limited to.
+    pub scope: super::platform::Scope,
 }
 
 #[cfg(test)]

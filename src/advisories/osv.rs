@@ -222,6 +222,8 @@ struct RecordAffected {
     #[serde(default)]
     versions: Vec<String>,
     database_specific: Option<serde_json::Value>,
+    /// RustSec's export: `affects.os`, `affects.arch`, `affects.functions`.
+    ecosystem_specific: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -391,6 +393,7 @@ fn convert(mut record: Record) -> Result<Vec<Advisory>, String> {
             scores,
             references: references.clone(),
             source: super::OSV.to_owned(),
+            scope: super::platform::Scope::from_osv(affected.ecosystem_specific.as_ref()),
         });
     }
     Ok(out)

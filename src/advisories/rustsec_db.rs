@@ -289,6 +289,7 @@ fn convert(
             .collect(),
         references: references.into(),
         source: super::RUSTSEC.to_owned(),
+        scope: super::platform::Scope::from_rustsec(advisory.affected.as_ref()),
     })
 }
 

@@ -224,7 +224,7 @@ fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value
         })
         .collect();
     let policy = &report["policy"];
-    json!({
+    let mut predicate = json!({
         "product": report["product"],
         "supplier": if supplier.is_object() { supplier } else { Value::Null },
         "sbom": {
@@ -251,7 +251,13 @@ fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value
         "builder": inputs.builder,
         "principles": principles::map(report, &inputs.builder, !inputs.subjects.is_empty(), inputs.signed),
         "reports": inputs.reports.iter().map(Subject::json).collect::<Vec<_>>(),
-    })
+    });
+    // The target platform-specific advisories were judged for (absent from a report made
+    // before it was recorded).
+    if let Some(target) = report["target"]["triple"].as_str() {
+        predicate["target"] = Value::from(target);
+    }
+    predicate
 }
 
 /// The findings by verdict and severity, with their ids.
@@ -261,6 +267,8 @@ fn findings_summary(report: &Value) -> Value {
     for finding in report["findings"].as_array().into_iter().flatten() {
         let verdict = finding["verdict"].as_str().unwrap_or("unknown").to_owned();
         let severity = match finding["kind"].as_str() {
+            // Limited to platforms other than the target: counted as that, not by severity.
+            _ if finding["rule"] == "not-applicable" => "not-applicable",
             Some("vulnerability") => finding["severity"].as_str().unwrap_or("unscored"),
             Some(other) => other,
             None => "unknown",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Outcome;
 use crate::Error;
+use crate::advisories::platform::TargetRecord;
 use crate::advisories::{self, SourceOptions, fetch};
 use crate::attest::statement::Subject;
 use crate::cli::{AuditArgs, ReportFormat};
@@ -96,6 +97,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         lockfile_path,
         builder,
         rule_findings: extra_rules,
+        target,
     } = gathered;
     if args.config.is_none()
         && let Some(path) = &config_path
@@ -119,14 +121,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             super::attest::KEY_VARIABLE
         ));
     }
-    for finding in &mut findings {
-        finding.judgement = Some(rules::judge(
-            finding,
-            &config.policy,
-            &config.exceptions,
-            now,
-        ));
-    }
+    rules::judge_all(&mut findings, &config.policy, &config.exceptions, now);
     let mut rule_findings = rules::rule_findings(
         &findings,
         &database_sources,
@@ -168,6 +163,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         },
         builder,
         product,
+        target,
         supplier: supplier_name,
         sources: database_sources,
         registry,
@@ -326,6 +322,8 @@ struct Gathered {
     builder: serde_json::Value,
     /// Rules that need the Cargo inventory (`sources`, `licenses`).
     rule_findings: Vec<rules::RuleFinding>,
+    /// The target platform-specific advisories are judged for.
+    target: TargetRecord,
 }
 
 /// A Cargo workspace or lockfile: inventory, advisories, registry facts, the SBOM.
@@ -373,6 +371,8 @@ fn from_cargo(
         ask_osv_api(&mut database, http, base, &crates, &config.private)?;
     }
     let (mut findings, coverage) = advisories::check(&inventory, &database);
+    let target = TargetRecord::of(&inventory.origin);
+    advisories::platform::mark(&mut findings, &target);
     let packages = registry::apply::apply(&inventory, lookups.as_ref(), &mut findings, now);
     // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
     let supplier = args.supplier.supplier(config.supplier.as_ref());
@@ -412,6 +412,7 @@ fn from_cargo(
         lockfile_path: inventory.lockfile.clone(),
         builder,
         rule_findings,
+        target,
     })
 }
 
@@ -500,6 +501,7 @@ fn from_sbom(
         lockfile_path: path.to_path_buf(),
         builder: crate::attest::statement::builder(&|name| std::env::var(name).ok()),
         rule_findings: unchecked,
+        target: TargetRecord::sbom(),
     })
 }
 

@@ -9,6 +9,10 @@ use toml::de::{DeTable, DeValue};
 
 use super::model::{Direction, Kind, Policy, SETTINGS, Value, direction, path};
 
+mod exceptions;
+
+pub use exceptions::{Exception, MAX_CONFIG_BYTES, MAX_EXCEPTIONS};
+
 /// Every problem of one file.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", render(.file, .problems))]
@@ -45,22 +49,6 @@ fn is_license_id(id: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         })
-}
-
-/// A documented, expiring exception.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Exception {
-    /// An advisory id or one of its aliases.
-    pub id: String,
-    pub package: Option<String>,
-    pub version: Option<String>,
-    pub reason: String,
-    /// Valid through this day (UTC).
-    pub expires: String,
-    pub approved_by: String,
-    /// Where it is written, for messages.
-    #[serde(skip)]
-    pub line: usize,
 }
 
 /// A setting that differs from the base policy.
@@ -122,7 +110,21 @@ pub fn parse_config(
     names: &[&str],
     forced_base: Option<&str>,
 ) -> Result<Config, ConfigError> {
+    parse_config_capped(file, text, builtin, names, forced_base, MAX_EXCEPTIONS)
+}
+
+/// `parse_config` with a cap on the number of exceptions (lifted by tests that measure the
+/// cost of checking more than the cap allows).
+fn parse_config_capped(
+    file: &str,
+    text: &str,
+    builtin: &dyn Fn(&str) -> Option<Policy>,
+    names: &[&str],
+    forced_base: Option<&str>,
+    max_exceptions: usize,
+) -> Result<Config, ConfigError> {
     let mut v = Validator::new(file, text);
+    v.max_exceptions = max_exceptions;
     let Some(table) = v.document() else {
         return Err(v.finish());
     };
@@ -205,17 +207,39 @@ struct Validator<'a> {
     file: &'a str,
     text: &'a str,
     problems: Vec<Problem>,
+    /// Where each line starts, so that naming the line of an offset is a binary search, not a
+    /// count from the top (which made a file of many exceptions quadratic to check).
+    line_starts: Vec<usize>,
+    /// The most `[[exception]]` entries read.
+    max_exceptions: usize,
 }
 
 type Table<'a> = DeTable<'a>;
 
 impl<'a> Validator<'a> {
     fn new(file: &'a str, text: &'a str) -> Validator<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
         Validator {
             file,
             text,
             problems: Vec::new(),
+            line_starts,
+            max_exceptions: MAX_EXCEPTIONS,
         }
+    }
+
+    /// The line and column (both from 1, the column in characters) of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let index = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[index.saturating_sub(1)];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |part| part.chars().count());
+        (index.max(1), column + 1)
     }
 
     fn document(&mut self) -> Option<Table<'a>> {
@@ -231,9 +255,7 @@ impl<'a> Validator<'a> {
     }
 
     fn problem(&mut self, offset: usize, message: String) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = self.position(offset);
         self.problems.push(Problem {
             line,
             column,
@@ -442,126 +464,6 @@ impl<'a> Validator<'a> {
             return None;
         }
         Some(supplier)
-    }
-
-    fn exceptions(&mut self, value: &Spanned<DeValue<'a>>) -> Vec<Exception> {
-        let Some(items) = value.get_ref().as_array() else {
-            self.problem(
-                value.span().start,
-                "`exception` must be a list of tables: write each as [[exception]]".to_owned(),
-            );
-            return Vec::new();
-        };
-        let mut out: Vec<Exception> = Vec::new();
-        for item in items.iter() {
-            let at = item.span().start;
-            let Some(table) = item.get_ref().as_table() else {
-                self.problem(
-                    at,
-                    "each exception must be a table: write it as [[exception]]".to_owned(),
-                );
-                continue;
-            };
-            let mut fields: BTreeMap<&str, (String, usize)> = BTreeMap::new();
-            for (key, v) in table.iter() {
-                let name = key.get_ref().as_ref();
-                const KEYS: [&str; 6] = [
-                    "id",
-                    "package",
-                    "version",
-                    "reason",
-                    "expires",
-                    "approved-by",
-                ];
-                if !KEYS.contains(&name) {
-                    self.problem(
-                        key.span().start,
-                        format!(
-                            "unknown key `{name}` in [[exception]]; allowed: {}",
-                            KEYS.join(", ")
-                        ),
-                    );
-                    continue;
-                }
-                let text = match v.get_ref() {
-                    DeValue::String(s) => Some(s.to_string()),
-                    DeValue::Datetime(d) if name == "expires" => Some(d.to_string()),
-                    _ => None,
-                };
-                match text {
-                    Some(t) => {
-                        fields.insert(
-                            KEYS.iter().find(|k| **k == name).copied().unwrap_or("id"),
-                            (t, v.span().start),
-                        );
-                    }
-                    None => self.problem(v.span().start, format!("`{name}` must be a string")),
-                }
-            }
-            let mut missing = Vec::new();
-            for required in ["id", "reason", "expires", "approved-by"] {
-                match fields.get(required) {
-                    Some((t, _)) if !t.trim().is_empty() => {}
-                    _ => missing.push(required),
-                }
-            }
-            if !missing.is_empty() {
-                self.problem(
-                    at,
-                    format!(
-                        "this exception needs {}: an exception is documented, approved and expires",
-                        missing.join(", ")
-                    ),
-                );
-                continue;
-            }
-            let (expires, expires_at) = fields["expires"].clone();
-            if crate::time::parse_day(&expires).is_none() || expires.len() != 10 {
-                self.problem(
-                    expires_at,
-                    format!("`expires` is `{expires}`, not a date: give one such as 2026-12-31 (valid through that day, UTC)"),
-                );
-                continue;
-            }
-            if let Some((version, version_at)) = fields.get("version")
-                && semver::Version::parse(version).is_err()
-            {
-                self.problem(
-                    *version_at,
-                    format!("`version` is `{version}`, not a version such as 1.5.4"),
-                );
-                continue;
-            }
-            let exception = Exception {
-                id: fields["id"].0.clone(),
-                package: fields.get("package").map(|f| f.0.clone()),
-                version: fields.get("version").map(|f| f.0.clone()),
-                reason: fields["reason"].0.clone(),
-                expires,
-                approved_by: fields["approved-by"].0.clone(),
-                line: 0,
-            };
-            let line = {
-                let before = &self.text[..at.min(self.text.len())];
-                before.matches('\n').count() + 1
-            };
-            if let Some(first) = out.iter().find(|e| {
-                e.id == exception.id
-                    && e.package == exception.package
-                    && e.version == exception.version
-            }) {
-                self.problem(
-                    at,
-                    format!(
-                        "duplicate exception for `{}` (the first is on line {}): keep one",
-                        exception.id, first.line
-                    ),
-                );
-                continue;
-            }
-            out.push(Exception { line, ..exception });
-        }
-        out
     }
 }
 

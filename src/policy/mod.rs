@@ -45,8 +45,47 @@ pub enum PolicyError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: not a regular file; --config names a charter-audit.toml", .path.display())]
+    NotAFile { path: std::path::PathBuf },
+    #[error(
+        "{} is larger than {} MiB, the most a charter-audit.toml may be: it is read from the audited project, so its size is capped; keep the exceptions to those reviewed (at most {})",
+        .path.display(), config::MAX_CONFIG_BYTES / (1024 * 1024), config::MAX_EXCEPTIONS
+    )]
+    TooLarge { path: std::path::PathBuf },
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+/// Reads a configuration file: a regular file (a FIFO would hang the run), of at most
+/// `MAX_CONFIG_BYTES`.
+fn read_config(path: &std::path::Path) -> Result<String, PolicyError> {
+    use std::io::Read;
+    let read = |source| PolicyError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    // Looked at before it is opened: opening a FIFO blocks until something writes to it.
+    if !std::fs::metadata(path).map_err(read)?.is_file() {
+        return Err(PolicyError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(read)?;
+    let mut bytes = Vec::new();
+    file.take(config::MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read)?;
+    if bytes.len() as u64 > config::MAX_CONFIG_BYTES {
+        return Err(PolicyError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text, as TOML must be",
+        ))
+    })
 }
 
 /// The effective configuration: `--config FILE` (or a `charter-audit.toml` found by the
@@ -62,10 +101,7 @@ pub fn load(policy: Option<&str>, config: Option<&std::path::Path>) -> Result<Co
     }
     match config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let text = read_config(path)?;
             Ok(config::parse_config(
                 &path.display().to_string(),
                 &text,

@@ -2,6 +2,8 @@
 //! word for word: clock start = max(fix version's publication, advisory publication);
 //! exposure = evaluation time − clock start; a violation when it exceeds the window.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -45,7 +47,8 @@ impl From<Level> for Verdict {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Judgement {
     pub verdict: Verdict,
-    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`.
+    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`,
+    /// `not-applicable` (an advisory limited to platforms other than the audited target).
     pub rule: &'static str,
     pub message: String,
     pub exposure_days: Option<i64>,
@@ -78,6 +81,53 @@ pub struct RuleFinding {
     pub package: Option<crate::advisories::FindingPackage>,
 }
 
+/// Judges every finding, each against the exceptions that name its id or an alias: the
+/// exceptions are indexed once, so many exceptions and many findings cost their sum, not their
+/// product.
+pub fn judge_all(
+    findings: &mut [Finding],
+    policy: &Policy,
+    exceptions: &[Exception],
+    now: OffsetDateTime,
+) {
+    let by_id = exceptions_by_id(exceptions);
+    for finding in findings {
+        // In the file's order, as when every exception was tried in turn.
+        let mut candidates: Vec<&Exception> = candidates(&by_id, finding).collect();
+        candidates.sort_by_key(|e| e.line);
+        finding.judgement = Some(judge_with(finding, policy, &candidates, now));
+    }
+}
+
+/// The exceptions by the id they name.
+fn exceptions_by_id(exceptions: &[Exception]) -> HashMap<&str, Vec<&Exception>> {
+    let mut by_id: HashMap<&str, Vec<&Exception>> = HashMap::new();
+    for exception in exceptions {
+        by_id
+            .entry(exception.id.as_str())
+            .or_default()
+            .push(exception);
+    }
+    by_id
+}
+
+/// The exceptions that name a finding's id or one of its aliases (each once).
+fn candidates<'e>(
+    by_id: &'e HashMap<&str, Vec<&'e Exception>>,
+    finding: &'e Finding,
+) -> impl Iterator<Item = &'e Exception> {
+    let mut names: Vec<&str> = std::iter::once(finding.id.as_str())
+        .chain(finding.aliases.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| by_id.get(name))
+        .flatten()
+        .copied()
+}
+
 /// Judges one advisory finding.
 pub fn judge(
     finding: &Finding,
@@ -85,6 +135,21 @@ pub fn judge(
     exceptions: &[Exception],
     now: OffsetDateTime,
 ) -> Judgement {
+    let exceptions: Vec<&Exception> = exceptions.iter().collect();
+    judge_with(finding, policy, &exceptions, now)
+}
+
+fn judge_with(
+    finding: &Finding,
+    policy: &Policy,
+    exceptions: &[&Exception],
+    now: OffsetDateTime,
+) -> Judgement {
+    if let Some(why) = &finding.not_applicable {
+        // The advisory is limited to platforms the audited target is not: information, not a
+        // patch-age question (and no exception is needed or used).
+        return simple("not-applicable", Level::Warning, why.clone()).with_verdict(Verdict::Info);
+    }
     let mut judgement = match finding.kind {
         Kind::Vulnerability => patch_age(finding, policy, now),
         Kind::Yanked => simple(
@@ -127,6 +192,7 @@ pub fn judge(
     if matches!(judgement.verdict, Verdict::Violation | Verdict::Warning)
         && let Some(exception) = exceptions
             .iter()
+            .copied()
             .filter(|e| matches(e, finding))
             .min_by_key(|e| expired(e, now))
     {
@@ -154,6 +220,13 @@ pub fn judge(
         }
     }
     judgement
+}
+
+impl Judgement {
+    fn with_verdict(mut self, verdict: Verdict) -> Judgement {
+        self.verdict = verdict;
+        self
+    }
 }
 
 fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
@@ -385,8 +458,19 @@ pub fn rule_findings(
         }
     }
     let horizon = policy.days("exceptions.max-days-ahead");
+    // Each finding under its id and aliases: an exception is checked against the findings it
+    // names, not against every finding.
+    let mut by_name: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in findings {
+        for name in std::iter::once(&finding.id).chain(&finding.aliases) {
+            by_name.entry(name.as_str()).or_default().push(finding);
+        }
+    }
     for exception in exceptions {
-        if !findings.iter().any(|f| matches(exception, f)) {
+        let used = by_name
+            .get(exception.id.as_str())
+            .is_some_and(|named| named.iter().any(|f| matches(exception, f)));
+        if !used {
             out.push(RuleFinding {
                 rule: "exception-unused",
                 verdict: Verdict::Warning,
@@ -443,9 +527,12 @@ mod tests {
             fix_version: None,
             fix_published_at: None,
             upgrade_to: None,
+            functions: Vec::new(),
+            not_applicable: None,
             registry_note: Some("no registry facts".to_owned()),
             judgement: None,
             affected: None,
+            scopes: Vec::new(),
         };
         let policy = crate::policy::builtin("nhs-charter").unwrap();
         let now = time::macros::datetime!(2026-08-25 00:00 UTC);

@@ -101,7 +101,8 @@ pub fn apply(
             continue;
         };
         let affects = |v: &semver::Version| affected.affects(v);
-        if let Some(fix) = facts::fix_version(&versions, &in_use, &affects) {
+        let fix = facts::fix_version(&versions, &in_use, &affects);
+        if let Some(fix) = fix {
             finding.fix_version = Some(fix.version.to_string());
             finding.fix_published_at = fix.pubtime.map(rfc3339);
             if fix.pubtime.is_none() {
@@ -113,6 +114,19 @@ pub fn apply(
         }
         finding.upgrade_to =
             facts::upgrade_to(&versions, &in_use, &affects).map(|v| v.version.to_string());
+        if fix.is_none()
+            && let Some(named) = facts::named_fix(&affected, &in_use)
+        {
+            // The advisory says a fixed release exists; an index with none contradicts it, so
+            // its facts are unknown (the clock from the advisory), never "no fix yet".
+            let all = lookups
+                .and_then(|l| l.all_versions(&finding.package.name))
+                .unwrap_or_default();
+            finding.registry_note = Some(format!(
+                "the advisory names fixed releases ({named} or later) but {}, which cannot be right",
+                facts::contradiction(all, &in_use, &affects, now)
+            ));
+        }
     }
     // By name, then version in semver order (1.10.0 after 1.9.0), then id.
     findings.sort_by_cached_key(|f| {
@@ -153,8 +167,11 @@ fn yanked_finding(package: &crate::inventory::Package) -> Finding {
         fix_version: None,
         fix_published_at: None,
         upgrade_to: None,
+        functions: Vec::new(),
+        not_applicable: None,
         registry_note: None,
         judgement: None,
         affected: None,
+        scopes: Vec::new(),
     }
 }

@@ -172,6 +172,14 @@ impl Lookups {
         Ok(lookups)
     }
 
+    /// Every version the index lists for a crate, whenever published, yanked or not.
+    pub fn all_versions(&self, name: &str) -> Option<&[IndexVersion]> {
+        match self.entries.get(name) {
+            Some(Entry::Known(versions)) => Some(versions),
+            _ => None,
+        }
+    }
+
     /// The versions of a crate that exist at `now`, or why they are unknown.
     pub fn versions(&self, name: &str, now: OffsetDateTime) -> Result<Vec<&IndexVersion>, String> {
         match self.entries.get(name) {

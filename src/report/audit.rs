@@ -25,6 +25,8 @@ pub struct Report {
     /// Where the audit ran: the GitHub Actions run (from `GITHUB_*`), or `local`.
     pub builder: serde_json::Value,
     pub product: Product,
+    /// The target platform-specific advisories were judged for.
+    pub target: crate::advisories::platform::TargetRecord,
     /// Who supplies the product (the SBOM's supplier), when it is known.
     pub supplier: Option<String>,
     pub sources: Vec<SourceRecord>,
@@ -192,6 +194,10 @@ pub fn human(report: &Report, colour: bool) -> String {
         n => out.push_str(&format!(
             "; {n} not checked, listed under Information: never read them as clean.\n"
         )),
+    }
+    // Said when platform-limited advisories were all kept: no target was judged for.
+    if report.target.triple().is_none() {
+        out.push_str(&format!("Target: all ({}).\n", report.target.note));
     }
     if let Some(registry) = &report.registry {
         out.push_str(&format!(

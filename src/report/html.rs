@@ -191,10 +191,27 @@ fn findings_table(out: &mut String, report: &Report) {
             severity,
             j.verdict.as_str(),
             j.verdict.as_str(),
-            esc(&j.message)
+            esc(&j.message) + &functions(f)
         ));
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// The functions at fault, when the advisory names them: the reviewer checks whether the
+/// product calls them.
+fn functions(finding: &Finding) -> String {
+    if finding.functions.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = finding
+        .functions
+        .iter()
+        .map(|f| format!("<code>{}</code>", esc(f)))
+        .collect();
+    format!(
+        "<br><span class=\"muted\">functions at fault: {}</span>",
+        names.join(", ")
+    )
 }
 
 /// The advisory id, linked to its first plain https reference.
@@ -236,6 +253,11 @@ fn rule_findings(out: &mut String, report: &Report) {
     out.push_str(&format!(
         "<p>{} of {} components checked against the advisory databases.</p>\n",
         report.coverage.checked, report.components.total
+    ));
+    out.push_str(&format!(
+        "<p>Target {}: {}.</p>\n",
+        esc(&report.target.triple),
+        esc(&report.target.note)
     ));
     if !report.coverage.unchecked.is_empty() {
         out.push_str(

@@ -125,6 +125,11 @@ pub fn render(report: &Report) -> String {
         ));
     }
     out.push_str(&format!(
+        "- target {}: {}\n",
+        escape(&report.target.triple),
+        escape(&report.target.note)
+    ));
+    out.push_str(&format!(
         "- checked {} of {} components ({})\n\n</details>\n",
         report.coverage.checked, report.components.total, report.components.inventory
     ));

@@ -153,6 +153,16 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
                 "upgrade_to": finding.upgrade_to.as_deref().map(clean),
             },
         });
+        // The functions at fault, so a reviewer can check whether the product calls them.
+        if !finding.functions.is_empty() {
+            result["properties"]["functions"] = json!(
+                finding
+                    .functions
+                    .iter()
+                    .map(|f| clean(f))
+                    .collect::<Vec<_>>()
+            );
+        }
         if let (Verdict::Excepted, Some(exception)) = (judgement.verdict, &judgement.exception) {
             result["suppressions"] = json!([{
                 "kind": "external",

@@ -1,0 +1,235 @@
+//! The `[[exception]]` entries of a `charter-audit.toml`: each documented, approved and
+//! expiring, none twice. The file is read from the audited project, so its size and the number
+//! of exceptions are capped, and every check is one pass (a look-up per exception, never a scan
+//! of those before it).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::Validator;
+
+/// The most exceptions a configuration may list. Each is a decision someone documented and
+/// approved; a file with more is not one a reviewer has read.
+pub const MAX_EXCEPTIONS: usize = 10_000;
+
+/// The largest configuration file read (4 MiB): room for every exception allowed, at a few
+/// hundred bytes each.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A documented, expiring exception.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    /// An advisory id or one of its aliases.
+    pub id: String,
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub reason: String,
+    /// Valid through this day (UTC).
+    pub expires: String,
+    pub approved_by: String,
+    /// Where it is written, for messages.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+impl<'a> Validator<'a> {
+    /// Reads the `exception` list.
+    pub(super) fn exceptions(&mut self, value: &Spanned<DeValue<'a>>) -> Vec<Exception> {
+        let Some(items) = value.get_ref().as_array() else {
+            self.problem(
+                value.span().start,
+                "`exception` must be a list of tables: write each as [[exception]]".to_owned(),
+            );
+            return Vec::new();
+        };
+        if items.len() > self.max_exceptions {
+            self.problem(
+                value.span().start,
+                format!(
+                    "{} exceptions: at most {} are read; an exception is a documented, reviewed decision, so list fewer (one per advisory, without `package` or `version`, covers every package it names)",
+                    items.len(),
+                    self.max_exceptions
+                ),
+            );
+            return Vec::new();
+        }
+        let mut out: Vec<Exception> = Vec::with_capacity(items.len());
+        // Each exception's (id, package, version), and the line of the first: a duplicate is
+        // found in one look-up, not by scanning every exception before it.
+        let mut seen: HashMap<(String, Option<String>, Option<String>), usize> =
+            HashMap::with_capacity(items.len());
+        for item in items.iter() {
+            let at = item.span().start;
+            let Some(table) = item.get_ref().as_table() else {
+                self.problem(
+                    at,
+                    "each exception must be a table: write it as [[exception]]".to_owned(),
+                );
+                continue;
+            };
+            let mut fields: BTreeMap<&str, (String, usize)> = BTreeMap::new();
+            for (key, v) in table.iter() {
+                let name = key.get_ref().as_ref();
+                const KEYS: [&str; 6] = [
+                    "id",
+                    "package",
+                    "version",
+                    "reason",
+                    "expires",
+                    "approved-by",
+                ];
+                if !KEYS.contains(&name) {
+                    self.problem(
+                        key.span().start,
+                        format!(
+                            "unknown key `{name}` in [[exception]]; allowed: {}",
+                            KEYS.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                let text = match v.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    DeValue::Datetime(d) if name == "expires" => Some(d.to_string()),
+                    _ => None,
+                };
+                match text {
+                    Some(t) => {
+                        fields.insert(
+                            KEYS.iter().find(|k| **k == name).copied().unwrap_or("id"),
+                            (t, v.span().start),
+                        );
+                    }
+                    None => self.problem(v.span().start, format!("`{name}` must be a string")),
+                }
+            }
+            let mut missing = Vec::new();
+            for required in ["id", "reason", "expires", "approved-by"] {
+                match fields.get(required) {
+                    Some((t, _)) if !t.trim().is_empty() => {}
+                    _ => missing.push(required),
+                }
+            }
+            if !missing.is_empty() {
+                self.problem(
+                    at,
+                    format!(
+                        "this exception needs {}: an exception is documented, approved and expires",
+                        missing.join(", ")
+                    ),
+                );
+                continue;
+            }
+            let (expires, expires_at) = fields["expires"].clone();
+            if crate::time::parse_day(&expires).is_none() || expires.len() != 10 {
+                self.problem(
+                    expires_at,
+                    format!("`expires` is `{expires}`, not a date: give one such as 2026-12-31 (valid through that day, UTC)"),
+                );
+                continue;
+            }
+            if let Some((version, version_at)) = fields.get("version")
+                && semver::Version::parse(version).is_err()
+            {
+                self.problem(
+                    *version_at,
+                    format!("`version` is `{version}`, not a version such as 1.5.4"),
+                );
+                continue;
+            }
+            let exception = Exception {
+                id: fields["id"].0.clone(),
+                package: fields.get("package").map(|f| f.0.clone()),
+                version: fields.get("version").map(|f| f.0.clone()),
+                reason: fields["reason"].0.clone(),
+                expires,
+                approved_by: fields["approved-by"].0.clone(),
+                line: 0,
+            };
+            let (line, _) = self.position(at);
+            let key = (
+                exception.id.clone(),
+                exception.package.clone(),
+                exception.version.clone(),
+            );
+            if let Some(first) = seen.get(&key) {
+                self.problem(
+                    at,
+                    format!(
+                        "duplicate exception for `{}` (the first is on line {first}): keep one",
+                        exception.id
+                    ),
+                );
+                continue;
+            }
+            seen.insert(key, line);
+            out.push(Exception { line, ..exception });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError, parse_config_capped};
+
+    fn parse(text: &str, cap: usize) -> Result<Config, ConfigError> {
+        parse_config_capped(
+            "charter-audit.toml",
+            text,
+            &|name| crate::policy::builtin(name),
+            &crate::policy::names(),
+            None,
+            cap,
+        )
+    }
+
+    fn exceptions(count: usize) -> String {
+        let mut text = String::new();
+        for i in 0..count {
+            text.push_str(&format!(
+                "[[exception]]\nid = \"RUSTSEC-2099-{i:05}\"\nreason = \"Reviewed\"\nexpires = 2026-10-01\napproved-by = \"CISO\"\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn forty_thousand_exceptions_are_checked_in_linear_time() {
+        // Four times the cap, with the cap lifted: each exception compared with every one
+        // before it and its line counted from the top took 68 s (release build) for this many;
+        // one pass takes a few seconds even in a debug build on a busy machine. The bound is
+        // that generous: speed itself belongs in benchmarks, this catches the quadratic cost.
+        let mut text = exceptions(40_000);
+        text.push_str("[[exception]]\nid = \"RUSTSEC-2099-00007\"\nreason = \"Again\"\nexpires = 2026-10-01\napproved-by = \"CISO\"\n");
+        let started = std::time::Instant::now();
+        let error = parse(&text, usize::MAX).unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(error.problems.len(), 1, "{error}");
+        assert_eq!(error.problems[0].line, 40_000 * 5 + 1);
+        assert_eq!(
+            error.problems[0].message,
+            "duplicate exception for `RUSTSEC-2099-00007` (the first is on line 36): keep one"
+        );
+        assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+        let config = parse(&exceptions(2_000), usize::MAX).unwrap();
+        assert_eq!(config.exceptions.len(), 2_000);
+        assert_eq!(config.exceptions[1_999].line, 1_999 * 5 + 1);
+    }
+
+    #[test]
+    fn one_exception_over_the_cap_is_refused_whole() {
+        let error = parse(&exceptions(11), 10).unwrap_err();
+        assert_eq!(error.problems.len(), 1);
+        assert!(
+            error.problems[0]
+                .message
+                .starts_with("11 exceptions: at most 10 are read"),
+            "{error}"
+        );
+        assert_eq!(parse(&exceptions(10), 10).unwrap().exceptions.len(), 10);
+    }
+}
