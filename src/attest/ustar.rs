@@ -328,4 +328,81 @@ mod tests {
         reader.next_header().unwrap();
         assert_eq!(reader.begin("a", 5_000), Err(UstarError::TooLarge(600)));
     }
+
+    /// A small deterministic generator (xorshift64*): property tests without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn no_header_changed_in_one_byte_is_the_one_written() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..2_000 {
+            let name: String = (0..1 + rng.next() % 40)
+                .map(|_| char::from(b'a' + (rng.next() % 26) as u8))
+                .collect();
+            let size = rng.next() % (MAX_SIZE + 1);
+            let mtime = rng.next() % (MAX_SIZE + 1);
+            let written = header(&name, size, mtime).unwrap();
+            let mut reader = Reader::new(&written[..], BLOCK as u64);
+            let read = reader.next_header().unwrap().unwrap();
+            assert_eq!(
+                (&read.name, read.size, read.mtime),
+                (&name, Some(size), Some(mtime))
+            );
+            // Any one byte changed: never the header written for what it then says.
+            let mut changed = written;
+            let at = (rng.next() % BLOCK as u64) as usize;
+            changed[at] ^= 1 + (rng.next() % 255) as u8;
+            let mut reader = Reader::new(&changed[..], BLOCK as u64);
+            if let Ok(Some(read)) = reader.next_header()
+                && let (Some(size), Some(mtime)) = (read.size, read.mtime)
+            {
+                assert_ne!(header(&read.name, size, mtime), Some(changed), "byte {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_bytes_are_read_within_the_limit_without_a_panic() {
+        let mut rng = Rng(42);
+        for round in 0..2_000 {
+            let len = (rng.next() % 4096) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            // Some start as a real entry, so the content and end paths run too.
+            if round % 2 == 0 {
+                let mut start = Vec::new();
+                write_file(&mut start, "a", &bytes[..len.min(700)], 1).unwrap();
+                start.extend_from_slice(&bytes);
+                bytes = start;
+            }
+            let limit = rng.next() % 6000;
+            let mut reader = Reader::new(bytes.as_slice(), limit);
+            loop {
+                match reader.next_header() {
+                    Ok(Some(h)) => {
+                        let size = h.size.unwrap_or(0);
+                        if reader.begin(&h.name, size).is_err() {
+                            break;
+                        }
+                        if std::io::copy(&mut reader, &mut std::io::sink()).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        let _ = reader.finish();
+                        break;
+                    }
+                    Err(_) => break,
+                }
+                assert!(reader.position() <= limit);
+            }
+        }
+    }
 }
