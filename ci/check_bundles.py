@@ -110,7 +110,10 @@ def main() -> int:
                 for problem in problems(binary, bundle, out):
                     print(f"{bundle.name}: {tool}: {problem}")
                     failed += 1
-    print(f"{accepted} bundle(s) accepted and unpacked alike by GNU tar and Python, {refused} refused")
+    print(
+        f"{accepted} bundle(s) accepted, {refused} refused; "
+        f"{failed} problem(s) unpacking the accepted ones with GNU tar and Python"
+    )
     if accepted == 0:
         print("no bundle was accepted: nothing was compared")
         return 1
