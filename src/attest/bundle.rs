@@ -1,17 +1,23 @@
 //! The submission bundle: one reproducible `.tar.gz` of a release's evidence, and reading one
-//! back in memory only, bounded, refusing anything but plain files with plain names.
-
-use std::io::Read;
+//! back as it streams, in memory only, bounded, accepting only the bytes `bundle` writes.
+//!
+//! A bundle is read twice over: by `verify --bundle`, and by the person who unpacks it with GNU
+//! tar, Python or an archive manager. Whatever the first accepts, the others must unpack to the
+//! same files. So the reader takes exactly what [`pack`] writes: the gzip header flate2 writes,
+//! the files of [`FILES`] in that order (a report the attestation does not record left out),
+//! each under the one plain ustar header [`ustar::header`] makes for it, then zeros and the end
+//! of the stream; and each file byte for byte as `charter-audit` writes it (the envelopes and
+//! JSON Lines re-serialised and compared, so nothing unsigned rides along in them).
 
 use flate2::Compression;
 use flate2::bufread::GzDecoder;
+use flate2::write::GzEncoder;
 use serde_json::Value;
 
-use super::dsse::{self, Envelope, IN_TOTO};
+use super::bundle_check::Contents;
 use super::keys::PublicKey;
-use super::statement::{CYCLONEDX_TYPE, STATEMENT_TYPE, VULNS_TYPE};
-use super::verify::{self, File, NotAuthentic, Verified};
-use flate2::write::GzEncoder;
+use super::ustar::{self, UstarError};
+use super::verify::{File, NotAuthentic, Verified};
 
 /// The files a bundle holds, in this order; the README is written by `pack`.
 pub const FILES: &[&str] = &[
@@ -23,34 +29,71 @@ pub const FILES: &[&str] = &[
     "report.html",
     "signing-key.pub",
 ];
+/// The files a bundle may leave out: reports its attestation does not record.
+const OPTIONAL: &[&str] = &["report.json", "report.html"];
 
-/// Limits on reading a bundle.
+/// The most of a bundle file `verify --bundle` reads.
 pub const MAX_COMPRESSED: u64 = 128 * 1024 * 1024;
-/// The whole decompressed stream, tar headers (PAX, GNU long names) included: room for the
-/// evidence of a 64 MiB SBOM (which the attestations' JSON Lines carry once more) many times
-/// over, and a bound on what a recipient's verifier unpacks in memory.
+/// The whole decompressed stream (headers, files, padding and whatever follows the archive):
+/// room for the evidence of a 64 MiB SBOM (which the attestations' JSON Lines carry once more)
+/// many times over, and a bound on what a recipient's verifier reads. Files are checked as they
+/// stream, so the verifier's memory follows the largest single file, not this.
 pub const MAX_TOTAL: u64 = 512 * 1024 * 1024;
-pub const MAX_ENTRIES: usize = 64;
+/// The README and the public key are small; larger ones are refused from their headers.
+pub const MAX_README: u64 = 64 * 1024;
+pub const MAX_KEY: u64 = 16 * 1024;
+/// The gzip header flate2 writes (no name, time, comment or extra field; default level).
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
 /// Why a bundle cannot be read: it is then not evidence (exit 3).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BundleError {
     #[error("not a gzip'd tar archive: {0}")]
     NotAnArchive(String),
-    #[error("more than {MAX_ENTRIES} entries")]
-    TooManyEntries,
+    #[error(
+        "its gzip header is not the one charter-audit writes (a file name, time or extra field)"
+    )]
+    GzipHeader,
     #[error("more than {MAX_TOTAL} bytes once unpacked")]
     TooLarge,
     #[error("entry `{0}` is not a plain file name (no folders, `..`, absolute paths or links)")]
     BadEntry(String),
+    #[error(
+        "entry `{0}` is {1}, which a bundle never holds (tar readers disagree on what it names)"
+    )]
+    Extension(String, &'static str),
     #[error("entry `{0}` appears twice")]
     Duplicate(String),
     #[error("it lacks {0}")]
     Missing(String),
     #[error("entry `{0}` is not one a bundle holds")]
     Unexpected(String),
+    #[error("entry `{0}` is out of the order charter-audit writes ({order})", order = FILES.join(", "))]
+    OutOfOrder(String),
+    #[error(
+        "the tar header of `{0}` is not the one charter-audit writes (a plain ustar header: mode 0644, owner 0, every file the same time)"
+    )]
+    Header(String),
+    #[error("entry `{0}` is {1} bytes, more than the {2} a bundle's {0} holds")]
+    FileTooLarge(String, u64, u64),
+    #[error("the padding after entry `{0}` is not zeros")]
+    Padding(String),
     #[error("it holds data after its archive (a second gzip member or trailing bytes)")]
     Trailing,
+    #[error("its entries' time is not the attestation's evaluation time, as `bundle` writes it")]
+    Time,
+}
+
+impl From<UstarError> for BundleError {
+    fn from(error: UstarError) -> BundleError {
+        match error {
+            UstarError::TooLarge(_) => BundleError::TooLarge,
+            UstarError::Padding(name) => BundleError::Padding(crate::text::clean(&name)),
+            UstarError::Trailing => BundleError::Trailing,
+            UstarError::Truncated => BundleError::NotAnArchive(error.to_string()),
+            UstarError::Io(why) => BundleError::NotAnArchive(crate::text::clean(&why)),
+        }
+    }
 }
 
 /// The recipient's README: what each file is and how to verify.
@@ -84,7 +127,7 @@ but not acceptable; 3: not authentic.
 }
 
 /// Packs `(name, bytes)` files into a reproducible `.tar.gz`: fixed order, times (`mtime`),
-/// owners and modes.
+/// owners and modes, plain ustar headers only.
 pub fn pack(files: &[(&str, &[u8])], mtime: u64) -> std::io::Result<Vec<u8>> {
     // A bundle its recipients' verifiers would refuse is never made.
     let unpacked: u64 = files
@@ -100,77 +143,24 @@ pub fn pack(files: &[(&str, &[u8])], mtime: u64) -> std::io::Result<Vec<u8>> {
             ),
         ));
     }
-    let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::default()));
-    builder.mode(tar::HeaderMode::Deterministic);
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     for (name, bytes) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(mtime);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, *bytes)?;
+        ustar::write_file(&mut gz, name, bytes, mtime)?;
     }
-    builder.into_inner()?.finish()
+    ustar::write_end(&mut gz)?;
+    gz.finish()
 }
 
-/// Reads a bundle in memory: only regular files with plain names, bounded in count and in the
-/// size of the whole decompressed stream, and nothing after the archive; nothing is written
-/// anywhere.
-pub fn unpack(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
-    let not_archive = |e: std::io::Error| BundleError::NotAnArchive(e.to_string());
-    let mut decoder = GzDecoder::new(bytes);
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    {
-        let mut archive = tar::Archive::new((&mut decoder).take(MAX_TOTAL));
-        let entries = archive.entries().map_err(not_archive)?;
-        for (index, entry) in entries.enumerate() {
-            if index >= MAX_ENTRIES {
-                return Err(BundleError::TooManyEntries);
-            }
-            let mut entry = entry.map_err(not_archive)?;
-            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let plain = !raw.is_empty()
-                && !raw.contains(['/', '\\', '\0'])
-                && raw != "."
-                && raw != ".."
-                && entry.header().entry_type() == tar::EntryType::Regular;
-            if !plain {
-                return Err(BundleError::BadEntry(crate::text::clean(&raw)));
-            }
-            // Names that differ only in case are one file on some systems.
-            if files.iter().any(|(n, _)| n.eq_ignore_ascii_case(&raw)) {
-                return Err(BundleError::Duplicate(crate::text::clean(&raw)));
-            }
-            let size = entry.header().size().map_err(not_archive)?;
-            if size > MAX_TOTAL {
-                return Err(BundleError::TooLarge);
-            }
-            let mut content = Vec::new();
-            (&mut entry)
-                .take(size.min(MAX_TOTAL) + 1)
-                .read_to_end(&mut content)
-                .map_err(not_archive)?;
-            if content.len() as u64 != size {
-                return Err(BundleError::NotAnArchive(format!(
-                    "entry `{}` is truncated",
-                    crate::text::clean(&raw)
-                )));
-            }
-            files.push((raw, content));
-        }
-    }
-    // After the archive's end: only the zero blocks tar pads with, then nothing at all.
-    let mut rest = Vec::new();
-    (&mut decoder)
-        .take(MAX_TOTAL)
-        .read_to_end(&mut rest)
-        .map_err(not_archive)?;
-    if rest.iter().any(|b| *b != 0) || !decoder.into_inner().is_empty() {
-        return Err(BundleError::Trailing);
-    }
-    Ok(files)
+/// The time of every entry of a bundle: the attestation's evaluation time, so that the same
+/// evidence packs to the same bytes.
+pub fn mtime_of(predicate: &Value) -> u64 {
+    predicate["evaluated_at"]
+        .as_str()
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+        .unwrap_or(0)
 }
 
 /// Why a submission is not authentic: its attestation, or the bundle around it.
@@ -192,135 +182,123 @@ pub struct Checked {
     pub bundle_key: (String, String, bool),
 }
 
-/// Checks a submission bundle whole: exactly the files a bundle holds, each once; the
-/// attestation signed by the recipient's keys (with the bundle's SBOM and the recipient's own
-/// files); the bundled key one that signed it (never trusted for that); every report and the
-/// README as the attestation has them; the JSON Lines file the same run's statements.
+/// Checks a submission bundle whole, as it streams: exactly the files a bundle holds, in order,
+/// under the headers `bundle` writes; the attestation signed by the recipient's keys (with the
+/// bundle's SBOM and the recipient's own files); the bundled key one that signed it (never
+/// trusted for that); every report and the README as the attestation has them; the JSON Lines
+/// file the same run's statements. Each name is judged from its header, before its content is
+/// read; reports are hashed as they stream, never held.
 pub fn check(
     bytes: &[u8],
     keys: &[PublicKey],
     threshold: usize,
     subjects: &[File<'_>],
 ) -> Result<Checked, Refused> {
-    let entries = unpack(bytes)?;
-    for (name, _) in &entries {
-        if !FILES.contains(&name.as_str()) {
-            return Err(BundleError::Unexpected(crate::text::clean(name)).into());
+    if bytes.len() < GZIP_HEADER.len() || bytes[0..2] != GZIP_HEADER[0..2] {
+        return Err(BundleError::NotAnArchive("no gzip header".to_owned()).into());
+    }
+    if bytes[..GZIP_HEADER.len()] != GZIP_HEADER {
+        return Err(BundleError::GzipHeader.into());
+    }
+    let mut decoder = GzDecoder::new(bytes);
+    let mut tar = ustar::Reader::new(&mut decoder, MAX_TOTAL);
+    let mut contents = Contents::new(keys, threshold, subjects);
+    let mut order = Order::default();
+    while let Some(header) = tar.next_header().map_err(BundleError::from)? {
+        let (name, size) = order.admit(&header)?;
+        contents.admit(name)?;
+        let cap = match name {
+            "README.txt" => MAX_README,
+            "signing-key.pub" => MAX_KEY,
+            "attestation.intoto.json" => super::verify::MAX_ENVELOPE_BYTES,
+            _ => MAX_TOTAL,
+        };
+        if size > cap {
+            return Err(BundleError::FileTooLarge(name.to_owned(), size, cap).into());
+        }
+        tar.begin(name, size).map_err(BundleError::from)?;
+        contents.read(name, &mut tar)?;
+    }
+    tar.finish().map_err(BundleError::from)?;
+    if !decoder.into_inner().is_empty() {
+        return Err(BundleError::Trailing.into());
+    }
+    for name in &FILES[order.next..] {
+        if !OPTIONAL.contains(name) {
+            return Err(BundleError::Missing((*name).to_owned()).into());
         }
     }
-    let get = |name: &str| {
-        entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.as_slice())
-            .ok_or_else(|| BundleError::Missing(name.to_owned()))
-    };
-    let envelope = get("attestation.intoto.json")?;
-    let sbom = File {
-        name: "sbom.cdx.json",
-        bytes: get("sbom.cdx.json")?,
-    };
-    let verified = verify::verify(
-        "attestation.intoto.json",
-        envelope,
-        keys,
-        threshold,
-        subjects,
-        Some(&sbom),
-    )?;
-    let predicate = &verified.statement["predicate"];
+    contents.finish(order.mtime.unwrap_or_default())
+}
 
-    // The bundled key: it must be one that signed the attestation, though it is never what
-    // makes it authentic.
-    let key_pem = get("signing-key.pub")?;
-    let key = PublicKey::from_pem(&String::from_utf8_lossy(key_pem), "signing-key.pub")
-        .map_err(|_| Refused::Tampered("signing-key.pub is not a public key".to_owned()))?;
-    let parsed: Envelope = serde_json::from_slice(envelope).map_err(|e| {
-        NotAuthentic::NotAnEnvelope("attestation.intoto.json".to_owned(), e.to_string())
-    })?;
-    let payload = dsse::decode_base64(&parsed.payload).ok_or(NotAuthentic::PayloadEncoding)?;
-    if dsse::signers(&parsed, &payload, std::slice::from_ref(&key)).is_empty() {
-        return Err(Refused::Tampered(
-            "signing-key.pub did not sign its attestation".to_owned(),
-        ));
-    }
-    let keyid = key.keyid().unwrap_or_default();
-    let fingerprint = key.fingerprint().unwrap_or_default();
+/// Where a bundle's reader is in [`FILES`].
+#[derive(Debug, Default)]
+struct Order {
+    /// The index in [`FILES`] the next entry may take, at the earliest.
+    next: usize,
+    /// The files read so far.
+    seen: Vec<&'static str>,
+    /// The time of the first entry, which every other shares.
+    mtime: Option<u64>,
+}
 
-    // Reports: exactly those the attestation records, each as recorded.
-    let recorded = predicate["reports"].as_array().cloned().unwrap_or_default();
-    for name in ["report.json", "report.html"] {
-        let digest = recorded
-            .iter()
-            .find(|r| r["name"] == name)
-            .map(|r| &r["digest"]);
-        match (digest, get(name)) {
-            (None, Err(_)) => {}
-            (Some(_), Err(_)) => return Err(BundleError::Missing(name.to_owned()).into()),
-            (None, Ok(_)) => {
-                return Err(Refused::Tampered(format!(
-                    "{name} is not one the attestation records"
-                )));
-            }
-            (Some(digest), Ok(content)) => {
-                if !verify::digest_matches(digest, content) {
-                    return Err(Refused::Tampered(format!("{name} is not the one attested")));
-                }
-            }
+impl Order {
+    /// Judges an entry from its header alone: a plain regular file, the next of [`FILES`]
+    /// (those between it and the one before only if optional), under exactly the header
+    /// `bundle` writes for its name and size, at the same time as the others.
+    fn admit(&mut self, header: &ustar::Header) -> Result<(&'static str, u64), BundleError> {
+        let raw = crate::text::clean(&header.name);
+        let extension = match header.kind {
+            b'x' => Some("a PAX extended header"),
+            b'g' => Some("a PAX global header"),
+            b'L' => Some("a GNU long name"),
+            b'K' => Some("a GNU long link name"),
+            b'S' => Some("a GNU sparse file"),
+            b'0' => None,
+            _ => return Err(BundleError::BadEntry(raw)),
+        };
+        if let Some(what) = extension {
+            return Err(BundleError::Extension(raw, what));
         }
+        let plain = !header.name.is_empty()
+            && !header.name.contains(['/', '\\'])
+            && header.name != "."
+            && header.name != "..";
+        if !plain {
+            return Err(BundleError::BadEntry(raw));
+        }
+        // Names that differ only in case are one file on some systems.
+        if self
+            .seen
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&header.name))
+        {
+            return Err(BundleError::Duplicate(raw));
+        }
+        let Some(index) = FILES.iter().position(|f| *f == header.name) else {
+            return Err(BundleError::Unexpected(raw));
+        };
+        let name = FILES[index];
+        if index < self.next {
+            return Err(BundleError::OutOfOrder(raw));
+        }
+        if let Some(missing) = FILES[self.next..index]
+            .iter()
+            .find(|f| !OPTIONAL.contains(f))
+        {
+            return Err(BundleError::Missing((*missing).to_owned()));
+        }
+        self.next = index + 1;
+        self.seen.push(name);
+        let (Some(size), Some(time)) = (header.size, header.mtime) else {
+            return Err(BundleError::Header(raw));
+        };
+        let time = *self.mtime.get_or_insert(time);
+        if ustar::header(name, size, time) != Some(header.raw) {
+            return Err(BundleError::Header(raw));
+        }
+        Ok((name, size))
     }
-
-    // The README is the one `bundle` writes for this product and key.
-    let product = format!(
-        "{} {}",
-        predicate["product"]["name"]
-            .as_str()
-            .unwrap_or("the product"),
-        predicate["product"]["version"].as_str().unwrap_or_default()
-    );
-    if get("README.txt")? != readme(&crate::text::clean(&product), &keyid, &fingerprint).as_bytes()
-    {
-        return Err(Refused::Tampered(
-            "README.txt is not the one charter-audit writes".to_owned(),
-        ));
-    }
-
-    // The JSON Lines file: this attestation, then the SBOM and the findings of the same run.
-    let lines: Vec<&[u8]> = get("attestations.intoto.jsonl")?
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .collect();
-    let statements: Vec<Value> = lines
-        .iter()
-        .map(|line| {
-            let envelope: Envelope = serde_json::from_slice(line).ok()?;
-            let payload = dsse::decode_base64(&envelope.payload)?;
-            let signed = dsse::signers(&envelope, &payload, keys).len() >= threshold;
-            (envelope.payload_type == IN_TOTO && signed)
-                .then(|| verify::strict_json(&payload).ok())
-                .flatten()
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| Refused::Tampered("attestations.intoto.jsonl holds a line that is not a statement signed by the trusted key(s)".to_owned()))?;
-    let sbom_json: Value = serde_json::from_slice(sbom.bytes).unwrap_or_default();
-    let same_run = statements.len() == 3
-        && statements[0] == verified.statement
-        && statements.iter().all(|s| s["_type"] == STATEMENT_TYPE)
-        && statements[1]["predicateType"] == CYCLONEDX_TYPE
-        && statements[1]["predicate"] == sbom_json
-        && statements[2]["predicateType"] == VULNS_TYPE
-        && statements[2]["predicate"]["metadata"]["scanFinishedOn"] == predicate["evaluated_at"]
-        && statements[1]["subject"] == statements[2]["subject"];
-    if !same_run {
-        return Err(Refused::Tampered(
-            "attestations.intoto.jsonl is not the statements of this attestation's run".to_owned(),
-        ));
-    }
-    let trusted = keys.contains(&key);
-    Ok(Checked {
-        verified,
-        bundle_key: (keyid, fingerprint, trusted),
-    })
 }
 
 #[cfg(test)]
@@ -347,27 +325,21 @@ mod tests {
                 .contains("more than the 536870912 a bundle holds"),
             "{error}"
         );
-        // Less packs, and unpacks.
-        let fits = pack(&[("sbom.cdx.json", &sbom[..10 * 1024 * 1024])], 0).unwrap();
-        assert_eq!(unpack(&fits).unwrap()[0].1.len(), 10 * 1024 * 1024);
     }
 
     #[test]
-    fn round_trip_and_reproducible() {
-        let files: Vec<(&str, &[u8])> = vec![("a.json", b"{}"), ("README.txt", b"hello")];
+    fn packs_are_reproducible_with_the_gzip_header_the_reader_takes() {
+        let files: Vec<(&str, &[u8])> = vec![("README.txt", b"hello"), ("a.json", b"{}")];
         let one = pack(&files, 1_700_000_000).unwrap();
-        let two = pack(&files, 1_700_000_000).unwrap();
-        assert_eq!(one, two);
-        let back = unpack(&one).unwrap();
-        assert_eq!(back[0], ("a.json".to_owned(), b"{}".to_vec()));
-        assert_eq!(back[1].0, "README.txt");
+        assert_eq!(one, pack(&files, 1_700_000_000).unwrap());
+        assert_eq!(one[..GZIP_HEADER.len()], GZIP_HEADER);
     }
 
     #[test]
     fn not_an_archive() {
         assert!(matches!(
-            unpack(b"plain text"),
-            Err(BundleError::NotAnArchive(_))
+            check(b"plain text", &[], 1, &[]),
+            Err(Refused::Bundle(BundleError::NotAnArchive(_)))
         ));
     }
 }

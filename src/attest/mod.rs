@@ -2,8 +2,10 @@
 //! verification for the NHS organisation that receives them.
 
 pub mod bundle;
+mod bundle_check;
 pub mod dsse;
 pub mod keys;
 pub mod principles;
 pub mod statement;
+pub mod ustar;
 pub mod verify;

@@ -90,15 +90,11 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
             .filter(|(n, _)| !n.starts_with("report.") || recorded.iter().any(|r| r == n))
             .map(|(n, b)| (*n, b.as_slice())),
     );
-    entries.push(("signing-key.pub", &key_pem));
+    // The key as charter-audit writes it, whatever else its file held.
+    let canonical_pem = key.to_pem().map_err(|e| Error::Usage(e.to_string()))?;
+    entries.push(("signing-key.pub", canonical_pem.as_bytes()));
     // Entry times are the evaluation time: the same evidence packs to the same bytes.
-    let mtime = predicate["evaluated_at"]
-        .as_str()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
-        .unwrap_or(0);
+    let mtime = bundle::mtime_of(predicate);
     let bytes = bundle::pack(&entries, mtime).map_err(|e| Error::Usage(e.to_string()))?;
     // Never write a bundle that would not verify: the same check the recipient runs.
     bundle::check(&bytes, std::slice::from_ref(&key), 1, &[]).map_err(|why| {

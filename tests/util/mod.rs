@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: fixtures, a hermetic cargo home, running the binary.
 #![allow(dead_code)]
 
+pub mod bundle;
 pub mod http;
 
 use std::path::{Path, PathBuf};
