@@ -1,0 +1,199 @@
+//! The fuzz harness: one function per parser of untrusted bytes, each feeding the bytes to the
+//! library the way the command line does (a file where the library reads a file) and checking
+//! what the library promises for any input:
+//!
+//! - no panic (libFuzzer reports a panic as a crash; a property test as a failure);
+//! - a refusal is the parser's typed error, naming the file it read (so the user knows which);
+//! - evidence nobody signed with the trusted key never verifies.
+//!
+//! Memory is bounded by the fuzzer (`-rss_limit_mb`, `-malloc_limit_mb` in `.ci/run`), since an
+//! allocation is not visible from here. The fuzz targets in `fuzz_targets/` call these
+//! functions; `tests/properties.rs` in the main crate includes this file (`#[path]`) and drives
+//! the same functions with generated inputs, so a plain `cargo test` exercises them too. Only
+//! the library's public API is used.
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a harness: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use charter_audit::advisories::{self, AdvisoryError, SourceOptions};
+use charter_audit::attest::bundle;
+use charter_audit::attest::dsse;
+use charter_audit::attest::keys::{Algorithm, PrivateKey};
+use charter_audit::attest::verify;
+use charter_audit::inventory::LockfileError;
+use charter_audit::policy::PolicyError;
+use charter_audit::sbom::input::InputError;
+
+/// The size cap the command line applies to an SBOM by default (`--max-sbom-size 64`).
+const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A fresh scratch folder holding `bytes` as `name`; the file's path.
+fn scratch(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let path = dir.path().join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("the scratch folder's subfolders");
+    }
+    std::fs::write(&path, bytes).expect("the scratch file");
+    (dir, path)
+}
+
+/// Panics unless `message` names `path`.
+fn names(message: &str, path: &Path) {
+    assert!(
+        message.contains(&path.display().to_string()),
+        "the error does not name {}: {message}",
+        path.display()
+    );
+}
+
+/// `Cargo.lock` (`sbom --lockfile`, `audit --lockfile`, and the fallback behind `--manifest-path`).
+pub fn lockfile(bytes: &[u8]) {
+    let (_dir, path) = scratch("Cargo.lock", bytes);
+    match charter_audit::inventory::lockfile::inventory(&path, None, None) {
+        Ok(inventory) => assert!(!inventory.packages.is_empty(), "an empty inventory"),
+        Err(error @ (LockfileError::Parse { .. } | LockfileError::Read { .. })) => {
+            names(&error.to_string(), &path);
+        }
+        Err(error) => panic!("a file that is there is not `not found`: {error}"),
+    }
+}
+
+/// `charter-audit.toml`, read from the audited project.
+pub fn config(bytes: &[u8]) {
+    let (_dir, path) = scratch("charter-audit.toml", bytes);
+    match charter_audit::policy::load(None, Some(&path)) {
+        Ok(_) => {}
+        Err(error @ (PolicyError::Config(_) | PolicyError::Read { .. })) => {
+            names(&error.to_string(), &path);
+        }
+        Err(error) => panic!("no policy was named, yet: {error}"),
+    }
+}
+
+/// A supplier's CycloneDX JSON SBOM (`audit --sbom`).
+pub fn cyclonedx(bytes: &[u8]) {
+    let (_dir, path) = scratch("bom.cdx.json", bytes);
+    match charter_audit::sbom::input::read(&path, MAX_SBOM_BYTES) {
+        Ok(input) => assert_eq!(input.bytes, bytes, "the evidence is the document as given"),
+        Err(error @ (InputError::Invalid { .. } | InputError::Read { .. })) => {
+            names(&error.to_string(), &path);
+        }
+        Err(error) => panic!("far under the size cap, yet: {error}"),
+    }
+}
+
+/// Loads an advisory database offline: `--advisory-db` (`native`) or `--osv-db`.
+fn load_database(path: &Path, native: bool) -> Result<advisories::Database, AdvisoryError> {
+    let options = SourceOptions {
+        advisory_db: native.then(|| path.to_path_buf()),
+        advisory_db_date: time::Date::from_calendar_date(2026, time::Month::August, 21).ok(),
+        osv_db: (!native).then(|| path.to_path_buf()),
+        advisory_db_url: "http://127.0.0.1:9/never-fetched.tar.gz".to_owned(),
+        cache_dir: path.with_file_name("cache"),
+        offline: true,
+        allow_partial: false,
+    };
+    let http = charter_audit::net::Http::new(charter_audit::net::HttpOptions::new(
+        true,
+        std::time::Duration::from_secs(1),
+    ))
+    .expect("an offline client");
+    advisories::load(&options, &http)
+}
+
+/// Checks a database load: a refusal names the database; nothing is fetched.
+fn database(path: &Path, root: &Path, native: bool) {
+    match load_database(path, native) {
+        Ok(database) => assert!(
+            database.sources.iter().all(|s| s.advisories > 0),
+            "a source with no advisories was accepted"
+        ),
+        Err(error @ (AdvisoryError::NoSource { .. } | AdvisoryError::Fetch(_))) => {
+            panic!("offline with a local database, yet: {error}")
+        }
+        Err(error) => names(&error.to_string(), root),
+    }
+}
+
+/// One OSV JSON record in a folder (`--osv-db DIR`).
+pub fn osv_json(bytes: &[u8]) {
+    let (dir, _) = scratch("osv/RUSTSEC-0000-0000.json", bytes);
+    let root = dir.path().join("osv");
+    database(&root, &root, false);
+}
+
+/// An OSV export zip (`--osv-db all.zip`).
+pub fn osv_zip(bytes: &[u8]) {
+    let (_dir, path) = scratch("all.zip", bytes);
+    database(&path, &path, false);
+}
+
+/// One RustSec advisory file in the native layout (`--advisory-db DIR`).
+pub fn rustsec(bytes: &[u8]) {
+    let (dir, _) = scratch("db/crates/fuzzed/RUSTSEC-0000-0000.md", bytes);
+    let root = dir.path().join("db");
+    database(&root, &root, true);
+}
+
+/// The key the harness trusts: made once per process, never written anywhere.
+fn key() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::generate(Algorithm::Ed25519))
+}
+
+/// A DSSE envelope as `verify` reads it. The fuzzer cannot sign with the harness's key, so
+/// nothing it makes may verify.
+pub fn envelope(bytes: &[u8]) {
+    let result = verify::verify(
+        "attestation.intoto.json",
+        bytes,
+        &[key().public()],
+        1,
+        &[],
+        None,
+    );
+    assert!(result.is_err(), "an envelope nobody signed verified");
+}
+
+/// An in-toto statement, signed with the trusted key, as `verify` reads it after the
+/// signature: whatever it accepts is a statement of the predicate type `attest` writes.
+pub fn statement(bytes: &[u8]) {
+    let signed = dsse::sign(bytes, dsse::IN_TOTO, key()).expect("signing");
+    let envelope = serde_json::to_vec(&signed).expect("an envelope as JSON");
+    if let Ok(verified) = verify::verify(
+        "attestation.intoto.json",
+        &envelope,
+        &[key().public()],
+        1,
+        &[],
+        None,
+    ) {
+        assert!(verified.statement["subject"].is_array(), "no subject list");
+        assert!(verified.statement["predicate"].is_object(), "no predicate");
+        assert_eq!(verified.signers.len(), 1, "one key signed");
+    }
+}
+
+/// A submission bundle (`verify --bundle`): read only as `bundle` writes it, and never
+/// accepted as a whole since nobody signed it with the trusted key.
+pub fn bundle(bytes: &[u8]) {
+    if let Ok(files) = bundle::unpack(bytes) {
+        assert!(files.len() <= bundle::MAX_ENTRIES, "too many entries");
+        let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
+        assert!(total <= bundle::MAX_TOTAL, "more than the limit unpacked");
+        for (name, _) in &files {
+            assert!(
+                !name.is_empty()
+                    && !name.contains(['/', '\\', '\0'])
+                    && name != ".."
+                    && name != ".",
+                "not a plain name: {name:?}"
+            );
+        }
+    }
+    let checked = bundle::check(bytes, &[key().public()], 1, &[]);
+    assert!(checked.is_err(), "a bundle nobody signed was accepted");
+}
