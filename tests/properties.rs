@@ -57,13 +57,13 @@ fn interesting_byte() -> impl Strategy<Value = u8> {
 fn edit() -> impl Strategy<Value = Edit> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), interesting_byte()).prop_map(|(p, b)| Edit::Set(p, b)),
-        (at.clone(), prop::collection::vec(interesting_byte(), 1..16))
+        (at, interesting_byte()).prop_map(|(p, b)| Edit::Set(p, b)),
+        (at, prop::collection::vec(interesting_byte(), 1..16))
             .prop_map(|(p, b)| Edit::Insert(p, b)),
-        (at.clone(), 1usize..64).prop_map(|(p, n)| Edit::Cut(p, n)),
-        at.clone().prop_map(Edit::Truncate),
-        (at.clone(), 1usize..32, 2usize..64).prop_map(|(p, n, k)| Edit::Repeat(p, n, k)),
-        (at.clone(), at).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+        (at, 1usize..64).prop_map(|(p, n)| Edit::Cut(p, n)),
+        at.prop_map(Edit::Truncate),
+        (at, 1usize..32, 2usize..64).prop_map(|(p, n, k)| Edit::Repeat(p, n, k)),
+        (at, at).prop_map(|(a, b)| Edit::SwapLines(a, b)),
     ]
 }
 
@@ -126,7 +126,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 /// The seeds themselves: each passes the harness as it is.
 #[test]
 fn every_seed_passes_its_harness() {
-    let harnesses: [(&str, fn(&[u8])); 9] = [
+    type Harness = fn(&[u8]);
+    let harnesses: [(&str, Harness); 9] = [
         ("lockfile", harness::lockfile),
         ("config", harness::config),
         ("cyclonedx", harness::cyclonedx),
