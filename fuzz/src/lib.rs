@@ -92,7 +92,7 @@ fn load_database(path: &Path, native: bool) -> Result<advisories::Database, Advi
         advisory_db_date: time::Date::from_calendar_date(2026, time::Month::August, 21).ok(),
         osv_db: (!native).then(|| path.to_path_buf()),
         advisory_db_url: "http://127.0.0.1:9/never-fetched.tar.gz".to_owned(),
-        cache_dir: path.with_file_name("cache"),
+        cache_dir: Some(path.with_file_name("cache")),
         offline: true,
         allow_partial: false,
     };
