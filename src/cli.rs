@@ -180,7 +180,7 @@ pub struct VerifyArgs {
     pub policy: Option<String>,
 
     /// An advisory source you accept, by the URI the attestation records for it (repeatable,
-    /// e.g. https://api.osv.dev/v1/querybatch). When given, an attestation citing any other
+    /// e.g. https://api.osv.dev). When given, an attestation citing any other
     /// source is not accepted (exit 1): every source an audit names is trusted for its facts.
     #[arg(long, value_name = "URI")]
     pub accept_source: Vec<String>,

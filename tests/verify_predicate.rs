@@ -317,7 +317,7 @@ fn a_source_the_recipient_does_not_accept_is_authentic_but_not_accepted() {
         }
         args
     };
-    let (code, out) = run.verify(&args(&["https://api.osv.dev/v1/querybatch"]));
+    let (code, out) = run.verify(&args(&["https://api.osv.dev"]));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("AUTHENTIC, BUT NOT ACCEPTED"), "{out}");
     assert!(
@@ -326,7 +326,7 @@ fn a_source_the_recipient_does_not_accept_is_authentic_but_not_accepted() {
         )),
         "{out}"
     );
-    let (code, out) = run.verify(&args(&["https://api.osv.dev/v1/querybatch", &cited]));
+    let (code, out) = run.verify(&args(&["https://api.osv.dev", &cited]));
     assert_eq!(code, 0, "{out}");
     // No list: every source the audit named is accepted, as before.
     let (code, out) = run.verify(&args(&[]));
@@ -402,4 +402,135 @@ fn an_artifact_larger_than_the_memory_allowed_is_attested_and_verified() {
     let output = verify(&artifact);
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("a different artifact"));
+}
+
+/// Any JSON: the values a hostile predicate may hold where ours are.
+fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "pass",
+            "fail",
+            "violation",
+            "warning",
+            "excepted",
+            "info",
+            "2099-12-31",
+            "2026-08-25T00:00:00Z",
+            "",
+            "RUSTSEC-2022-0013 regex@1.5.4",
+        ])
+        .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map(
+                prop::sample::select(vec![
+                    "id",
+                    "expires",
+                    "violation",
+                    "excepted",
+                    "warning",
+                    "info",
+                    "critical",
+                    "name",
+                    "uri",
+                    "patch-age.critical",
+                    "x",
+                ])
+                .prop_map(str::to_owned),
+                inner,
+                0..6,
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+#[test]
+fn any_value_in_any_field_of_a_predicate_is_read_or_refused_never_a_panic_or_a_false_pass() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let run = Run::new(true);
+    let original = run.statement()["predicate"].clone();
+    let fields = vec![
+        "/result",
+        "/evaluated_at",
+        "/target",
+        "/product",
+        "/supplier",
+        "/sources",
+        "/sources/0/uri",
+        "/registry",
+        "/coverage",
+        "/coverage/unchecked",
+        "/policy/settings",
+        "/policy/settings/patch-age.critical",
+        "/policy/overrides",
+        "/policy/exceptions",
+        "/policy/exceptions/0",
+        "/policy/exceptions/0/expires",
+        "/findings",
+        "/findings/ids",
+        "/findings/ids/excepted",
+        "/findings/summary",
+        "/findings/summary/violation",
+        "/findings/by_verdict_and_severity",
+        "/findings/rule_findings",
+        "/builder",
+        "/principles",
+        "/reports",
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 512,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(prop::collection::vec((prop::sample::select(fields), any_json()), 1..4)),
+            |edits| {
+                let mut p = original.clone();
+                for (field, value) in edits {
+                    if let Some(slot) = p.pointer_mut(field) {
+                        *slot = value;
+                    }
+                }
+                if let Ok(typed) = predicate::read(&p)
+                    && charter_audit::attest::consistency::check(&typed).is_ok()
+                    && typed.result == predicate::Outcome::Pass
+                {
+                    // What verify accepts as a pass lists no violation anywhere.
+                    prop_assert_eq!(
+                        typed
+                            .findings
+                            .summary
+                            .get("violation")
+                            .copied()
+                            .unwrap_or(0),
+                        0
+                    );
+                    prop_assert!(
+                        !typed.findings.ids.contains_key("violation")
+                            || typed.findings.ids["violation"].is_empty()
+                    );
+                    prop_assert!(
+                        typed
+                            .findings
+                            .rule_findings
+                            .iter()
+                            .all(|r| r.verdict != "violation")
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
 }
