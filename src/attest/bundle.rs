@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::bundle_check::Contents;
 use super::keys::PublicKey;
-use super::ustar::{self, UstarError};
 use super::statement::Subject;
+use super::ustar::{self, UstarError};
 use super::verify::{NotAuthentic, Verified};
 
 /// The files a bundle holds, in this order; the README is written by `pack`.

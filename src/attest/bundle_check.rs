@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256, Sha512};
 use super::bundle::{BundleError, Checked, Refused, mtime_of, readme};
 use super::dsse::{self, Envelope, IN_TOTO};
 use super::keys::PublicKey;
-use super::statement::{CYCLONEDX_TYPE, STATEMENT_TYPE, VULNS_TYPE};
 use super::statement::Subject;
+use super::statement::{CYCLONEDX_TYPE, STATEMENT_TYPE, VULNS_TYPE};
 use super::verify::{self, NotAuthentic, Verified};
 
 /// The longest key id a signature in a bundle may give, of ASCII letters, digits and `._:-`.
