@@ -178,6 +178,12 @@ pub struct VerifyArgs {
     /// satisfies it), and no exception running more than 90 days past the evaluation.
     #[arg(long, value_name = "NAME")]
     pub policy: Option<String>,
+
+    /// An advisory source you accept, by the URI the attestation records for it (repeatable,
+    /// e.g. https://api.osv.dev). When given, an attestation citing any other
+    /// source is not accepted (exit 1): every source an audit names is trusted for its facts.
+    #[arg(long, value_name = "URI")]
+    pub accept_source: Vec<String>,
 }
 
 #[derive(Debug, Args)]

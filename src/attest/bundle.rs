@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use super::bundle_check::Contents;
 use super::keys::PublicKey;
+use super::statement::Subject;
 use super::ustar::{self, UstarError};
-use super::verify::{File, NotAuthentic, Verified};
+use super::verify::{NotAuthentic, Verified};
 
 /// The files a bundle holds, in this order; the README is written by `pack`.
 pub const FILES: &[&str] = &[
@@ -192,7 +193,7 @@ pub fn check(
     bytes: &[u8],
     keys: &[PublicKey],
     threshold: usize,
-    subjects: &[File<'_>],
+    subjects: &[Subject],
 ) -> Result<Checked, Refused> {
     if bytes.len() < GZIP_HEADER.len() || bytes[0..2] != GZIP_HEADER[0..2] {
         return Err(BundleError::NotAnArchive("no gzip header".to_owned()).into());

@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256, Sha512};
 use super::bundle::{BundleError, Checked, Refused, mtime_of, readme};
 use super::dsse::{self, Envelope, IN_TOTO};
 use super::keys::PublicKey;
+use super::statement::Subject;
 use super::statement::{CYCLONEDX_TYPE, STATEMENT_TYPE, VULNS_TYPE};
-use super::verify::{self, File, NotAuthentic, Verified};
+use super::verify::{self, NotAuthentic, Verified};
 
 /// The longest key id a signature in a bundle may give, of ASCII letters, digits and `._:-`.
 pub const MAX_KEYID: usize = 128;
@@ -37,7 +38,7 @@ struct Attestation {
 pub(super) struct Contents<'k, 's> {
     keys: &'k [PublicKey],
     threshold: usize,
-    subjects: &'s [File<'s>],
+    subjects: &'s [Subject],
     readme: Option<Vec<u8>>,
     attestation: Option<Attestation>,
     /// The SBOM statement of the JSON Lines: SHA-256 of its predicate serialised (keys sorted),
@@ -51,7 +52,7 @@ impl<'k, 's> Contents<'k, 's> {
     pub(super) fn new(
         keys: &'k [PublicKey],
         threshold: usize,
-        subjects: &'s [File<'s>],
+        subjects: &'s [Subject],
     ) -> Contents<'k, 's> {
         Contents {
             keys,
@@ -419,7 +420,7 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 /// Whether a digest set names the hashed bytes: every algorithm it gives that this verifier
-/// knows matches, and it gives at least one (as [`verify::digest_matches`] judges bytes).
+/// knows matches, and it gives at least one (as [`verify::digest_names`] judges a file's).
 fn digests_match(digest: &Value, sha256: &str, sha512: &str) -> bool {
     let mut known = 0;
     for (algorithm, expected) in [("sha256", sha256), ("sha512", sha512)] {

@@ -3,8 +3,10 @@
 
 pub mod bundle;
 mod bundle_check;
+pub mod consistency;
 pub mod dsse;
 pub mod keys;
+pub mod predicate;
 pub mod principles;
 pub mod statement;
 pub mod ustar;

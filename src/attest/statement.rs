@@ -35,6 +35,49 @@ impl Subject {
         }
     }
 
+    /// The digests of what `reader` gives, read 64 KiB at a time: an artifact of any size
+    /// is digested in constant memory.
+    pub fn of_reader(name: &str, mut reader: impl std::io::Read) -> std::io::Result<Subject> {
+        let mut sha256 = Sha256::new();
+        let mut sha512 = Sha512::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = buffer.get(..n).unwrap_or_default();
+            sha256.update(chunk);
+            sha512.update(chunk);
+        }
+        Ok(Subject {
+            name: name.to_owned(),
+            sha256: hex::encode(sha256.finalize()),
+            sha512: hex::encode(sha512.finalize()),
+        })
+    }
+
+    /// The digests of the file at `path`, streamed.
+    pub fn of_file(name: &str, path: &std::path::Path) -> std::io::Result<Subject> {
+        Subject::of_reader(name, std::fs::File::open(path)?)
+    }
+
+    pub(crate) fn digest(&self) -> super::predicate::Digest {
+        super::predicate::Digest {
+            sha256: self.sha256.clone(),
+            sha512: self.sha512.clone(),
+        }
+    }
+
+    fn typed(&self) -> super::predicate::Subject {
+        super::predicate::Subject {
+            name: self.name.clone(),
+            digest: self.digest(),
+        }
+    }
+
     fn json(&self) -> Value {
         json!({"name": self.name, "digest": {"sha256": self.sha256, "sha512": self.sha512}})
     }
@@ -105,6 +148,18 @@ pub enum StatementError {
         what: String,
     },
     #[error(
+        "{file}: its {what} is not what an audit of this version writes ({why}): run the audit again"
+    )]
+    Field {
+        file: String,
+        what: String,
+        why: String,
+    },
+    #[error(
+        "{0}: a verifier would refuse the attestation it makes ({1}): run the audit again with this version"
+    )]
+    Refused(String, String),
+    #[error(
         "{0}: its result does not agree with its findings, or it lacks its builder: it was edited, or is not a report of this version; run the audit again"
     )]
     Edited(String),
@@ -135,7 +190,7 @@ pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], 
         "_type": STATEMENT_TYPE,
         "subject": subjects,
         "predicateType": PREDICATE_TYPE,
-        "predicate": predicate(inputs, &sbom, &sbom_subject),
+        "predicate": predicate(inputs, &sbom, &sbom_subject, report_name)?,
     });
     let cyclonedx = json!({
         "_type": STATEMENT_TYPE,
@@ -208,56 +263,84 @@ fn consistent(
     Ok(())
 }
 
-fn predicate(inputs: &Inputs<'_>, sbom: &Value, sbom_subject: &Subject) -> Value {
-    let report = inputs.report;
-    let supplier = sbom["metadata"]["supplier"].clone();
-    let sources: Vec<Value> = report["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| {
-            json!({
-                "name": s["name"], "format": s["format"], "uri": s["uri"],
-                "revision": s["revision"], "last_updated": s["last_updated"],
-                "advisories": s["advisories"], "skipped": s["skipped"],
-            })
+/// Our predicate, typed: what a verifier reads is what this writes. A predicate its own
+/// verifier would refuse (off the schema, or contradicting itself) is never made.
+fn predicate(
+    inputs: &Inputs<'_>,
+    sbom: &Value,
+    sbom_subject: &Subject,
+    report_name: &str,
+) -> Result<Value, StatementError> {
+    use super::predicate as p;
+    fn field<T: serde::de::DeserializeOwned>(
+        value: &Value,
+        what: &str,
+        file: &str,
+    ) -> Result<T, StatementError> {
+        T::deserialize(value).map_err(|e| StatementError::Field {
+            file: file.to_owned(),
+            what: what.to_owned(),
+            why: crate::text::clean(&e.to_string()),
         })
-        .collect();
-    let policy = &report["policy"];
-    let mut predicate = json!({
-        "product": report["product"],
-        "supplier": if supplier.is_object() { supplier } else { Value::Null },
-        "sbom": {
-            "name": sbom_subject.name,
-            "mediaType": "application/vnd.cyclonedx+json",
-            "specVersion": sbom["specVersion"],
-            "serialNumber": sbom["serialNumber"],
-            "digest": {"sha256": sbom_subject.sha256, "sha512": sbom_subject.sha512},
-            "components": sbom["components"].as_array().map_or(0, Vec::len),
-        },
-        "sources": sources,
-        "registry": report["registry"],
-        "coverage": report["coverage"],
-        "policy": {
-            "base": policy["base"],
-            "digest": policy["digest"],
-            "settings": policy["settings"],
-            "overrides": policy["overrides"],
-            "exceptions": policy["exceptions"],
-        },
-        "evaluated_at": report["evaluated_at"],
-        "result": report["result"],
-        "findings": findings_summary(report),
-        "builder": inputs.builder,
-        "principles": principles::map(report, &inputs.builder, !inputs.subjects.is_empty(), inputs.signed),
-        "reports": inputs.reports.iter().map(Subject::json).collect::<Vec<_>>(),
-    });
-    // The target platform-specific advisories were judged for (absent from a report made
-    // before it was recorded).
-    if let Some(target) = report["target"]["triple"].as_str() {
-        predicate["target"] = Value::from(target);
     }
-    predicate
+    let report = inputs.report;
+    let policy = &report["policy"];
+    // A supplier is an organisational entity with a name; anything else names none.
+    let supplier = &sbom["metadata"]["supplier"];
+    let typed = p::Predicate {
+        product: field(&report["product"], "product", report_name)?,
+        supplier: if supplier["name"].is_string() {
+            Some(field(supplier, "metadata.supplier", inputs.sbom_name)?)
+        } else {
+            None
+        },
+        sbom: p::Sbom {
+            name: sbom_subject.name.clone(),
+            media_type: "application/vnd.cyclonedx+json".to_owned(),
+            spec_version: field(&sbom["specVersion"], "specVersion", inputs.sbom_name)?,
+            serial_number: field(&sbom["serialNumber"], "serialNumber", inputs.sbom_name)?,
+            digest: sbom_subject.digest(),
+            components: sbom["components"].as_array().map_or(0, Vec::len) as u64,
+        },
+        sources: field(&report["sources"], "sources", report_name)?,
+        registry: field(&report["registry"], "registry", report_name)?,
+        coverage: field(&report["coverage"], "coverage", report_name)?,
+        policy: p::Policy {
+            base: field(&policy["base"], "policy.base", report_name)?,
+            digest: field(&policy["digest"], "policy.digest", report_name)?,
+            settings: field(&policy["settings"], "policy.settings", report_name)?,
+            overrides: field(&policy["overrides"], "policy.overrides", report_name)?,
+            exceptions: field(&policy["exceptions"], "policy.exceptions", report_name)?,
+        },
+        evaluated_at: field(&report["evaluated_at"], "evaluated_at", report_name)?,
+        result: field(&report["result"], "result", report_name)?,
+        findings: field(&findings_summary(report), "findings", report_name)?,
+        builder: field(&inputs.builder, "builder", report_name)?,
+        principles: field(
+            &Value::Array(principles::map(
+                report,
+                &inputs.builder,
+                !inputs.subjects.is_empty(),
+                inputs.signed,
+            )),
+            "principles",
+            report_name,
+        )?,
+        reports: inputs.reports.iter().map(Subject::typed).collect(),
+        // The target platform-specific advisories were judged for (absent from a report made
+        // before it was recorded).
+        target: report["target"]["triple"].as_str().map(str::to_owned),
+    };
+    let value = serde_json::to_value(&typed).map_err(|e| StatementError::Field {
+        file: report_name.to_owned(),
+        what: "predicate".to_owned(),
+        why: e.to_string(),
+    })?;
+    super::predicate::validate(&value)
+        .map_err(|e| StatementError::Refused(report_name.to_owned(), e.to_string()))?;
+    super::consistency::check(&typed)
+        .map_err(|e| StatementError::Refused(report_name.to_owned(), e.to_string()))?;
+    Ok(value)
 }
 
 /// The findings by verdict and severity, with their ids.

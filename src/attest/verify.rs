@@ -3,11 +3,12 @@
 //! says. Every failed check is a reason the evidence is not authentic; none is skipped.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 use super::dsse::{self, Envelope, IN_TOTO};
 use super::keys::PublicKey;
-use super::statement::{PREDICATE_TYPE, STATEMENT_TYPE};
+use super::predicate::{self, Predicate};
+use super::statement::{PREDICATE_TYPE, STATEMENT_TYPE, Subject};
 
 /// Limits on what is read, so that hostile evidence cannot exhaust the verifier.
 pub const MAX_ENVELOPE_BYTES: u64 = 64 * 1024 * 1024;
@@ -43,32 +44,32 @@ pub enum NotAuthentic {
     SubjectMismatch(String),
     #[error("{0}: its digest is not the attested SBOM's")]
     SbomMismatch(String),
+    #[error("the statement does not parse as our predicate: {0}")]
+    Predicate(#[from] predicate::Invalid),
+    #[error("the predicate contradicts itself, which an audit never writes: {0}")]
+    Contradiction(#[from] super::consistency::Contradiction),
 }
 
 /// A verified attestation: who signed, and what it says.
 #[derive(Debug)]
 pub struct Verified {
     pub statement: Value,
+    /// The statement's predicate, read as the types `attest` writes.
+    pub predicate: Predicate,
     pub signers: Vec<String>,
 }
 
-/// A file to check against the statement: its name and content.
-#[derive(Debug)]
-pub struct File<'a> {
-    pub name: &'a str,
-    pub bytes: &'a [u8],
-}
-
 /// Checks an envelope: its form, payload type, signatures by at least `threshold` distinct
-/// trusted keys, the statement, and that every `subjects` file and the `sbom` are the ones
-/// attested.
+/// trusted keys, the statement and its predicate (schema and consistency), and that every
+/// `subjects` file and the `sbom` are the ones attested (by their digests, so that artifacts
+/// of any size are streamed, never held).
 pub fn verify(
     name: &str,
     bytes: &[u8],
     keys: &[PublicKey],
     threshold: usize,
-    subjects: &[File<'_>],
-    sbom: Option<&File<'_>>,
+    subjects: &[Subject],
+    sbom: Option<&Subject>,
 ) -> Result<Verified, NotAuthentic> {
     if bytes.len() as u64 > MAX_ENVELOPE_BYTES {
         return Err(NotAuthentic::TooLarge(bytes.len() as u64));
@@ -121,25 +122,29 @@ pub fn verify(
     if !policy["settings"].is_object() || policy["digest"] != digest.as_str() {
         return Err(NotAuthentic::PolicyDigest);
     }
+    // What it says must be our predicate, as `attest` writes it, and agree with itself.
+    let predicate = predicate::read(&statement["predicate"])?;
+    super::consistency::check(&predicate)?;
     for file in subjects {
-        if !attested
-            .iter()
-            .any(|s| digest_matches(&s["digest"], file.bytes))
-        {
-            return Err(NotAuthentic::SubjectMismatch(file.name.to_owned()));
+        if !attested.iter().any(|s| digest_names(&s["digest"], file)) {
+            return Err(NotAuthentic::SubjectMismatch(file.name.clone()));
         }
     }
     if let Some(file) = sbom {
         let digest = &statement["predicate"]["sbom"]["digest"];
-        if !digest_matches(digest, file.bytes) {
-            return Err(NotAuthentic::SbomMismatch(file.name.to_owned()));
+        if !digest_names(digest, file) {
+            return Err(NotAuthentic::SbomMismatch(file.name.clone()));
         }
     }
     let signers = signers
         .iter()
         .map(|k| k.keyid().unwrap_or_default())
         .collect();
-    Ok(Verified { statement, signers })
+    Ok(Verified {
+        statement,
+        predicate,
+        signers,
+    })
 }
 
 /// JSON parsed as `serde_json` does, but refusing an object that names a key twice.
@@ -215,16 +220,13 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-/// Whether a digest set names these bytes: every algorithm it gives that this verifier knows
-/// matches, and it gives at least one.
-pub(crate) fn digest_matches(digest: &Value, bytes: &[u8]) -> bool {
+/// Whether a digest set names the file whose digests are `file`'s: every algorithm it gives
+/// that this verifier knows matches, and it gives at least one.
+pub(crate) fn digest_names(digest: &Value, file: &Subject) -> bool {
     let mut known = 0;
-    for (algorithm, expected) in [
-        ("sha256", hex::encode(Sha256::digest(bytes))),
-        ("sha512", hex::encode(Sha512::digest(bytes))),
-    ] {
+    for (algorithm, expected) in [("sha256", &file.sha256), ("sha512", &file.sha512)] {
         match digest.get(algorithm).and_then(Value::as_str) {
-            Some(value) if value.eq_ignore_ascii_case(&expected) => known += 1,
+            Some(value) if value.eq_ignore_ascii_case(expected) => known += 1,
             Some(_) => return false,
             None => {}
         }

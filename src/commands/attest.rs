@@ -64,14 +64,14 @@ pub(super) fn subjects(paths: &[std::path::PathBuf]) -> Result<Vec<Subject>, Err
     paths
         .iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| {
-                Error::Usage(format!("--subject {}: cannot read it: {e}", path.display()))
-            })?;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
-            Ok(Subject::of(&name, &bytes))
+            // Streamed: an artifact larger than memory is digested all the same.
+            Subject::of_file(&name, path).map_err(|e| {
+                Error::Usage(format!("--subject {}: cannot read it: {e}", path.display()))
+            })
         })
         .collect()
 }

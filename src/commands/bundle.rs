@@ -53,10 +53,10 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
         std::slice::from_ref(&key),
         1,
         &[],
-        Some(&verify::File {
-            name: "sbom.cdx.json",
-            bytes: file("sbom.cdx.json"),
-        }),
+        Some(&crate::attest::statement::Subject::of(
+            "sbom.cdx.json",
+            file("sbom.cdx.json"),
+        )),
     )
     .map_err(|why| {
         Error::Usage(format!(

@@ -7,8 +7,11 @@ use time::format_description::well_known::Rfc3339;
 use super::Outcome;
 use crate::Error;
 use crate::attest::bundle;
+use crate::attest::consistency;
 use crate::attest::keys::PublicKey;
-use crate::attest::verify::{self, File, MAX_ENVELOPE_BYTES};
+use crate::attest::predicate::{self, Predicate};
+use crate::attest::statement::Subject;
+use crate::attest::verify::{self, MAX_ENVELOPE_BYTES};
 use crate::cli::VerifyArgs;
 use crate::policy::model::{self, Direction, SETTINGS};
 use crate::report::{self, Output};
@@ -45,19 +48,21 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             keys.len()
         )));
     }
-    let read = |path: &std::path::Path, flag: &str| {
-        std::fs::read(path)
-            .map_err(|e| Error::Usage(format!("{flag}{}: cannot read it: {e}", path.display())))
+    // The recipient's own files are digested as they stream: an artifact of any size.
+    let digest = |path: &std::path::Path, flag: &str| {
+        Subject::of_file(&path.display().to_string(), path)
+            .map_err(|e| Error::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
     };
-    let subjects: Vec<(String, Vec<u8>)> = args
+    let subjects: Vec<Subject> = args
         .subject
         .iter()
-        .map(|p| Ok((p.display().to_string(), read(p, "--subject ")?)))
+        .map(|p| digest(p, "--subject"))
         .collect::<Result<_, Error>>()?;
-    let sbom = match &args.sbom {
-        Some(p) => Some((p.display().to_string(), read(p, "--sbom ")?)),
-        None => None,
-    };
+    let sbom = args
+        .sbom
+        .as_deref()
+        .map(|p| digest(p, "--sbom"))
+        .transpose()?;
     let path = args
         .bundle
         .as_ref()
@@ -81,19 +86,14 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         bytes
     };
 
-    let files: Vec<File<'_>> = subjects
-        .iter()
-        .map(|(name, bytes)| File { name, bytes })
-        .collect();
-    let sbom_file = sbom.as_ref().map(|(name, bytes)| File { name, bytes });
     let checked = if bytes.len() as u64 > limit {
         Err(bundle::Refused::Envelope(verify::NotAuthentic::TooLarge(
             bytes.len() as u64,
         )))
     } else if args.bundle.is_some() {
-        bundle::check(&bytes, &keys, usize::from(args.threshold), &files).and_then(|checked| {
+        bundle::check(&bytes, &keys, usize::from(args.threshold), &subjects).and_then(|checked| {
             // The recipient's own copy of the SBOM, if given, must be the bundled one.
-            match &sbom_file {
+            match &sbom {
                 Some(own) if !verify_sbom(&checked.verified, own) => Err(
                     bundle::Refused::Tampered(format!("sbom.cdx.json is not {}", own.name)),
                 ),
@@ -106,8 +106,8 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             &bytes,
             &keys,
             usize::from(args.threshold),
-            &files,
-            sbom_file.as_ref(),
+            &subjects,
+            sbom.as_ref(),
         )
         .map(|verified| (verified, None))
         .map_err(bundle::Refused::Envelope)
@@ -128,36 +128,13 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     };
 
     let predicate = &verified.statement["predicate"];
-    // A signed statement that is not a whole predicate of ours fails a check on the statement.
-    let malformed = if !matches!(predicate["result"].as_str(), Some("pass" | "fail")) {
-        Some("its predicate's `result` is not `pass` or `fail`")
-    } else if predicate["evaluated_at"]
-        .as_str()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-        .is_none()
-    {
-        Some("its predicate's `evaluated_at` is not an RFC 3339 time")
-    } else {
-        None
-    };
-    if let Some(why) = malformed {
-        let _ = report::emit(
-            &Output::Stdout,
-            format!("NOT AUTHENTIC: the statement does not parse: {why}\n").as_bytes(),
-        );
-        return Ok(Outcome {
-            code: NOT_AUTHENTIC,
-            ..Outcome::default()
-        });
-    }
+    let typed = &verified.predicate;
     let mut concerns = Vec::new();
-    let result = predicate["result"].as_str().unwrap_or("unknown");
-    if result != "pass" {
-        concerns.push(format!("the attested result is {}", clean(result)));
+    if typed.result != predicate::Outcome::Pass {
+        concerns.push("the attested result is fail".to_owned());
     }
-    let evaluated = predicate["evaluated_at"]
-        .as_str()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    // The predicate was read against the schema and its consistency checked: it has a time.
+    let evaluated = OffsetDateTime::parse(&typed.evaluated_at, &Rfc3339).ok();
     match (evaluated, args.max_age) {
         (None, _) => concerns.push("the attestation gives no evaluation time".to_owned()),
         // Five minutes' grace for clocks that differ.
@@ -175,8 +152,9 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         _ => {}
     }
     if let Some(required) = &args.policy {
-        concerns.extend(policy_concerns(predicate, required, evaluated));
+        concerns.extend(policy_concerns(typed, required, evaluated));
     }
+    concerns.extend(source_concerns(typed, &args.accept_source));
 
     let mut out = summary(&verified.signers, predicate);
     if let Some((keyid, fingerprint, trusted)) = &bundle_key {
@@ -206,52 +184,67 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
 }
 
 /// Whether the recipient's copy of the SBOM is the attested one.
-fn verify_sbom(verified: &verify::Verified, own: &File<'_>) -> bool {
-    verify::digest_matches(
-        &verified.statement["predicate"]["sbom"]["digest"],
-        own.bytes,
-    )
+fn verify_sbom(verified: &verify::Verified, own: &Subject) -> bool {
+    verify::digest_names(&verified.statement["predicate"]["sbom"]["digest"], own)
+}
+
+/// The advisory sources the attestation cites that the recipient does not accept (none when
+/// the recipient names none).
+fn source_concerns(predicate: &Predicate, accepted: &[String]) -> Vec<String> {
+    if accepted.is_empty() {
+        return Vec::new();
+    }
+    predicate
+        .sources
+        .iter()
+        .filter(|s| !accepted.iter().any(|a| a == &s.uri))
+        .map(|s| {
+            format!(
+                "it cites the advisory source {} ({}), which is not one you accept (--accept-source)",
+                clean(&s.name),
+                clean(&s.uri)
+            )
+        })
+        .collect()
 }
 
 /// What makes the attested policy fall short of the one the recipient requires.
 fn policy_concerns(
-    predicate: &Value,
+    predicate: &Predicate,
     required: &str,
     evaluated: Option<OffsetDateTime>,
 ) -> Vec<String> {
-    let policy = &predicate["policy"];
-    let mut out = Vec::new();
+    let policy = &predicate.policy;
+    // A setting this verifier cannot judge (unknown, missing, not of its kind) is never
+    // read as a pass.
+    let mut out = consistency::settings_problems(predicate);
     // Another base is fine if none of its settings is looser than the required policy's
-    // (nhs-charter-strict satisfies nhs-charter); each setting is judged below.
-    // Every setting is judged against the required policy here, whatever the attestation
-    // says of its own overrides.
+    // (nhs-charter-strict satisfies nhs-charter); each setting is judged below, whatever the
+    // attestation says of its own overrides.
     if let Some(builtin) = crate::policy::builtin(required) {
         for (section, key, kind, _) in SETTINGS {
             let path = model::path(section, key);
             let Some(expected) = builtin.settings.get(&path) else {
                 continue;
             };
-            let attested = &policy["settings"][&path];
-            match model::Value::from_json(*kind, attested) {
-                Some(value)
-                    if model::direction(*kind, expected, &value) == Direction::Loosening =>
-                {
-                    out.push(format!(
-                        "{path} is {} where {required} has {}: loosened",
-                        clean(&value.display()),
-                        expected.display()
-                    ));
-                }
-                Some(_) => {}
-                None => out.push(format!(
-                    "{path} is {} in the attestation, which is not a value of that setting",
-                    clean(&attested.to_string())
-                )),
+            let value = policy
+                .settings
+                .get(&path)
+                .and_then(|attested| model::Value::from_json(*kind, attested));
+            if let Some(value) = value
+                && model::direction(*kind, expected, &value) == Direction::Loosening
+            {
+                out.push(format!(
+                    "{path} is {} where {required} has {}: loosened",
+                    clean(&value.display()),
+                    expected.display()
+                ));
             }
         }
     }
-    for e in policy["exceptions"].as_array().into_iter().flatten() {
-        let expires = e["expires"].as_str().and_then(crate::time::parse_day);
+    // Every exception is judged.
+    for e in &policy.exceptions {
+        let expires = crate::time::parse_day(&e.expires);
         let too_long = match (expires, evaluated) {
             (Some(day), Some(at)) => (day - at.date()).whole_days() > EXCEPTION_DAYS,
             _ => true,
@@ -259,8 +252,8 @@ fn policy_concerns(
         if too_long {
             out.push(format!(
                 "the exception for {} runs until {}, more than {EXCEPTION_DAYS} days after the evaluation",
-                clean(e["id"].as_str().unwrap_or("?")),
-                clean(e["expires"].as_str().unwrap_or("?"))
+                clean(&e.id),
+                clean(&e.expires)
             ));
         }
     }

@@ -1,0 +1,188 @@
+//! What a schema cannot say of a predicate: that it agrees with itself. An audit never writes
+//! a predicate that fails these checks, so a signed one that does was made by hand, and is not
+//! an attestation of ours (`verify` exit 3), whoever signed it: the result agrees with the
+//! verdicts it counts and lists, the counts agree with the lists, every excepted finding has an
+//! exception that was in force, and every override is the setting it records.
+//!
+//! The policy settings are a closed set per predicate version ([`settings_problems`]): a
+//! setting this verifier does not know, or one it misses, cannot be judged, so a predicate
+//! with either is never accepted under a required policy.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::predicate::{Outcome, Predicate};
+use crate::policy::model::{self, SETTINGS};
+use crate::text::clean;
+
+/// The verdicts a predicate counts.
+const VERDICTS: [&str; 4] = ["violation", "warning", "excepted", "info"];
+
+/// How a predicate contradicts itself: every problem found, in one message.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct Contradiction(pub Vec<String>);
+
+/// Every way `p` contradicts itself.
+pub fn check(p: &Predicate) -> Result<(), Contradiction> {
+    let mut problems = Vec::new();
+    let findings = &p.findings;
+    for (what, verdicts) in [
+        (
+            "findings.by_verdict_and_severity",
+            findings.by_verdict_and_severity.keys().collect::<Vec<_>>(),
+        ),
+        ("findings.ids", findings.ids.keys().collect()),
+        ("findings.summary", findings.summary.keys().collect()),
+        (
+            "findings.rule_findings",
+            findings.rule_findings.iter().map(|r| &r.verdict).collect(),
+        ),
+    ] {
+        for verdict in verdicts {
+            if !VERDICTS.contains(&verdict.as_str()) {
+                problems.push(format!(
+                    "{what} has the verdict `{}`, which is none of {}",
+                    clean(verdict),
+                    VERDICTS.join(", ")
+                ));
+            }
+        }
+    }
+    if findings.rule_findings.iter().any(|r| r.verdict == "info") {
+        problems.push("findings.rule_findings lists information, which it leaves out".to_owned());
+    }
+
+    // Counts agree with lists, verdict by verdict.
+    let listed = |verdict: &str| findings.ids.get(verdict).map_or(0, Vec::len) as u64;
+    let rules = |verdict: &str| {
+        findings
+            .rule_findings
+            .iter()
+            .filter(|r| r.verdict == verdict)
+            .count() as u64
+    };
+    let verdicts: BTreeSet<&str> = findings
+        .by_verdict_and_severity
+        .keys()
+        .chain(findings.ids.keys())
+        .chain(findings.summary.keys())
+        .map(String::as_str)
+        .filter(|v| VERDICTS.contains(v))
+        .collect();
+    for verdict in verdicts {
+        let by_severity: u64 = findings
+            .by_verdict_and_severity
+            .get(verdict)
+            .map_or(0, |counts| {
+                counts.values().fold(0u64, |a, n| a.saturating_add(*n))
+            });
+        if by_severity != listed(verdict) {
+            problems.push(format!(
+                "it counts {by_severity} {verdict} finding(s) by severity and lists {}",
+                listed(verdict)
+            ));
+        }
+        let summary = findings.summary.get(verdict).copied().unwrap_or(0);
+        let expected = listed(verdict) + rules(verdict);
+        // Rule findings of information are counted but not listed.
+        let agrees = if verdict == "info" {
+            summary >= expected
+        } else {
+            summary == expected
+        };
+        if !agrees {
+            problems.push(format!(
+                "its summary counts {summary} {verdict}(s) where it lists {expected}"
+            ));
+        }
+    }
+
+    // The result agrees with the violations.
+    let violations = findings.summary.get("violation").copied().unwrap_or(0);
+    match (p.result, violations) {
+        (Outcome::Pass, 1..) => problems.push(format!(
+            "its result is pass with {violations} violation(s) listed"
+        )),
+        (Outcome::Fail, 0) => {
+            problems.push("its result is fail with no violation listed".to_owned());
+        }
+        _ => {}
+    }
+
+    // Every excepted finding has an exception in force at the evaluation that covers it.
+    let evaluated = OffsetDateTime::parse(&p.evaluated_at, &Rfc3339).ok();
+    if evaluated.is_none() {
+        problems.push("its evaluated_at is not an RFC 3339 time".to_owned());
+    }
+    for entry in findings.ids.get("excepted").into_iter().flatten() {
+        let (package, version) = entry
+            .split_once(' ')
+            .and_then(|(_, at)| at.rsplit_once('@'))
+            .unwrap_or(("", ""));
+        let covered = p.policy.exceptions.iter().any(|e| {
+            let in_force = match (crate::time::parse_day(&e.expires), evaluated) {
+                (Some(day), Some(at)) => day >= at.date(),
+                _ => false,
+            };
+            in_force
+                && e.package.as_deref().is_none_or(|p| p == package)
+                && e.version.as_deref().is_none_or(|v| v == version)
+        });
+        if !covered {
+            problems.push(format!(
+                "the excepted finding `{}` has no exception in force that covers it",
+                clean(entry)
+            ));
+        }
+    }
+
+    // Each override is the setting as recorded.
+    for o in &p.policy.overrides {
+        if p.policy.settings.get(&o.setting) != Some(&o.value) {
+            problems.push(format!(
+                "the override of `{}` is not the value its settings record",
+                clean(&o.setting)
+            ));
+        }
+    }
+
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Contradiction(problems))
+    }
+}
+
+/// The settings of `p` that this verifier cannot judge: unknown to predicate v1, missing, or
+/// not a value of their kind.
+pub fn settings_problems(p: &Predicate) -> Vec<String> {
+    let known: BTreeMap<String, model::Kind> = SETTINGS
+        .iter()
+        .map(|(section, key, kind, _)| (model::path(section, key), *kind))
+        .collect();
+    let mut out = Vec::new();
+    for name in p.policy.settings.keys() {
+        if !known.contains_key(name) {
+            out.push(format!(
+                "the attested policy has a setting `{}` that predicate v1 does not have: it cannot be judged",
+                clean(name)
+            ));
+        }
+    }
+    for (name, kind) in &known {
+        match p.policy.settings.get(name) {
+            None => out.push(format!(
+                "the attested policy lacks the setting `{name}`: it cannot be judged"
+            )),
+            Some(value) if model::Value::from_json(*kind, value).is_none() => out.push(format!(
+                "{name} is {} in the attestation, which is not a value of that setting",
+                clean(&value.to_string())
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
