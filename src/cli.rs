@@ -236,7 +236,7 @@ pub enum PolicyAction {
     },
     /// Write a commented charter-audit.toml to start from.
     Init {
-        /// Where to write it (never over an existing file).
+        /// Where to write it (never over an existing file); `-` for standard output.
         #[arg(short, long, value_name = "FILE", default_value = "charter-audit.toml")]
         output: PathBuf,
     },

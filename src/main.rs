@@ -1,8 +1,8 @@
 //! The `charter-audit` binary: parse arguments, run, map the result to an exit code.
 #![forbid(unsafe_code)]
 // The binary is the one place that prints (warnings and errors, to standard error).
-#![allow(clippy::print_stderr)]
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -15,17 +15,23 @@ fn main() -> ExitCode {
     match charter_audit::commands::run(&cli.command) {
         Ok(outcome) => {
             for warning in &outcome.warnings {
-                eprintln!("{}", text::for_log("warning: ", warning));
+                say(&text::for_log("warning: ", warning));
             }
             for note in &outcome.notes {
-                eprintln!("{}", text::for_log("", note));
+                say(&text::for_log("", note));
             }
             ExitCode::from(outcome.code)
         }
         Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{}", text::for_log("error: ", &error.to_string()));
+            say(&text::for_log("error: ", &error.to_string()));
             ExitCode::from(2)
         }
     }
+}
+
+/// One line to standard error. A closed standard error (`2>&1 | head`) loses the line, never
+/// the exit code: `eprintln!` would panic with exit 101.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

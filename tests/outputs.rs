@@ -129,3 +129,64 @@ fn keygen_out_that_names_a_folder_is_refused_not_a_hidden_key() {
     names.sort();
     assert_eq!(names, ["release-signing.key", "release-signing.pub"]);
 }
+
+#[test]
+fn a_closed_standard_error_never_changes_the_exit_code() {
+    // The read end is closed before the process starts, so every line it writes to standard
+    // error fails: the exit code must still be the run's own (2: the lockfile is missing).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_charter-audit"))
+        .args(["sbom", "--lockfile", "/nonexistent/Cargo.lock"])
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn policy_init_to_a_dash_writes_standard_output_not_a_file_named_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = charter_audit(&CargoHome::new())
+        .current_dir(dir.path())
+        .args(["policy", "init", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("extends = \"nhs-charter\"")
+    );
+    assert!(!dir.path().join("-").exists(), "wrote a file named -");
+}
+
+#[test]
+fn a_bundle_over_its_size_limit_is_named_as_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("submission.tar.gz");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(128 * 1024 * 1024 + 1).unwrap();
+    let home = CargoHome::new();
+    let prefix = dir.path().join("k");
+    let made = charter_audit(&home)
+        .args(["keygen", "--out"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let output = charter_audit(&home)
+        .args(["verify", "--bundle"])
+        .arg(&big)
+        .arg("--key")
+        .arg(prefix.with_extension("pub"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("more than the 128 MiB a bundle may be"),
+        "{stdout}{stderr}"
+    );
+}

@@ -36,6 +36,11 @@ pub(super) fn run(action: &PolicyAction) -> Result<Outcome, Error> {
             Ok(Outcome::default())
         }
         PolicyAction::Init { output } => {
+            // `-` is standard output, as for every other output of the tool.
+            if output.as_os_str() == "-" {
+                report::emit(&Output::Stdout, policy::INIT_TEMPLATE.as_bytes())?;
+                return Ok(Outcome::default());
+            }
             if output.exists() {
                 return Err(Error::Usage(format!(
                     "{} exists already: edit it, or name another file with -o",

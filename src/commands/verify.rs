@@ -86,7 +86,12 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         bytes
     };
 
-    let checked = if bytes.len() as u64 > limit {
+    let checked = if bytes.len() as u64 > limit && args.bundle.is_some() {
+        Err(bundle::Refused::Tampered(format!(
+            "file is more than the {} MiB a bundle may be",
+            bundle::MAX_COMPRESSED / (1024 * 1024)
+        )))
+    } else if bytes.len() as u64 > limit {
         Err(bundle::Refused::Envelope(verify::NotAuthentic::TooLarge(
             bytes.len() as u64,
         )))
