@@ -21,12 +21,17 @@ fn database() -> (tempfile::TempDir, PathBuf) {
 /// `audit` of the demo lockfile with `root` as its RustSec database; stopped after 60 s, so a
 /// hang is a failure, not a stuck test run.
 fn audit(root: &Path) -> (Option<i32>, String, Duration) {
+    audit_with("--advisory-db", root)
+}
+
+/// `audit` of the demo lockfile with `source` given to `flag` as its only advisory source.
+fn audit_with(flag: &str, source: &Path) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
     let output = charter_audit(&CargoHome::new())
         .args(["audit", "--offline", "--now", NOW, "--lockfile"])
         .arg(fixture("workspaces/demo/Cargo.lock"))
-        .arg("--advisory-db")
-        .arg(root)
+        .arg(flag)
+        .arg(source)
         .arg("--registry-index")
         .arg(fixture("registry-index"))
         .timeout(Duration::from_secs(60))
@@ -106,26 +111,6 @@ fn an_oversized_advisory_is_refused_without_reading_it_whole() {
     assert_refused(&root, "RUSTSEC-2099-0004.md", "1048576-byte limit");
 }
 
-/// `audit` of the demo lockfile with `osv` as its only advisory source.
-fn audit_osv(osv: &Path) -> (Option<i32>, String, Duration) {
-    let started = Instant::now();
-    let output = charter_audit(&CargoHome::new())
-        .args(["audit", "--offline", "--now", NOW, "--lockfile"])
-        .arg(fixture("workspaces/demo/Cargo.lock"))
-        .arg("--osv-db")
-        .arg(osv)
-        .arg("--registry-index")
-        .arg(fixture("registry-index"))
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        started.elapsed(),
-    )
-}
-
 #[test]
 fn an_osv_export_that_is_a_device_or_a_fifo_is_refused_not_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,14 +139,14 @@ fn an_osv_export_that_is_a_device_or_a_fifo_is_refused_not_read() {
             .success()
     );
     for (source, what) in [(&zero, "/dev/zero"), (&fifo, "fifo.zip")] {
-        let (code, stderr, took) = audit_osv(source);
+        let (code, stderr, took) = audit_with("--osv-db", source);
         assert_eq!(code, Some(2), "{what}: {stderr}");
         assert!(stderr.contains(what), "names {what}: {stderr}");
         assert!(stderr.contains("not a regular file"), "{stderr}");
         assert!(took < Duration::from_secs(30), "{what} took {took:?}");
     }
     // A FIFO in an export folder is not a record: the listing skips it, and the audit is not held.
-    let (code, stderr, took) = audit_osv(&folder);
+    let (code, stderr, took) = audit_with("--osv-db", &folder);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }

@@ -47,18 +47,8 @@ fn an_output_never_writes_through_a_symlink() {
     std::fs::create_dir(&evidence).unwrap();
     let report = evidence.join("report.json");
     std::os::unix::fs::symlink(&victim, &report).unwrap();
-    let output = charter_audit(&home)
-        .args([
-            "audit",
-            "--offline",
-            "--now",
-            "2026-08-25T00:00:00Z",
-            "--lockfile",
-        ])
-        .arg(fixture("workspaces/demo/Cargo.lock"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args(["--advisory-db-date", "2026-08-21", "--out-dir"])
+    let output = util::demo_audit(&home)
+        .args(["--out-dir"])
         .arg(&evidence)
         .output()
         .unwrap();
@@ -169,12 +159,7 @@ fn a_bundle_over_its_size_limit_is_named_as_a_bundle() {
     file.set_len(128 * 1024 * 1024 + 1).unwrap();
     let home = CargoHome::new();
     let prefix = dir.path().join("k");
-    let made = charter_audit(&home)
-        .args(["keygen", "--out"])
-        .arg(&prefix)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
+    util::keygen(&home, &prefix);
     let output = charter_audit(&home)
         .args(["verify", "--bundle"])
         .arg(&big)

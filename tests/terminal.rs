@@ -131,25 +131,10 @@ fn workflow_commands_in_a_signed_attestation_never_reach_the_ci_log() {
     let home = CargoHome::new();
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("supplier");
-    let keygen = charter_audit(&home)
-        .args(["keygen", "--out"])
-        .arg(&prefix)
-        .output()
-        .unwrap();
-    assert!(keygen.status.success(), "{keygen:?}");
+    util::keygen(&home, &prefix);
     let evidence = dir.path().join("evidence");
-    let audit = charter_audit(&home)
-        .args([
-            "audit",
-            "--offline",
-            "--now",
-            "2026-08-25T00:00:00Z",
-            "--lockfile",
-        ])
-        .arg(fixture("workspaces/demo/Cargo.lock"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args(["--advisory-db-date", "2026-08-21", "--sign-key"])
+    let audit = util::demo_audit(&home)
+        .args(["--sign-key"])
         .arg(prefix.with_extension("key"))
         .arg("--out-dir")
         .arg(&evidence)

@@ -17,29 +17,12 @@ pub fn submission() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let home = CargoHome::new();
     let prefix = dir.path().join("supplier");
-    assert!(
-        charter_audit(&home)
-            .args(["keygen", "--out", s(&prefix)])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    super::keygen(&home, &prefix);
     let artifact = dir.path().join("app.tar.gz");
     std::fs::write(&artifact, b"the release").unwrap();
     let evidence = dir.path().join("evidence");
-    let output = charter_audit(&home)
-        .args([
-            "audit",
-            "--offline",
-            "--now",
-            "2026-08-25T00:00:00Z",
-            "--lockfile",
-        ])
-        .arg(fixture("workspaces/demo/Cargo.lock"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+    let output = super::demo_audit(&home)
+        .args(["--registry-index"])
         .arg(fixture("registry-index"))
         .args(["--out-dir", s(&evidence), "--subject", s(&artifact)])
         .arg("--sign-key")

@@ -272,3 +272,29 @@ pub fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::V
         .find(|f| f["id"] == id)
         .unwrap_or_else(|| panic!("no finding {id} in {report}"))
 }
+
+/// The evaluation time of the README's demo audit.
+pub const DEMO_NOW: &str = "2026-08-25T00:00:00Z";
+
+/// `audit` of the demo lockfile, offline, against the fixture RustSec database at `DEMO_NOW`; the
+/// caller adds the outputs and anything else.
+pub fn demo_audit(home: &CargoHome) -> Command {
+    let mut cmd = charter_audit(home);
+    cmd.args(["audit", "--offline", "--now", DEMO_NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21"]);
+    cmd
+}
+
+/// `keygen --out PREFIX` (Ed25519): the private and public key files.
+pub fn keygen(home: &CargoHome, prefix: &Path) -> (PathBuf, PathBuf) {
+    let output = charter_audit(home)
+        .args(["keygen", "--out"])
+        .arg(prefix)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    (prefix.with_extension("key"), prefix.with_extension("pub"))
+}
