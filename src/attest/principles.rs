@@ -21,6 +21,8 @@ struct Facts {
     skipped_files: bool,
     completeness_violations: usize,
     complete_graph: bool,
+    /// Cargo.lock leaves out dependencies the registry index lists (`lockfile-incomplete`).
+    lockfile_incomplete: bool,
     /// The audit read the supplier's own SBOM (`--sbom`).
     suppliers_sbom: bool,
     source_violations: usize,
@@ -81,6 +83,7 @@ fn facts(report: &Value) -> Facts {
             .any(|s| s["skipped"].as_array().is_some_and(|k| !k.is_empty())),
         completeness_violations: rule_count("sbom-completeness", "violation"),
         complete_graph: report["components"]["inventory"] == "cargo-metadata",
+        lockfile_incomplete: rule_count("lockfile-incomplete", "violation") > 0,
         suppliers_sbom: report["components"]["inventory"] == "cyclonedx-sbom",
         source_violations: rule_count("sources", "violation"),
         pass: report["result"] == "pass",
@@ -104,7 +107,12 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         f.windows[0], f.windows[1], f.windows[2]
     );
     let within_cyber_essentials = f.windows.iter().all(|w| *w <= 14);
-    let (patched, patched_why) = if f.patch_age_violations > 0 {
+    let (patched, patched_why) = if f.lockfile_incomplete {
+        (
+            NOT_EVIDENCED,
+            "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete): what was checked is not the whole product".to_owned(),
+        )
+    } else if f.patch_age_violations > 0 {
         (
             NOT_EVIDENCED,
             format!(
@@ -179,7 +187,12 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     ));
 
     let cop = "software-security-code-of-practice";
-    let (composition, composition_why) = if f.completeness_violations > 0 {
+    let (composition, composition_why) = if f.lockfile_incomplete {
+        (
+            NOT_EVIDENCED,
+            "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete), so the SBOM read from it is not the product".to_owned(),
+        )
+    } else if f.completeness_violations > 0 {
         (
             NOT_EVIDENCED,
             "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),

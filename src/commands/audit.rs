@@ -393,6 +393,10 @@ fn from_cargo(
         warnings.extend(sbom.warnings);
     }
     let mut rule_findings = product::sources(&inventory, &coverage, &config.policy);
+    if let Some(lookups) = &lookups {
+        let gaps = registry::locked::gaps(&inventory, lookups);
+        rule_findings.extend(product::lockfile_incomplete(&gaps));
+    }
     rule_findings.extend(product::licenses(&inventory, &config.policy));
     let mut builder = crate::attest::statement::builder(&|name| std::env::var(name).ok());
     // The toolchain that resolved the graph, when cargo did.

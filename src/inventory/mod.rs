@@ -236,8 +236,10 @@ pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
                     0,
                     format!(
                         "cargo metadata could not reach a source ({summary}); the inventory was \
-                         read from {} instead: every locked package is listed, without dependency \
-                         kinds, targets or features, and the composition is `unknown`",
+                         read from {} instead and was not confirmed by cargo: every locked package \
+                         is listed, without dependency kinds, targets or features, the \
+                         composition is `unknown`, and what each registry package needs is \
+                         checked against the registry index (`lockfile-incomplete`)",
                         lockfile.display()
                     ),
                 );

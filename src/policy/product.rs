@@ -1,6 +1,8 @@
 //! Rules about the product as a whole rather than one advisory: where its packages come from
 //! (`sources`), what its SBOM says (`sbom-completeness`), under which licences (`licenses`),
-//! and whether the registry facts behind the patch-age rule are known (`registry-facts`).
+//! whether the registry facts behind the patch-age rule are known (`registry-facts`), and
+//! whether a lockfile read without cargo locks everything the registry says it must
+//! (`lockfile-incomplete`).
 
 use spdx::{LicenseItem, ParseMode};
 
@@ -9,6 +11,7 @@ use super::rules::{RuleFinding, Verdict};
 use crate::advisories::{Coverage, FindingPackage};
 use crate::inventory::{Inventory, Package, PackageSource};
 use crate::registry::apply::ComponentFacts;
+use crate::registry::locked::Gap;
 use crate::sbom::ntia::Completeness;
 
 fn package_of(package: &Package) -> FindingPackage {
@@ -315,6 +318,31 @@ pub fn registry_facts(components: &[ComponentFacts]) -> Vec<RuleFinding> {
         ),
         None,
     )]
+}
+
+/// `lockfile-incomplete`: a package read from Cargo.lock that the registry index says depends
+/// on something the lockfile does not lock for it. Always a violation, under every policy: the
+/// inventory (and so every other finding) is then not the product, and a hidden package could
+/// be a vulnerable one.
+pub fn lockfile_incomplete(gaps: &[Gap]) -> Vec<RuleFinding> {
+    gaps.iter()
+        .map(|gap| {
+            finding(
+                "lockfile-incomplete",
+                Verdict::Violation,
+                format!("{} {} -> {}", gap.name, gap.version, gap.missing),
+                format!(
+                    "{} {} depends on {} (per the registry index) but Cargo.lock locks no {} for it: the lockfile is incomplete, so the inventory cannot be trusted; regenerate Cargo.lock with cargo (`cargo update --workspace`) and commit it",
+                    gap.name, gap.version, gap.missing, gap.missing
+                ),
+                Some(FindingPackage {
+                    name: gap.name.clone(),
+                    version: gap.version.clone(),
+                    purl: gap.purl.clone(),
+                }),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,6 +12,10 @@ pub struct IndexVersion {
     pub yanked: bool,
     /// When it was published; the index has recorded this since 2025 (older caches lack it).
     pub pubtime: Option<OffsetDateTime>,
+    /// The packages this version always depends on, by their real names (the index's `package`
+    /// when a dependency is renamed): every dependency that is not optional and not a
+    /// dev-dependency, for every target. Sorted, without repeats.
+    pub requires: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -20,6 +24,32 @@ struct Line {
     #[serde(default)]
     yanked: bool,
     pubtime: Option<String>,
+    #[serde(default)]
+    deps: Vec<Dep>,
+}
+
+/// One dependency as the index lists it; the fields this tool does not use are ignored.
+#[derive(Deserialize)]
+struct Dep {
+    name: String,
+    #[serde(default)]
+    optional: bool,
+    /// `normal`, `build` or `dev`; absent means normal.
+    kind: Option<String>,
+    /// The real package name when the dependency is renamed.
+    package: Option<String>,
+}
+
+/// The real names of the dependencies that every build of this version needs.
+fn required(deps: Vec<Dep>) -> Vec<String> {
+    let mut names: Vec<String> = deps
+        .into_iter()
+        .filter(|d| !d.optional && d.kind.as_deref() != Some("dev"))
+        .map(|d| d.package.unwrap_or(d.name))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The index path of a crate name.
@@ -54,6 +84,7 @@ pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
             version,
             yanked: parsed.yanked,
             pubtime,
+            requires: required(parsed.deps),
         });
     }
     Ok(out)
@@ -80,5 +111,20 @@ mod tests {
         assert!(versions[1].pubtime.is_none());
         assert_eq!(versions[0].pubtime.unwrap().year(), 2021);
         assert!(parse("not json").unwrap_err().starts_with("line 1"));
+    }
+
+    #[test]
+    fn required_dependencies_are_the_non_optional_non_dev_ones_by_real_name() {
+        let text = concat!(
+            r#"{"name":"mid","vers":"1.0.0","deps":["#,
+            r#"{"name":"smallvec","req":"^1.6","optional":false,"kind":"normal"},"#,
+            r#"{"name":"cc","req":"^1","kind":"build"},"#,
+            r#"{"name":"libc","req":"^0.2","target":"cfg(unix)"},"#,
+            r#"{"name":"sv","req":"^1","package":"smallvec"},"#,
+            r#"{"name":"serde","req":"^1","optional":true},"#,
+            r#"{"name":"proptest","req":"^1","kind":"dev"}]}"#,
+        );
+        let versions = parse(text).unwrap();
+        assert_eq!(versions[0].requires, ["cc", "libc", "smallvec"]);
     }
 }

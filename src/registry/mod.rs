@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod facts;
 pub mod index;
+pub mod locked;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

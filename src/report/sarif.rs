@@ -119,6 +119,10 @@ fn rule_code(code: &str) -> (&'static str, &'static str) {
             "UnknownRegistryFacts",
             "Registry facts (yanked, fix dates) are known",
         ),
+        "lockfile-incomplete" => (
+            "IncompleteLockfile",
+            "Cargo.lock locks every dependency the registry index lists",
+        ),
         _ => ("PolicyRule", "A charter-audit policy rule"),
     }
 }
