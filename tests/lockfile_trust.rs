@@ -139,3 +139,69 @@ fn the_fixture_lockfiles_agree_with_the_fixture_registry_index() {
         );
     }
 }
+
+#[test]
+fn an_attested_incomplete_lockfile_verifies_as_authentic_and_failed() {
+    // The predicate carries the new rule code; `verify` reads it as a failed audit (exit 1),
+    // never as tampering (3) and never as a pass (0).
+    let home = util::CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("release");
+    let output = util::charter_audit(&home)
+        .args(["keygen", "--algorithm", "ed25519", "--out"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let evidence = dir.path().join("evidence");
+    let output = util::charter_audit(&home)
+        .args(["audit", "--offline", "--now", util::NOW, "--lockfile"])
+        .arg(fixture("lockfile-incomplete/workspace/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args([
+            "--advisory-db-date",
+            "2026-08-31",
+            "--supplier",
+            "Example Health Ltd",
+        ])
+        .arg("--registry-index")
+        .arg(fixture("lockfile-incomplete/index"))
+        .arg("--out-dir")
+        .arg(&evidence)
+        .arg("--sign-key")
+        .arg(prefix.with_extension("key"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let output = util::charter_audit(&home)
+        .arg("verify")
+        .arg(evidence.join("attestation.intoto.json"))
+        .arg("--key")
+        .arg(prefix.with_extension("pub"))
+        .args(["--now", util::NOW])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("the attested result is fail"), "{text}");
+    // The signed predicate names the rule and what the lockfile left out.
+    use base64::Engine as _;
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(evidence.join("attestation.intoto.json")).unwrap())
+            .unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let rules = statement["predicate"]["findings"]["rule_findings"]
+        .as_array()
+        .unwrap();
+    assert!(
+        rules.iter().any(|r| r["rule"] == "lockfile-incomplete"
+            && r["verdict"] == "violation"
+            && r["subject"] == "mid 1.0.0 -> smallvec"),
+        "{rules:#?}"
+    );
+}

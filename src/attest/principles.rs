@@ -460,4 +460,31 @@ mod tests {
             PARTIAL
         );
     }
+
+    #[test]
+    fn a_lockfile_that_hides_a_dependency_evidences_neither_patching_nor_composition() {
+        let report = json!({
+            "result": "fail",
+            "findings": [],
+            "rule_findings": [{"rule": "lockfile-incomplete", "verdict": "violation", "subject": "mid 1.0.0 -> smallvec"}],
+            "coverage": {"unchecked": []},
+            "components": {"inventory": "cargo-lock"},
+            "sources": [],
+            "product": {},
+            "policy": {"settings": {"patch-age.critical": 14, "patch-age.high": 14, "patch-age.unscored": 14}},
+        });
+        let map = map(&report, &json!({"kind": "local"}), true, true);
+        for (framework, id) in [
+            ("nhs-cyber-security-charter", "1"),
+            ("software-security-code-of-practice", "3.5"),
+            ("software-security-code-of-practice", "1.2"),
+            ("nist-ssdf-sp-800-218", "PS.3.2"),
+        ] {
+            assert_eq!(
+                status(&map, framework, id),
+                NOT_EVIDENCED,
+                "{framework} {id}"
+            );
+        }
+    }
 }
