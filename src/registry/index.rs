@@ -127,4 +127,40 @@ mod tests {
         let versions = parse(text).unwrap();
         assert_eq!(versions[0].requires, ["cc", "libc", "smallvec"]);
     }
+
+    proptest::proptest! {
+        /// Any text parses or is refused, never a panic; and of any list of dependencies, the
+        /// required ones are exactly those neither optional nor dev, by their real names.
+        #[test]
+        fn index_lines_never_panic_and_required_follows_the_flags(
+            text in "[ -~\n]{0,200}",
+            deps in proptest::collection::vec(
+                (
+                    "[a-z]{1,4}",
+                    proptest::bool::ANY,
+                    proptest::sample::select(vec![None, Some("normal"), Some("build"), Some("dev")]),
+                    proptest::option::of("[a-z]{1,4}"),
+                ),
+                0..8,
+            ),
+        ) {
+            let _ = parse(&text);
+            let listed: Vec<serde_json::Value> = deps
+                .iter()
+                .map(|(name, optional, kind, package)| {
+                    serde_json::json!({"name": name, "req": "^1", "optional": optional, "kind": kind, "package": package})
+                })
+                .collect();
+            let line = serde_json::json!({"name": "x", "vers": "1.0.0", "deps": listed}).to_string();
+            let parsed = parse(&line).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let mut expected: Vec<String> = deps
+                .iter()
+                .filter(|(_, optional, kind, _)| !optional && *kind != Some("dev"))
+                .map(|(name, _, _, package)| package.clone().unwrap_or_else(|| name.clone()))
+                .collect();
+            expected.sort();
+            expected.dedup();
+            proptest::prop_assert_eq!(&parsed[0].requires, &expected);
+        }
+    }
 }
