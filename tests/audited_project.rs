@@ -432,3 +432,81 @@ fn a_pre_release_workspace_with_a_git_dependency_falls_back_to_its_lockfile() {
     );
     assert!(!stderr.contains("out of date"), "{stderr}");
 }
+
+/// The home the password database records for this user (what cargo falls back to when `HOME`
+/// is unset).
+fn passwd_home() -> std::path::PathBuf {
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let line = passwd
+        .lines()
+        .find(|line| line.split(':').nth(2) == Some(uid.as_str()))
+        .expect("this user is in /etc/passwd");
+    line.split(':').nth(5).unwrap().into()
+}
+
+/// With `HOME` and `CARGO_HOME` both unset, cargo still finds a home (the password database's)
+/// and reads its credentials there. A test cannot write into that real home, so it checks the
+/// seam: cargo (here a script that records its environment and configuration) is told, as an
+/// absolute `CARGO_HOME`, exactly that home, the one whose registry names were read; which names
+/// are dropped for a given home is `cargo_config`'s unit tests.
+#[cfg(unix)]
+#[test]
+fn without_home_cargo_is_told_the_cargo_home_whose_registries_were_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_evil, evil_index, sum) = registry();
+    let ws = project(
+        &evil_index,
+        &sum,
+        &format!("[registries.company]\nindex = {evil_index:?}\n"),
+    );
+    let record = tempfile::tempdir().unwrap();
+    let script = record.path().join("cargo");
+    let log = record.path().join("log");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{{ echo \"CARGO_HOME=${{CARGO_HOME-unset}}\"; for a in \"$@\"; do case \"$a\" in *.toml) cat \"$a\";; esac; done; }} >> {:?}\nexit 1\n",
+            log
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = assert_cmd::Command::cargo_bin("charter-audit")
+        .unwrap()
+        .env_remove("HOME")
+        .env_remove("CARGO_HOME")
+        .env("CARGO", &script)
+        .env("SOURCE_DATE_EPOCH", util::EPOCH)
+        .args(["sbom", "--manifest-path"])
+        .arg(ws.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let recorded = std::fs::read_to_string(&log).unwrap_or_else(|_| {
+        panic!(
+            "cargo was never started: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let expected = passwd_home().join(".cargo");
+    assert!(
+        recorded.contains(&format!("CARGO_HOME={}\n", expected.display())),
+        "cargo was not told the password database's cargo home {expected:?}:\n{recorded}"
+    );
+    // Whatever that home names is the auditor's: a registry it names is not the project's.
+    let mut names = Vec::new();
+    for file in ["config.toml", "config", "credentials.toml", "credentials"] {
+        let text = std::fs::read_to_string(expected.join(file)).unwrap_or_default();
+        if let Ok(table) = text.parse::<toml::Table>()
+            && let Some(registries) = table.get("registries").and_then(|r| r.as_table())
+        {
+            names.extend(registries.keys().cloned());
+        }
+    }
+    for name in names {
+        assert!(
+            !recorded.contains(&format!("[registries.{name}]")),
+            "the project defined the auditor's registry {name}:\n{recorded}"
+        );
+    }
+}

@@ -128,7 +128,14 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     // folder, hand it what it needs of the project's own: source replacement (vendored crates)
     // and the index URLs of registries the auditor does not define, and nothing else (no
     // credential providers, no compiler).
-    let auditor = AuditorRegistries::read(neutral.path());
+    // cargo finds its home itself (`$CARGO_HOME`, `$HOME`, the password database); it is told
+    // the one resolved here, so the registry names read below come from the files cargo reads.
+    let home = super::cargo_config::cargo_home();
+    match &home {
+        Some(home) => command.env("CARGO_HOME", home),
+        None => command.env_remove("CARGO_HOME"),
+    };
+    let auditor = AuditorRegistries::read_with_home(neutral.path(), home.as_deref());
     for (index, config) in project_configs(&manifest).iter().enumerate() {
         if let Some(text) = sanitized_config(config, &auditor) {
             let copy = neutral.path().join(format!("project-config-{index}.toml"));

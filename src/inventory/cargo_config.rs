@@ -19,12 +19,39 @@ use std::path::{Path, PathBuf};
 /// How much of one cargo configuration file is read.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// `$CARGO_HOME`, or `~/.cargo` as cargo defaults to.
+/// cargo's home, resolved as cargo resolves it, made absolute: `$CARGO_HOME` when set and not
+/// empty, else `.cargo` in the user's home, which is `$HOME` or, when that is unset, the home the
+/// password database records (cargo's `home` crate calls `std::env::home_dir` on Unix, as here;
+/// no dependency is needed for the same answer). The result is handed to cargo as `CARGO_HOME`
+/// so both sides read the same files whatever the environment says.
 pub(crate) fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .filter(|home| !home.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    let cwd = std::env::current_dir().ok();
+    resolve_cargo_home(
+        std::env::var_os("CARGO_HOME"),
+        std::env::home_dir,
+        cwd.as_deref(),
+    )
+}
+
+/// [`cargo_home`] with its inputs given: the `CARGO_HOME` variable, the user's home (`$HOME`,
+/// else the password database) and the folder a relative path is taken from.
+pub(crate) fn resolve_cargo_home(
+    variable: Option<std::ffi::OsString>,
+    home_dir: impl FnOnce() -> Option<PathBuf>,
+    cwd: Option<&Path>,
+) -> Option<PathBuf> {
+    let home = match variable.filter(|home| !home.is_empty()) {
+        Some(home) => PathBuf::from(home),
+        None => home_dir()
+            .filter(|h| !h.as_os_str().is_empty())?
+            .join(".cargo"),
+    };
+    if home.is_absolute() {
+        Some(home)
+    } else {
+        // A relative home would be read from two different folders by us and by cargo.
+        Some(cwd?.join(home))
+    }
 }
 
 /// The registry names the auditor's own cargo configuration mentions.
@@ -34,13 +61,17 @@ pub(crate) struct AuditorRegistries {
     names: BTreeSet<String>,
     /// What follows `CARGO_REGISTRIES_` in each such variable set for cargo.
     variables: Vec<String>,
+    /// No cargo home could be found: the auditor's own files are unknown, so every registry
+    /// name counts as the auditor's and the project defines none.
+    every_name: bool,
 }
 
 impl AuditorRegistries {
-    /// Reads the configuration cargo started in `workdir` reads besides the project's.
-    pub(crate) fn read(workdir: &Path) -> AuditorRegistries {
+    /// Reads the configuration cargo started in `workdir` with `home` as its home (`None`: none
+    /// could be found) reads besides the project's.
+    pub(crate) fn read_with_home(workdir: &Path, home: Option<&Path>) -> AuditorRegistries {
         let mut files = Vec::new();
-        if let Some(home) = cargo_home() {
+        if let Some(home) = home {
             for name in ["config.toml", "config", "credentials.toml", "credentials"] {
                 files.push(home.join(name));
             }
@@ -66,14 +97,20 @@ impl AuditorRegistries {
                     .map(str::to_owned)
             })
             .collect();
-        AuditorRegistries { names, variables }
+        AuditorRegistries {
+            names,
+            variables,
+            every_name: home.is_none(),
+        }
     }
 
     /// Whether the auditor's configuration says anything about the registry `name`.
     pub(crate) fn mentions(&self, name: &str) -> bool {
         let key = variable_form(name);
         let prefix = format!("{key}_");
-        self.names.contains(&key) || self.variables.iter().any(|v| v.starts_with(&prefix))
+        self.every_name
+            || self.names.contains(&key)
+            || self.variables.iter().any(|v| v.starts_with(&prefix))
     }
 }
 
@@ -95,7 +132,7 @@ fn read_table(path: &Path) -> Option<toml::Table> {
 /// The project's cargo configuration files, outermost first, so the innermost wins as it would
 /// for cargo started in the project.
 pub(crate) fn project_configs(manifest: &Path) -> Vec<PathBuf> {
-    let home = cargo_home().map(|home| std::path::absolute(&home).unwrap_or(home));
+    let home = cargo_home();
     let mut found = Vec::new();
     let Some(start) = manifest.parent() else {
         return found;
@@ -168,4 +205,59 @@ pub(crate) fn sanitized_config(path: &Path, auditor: &AuditorRegistries) -> Opti
         out.insert("registries".to_owned(), toml::Value::Table(kept));
     }
     toml::to_string(&out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The user's home as the password database records it, when `$HOME` is unset.
+    fn passwd_home() -> Option<PathBuf> {
+        Some(PathBuf::from("/home/auditor"))
+    }
+
+    #[test]
+    fn without_home_or_cargo_home_the_password_database_home_is_cargos_home() {
+        let home = resolve_cargo_home(None, passwd_home, Some(Path::new("/work")));
+        assert_eq!(home, Some(PathBuf::from("/home/auditor/.cargo")));
+        // An empty variable counts as unset, as for cargo.
+        let home = resolve_cargo_home(Some("".into()), passwd_home, Some(Path::new("/work")));
+        assert_eq!(home, Some(PathBuf::from("/home/auditor/.cargo")));
+    }
+
+    #[test]
+    fn cargo_home_is_handed_on_absolute() {
+        let home = resolve_cargo_home(Some("rel/home".into()), passwd_home, Some(Path::new("/w")));
+        assert_eq!(home, Some(PathBuf::from("/w/rel/home")));
+        let home = resolve_cargo_home(Some("/abs".into()), || None, None);
+        assert_eq!(home, Some(PathBuf::from("/abs")));
+    }
+
+    #[test]
+    fn no_cargo_home_found_means_the_project_defines_no_registry() {
+        assert_eq!(
+            resolve_cargo_home(None, || None, Some(Path::new("/w"))),
+            None
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join(".cargo").join("config.toml");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(
+            &config,
+            "[registries.anything]\nindex = \"sparse+https://attacker.example/\"\n",
+        )
+        .unwrap();
+        let neutral = tempfile::tempdir().unwrap();
+        let auditor = AuditorRegistries::read_with_home(neutral.path(), None);
+        let text = sanitized_config(&config, &auditor).unwrap();
+        assert!(!text.contains("attacker"), "{text}");
+        // With a home that says nothing of the name, the project's index is kept.
+        let home = tempfile::tempdir().unwrap();
+        let auditor = AuditorRegistries::read_with_home(neutral.path(), Some(home.path()));
+        assert!(
+            sanitized_config(&config, &auditor)
+                .unwrap()
+                .contains("attacker")
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod workdir;
 use std::path::{Path, PathBuf};
 
 pub use cargo::{CargoError, RustcInfo};
+pub(crate) use cargo_config::cargo_home;
 pub use head::head_commit;
 pub use lockfile::LockfileError;
 pub use source::PackageSource;

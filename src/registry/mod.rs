@@ -66,11 +66,9 @@ pub struct CargoCache {
 }
 
 impl CargoCache {
-    /// Finds the cache of the crates.io sparse index under `CARGO_HOME` (or `~/.cargo`).
+    /// Finds the cache of the crates.io sparse index in cargo's home, found as cargo finds it.
     pub fn locate() -> Option<CargoCache> {
-        let home = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+        let home = crate::inventory::cargo_home()?;
         let index = home.join("registry").join("index");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&index)
             .ok()?
