@@ -16,6 +16,7 @@ pub mod net;
 pub mod policy;
 pub mod progress;
 pub mod registry;
+mod regular_file;
 pub mod report;
 pub mod sbom;
 pub mod text;

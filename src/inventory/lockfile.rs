@@ -25,6 +25,16 @@ pub enum LockfileError {
     },
     #[error("{}: Cargo.lock does not parse: {message}", .path.display())]
     Parse { path: PathBuf, message: String },
+    #[error(
+        "{} is {what}, not a regular file: a lockfile in the project must be the file itself (no link, FIFO or device); replace it with the real Cargo.lock",
+        .path.display()
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error(
+        "{} is larger than {MAX_LOCKFILE_BYTES} bytes, more than any real Cargo.lock: it is not read",
+        .path.display()
+    )]
+    TooLarge { path: PathBuf },
     #[error("{}: {}", .path.display(), conflict_message(.marker, *.line))]
     MergeConflict {
         path: PathBuf,
@@ -59,20 +69,55 @@ pub(crate) fn conflict_marker(text: &str) -> Option<(&'static str, usize)> {
 /// Checksums by `(name, version)`: each candidate's source string and SHA-256 hex.
 pub(crate) type Checksums = HashMap<(String, String), Vec<(Option<String>, String)>>;
 
-/// Reads and parses a lockfile.
+/// The largest lockfile read (a 20,000-package lockfile is a few MiB).
+pub const MAX_LOCKFILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The lockfile a user named: a symbolic link the user named is followed (the user chose it);
+/// a folder's `Cargo.lock` is the project's and is not (see [`load`]).
+pub(crate) fn user_named(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses a project's lockfile that is not a regular file (a link, FIFO or device) or is
+/// larger than [`MAX_LOCKFILE_BYTES`], without opening it: run before cargo, which reads it too.
+/// An absent lockfile is not refused here (cargo says what to do about it).
+pub(crate) fn check_project_lockfile(path: &Path) -> Result<(), LockfileError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(LockfileError::NotRegular {
+            path: path.to_path_buf(),
+            what: crate::regular_file::kind(meta.file_type()),
+        }),
+        Ok(meta) if meta.len() > MAX_LOCKFILE_BYTES => Err(LockfileError::TooLarge {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads and parses a lockfile: a regular file (a symbolic link is not followed: the project
+/// controls it) of at most [`MAX_LOCKFILE_BYTES`]; a folder stands for its `Cargo.lock`.
 pub(crate) fn load(path: &Path) -> Result<Locked, LockfileError> {
     if path.is_dir() {
         return load(&path.join("Cargo.lock"));
     }
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            LockfileError::NotFound(path.to_path_buf())
-        } else {
-            LockfileError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
+    let bytes = crate::regular_file::read(path, MAX_LOCKFILE_BYTES).map_err(|error| {
+        use crate::regular_file::RegularFileError;
+        let path = path.to_path_buf();
+        match error {
+            e if e.is_not_found() => LockfileError::NotFound(path),
+            RegularFileError::NotRegular { what } => LockfileError::NotRegular { path, what },
+            RegularFileError::TooLarge { .. } => LockfileError::TooLarge { path },
+            RegularFileError::Io(source) => LockfileError::Read { path, source },
         }
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| LockfileError::Parse {
+        path: path.to_path_buf(),
+        message: "it is not UTF-8 text, so not a Cargo.lock".to_owned(),
     })?;
     if path.file_name().is_some_and(|n| n == "Cargo.toml") {
         return Err(LockfileError::Parse {

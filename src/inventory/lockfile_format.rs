@@ -42,7 +42,8 @@ struct RawLockfile {
 
 #[derive(Deserialize)]
 struct RawPackage {
-    name: String,
+    /// With its place in the text, for the error about a name that is not a crate name.
+    name: toml::Spanned<String>,
     version: String,
     source: Option<String>,
     checksum: Option<String>,
@@ -69,6 +70,45 @@ fn dep_ref(text: &str) -> DepRef<'_> {
         version,
         source,
     }
+}
+
+/// The longest crate name a registry accepts (crates.io's limit).
+const MAX_REGISTRY_NAME_LEN: usize = 64;
+
+/// Refuses a package name cargo would not accept. A name is later a path in a registry index
+/// (`re/ge/regex`) and a file name: a registry package's name is ASCII letters, digits, `-` and
+/// `_`, at most 64 long (crates.io's rule); any other package's is letters, digits, `-` and `_`
+/// (cargo allows Unicode letters for local packages). The error names the line.
+fn check_name(text: &str, p: &RawPackage) -> Result<(), String> {
+    let name = p.name.get_ref();
+    let from_registry = p
+        .source
+        .as_deref()
+        .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
+    let valid = if from_registry {
+        name.len() <= MAX_REGISTRY_NAME_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    } else {
+        name.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    };
+    if !name.is_empty() && valid {
+        return Ok(());
+    }
+    let line = text
+        .get(..p.name.span().start)
+        .map_or(0, |before| before.matches('\n').count() + 1);
+    let rule = if from_registry {
+        "a registry crate's name is ASCII letters, digits, `-` and `_`, at most 64 characters"
+    } else {
+        "a package name is letters, digits, `-` and `_`"
+    };
+    Err(format!(
+        "line {line}: package name {:?} is not a crate name cargo accepts ({rule})",
+        name.chars().take(80).collect::<String>()
+    ))
 }
 
 /// Parses and resolves a lockfile's text. Errors are one line, with toml's position.
@@ -100,17 +140,19 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
     let raws: Vec<&RawPackage> = raw.package.iter().chain(raw.root.as_ref()).collect();
     let mut packages = Vec::with_capacity(raws.len());
     for p in &raws {
+        check_name(text, p)?;
         let version = semver::Version::parse(&p.version).map_err(|e| {
             format!(
                 "package `{}` has version `{}`, which is not semver: {e}",
-                p.name, p.version
+                p.name.get_ref(),
+                p.version
             )
         })?;
         let mut checksum = p.checksum.clone();
         if checksum.is_none() {
             let key = match &p.source {
-                Some(source) => format!("{} {} ({source})", p.name, p.version),
-                None => format!("{} {}", p.name, p.version),
+                Some(source) => format!("{} {} ({source})", p.name.get_ref(), p.version),
+                None => format!("{} {}", p.name.get_ref(), p.version),
             };
             checksum = v1_checksums.get(key.as_str()).map(|s| (*s).to_owned());
         }
@@ -120,11 +162,12 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
         {
             return Err(format!(
                 "package `{} {}` has checksum `{sum}`, which is not a SHA-256 in hex",
-                p.name, p.version
+                p.name.get_ref(),
+                p.version
             ));
         }
         packages.push(LockedPackage {
-            name: p.name.clone(),
+            name: p.name.get_ref().clone(),
             version,
             source: p.source.clone(),
             checksum: checksum.map(|c| c.to_ascii_lowercase()),
@@ -134,7 +177,10 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
 
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, p) in raws.iter().enumerate() {
-        by_name.entry(p.name.as_str()).or_default().push(i);
+        by_name
+            .entry(p.name.get_ref().as_str())
+            .or_default()
+            .push(i);
     }
     for (from, p) in raws.iter().enumerate() {
         let mut deps = Vec::with_capacity(p.dependencies.len());
@@ -155,13 +201,15 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
                 [] => {
                     return Err(format!(
                         "package `{} {}` depends on `{text}`, which the lockfile does not contain: regenerate it with `cargo generate-lockfile`",
-                        p.name, p.version
+                        p.name.get_ref(),
+                        p.version
                     ));
                 }
                 _ => {
                     return Err(format!(
                         "package `{} {}` depends on `{text}`, which matches several packages",
-                        p.name, p.version
+                        p.name.get_ref(),
+                        p.version
                     ));
                 }
             }

@@ -219,12 +219,17 @@ pub enum InventoryError {
 /// cargo cannot reach a source such as a git repository while offline.
 pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
     match &options.source {
-        InventorySource::Lockfile(path) => {
-            Ok(lockfile::inventory(path, options.product.as_deref(), None)?)
-        }
-        InventorySource::Manifest(manifest) => match metadata::inventory(manifest, options) {
+        InventorySource::Lockfile(path) => Ok(lockfile::inventory(
+            &lockfile::user_named(path),
+            options.product.as_deref(),
+            None,
+        )?),
+        InventorySource::Manifest(manifest) => match checked_lockfiles(manifest)
+            .map_err(InventoryError::from)
+            .and_then(|()| metadata::inventory(manifest, options).map_err(Into::into))
+        {
             Ok(inventory) => Ok(inventory),
-            Err(CargoError::SourceUnreachable { summary, .. }) => {
+            Err(InventoryError::Cargo(CargoError::SourceUnreachable { summary, .. })) => {
                 let lockfile = find_lockfile(manifest).ok_or_else(|| CargoError::NoLockfile {
                     manifest: manifest.clone(),
                 })?;
@@ -246,7 +251,7 @@ pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
                 );
                 Ok(inventory)
             }
-            Err(other) => Err(other.into()),
+            Err(other) => Err(other),
         },
     }
 }
@@ -273,6 +278,22 @@ fn ensure_lockfile_current(
         }
         .into()),
     }
+}
+
+/// Refuses, before cargo reads any, a `Cargo.lock` beside the manifest or beside a manifest
+/// above it (where cargo looks for the workspace root) that is not a regular file of bounded size:
+/// cargo would follow a link to `/dev/zero` and read until memory runs out, or wait on a FIFO.
+fn checked_lockfiles(manifest: &Path) -> Result<(), LockfileError> {
+    let Some(start) = manifest.parent() else {
+        return Ok(());
+    };
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    for dir in start.ancestors() {
+        if dir == start || dir.join("Cargo.toml").is_file() {
+            lockfile::check_project_lockfile(&dir.join("Cargo.lock"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The `Cargo.lock` cargo would use for a manifest: the nearest one in it or its parents.

@@ -52,15 +52,32 @@ fn required(deps: Vec<Dep>) -> Vec<String> {
     names
 }
 
-/// The index path of a crate name.
-pub fn path_of(name: &str) -> String {
+/// The longest crate name a registry accepts (crates.io's limit; cargo's for publishing).
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `name` is a crate name a registry index can hold: ASCII letters, digits, `-` and
+/// `_`, at most [`MAX_NAME_LEN`] long. Anything else (a `/`, `..`, non-ASCII) would not be a
+/// path inside the index.
+pub fn is_index_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The index path of a crate name, or `None` when it is not a name an index can hold.
+pub fn path_of(name: &str) -> Option<String> {
+    if !is_index_name(name) {
+        return None;
+    }
     let name = name.to_ascii_lowercase();
-    match name.len() {
+    Some(match name.len() {
         1 => format!("1/{name}"),
         2 => format!("2/{name}"),
         3 => format!("3/{}/{name}", &name[..1]),
         _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
-    }
+    })
 }
 
 /// Parses an index file. Lines that are not versions this tool understands (a version that is
@@ -96,10 +113,28 @@ mod tests {
 
     #[test]
     fn paths_follow_the_index_layout() {
-        assert_eq!(path_of("a"), "1/a");
-        assert_eq!(path_of("cc"), "2/cc");
-        assert_eq!(path_of("Syn"), "3/s/syn");
-        assert_eq!(path_of("regex"), "re/ge/regex");
+        assert_eq!(path_of("a").unwrap(), "1/a");
+        assert_eq!(path_of("cc").unwrap(), "2/cc");
+        assert_eq!(path_of("Syn").unwrap(), "3/s/syn");
+        assert_eq!(path_of("regex").unwrap(), "re/ge/regex");
+    }
+
+    #[test]
+    fn a_crate_name_cannot_leave_the_index_folder_or_panic() {
+        for name in [
+            "../../../../dev/zero",
+            "a/b",
+            "..",
+            "é",
+            "aé",
+            "ééé",
+            "",
+            "a b",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(path_of(name), None, "{name:?}");
+        }
+        assert!(path_of(&"a".repeat(64)).is_some());
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub struct DirIndex {
 
 impl IndexSource for DirIndex {
     fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
-        read_optional(&self.root.join(index::path_of(name)))
+        let Some(relative) = index::path_of(name) else {
+            return Ok(None);
+        };
+        read_optional(&self.root.join(relative))
     }
 
     fn describe(&self) -> String {
@@ -88,11 +91,14 @@ impl CargoCache {
 
 impl IndexSource for CargoCache {
     fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
-        let path = self.root.join(index::path_of(name));
-        let bytes = match std::fs::read(&path) {
+        let Some(relative) = index::path_of(name) else {
+            return Ok(None);
+        };
+        let path = self.root.join(relative);
+        let bytes = match crate::regular_file::read(&path, MAX_ENTRY_BYTES) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(RegistryError::Io { path, source }),
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(not_read(path, e)),
         };
         decode_cache(&bytes)
             .map(Some)
@@ -123,14 +129,25 @@ fn decode_cache(bytes: &[u8]) -> Result<String, String> {
     Ok(lines)
 }
 
+/// An index entry in a folder: a regular file of bounded size (the folder may be a copy made by
+/// anyone, and the crate names come from the audited project's lockfile).
 fn read_optional(path: &Path) -> Result<Option<String>, RegistryError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(RegistryError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
+    match crate::regular_file::read(path, MAX_ENTRY_BYTES) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(not_read(path.to_path_buf(), e)),
+    }
+}
+
+fn not_read(path: PathBuf, error: crate::regular_file::RegularFileError) -> RegistryError {
+    match error {
+        crate::regular_file::RegularFileError::Io(source) => RegistryError::Io { path, source },
+        other => RegistryError::Entry {
+            path,
+            message: format!(
+                "{other}; an index entry is a regular file: replace the index with a plain copy"
+            ),
+        },
     }
 }
 
@@ -158,6 +175,11 @@ impl Lookups {
         let bar = crate::progress::items(names.len() as u64, "looking up the registry index");
         for name in names {
             bar.inc(1);
+            if !index::is_index_name(name) {
+                let why = "not a crate name a registry index can hold".to_owned();
+                lookups.entries.insert(name.to_owned(), Entry::Unknown(why));
+                continue;
+            }
             let entry = match source.entry(name)? {
                 None => Entry::Unknown("the registry index has no entry for this crate".to_owned()),
                 Some(text) => match index::parse(&text) {
@@ -203,6 +225,29 @@ pub struct RegistryRecord {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn an_index_entry_that_is_a_link_or_a_device_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("re/ge")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("re/ge/regex")).unwrap();
+        let folder = DirIndex {
+            root: dir.path().to_path_buf(),
+        };
+        let cache = CargoCache {
+            root: dir.path().to_path_buf(),
+        };
+        for source in [&folder as &dyn IndexSource, &cache] {
+            let error = source.entry("regex").unwrap_err().to_string();
+            assert!(
+                error.contains("a symbolic link, not a regular file"),
+                "{error}"
+            );
+            // A name that is no index path is never looked up, whichever source.
+            assert!(source.entry("../../../../dev/zero").unwrap().is_none());
+        }
+    }
+
     #[test]
     fn cargo_cache_format_decodes() {
         let mut bytes = vec![3u8, 2, 0, 0, 0];
@@ -230,7 +275,10 @@ impl IndexSource for HttpIndex<'_> {
             .base
             .trim_start_matches("sparse+")
             .trim_end_matches('/');
-        let url = format!("{base}/{}", index::path_of(name));
+        let Some(relative) = index::path_of(name) else {
+            return Ok(None);
+        };
+        let url = format!("{base}/{relative}");
         match self.http.get(&url, MAX_ENTRY_BYTES) {
             Ok(crate::net::Fetched::Body(bytes)) => {
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
