@@ -6,8 +6,9 @@
 //! never in the shared temporary folder: with no home there is no cache, and each run
 //! downloads into a private folder of its own that it removes. The folder is created `0700`;
 //! before use it must be a real folder (not a symbolic link), owned by this user and writable
-//! by no one else. What is inside is then checked against the digest recorded when it was
-//! downloaded and verified (see `fetch`).
+//! by no one else; every folder above it must be root's or this user's and writable by no one
+//! else unless sticky (as `/tmp`). What is inside is then checked against the digest recorded
+//! when it was downloaded and verified (see `fetch`).
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +84,64 @@ pub(crate) fn secure(dir: &Path) -> Result<(), UnsafeCache> {
                 meta.mode() & 0o777
             )));
         }
+        check_parents(dir, me).map_err(refuse)?;
     }
     Ok(())
+}
+
+/// Whoever may rename an entry of a folder above the cache can swap the whole cache for one of
+/// their own, so each real parent folder (links resolved) must be owned by root or this user
+/// and writable by no one else, unless its sticky bit keeps others from renaming what they do
+/// not own (as `/tmp`): ssh's `StrictModes` rule.
+#[cfg(unix)]
+fn check_parents(dir: &Path, me: u32) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let real = std::fs::canonicalize(dir).map_err(|e| e.to_string())?;
+    for parent in real.ancestors().skip(1) {
+        let meta = std::fs::metadata(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if meta.uid() != 0 && meta.uid() != me {
+            return Err(format!(
+                "the folder above it, {}, is owned by another user (uid {})",
+                parent.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 && !sticky {
+            return Err(format!(
+                "other users may rename or replace it: the folder above it, {}, is writable by others (mode {:o}) without the sticky bit",
+                parent.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_cache_under_a_folder_others_may_write_is_refused() {
+        let top = tempfile::tempdir().unwrap();
+        let shared = top.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        let cache = shared.join("cache");
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = secure(&cache).unwrap_err().to_string();
+        assert!(error.contains("without the sticky bit"), "{error}");
+        // The sticky bit keeps others from renaming what they do not own, as in /tmp.
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        secure(&cache).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+        secure(&cache).unwrap();
+        // A link above the cache is judged by the folder it leads to.
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let link = top.path().join("link");
+        std::os::unix::fs::symlink(&shared, &link).unwrap();
+        let error = secure(&link.join("cache")).unwrap_err().to_string();
+        assert!(error.contains("without the sticky bit"), "{error}");
+    }
 }
