@@ -153,6 +153,22 @@ proptest! {
         harness::lockfile(&bytes);
     }
 
+    /// A crate name (from a hostile lockfile, or from cargo) becomes a path in the index folder
+    /// only when every part of it is a plain name: never `..`, `/`, or a panic on a non-ASCII
+    /// byte boundary.
+    #[test]
+    fn any_crate_name_is_a_path_inside_the_index_or_none(
+        name in prop_oneof![any::<String>(), "[a-zA-Z0-9./_é-]{0,70}"]
+    ) {
+        if let Some(path) = charter_audit::registry::index::path_of(&name) {
+            prop_assert!(path.split('/').all(|part| !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')),
+                "{name:?} -> {path:?}");
+        }
+    }
+
     #[test]
     fn any_charter_audit_toml_is_read_or_refused_naming_it(bytes in prop_oneof![noise(), mutated("config")]) {
         harness::config(&bytes);

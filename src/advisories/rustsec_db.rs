@@ -7,7 +7,6 @@
 //! nothing can be swapped in between), each and all of them bounded in size and number. Each
 //! file is read once: the bytes parsed are the bytes digested.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rustsec::advisory::Informational;
@@ -147,47 +146,15 @@ fn read_files(root: &Path) -> Result<Vec<File>, DbFileError> {
 /// Reads `path` if it is a regular file of at most `limit` bytes: opened without following a
 /// symbolic link and without waiting on a FIFO, then checked on the handle itself.
 pub(crate) fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, DbFileError> {
-    let io = |source| DbFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = match options.open(path) {
-        Ok(file) => file,
-        // ELOOP: the last component is a symbolic link.
-        #[cfg(unix)]
-        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(DbFileError::NotRegular {
-                path: path.to_path_buf(),
-                what: "a symbolic link",
-            });
+    use crate::regular_file::RegularFileError;
+    crate::regular_file::read(path, limit).map_err(|error| {
+        let path = path.to_path_buf();
+        match error {
+            RegularFileError::NotRegular { what } => DbFileError::NotRegular { path, what },
+            RegularFileError::TooLarge { .. } => DbFileError::TooLarge { path },
+            RegularFileError::Io(source) => DbFileError::Io { path, source },
         }
-        Err(error) => return Err(io(error)),
-    };
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(not_regular(path.to_path_buf(), meta.file_type()));
-    }
-    if meta.len() > limit {
-        return Err(DbFileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
-    // It may have grown since: what was read is what counts.
-    if bytes.len() as u64 > limit {
-        return Err(DbFileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(bytes)
+    })
 }
 
 fn refuse_link(path: &Path) -> Result<(), DbFileError> {
@@ -200,30 +167,7 @@ fn refuse_link(path: &Path) -> Result<(), DbFileError> {
 }
 
 fn not_regular(path: PathBuf, kind: std::fs::FileType) -> DbFileError {
-    #[cfg(unix)]
-    use std::os::unix::fs::FileTypeExt;
-    let what = if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_dir() {
-        "a folder"
-    } else {
-        #[cfg(unix)]
-        {
-            if kind.is_fifo() {
-                "a FIFO"
-            } else if kind.is_socket() {
-                "a socket"
-            } else if kind.is_block_device() || kind.is_char_device() {
-                "a device"
-            } else {
-                "a special file"
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            "a special file"
-        }
-    };
+    let what = crate::regular_file::kind(kind);
     DbFileError::NotRegular { path, what }
 }
 
