@@ -12,13 +12,11 @@ use util::fixture;
 
 /// Every flag that makes the fixture audit clean apart from the lockfile itself: a fresh
 /// database, a supplier, the fixture index with `mid`.
-fn audit(
-    home: &util::CargoHome,
-    input: &[&str],
-    target: &Path,
-) -> (serde_json::Value, i32, String) {
-    let output = util::charter_audit(home)
-        .args(["audit", "--offline", "--format", "json", "--now", util::NOW])
+/// `audit` of `target` (after the `input` flag) offline, against the fixture RustSec database
+/// and the index that knows `mid`'s dependencies.
+fn offline_audit(home: &util::CargoHome, input: &[&str], target: &Path) -> assert_cmd::Command {
+    let mut cmd = util::charter_audit(home);
+    cmd.args(["audit", "--offline", "--now", util::NOW])
         .args(input)
         .arg(target)
         .arg("--advisory-db")
@@ -30,7 +28,17 @@ fn audit(
             "Example Health Ltd",
         ])
         .arg("--registry-index")
-        .arg(fixture("lockfile-incomplete/index"))
+        .arg(fixture("lockfile-incomplete/index"));
+    cmd
+}
+
+fn audit(
+    home: &util::CargoHome,
+    input: &[&str],
+    target: &Path,
+) -> (serde_json::Value, i32, String) {
+    let output = offline_audit(home, input, target)
+        .args(["--format", "json"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -147,32 +155,19 @@ fn an_attested_incomplete_lockfile_verifies_as_authentic_and_failed() {
     let home = util::CargoHome::new();
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("release");
-    let output = util::charter_audit(&home)
-        .args(["keygen", "--algorithm", "ed25519", "--out"])
-        .arg(&prefix)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    util::keygen(&home, &prefix);
     let evidence = dir.path().join("evidence");
-    let output = util::charter_audit(&home)
-        .args(["audit", "--offline", "--now", util::NOW, "--lockfile"])
-        .arg(fixture("lockfile-incomplete/workspace/Cargo.lock"))
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args([
-            "--advisory-db-date",
-            "2026-08-31",
-            "--supplier",
-            "Example Health Ltd",
-        ])
-        .arg("--registry-index")
-        .arg(fixture("lockfile-incomplete/index"))
-        .arg("--out-dir")
-        .arg(&evidence)
-        .arg("--sign-key")
-        .arg(prefix.with_extension("key"))
-        .output()
-        .unwrap();
+    let output = offline_audit(
+        &home,
+        &["--lockfile"],
+        &fixture("lockfile-incomplete/workspace/Cargo.lock"),
+    )
+    .arg("--out-dir")
+    .arg(&evidence)
+    .arg("--sign-key")
+    .arg(prefix.with_extension("key"))
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let output = util::charter_audit(&home)
         .arg("verify")
