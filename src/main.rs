@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use charter_audit::cli::Cli;
+use charter_audit::cli::{Cli, Command};
 use charter_audit::text;
 
 fn main() -> ExitCode {
@@ -22,7 +22,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(outcome.code)
         }
-        Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
+        // A reader that stops early (`| head`) is no failure of a listing; but a report or a
+        // verdict that was not read whole must never read as a pass, so everything else that
+        // lost its output is exit 2.
+        Err(error) if error.is_broken_pipe() && matches!(cli.command, Command::Policy(_)) => {
+            ExitCode::SUCCESS
+        }
+        Err(error) if error.is_broken_pipe() => {
+            say(
+                "error: standard output was closed before the whole output was written; nothing was judged by its reader: write it to a file with -o or --out-dir",
+            );
+            ExitCode::from(2)
+        }
         Err(error) => {
             say(&text::for_log("error: ", &error.to_string()));
             ExitCode::from(2)

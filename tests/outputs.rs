@@ -175,3 +175,35 @@ fn a_bundle_over_its_size_limit_is_named_as_a_bundle() {
         "{stdout}{stderr}"
     );
 }
+
+#[test]
+fn a_report_its_reader_did_not_read_whole_is_never_a_pass() {
+    // `charter-audit audit | head -c 200` in a CI step: the reader stops early. The report was
+    // not read, so the run is not a pass (0), whatever it found: exit 2, saying so. A listing
+    // (`policy list | head`) may stop early.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let home = CargoHome::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_charter-audit"))
+        .env("CARGO_HOME", home.path())
+        .args(["audit", "--offline", "--now", util::DEMO_NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output was closed"), "{stderr}");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let listing = std::process::Command::new(env!("CARGO_BIN_EXE_charter-audit"))
+        .args(["policy", "list"])
+        .stdout(writer)
+        .status()
+        .unwrap();
+    assert_eq!(listing.code(), Some(0));
+}
