@@ -15,6 +15,18 @@ use util::fixture;
 /// `audit` of `target` (after the `input` flag) offline, against the fixture RustSec database
 /// and the index that knows `mid`'s dependencies.
 fn offline_audit(home: &util::CargoHome, input: &[&str], target: &Path) -> assert_cmd::Command {
+    let mut cmd = audit_without_index(home, input, target);
+    cmd.arg("--registry-index")
+        .arg(fixture("lockfile-incomplete/index"));
+    cmd
+}
+
+/// [`offline_audit`] with no registry index (the test's cargo home has no index cache).
+fn audit_without_index(
+    home: &util::CargoHome,
+    input: &[&str],
+    target: &Path,
+) -> assert_cmd::Command {
     let mut cmd = util::charter_audit(home);
     cmd.args(["audit", "--offline", "--now", util::NOW])
         .args(input)
@@ -26,9 +38,7 @@ fn offline_audit(home: &util::CargoHome, input: &[&str], target: &Path) -> asser
             "2026-08-31",
             "--supplier",
             "Example Health Ltd",
-        ])
-        .arg("--registry-index")
-        .arg(fixture("lockfile-incomplete/index"));
+        ]);
     cmd
 }
 
@@ -37,10 +47,11 @@ fn audit(
     input: &[&str],
     target: &Path,
 ) -> (serde_json::Value, i32, String) {
-    let output = offline_audit(home, input, target)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
+    run_json(offline_audit(home, input, target))
+}
+
+fn run_json(mut cmd: assert_cmd::Command) -> (serde_json::Value, i32, String) {
+    let output = cmd.args(["--format", "json"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let code = output.status.code().unwrap_or(-1);
     assert!(code == 0 || code == 1, "exit {code}: {stderr}");
@@ -86,7 +97,7 @@ fn a_lockfile_that_drops_a_transitive_dependency_cannot_pass() {
         let message = incomplete[0]["message"].as_str().unwrap();
         assert!(
             message.contains(
-                "mid 1.0.0 depends on smallvec (per the registry index) but Cargo.lock locks no smallvec for it"
+                "mid 1.0.0 depends on smallvec ^1.6 from crates.io (per the registry index) but Cargo.lock locks no smallvec matching ^1.6 from crates.io for it"
             ),
             "{message}"
         );
@@ -198,5 +209,175 @@ fn an_attested_incomplete_lockfile_verifies_as_authentic_and_failed() {
             && r["verdict"] == "violation"
             && r["subject"] == "mid 1.0.0 -> smallvec"),
         "{rules:#?}"
+    );
+}
+
+/// `complete.Cargo.lock` with `from` replaced by `to` (which must occur), written to `dir`.
+fn edited_complete_lockfile(dir: &Path, from: &str, to: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("lockfile-incomplete/complete.Cargo.lock")).unwrap();
+    assert!(text.contains(from), "{from}");
+    let path = dir.join("Cargo.lock");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    path
+}
+
+/// The one `lockfile-incomplete` finding of an audit that must fail on it alone.
+fn only_incomplete(report: &serde_json::Value, code: i32, stderr: &str) -> serde_json::Value {
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["result"], "fail");
+    let incomplete = rule_findings(report, "lockfile-incomplete");
+    assert_eq!(incomplete.len(), 1, "{:#}", report["rule_findings"]);
+    assert_eq!(incomplete[0]["verdict"], "violation");
+    incomplete[0].clone()
+}
+
+const SMALLVEC_LOCKED: &str = "name = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"";
+
+#[test]
+fn a_lockfile_that_locks_a_version_outside_the_requirement_cannot_pass() {
+    // `mid 1.0.0` needs smallvec ^1.6; a lockfile that locks a smallvec it does not accept
+    // (an older one, or a pre-release, which ^1.6 never matches) has not locked what it needs.
+    let home = util::CargoHome::new();
+    for version in ["0.1.0", "1.5.0", "2.0.0-alpha.1", "1.6.0-rc.1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let lockfile = edited_complete_lockfile(
+            dir.path(),
+            SMALLVEC_LOCKED,
+            &SMALLVEC_LOCKED.replace("1.6.0", version),
+        );
+        let (report, code, stderr) = audit(&home, &["--lockfile"], &lockfile);
+        let finding = only_incomplete(&report, code, &stderr);
+        assert_eq!(finding["subject"], "mid 1.0.0 -> smallvec", "{version}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.contains("locks no smallvec matching ^1.6"),
+            "{message}"
+        );
+    }
+    // A version that meets it passes the check.
+    let dir = tempfile::tempdir().unwrap();
+    let lockfile = edited_complete_lockfile(
+        dir.path(),
+        SMALLVEC_LOCKED,
+        &SMALLVEC_LOCKED.replace("1.6.0", "1.13.2"),
+    );
+    let (report, _, stderr) = audit(&home, &["--lockfile"], &lockfile);
+    assert!(
+        rule_findings(&report, "lockfile-incomplete").is_empty(),
+        "{:#}\n{stderr}",
+        report["rule_findings"]
+    );
+}
+
+#[test]
+fn a_registry_dependency_relabelled_as_path_or_git_cannot_pass() {
+    // The same smallvec 1.6.0, but Cargo.lock calls it a path or git package: the advisory
+    // database never matches those, so the crates.io smallvec `mid` needs would be hidden.
+    let home = util::CargoHome::new();
+    let crates_io = "source = \"registry+https://github.com/rust-lang/crates.io-index\"";
+    for relabelled in [
+        SMALLVEC_LOCKED.replace(&format!("\n{crates_io}"), ""),
+        SMALLVEC_LOCKED.replace(
+            crates_io,
+            "source = \"git+https://github.com/servo/rust-smallvec?rev=abc#0123456789abcdef0123456789abcdef01234567\"",
+        ),
+        SMALLVEC_LOCKED.replace(
+            crates_io,
+            "source = \"registry+https://registry.example.org/index\"",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let lockfile = edited_complete_lockfile(dir.path(), SMALLVEC_LOCKED, &relabelled);
+        let (report, code, stderr) = audit(&home, &["--lockfile"], &lockfile);
+        let finding = only_incomplete(&report, code, &stderr);
+        assert_eq!(finding["subject"], "mid 1.0.0 -> smallvec", "{relabelled}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.contains("from crates.io for it"), "{message}");
+    }
+}
+
+/// The `lockfile-incomplete` workspace with `mid` locked as `version` (the manifest's `mid = "1"`
+/// still accepts it) and smallvec locked for it, so only the index can object.
+fn workspace_locking_mid(dir: &Path, version: &str) -> std::path::PathBuf {
+    util::copy_dir(&fixture("lockfile-incomplete/workspace"), dir);
+    let complete =
+        std::fs::read_to_string(fixture("lockfile-incomplete/complete.Cargo.lock")).unwrap();
+    let from = "name = \"mid\"\nversion = \"1.0.0\"";
+    assert!(complete.contains(from));
+    let to = format!("name = \"mid\"\nversion = \"{version}\"");
+    std::fs::write(dir.join("Cargo.lock"), complete.replace(from, &to)).unwrap();
+    dir.join("Cargo.toml")
+}
+
+#[test]
+fn a_fallback_lockfile_cannot_escape_the_index_by_locking_an_unlisted_version() {
+    // cargo was asked and could not run, so the project's lockfile was read: a crates.io package
+    // the index does not list at its locked version (a version it never published, or build
+    // metadata) cannot have its needs checked, and cannot pass.
+    let home = util::CargoHome::new();
+    for version in ["1.0.0+build1", "1.0.7"] {
+        let ws = tempfile::tempdir().unwrap();
+        let manifest = workspace_locking_mid(ws.path(), version);
+        let (report, code, stderr) = audit(&home, &["--manifest-path"], &manifest);
+        assert!(stderr.contains("was not confirmed by cargo"), "{stderr}");
+        let finding = only_incomplete(&report, code, &stderr);
+        assert_eq!(finding["subject"], format!("mid {version}"));
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.contains("is not listed by the registry index at this version, so what it needs cannot be checked"),
+            "{message}"
+        );
+    }
+    // The same lockfile with the listed version passes the check.
+    let ws = tempfile::tempdir().unwrap();
+    let manifest = workspace_locking_mid(ws.path(), "1.0.0");
+    let (report, _, stderr) = audit(&home, &["--manifest-path"], &manifest);
+    assert!(
+        rule_findings(&report, "lockfile-incomplete").is_empty(),
+        "{:#}\n{stderr}",
+        report["rule_findings"]
+    );
+}
+
+#[test]
+fn a_fallback_lockfile_without_any_registry_index_cannot_pass() {
+    // No index at all: no crates.io package's needs can be checked, so none passes unchecked.
+    let home = util::CargoHome::new();
+    let ws = tempfile::tempdir().unwrap();
+    let manifest = workspace_locking_mid(ws.path(), "1.0.0");
+    let (report, code, stderr) =
+        run_json(audit_without_index(&home, &["--manifest-path"], &manifest));
+    assert_eq!(code, 1, "{stderr}");
+    let subjects: Vec<&str> = rule_findings(&report, "lockfile-incomplete")
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["mid 1.0.0", "smallvec 1.6.0"], "{stderr}");
+}
+
+#[test]
+fn an_explicit_lockfile_is_trusted_where_the_index_cannot_check_it() {
+    // With --lockfile the auditor chose the lockfile: a version the index does not list stays a
+    // `registry-facts` warning, and the report says the lockfile was trusted.
+    let home = util::CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lockfile = edited_complete_lockfile(
+        dir.path(),
+        "name = \"mid\"\nversion = \"1.0.0\"",
+        "name = \"mid\"\nversion = \"1.0.0+build1\"",
+    );
+    let (report, _, stderr) = audit(&home, &["--lockfile"], &lockfile);
+    assert!(
+        rule_findings(&report, "lockfile-incomplete").is_empty(),
+        "{:#}\n{stderr}",
+        report["rule_findings"]
+    );
+    let facts = rule_findings(&report, "registry-facts");
+    assert_eq!(facts.len(), 1, "{:#}", report["rule_findings"]);
+    assert_eq!(facts[0]["verdict"], "warning");
+    let message = facts[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("with --lockfile the lockfile is trusted for them"),
+        "{message}"
     );
 }

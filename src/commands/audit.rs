@@ -131,7 +131,12 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     );
     // A supplier's SBOM has no registry facts at all: each finding says so.
     if components.inventory != "cyclonedx-sbom" {
-        rule_findings.extend(product::registry_facts(&components.packages));
+        // With --lockfile the auditor chose to trust the lockfile where the index cannot check it.
+        let trusted_lockfile = args.inventory.lockfile.is_some();
+        rule_findings.extend(product::registry_facts(
+            &components.packages,
+            trusted_lockfile,
+        ));
     }
     rule_findings.extend(extra_rules);
     rule_findings.extend(product::completeness(
@@ -393,10 +398,8 @@ fn from_cargo(
         warnings.extend(sbom.warnings);
     }
     let mut rule_findings = product::sources(&inventory, &coverage, &config.policy);
-    if let Some(lookups) = &lookups {
-        let gaps = registry::locked::gaps(&inventory, lookups);
-        rule_findings.extend(product::lockfile_incomplete(&gaps));
-    }
+    let gaps = registry::locked::gaps(&inventory, lookups.as_ref());
+    rule_findings.extend(product::lockfile_incomplete(&gaps));
     rule_findings.extend(product::licenses(&inventory, &config.policy));
     let mut builder = crate::attest::statement::builder(&|name| std::env::var(name).ok());
     // The toolchain that resolved the graph, when cargo did.

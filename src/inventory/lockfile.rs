@@ -376,7 +376,7 @@ pub(crate) fn covers(path: &Path, declared: &Declared) -> Result<Option<String>,
 /// that names no version (`{ path = "../term" }`, shown as `*`) takes any version, pre-releases
 /// too (cargo's `OptVersionReq::Any`); a requirement that names one follows semver, where a
 /// pre-release (`0.5.0-dev`) meets only a requirement naming a pre-release of the same version.
-fn requirement_matches(req: &semver::VersionReq, version: &semver::Version) -> bool {
+pub(crate) fn requirement_matches(req: &semver::VersionReq, version: &semver::Version) -> bool {
     *req == semver::VersionReq::STAR || req.matches(version)
 }
 

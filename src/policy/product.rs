@@ -292,8 +292,11 @@ fn license_names(item: &LicenseItem) -> Vec<String> {
 }
 
 /// `registry-facts`: crates.io components whose registry facts are unknown (yanked status, fix
-/// versions and their dates), so that the gap is a finding and not silence.
-pub fn registry_facts(components: &[ComponentFacts]) -> Vec<RuleFinding> {
+/// versions and their dates), so that the gap is a finding and not silence. With
+/// `trusted_lockfile` (`--lockfile`, the auditor's choice) the message also says that what those
+/// components depend on was taken from the lockfile unchecked (`lockfile-incomplete` cannot
+/// check a package the index does not list).
+pub fn registry_facts(components: &[ComponentFacts], trusted_lockfile: bool) -> Vec<RuleFinding> {
     let unknown: Vec<&ComponentFacts> = components
         .iter()
         .filter(|c| c.source == "crates.io" && c.registry_note.is_some())
@@ -310,30 +313,40 @@ pub fn registry_facts(components: &[ComponentFacts]) -> Vec<RuleFinding> {
         Level::Warning.into(),
         "registry index".to_owned(),
         format!(
-            "the registry facts of {} of {total} crates.io component(s) are unknown (first {} {}: {}): their yanked status is unchecked, and the patch-age clock of their advisories counts from the advisory's publication; check --registry-index",
+            "the registry facts of {} of {total} crates.io component(s) are unknown (first {} {}: {}): their yanked status is unchecked, and the patch-age clock of their advisories counts from the advisory's publication{}; check --registry-index",
             unknown.len(),
             first.name,
             first.version,
-            first.registry_note.as_deref().unwrap_or_default()
+            first.registry_note.as_deref().unwrap_or_default(),
+            if trusted_lockfile {
+                "; what they depend on is not checked either: with --lockfile the lockfile is trusted for them (`lockfile-incomplete` checks only the packages the index lists)"
+            } else {
+                ""
+            }
         ),
         None,
     )]
 }
 
 /// `lockfile-incomplete`: a package read from Cargo.lock that the registry index says depends
-/// on something the lockfile does not lock for it. Always a violation, under every policy: the
-/// inventory (and so every other finding) is then not the product, and a hidden package could
-/// be a vulnerable one.
+/// on something the lockfile does not lock for it (by name, version requirement and registry),
+/// or, in the fallback, that the index does not list so its needs cannot be checked. Always a
+/// violation, under every policy: the inventory (and so every other finding) is then not the
+/// product, and a hidden package could be a vulnerable one.
 pub fn lockfile_incomplete(gaps: &[Gap]) -> Vec<RuleFinding> {
     gaps.iter()
         .map(|gap| {
+            let subject = match &gap.missing {
+                Some(missing) => format!("{} {} -> {missing}", gap.name, gap.version),
+                None => format!("{} {}", gap.name, gap.version),
+            };
             finding(
                 "lockfile-incomplete",
                 Verdict::Violation,
-                format!("{} {} -> {}", gap.name, gap.version, gap.missing),
+                subject,
                 format!(
-                    "{} {} depends on {} (per the registry index) but Cargo.lock locks no {} for it: the lockfile is incomplete, so the inventory cannot be trusted; regenerate Cargo.lock with cargo (`cargo update --workspace`) and commit it",
-                    gap.name, gap.version, gap.missing, gap.missing
+                    "{} {} {}: the lockfile is incomplete, so the inventory cannot be trusted; regenerate Cargo.lock with cargo (`cargo update --workspace`) and commit it, and audit with a registry index that lists every locked crates.io package",
+                    gap.name, gap.version, gap.detail
                 ),
                 Some(FindingPackage {
                     name: gap.name.clone(),

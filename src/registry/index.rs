@@ -12,10 +12,23 @@ pub struct IndexVersion {
     pub yanked: bool,
     /// When it was published; the index has recorded this since 2025 (older caches lack it).
     pub pubtime: Option<OffsetDateTime>,
-    /// The packages this version always depends on, by their real names (the index's `package`
-    /// when a dependency is renamed): every dependency that is not optional and not a
-    /// dev-dependency, for every target. Sorted, without repeats.
-    pub requires: Vec<String>,
+    /// The packages this version always depends on: every dependency that is not optional and
+    /// not a dev-dependency, for every target. Sorted by name, without repeats.
+    pub requires: Vec<Required>,
+}
+
+/// A dependency a published version always needs, as the index lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Required {
+    /// The real name (the index's `package` when the dependency is renamed).
+    pub name: String,
+    /// The version requirement as the index writes it (`^1.6`).
+    pub req_text: String,
+    /// The requirement, or `None` when the index's text is not one semver can read (then no
+    /// locked version can be shown to meet it).
+    pub req: Option<semver::VersionReq>,
+    /// The index URL of the registry it comes from; `None` is the index's own registry.
+    pub registry: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -38,18 +51,30 @@ struct Dep {
     kind: Option<String>,
     /// The real package name when the dependency is renamed.
     package: Option<String>,
+    /// The version requirement; absent only in malformed entries (then read as unreadable).
+    #[serde(default)]
+    req: String,
+    /// The index URL of another registry the dependency comes from.
+    registry: Option<String>,
 }
 
-/// The real names of the dependencies that every build of this version needs.
-fn required(deps: Vec<Dep>) -> Vec<String> {
-    let mut names: Vec<String> = deps
+/// The dependencies that every build of this version needs, by their real names.
+fn required(deps: Vec<Dep>) -> Vec<Required> {
+    let mut out: Vec<Required> = deps
         .into_iter()
         .filter(|d| !d.optional && d.kind.as_deref() != Some("dev"))
-        .map(|d| d.package.unwrap_or(d.name))
+        .map(|d| Required {
+            name: d.package.unwrap_or(d.name),
+            req: semver::VersionReq::parse(&d.req).ok(),
+            req_text: d.req,
+            registry: d.registry,
+        })
         .collect();
-    names.sort();
-    names.dedup();
-    names
+    out.sort_by(|a, b| {
+        (&a.name, &a.req_text, &a.registry).cmp(&(&b.name, &b.req_text, &b.registry))
+    });
+    out.dedup();
+    out
 }
 
 /// The longest crate name a registry accepts (crates.io's limit; cargo's for publishing).
@@ -160,7 +185,18 @@ mod tests {
             r#"{"name":"proptest","req":"^1","kind":"dev"}]}"#,
         );
         let versions = parse(text).unwrap();
-        assert_eq!(versions[0].requires, ["cc", "libc", "smallvec"]);
+        let names: Vec<&str> = versions[0]
+            .requires
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["cc", "libc", "smallvec", "smallvec"]);
+        let smallvec = &versions[0].requires[2..];
+        assert_eq!(smallvec[0].req_text, "^1");
+        assert_eq!(
+            smallvec[1].req,
+            Some(semver::VersionReq::parse("^1.6").unwrap())
+        );
     }
 
     proptest::proptest! {
@@ -188,6 +224,8 @@ mod tests {
                 .collect();
             let line = serde_json::json!({"name": "x", "vers": "1.0.0", "deps": listed}).to_string();
             let parsed = parse(&line).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let mut names: Vec<String> = parsed[0].requires.iter().map(|r| r.name.clone()).collect();
+            names.dedup();
             let mut expected: Vec<String> = deps
                 .iter()
                 .filter(|(_, optional, kind, _)| !optional && *kind != Some("dev"))
@@ -195,7 +233,7 @@ mod tests {
                 .collect();
             expected.sort();
             expected.dedup();
-            proptest::prop_assert_eq!(&parsed[0].requires, &expected);
+            proptest::prop_assert_eq!(&names, &expected);
         }
     }
 }
