@@ -381,3 +381,49 @@ fn an_explicit_lockfile_is_trusted_where_the_index_cannot_check_it() {
         "{message}"
     );
 }
+
+#[test]
+fn a_crate_renamed_in_case_still_meets_its_advisories() {
+    // Cargo.lock locks `SmallVec 1.6.0` from crates.io with smallvec's checksum. The index path
+    // is lowercase, so the lookup finds smallvec's entry; crates.io serves no `SmallVec`, so its
+    // registry facts are unknown, and smallvec's advisory (RUSTSEC-2021-0003) still applies.
+    let home = util::CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lockfile = dir.path().join("Cargo.lock");
+    std::fs::write(
+        &lockfile,
+        r#"version = 3
+
+[[package]]
+name = "app"
+version = "1.0.0"
+dependencies = ["SmallVec"]
+
+[[package]]
+name = "SmallVec"
+version = "1.6.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1a55ca5f3b68e41c979bf8c46a6f1da892ca4db8f94023ce0bd32407573b1ac0"
+"#,
+    )
+    .unwrap();
+    let (report, code, stderr) = audit(&home, &["--lockfile"], &lockfile);
+    assert_eq!(code, 1, "{stderr}\n{report:#}");
+    assert_eq!(report["result"], "fail");
+    assert!(
+        util::finding_keys(&report)
+            .iter()
+            .any(|k| k.contains("RUSTSEC-2021-0003")),
+        "{:?}",
+        util::finding_keys(&report)
+    );
+    let facts = rule_findings(&report, "registry-facts");
+    assert!(
+        facts.iter().any(|f| f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lists this crate as \"smallvec\", not \"SmallVec\"")),
+        "{:#}",
+        report["rule_findings"]
+    );
+}

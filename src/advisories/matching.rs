@@ -89,11 +89,11 @@ pub(crate) fn check(
     advisories: &[Advisory],
     native_ids: &BTreeSet<String>,
 ) -> (Vec<Finding>, Coverage) {
-    let mut by_package: HashMap<&str, Vec<&Advisory>> = HashMap::new();
+    let mut by_package: HashMap<String, Vec<&Advisory>> = HashMap::new();
     for advisory in advisories {
         if advisory.crates_io && !advisory.withdrawn {
             by_package
-                .entry(advisory.package.as_str())
+                .entry(crates_io_key(&advisory.package))
                 .or_default()
                 .push(advisory);
         }
@@ -114,7 +114,7 @@ pub(crate) fn check(
         }
         coverage.checked += 1;
         let applying: Vec<&Advisory> = by_package
-            .get(package.name.as_str())
+            .get(&crates_io_key(&package.name))
             .map(|list| {
                 list.iter()
                     .copied()
@@ -139,6 +139,12 @@ pub(crate) fn check(
         ))
     });
     (findings, coverage)
+}
+
+/// A crate name as crates.io tells crates apart: case and `-`/`_` make no difference there, so
+/// a lockfile spelling `SmallVec` or `small_vec` still meets the advisories for `smallvec`.
+fn crates_io_key(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
 }
 
 fn unchecked_reason(package: &Package) -> Option<String> {

@@ -33,6 +33,9 @@ pub struct Required {
 
 #[derive(Deserialize)]
 struct Line {
+    /// The crate's name exactly as the registry spells it.
+    #[serde(default)]
+    name: Option<String>,
     vers: String,
     #[serde(default)]
     yanked: bool,
@@ -105,6 +108,27 @@ pub fn path_of(name: &str) -> Option<String> {
     })
 }
 
+/// Parses the index file found for the locked name `name`: its versions, or why the index
+/// does not know a package of exactly that name. The index path is lowercase, so the file of
+/// `smallvec` answers for `SmallVec` too; a line naming the crate otherwise (case, `-` or `_`)
+/// means the registry serves no package spelled `name`.
+pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> {
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(parsed) = serde_json::from_str::<Line>(line) else {
+            continue;
+        };
+        if let Some(listed) = parsed.name.filter(|listed| listed != name) {
+            let listed: String = listed.chars().take(MAX_NAME_LEN + 1).collect();
+            return Err(format!(
+                "the registry index lists this crate as {listed:?}, not {name:?}: the registry \
+                 serves no package of this exact name (names differing only in case, `-` or `_` \
+                 are one crate to crates.io)"
+            ));
+        }
+    }
+    parse(text).map_err(|message| format!("index entry unreadable: {message}"))
+}
+
 /// Parses an index file. Lines that are not versions this tool understands (a version that is
 /// not semver) are skipped; a line that is not JSON is an error naming its number.
 pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
@@ -160,6 +184,17 @@ mod tests {
             assert_eq!(path_of(name), None, "{name:?}");
         }
         assert!(path_of(&"a".repeat(64)).is_some());
+    }
+
+    #[test]
+    fn an_entry_that_spells_the_crate_otherwise_is_no_entry_for_it() {
+        let text = "{\"name\":\"smallvec\",\"vers\":\"1.6.0\"}\n";
+        assert_eq!(parse_named(text, "smallvec").unwrap().len(), 1);
+        for other in ["SmallVec", "small-vec", "small_vec"] {
+            let why = parse_named(text, other).unwrap_err();
+            assert!(why.contains("lists this crate as \"smallvec\""), "{why}");
+        }
+        assert!(parse_named("not json", "x").unwrap_err().contains("line 1"));
     }
 
     #[test]

@@ -182,9 +182,9 @@ impl Lookups {
             }
             let entry = match source.entry(name)? {
                 None => Entry::Unknown("the registry index has no entry for this crate".to_owned()),
-                Some(text) => match index::parse(&text) {
+                Some(text) => match index::parse_named(&text, name) {
                     Ok(versions) => Entry::Known(versions),
-                    Err(message) => Entry::Unknown(format!("index entry unreadable: {message}")),
+                    Err(why) => Entry::Unknown(why),
                 },
             };
             lookups.entries.insert(name.to_owned(), entry);
