@@ -157,3 +157,48 @@ fn a_crate_name_that_is_not_ascii_is_refused_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn a_fifo_lockfile_at_a_workspace_root_named_by_a_member_cannot_hang_the_audit() {
+    // The member is not below its workspace root: its `package.workspace` names `../root`, so
+    // no folder above the member holds the root's Cargo.lock, and cargo would wait on it.
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let member = dir.path().join("member");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(member.join("src")).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"../member\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        member.join("Cargo.toml"),
+        "[package]\nname = \"member\"\nversion = \"1.0.0\"\nedition = \"2021\"\nworkspace = \"../root\"\n",
+    )
+    .unwrap();
+    std::fs::write(member.join("src/lib.rs"), "").unwrap();
+    let lock = root.join("Cargo.lock");
+    mkfifo(&lock);
+    let manifest = member.join("Cargo.toml");
+    let manifest = manifest.to_string_lossy();
+    let database = util::fixture("advisories/rustsec");
+    let database = database.to_string_lossy();
+    let sbom = ["sbom", "--offline", "--manifest-path", &manifest];
+    let audit = [
+        "audit",
+        "--offline",
+        "--manifest-path",
+        &manifest,
+        "--advisory-db",
+        &database,
+    ];
+    for args in [&sbom[..], &audit[..]] {
+        refused(
+            &home,
+            args,
+            &["a FIFO", "not a regular file", &lock.to_string_lossy()],
+        );
+    }
+}

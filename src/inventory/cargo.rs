@@ -98,15 +98,13 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     }
     // cargo runs from a neutral folder, so every path handed to it must be absolute.
     let manifest = std::path::absolute(args.manifest).map_err(CargoError::TempDir)?;
-    let program = cargo_program();
     let neutral = super::workdir::neutral(&manifest)?;
-    let mut command = Command::new(&program);
-    command
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .args(args.no_deps.then_some("--no-deps"))
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .current_dir(neutral.path());
+    let (mut command, program) = cargo_command(
+        &manifest,
+        neutral.path(),
+        &["metadata", "--format-version", "1", "--locked"],
+    )?;
+    command.args(args.no_deps.then_some("--no-deps"));
     if args.offline {
         command.arg("--offline");
     }
@@ -124,26 +122,6 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
     if let Some(triple) = args.filter_platform {
         command.arg("--filter-platform").arg(triple);
     }
-    // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
-    // folder, hand it what it needs of the project's own: source replacement (vendored crates)
-    // and the index URLs of registries the auditor does not define, and nothing else (no
-    // credential providers, no compiler).
-    // cargo finds its home itself (`$CARGO_HOME`, `$HOME`, the password database); it is told
-    // the one resolved here, so the registry names read below come from the files cargo reads.
-    let home = super::cargo_config::cargo_home();
-    match &home {
-        Some(home) => command.env("CARGO_HOME", home),
-        None => command.env_remove("CARGO_HOME"),
-    };
-    let auditor = AuditorRegistries::read_with_home(neutral.path(), home.as_deref());
-    for (index, config) in project_configs(&manifest).iter().enumerate() {
-        if let Some(text) = sanitized_config(config, &auditor) {
-            let copy = neutral.path().join(format!("project-config-{index}.toml"));
-            std::fs::write(&copy, text).map_err(CargoError::TempDir)?;
-            command.arg("--config").arg(copy);
-        }
-    }
-    harden(&mut command);
     let output = run(&mut command, &program)?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -159,6 +137,80 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
             source,
         }
     })
+}
+
+/// The manifest of the workspace root cargo finds for `manifest`, asked of `cargo
+/// locate-project --workspace` run exactly as `cargo metadata` is (which does not read the
+/// lockfile): the root may lie anywhere a member's `package.workspace` points, not only above
+/// it. `None` when cargo cannot tell (then `cargo metadata` fails and says why).
+pub(crate) fn workspace_root(manifest: &Path) -> Result<Option<PathBuf>, CargoError> {
+    if !manifest.is_file() {
+        return Ok(None);
+    }
+    let manifest = std::path::absolute(manifest).map_err(CargoError::TempDir)?;
+    let neutral = super::workdir::neutral(&manifest)?;
+    let (mut command, program) = cargo_command(
+        &manifest,
+        neutral.path(),
+        &["locate-project", "--workspace", "--message-format", "plain"],
+    )?;
+    let output = run(&mut command, &program)?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let mut line = output.stdout.as_slice();
+    line = line.strip_suffix(b"\n").unwrap_or(line);
+    line = line.strip_suffix(b"\r").unwrap_or(line);
+    Ok((!line.is_empty()).then(|| path_of_bytes(line)))
+}
+
+#[cfg(unix)]
+fn path_of_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_of_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// cargo with `args`, for the absolute `manifest`, as the audit runs it: from the `neutral`
+/// folder, with cargo's home, the sanitized configuration of the project and no compiler
+/// wrapper. Returns the command and the program's name.
+fn cargo_command(
+    manifest: &Path,
+    neutral: &Path,
+    args: &[&str],
+) -> Result<(Command, String), CargoError> {
+    let program = cargo_program();
+    let mut command = Command::new(&program);
+    command
+        .args(args)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .current_dir(neutral);
+    // cargo reads `.cargo/config.toml` from its working folder upwards; since that is a neutral
+    // folder, hand it what it needs of the project's own: source replacement (vendored crates)
+    // and the index URLs of registries the auditor does not define, and nothing else (no
+    // credential providers, no compiler).
+    // cargo finds its home itself (`$CARGO_HOME`, `$HOME`, the password database); it is told
+    // the one resolved here, so the registry names read below come from the files cargo reads.
+    let home = super::cargo_config::cargo_home();
+    match &home {
+        Some(home) => command.env("CARGO_HOME", home),
+        None => command.env_remove("CARGO_HOME"),
+    };
+    let auditor = AuditorRegistries::read_with_home(neutral, home.as_deref());
+    for (index, config) in project_configs(manifest).iter().enumerate() {
+        if let Some(text) = sanitized_config(config, &auditor) {
+            let copy = neutral.join(format!("project-config-{index}.toml"));
+            std::fs::write(&copy, text).map_err(CargoError::TempDir)?;
+            command.arg("--config").arg(copy);
+        }
+    }
+    harden(&mut command);
+    Ok((command, program))
 }
 
 /// Asks the compiler cargo uses for its version and host triple, from a folder outside the

@@ -225,7 +225,6 @@ pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
             None,
         )?),
         InventorySource::Manifest(manifest) => match checked_lockfiles(manifest)
-            .map_err(InventoryError::from)
             .and_then(|()| metadata::inventory(manifest, options).map_err(Into::into))
         {
             Ok(inventory) => Ok(inventory),
@@ -280,10 +279,11 @@ fn ensure_lockfile_current(
     }
 }
 
-/// Refuses, before cargo reads any, a `Cargo.lock` beside the manifest or beside a manifest
-/// above it (where cargo looks for the workspace root) that is not a regular file of bounded size:
-/// cargo would follow a link to `/dev/zero` and read until memory runs out, or wait on a FIFO.
-fn checked_lockfiles(manifest: &Path) -> Result<(), LockfileError> {
+/// Refuses, before cargo reads any, a `Cargo.lock` beside the manifest, beside a manifest above
+/// it, or beside the workspace root cargo finds (which a member's `package.workspace` may place
+/// anywhere) that is not a regular file of bounded size: cargo would follow a link to
+/// `/dev/zero` and read until memory runs out, or wait on a FIFO.
+fn checked_lockfiles(manifest: &Path) -> Result<(), InventoryError> {
     let Some(start) = manifest.parent() else {
         return Ok(());
     };
@@ -292,6 +292,11 @@ fn checked_lockfiles(manifest: &Path) -> Result<(), LockfileError> {
         if dir == start || dir.join("Cargo.toml").is_file() {
             lockfile::check_project_lockfile(&dir.join("Cargo.lock"))?;
         }
+    }
+    if let Some(root) = cargo::workspace_root(manifest)?
+        && let Some(dir) = root.parent()
+    {
+        lockfile::check_project_lockfile(&dir.join("Cargo.lock"))?;
     }
     Ok(())
 }
