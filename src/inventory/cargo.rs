@@ -142,7 +142,7 @@ pub(crate) fn metadata(args: &MetadataArgs<'_>) -> Result<cargo_metadata::Metada
 /// The manifest of the workspace root cargo finds for `manifest`, asked of `cargo
 /// locate-project --workspace` run exactly as `cargo metadata` is (which does not read the
 /// lockfile): the root may lie anywhere a member's `package.workspace` points, not only above
-/// it. `None` when cargo cannot tell (then `cargo metadata` fails and says why).
+/// it. `None` when cargo cannot tell or cannot run (then `cargo metadata` fails and says why).
 pub(crate) fn workspace_root(manifest: &Path) -> Result<Option<PathBuf>, CargoError> {
     if !manifest.is_file() {
         return Ok(None);
@@ -154,7 +154,11 @@ pub(crate) fn workspace_root(manifest: &Path) -> Result<Option<PathBuf>, CargoEr
         neutral.path(),
         &["locate-project", "--workspace", "--message-format", "plain"],
     )?;
-    let output = run(&mut command, &program)?;
+    // Any failure here (no cargo, a manifest cargo refuses) is reported by the steps that
+    // follow, in their order; cargo metadata cannot run where this could not.
+    let Ok(output) = run(&mut command, &program) else {
+        return Ok(None);
+    };
     if !output.status.success() {
         return Ok(None);
     }
