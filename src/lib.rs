@@ -14,6 +14,7 @@ pub mod error;
 pub mod inventory;
 pub mod net;
 pub mod policy;
+pub mod process;
 pub mod progress;
 pub mod registry;
 mod regular_file;

@@ -215,7 +215,7 @@ pub fn checkout_revision(root: &Path) -> Option<(String, OffsetDateTime)> {
         return None;
     }
     let output = std::process::Command::new("git")
-        .env_remove(crate::commands::KEY_VARIABLE)
+        .env_remove(crate::process::KEY_VARIABLE)
         .arg("-C")
         .arg(root)
         .args(["log", "-1", "--format=%H %cI"])

@@ -97,6 +97,19 @@ impl From<UstarError> for BundleError {
     }
 }
 
+/// The product a predicate attests, as the bundle's README names it (cleaned: it came from the
+/// audited project).
+pub fn product_of(predicate: &Value) -> String {
+    let product = format!(
+        "{} {}",
+        predicate["product"]["name"]
+            .as_str()
+            .unwrap_or("the product"),
+        predicate["product"]["version"].as_str().unwrap_or_default()
+    );
+    crate::text::clean(&product)
+}
+
 /// The recipient's README: what each file is and how to verify.
 pub fn readme(product: &str, keyid: &str, fingerprint: &str) -> String {
     format!(

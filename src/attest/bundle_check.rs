@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::bundle::{BundleError, Checked, Refused, mtime_of, readme};
+use super::bundle::{BundleError, Checked, Refused, mtime_of, product_of, readme};
 use super::dsse::{self, Envelope, IN_TOTO};
 use super::keys::PublicKey;
 use super::statement::Subject;
@@ -110,7 +110,7 @@ impl<'k, 's> Contents<'k, 's> {
                 let (sha256, sha512) = hashing.hex();
                 let attestation = self.attestation()?;
                 if !recorded(attestation, name)
-                    .is_some_and(|digest| digests_match(digest, &sha256, &sha512))
+                    .is_some_and(|digest| verify::digests_match(digest, &sha256, &sha512))
                 {
                     return Err(Refused::Tampered(format!("{name} is not the one attested")));
                 }
@@ -238,7 +238,7 @@ impl<'k, 's> Contents<'k, 's> {
         let (sha256, sha512) = hashing.hex();
         let attestation = self.attestation()?;
         let digest = &attestation.verified.statement["predicate"]["sbom"]["digest"];
-        if !digests_match(digest, &sha256, &sha512) {
+        if !verify::digests_match(digest, &sha256, &sha512) {
             return Err(NotAuthentic::SbomMismatch(name.to_owned()).into());
         }
         let canonical = serde_json::to_vec(&value).map_err(|e| Refused::Tampered(e.to_string()))?;
@@ -282,14 +282,7 @@ impl<'k, 's> Contents<'k, 's> {
         }
         let keyid = key.keyid().unwrap_or_default();
         let fingerprint = key.fingerprint().unwrap_or_default();
-        let product = format!(
-            "{} {}",
-            predicate["product"]["name"]
-                .as_str()
-                .unwrap_or("the product"),
-            predicate["product"]["version"].as_str().unwrap_or_default()
-        );
-        let expected = readme(&crate::text::clean(&product), &keyid, &fingerprint);
+        let expected = readme(&product_of(predicate), &keyid, &fingerprint);
         if self.readme.as_deref() != Some(expected.as_bytes()) {
             return Err(Refused::Tampered(
                 "README.txt is not the one charter-audit writes".to_owned(),
@@ -417,20 +410,6 @@ impl<R: Read> Read for Hashing<R> {
         self.sha512.update(&buf[..n]);
         Ok(n)
     }
-}
-
-/// Whether a digest set names the hashed bytes: every algorithm it gives that this verifier
-/// knows matches, and it gives at least one (as [`verify::digest_names`] judges a file's).
-fn digests_match(digest: &Value, sha256: &str, sha512: &str) -> bool {
-    let mut known = 0;
-    for (algorithm, expected) in [("sha256", sha256), ("sha512", sha512)] {
-        match digest.get(algorithm).and_then(Value::as_str) {
-            Some(value) if value.eq_ignore_ascii_case(expected) => known += 1,
-            Some(_) => return false,
-            None => {}
-        }
-    }
-    known > 0
 }
 
 #[cfg(test)]

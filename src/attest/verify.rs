@@ -223,8 +223,14 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 /// Whether a digest set names the file whose digests are `file`'s: every algorithm it gives
 /// that this verifier knows matches, and it gives at least one.
 pub(crate) fn digest_names(digest: &Value, file: &Subject) -> bool {
+    digests_match(digest, &file.sha256, &file.sha512)
+}
+
+/// Whether a digest set names the bytes whose digests are `sha256` and `sha512`: every
+/// algorithm it gives that this verifier knows matches, and it gives at least one.
+pub(crate) fn digests_match(digest: &Value, sha256: &str, sha512: &str) -> bool {
     let mut known = 0;
-    for (algorithm, expected) in [("sha256", &file.sha256), ("sha512", &file.sha512)] {
+    for (algorithm, expected) in [("sha256", sha256), ("sha512", sha512)] {
         match digest.get(algorithm).and_then(Value::as_str) {
             Some(value) if value.eq_ignore_ascii_case(expected) => known += 1,
             Some(_) => return false,

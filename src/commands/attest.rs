@@ -10,8 +10,7 @@ use crate::attest::statement::{self, Inputs, Subject};
 use crate::cli::{AttestArgs, SigningArgs};
 use crate::report::{self, Output};
 
-/// The environment variable that may hold the signing key's PEM text.
-pub const KEY_VARIABLE: &str = "CHARTER_AUDIT_SIGNING_KEY";
+pub use crate::process::KEY_VARIABLE;
 
 /// What signing makes: our envelope (or, unsigned, our statement) and the JSON Lines file of
 /// all three.

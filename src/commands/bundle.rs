@@ -66,16 +66,9 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
         ))
     })?;
     let predicate = &verified.statement["predicate"];
-    let product = format!(
-        "{} {}",
-        predicate["product"]["name"]
-            .as_str()
-            .unwrap_or("the product"),
-        predicate["product"]["version"].as_str().unwrap_or_default()
-    );
     let keyid = key.keyid().map_err(|e| Error::Usage(e.to_string()))?;
     let fingerprint = key.fingerprint().map_err(|e| Error::Usage(e.to_string()))?;
-    let readme = bundle::readme(&crate::text::clean(&product), &keyid, &fingerprint);
+    let readme = bundle::readme(&bundle::product_of(predicate), &keyid, &fingerprint);
     // Only the reports the attestation records go in (`attest` records report.json alone).
     let recorded: Vec<String> = predicate["reports"]
         .as_array()

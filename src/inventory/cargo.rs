@@ -264,7 +264,7 @@ fn harden(command: &mut Command) {
         .env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
         // The signing key is charter-audit's alone: no child process sees it.
-        .env_remove(crate::commands::KEY_VARIABLE);
+        .env_remove(crate::process::KEY_VARIABLE);
 }
 
 fn run(command: &mut Command, program: &str) -> Result<Output, CargoError> {
