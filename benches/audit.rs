@@ -14,6 +14,7 @@ use common::median;
 
 use charter_audit::advisories::{self, SourceOptions};
 use charter_audit::net::{Http, HttpOptions};
+use charter_audit::policy::assess::{self, Registry};
 use charter_audit::registry::{DirIndex, Lookups, apply};
 
 const RUNS: usize = 11;
@@ -54,8 +55,8 @@ fn main() {
             names,
         )
         .unwrap();
-        let mut f = findings.clone();
-        apply::apply(&inventory, Some(&lookups), &mut f, now);
+        let packages = apply::components(&inventory, Some(&lookups), now);
+        assess::join(findings.clone(), &packages, Registry::Index(Some(&lookups)), now);
     });
     println!(
         "  charter-audit, database load (1,205 advisories)   {}",

@@ -28,6 +28,12 @@ pub enum Error {
     Json(serde_json::Error),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Http(#[from] crate::net::HttpError),
+    #[error(transparent)]
+    Key(#[from] crate::attest::keys::KeyError),
 }
 
 impl Error {

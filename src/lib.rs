@@ -8,10 +8,12 @@
 
 pub mod advisories;
 pub mod attest;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inventory;
+pub mod model;
 pub mod net;
 pub mod policy;
 pub mod process;

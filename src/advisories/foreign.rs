@@ -327,9 +327,7 @@ pub(crate) fn check(
                     f.patched = fixes.into_iter().map(|v| format!(">={v}")).collect();
                 }
             }
-            f.registry_note = Some(format!(
-                "no registry facts for {ecosystem} in an SBOM audit"
-            ));
+            f.ecosystem = ecosystem.clone();
             findings.push(f);
         }
     }

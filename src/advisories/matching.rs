@@ -2,13 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{Advisory, Kind, Score, ScoreKind, Severity, overall};
 use crate::inventory::{Inventory, Package, PackageSource};
 
-/// One advisory that applies to one package version, from every source that reported it.
-#[derive(Clone, Debug, Serialize)]
+/// One advisory that applies to one package version, from every source that reported it: what
+/// the advisory stage knows, and no more. The registry's facts about a way out and the
+/// policy's verdict are joined to it later, as new values (`policy::Assessed`, then the
+/// report's `model::report::Finding`).
+#[derive(Clone, Debug)]
 pub struct Finding {
     /// The leading id: RUSTSEC (the native database's first), else GHSA, else CVE, else the
     /// lowest of another database. Every other id of every record is in `aliases`.
@@ -17,12 +20,13 @@ pub struct Finding {
     /// The gravest kind any of the merged records gives.
     pub kind: Kind,
     pub package: FindingPackage,
+    /// The OSV ecosystem of the package (`crates.io` for a Rust crate).
+    pub ecosystem: String,
     pub title: String,
     pub severity: Severity,
     /// Every score and rating, from every source.
     pub severities: Vec<Score>,
     /// The CVSS vector behind `severity`, when a CVSS score decided it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<String>,
     /// The advisory's date (its publication).
     /// Null for a yanked version (the index does not say when it was yanked).
@@ -30,34 +34,21 @@ pub struct Finding {
     pub patched: Vec<String>,
     pub references: Vec<String>,
     pub sources: Vec<String>,
-    /// The fix version (STANDARDS.md): the earliest-published release that is not affected.
-    pub fix_version: Option<String>,
-    pub fix_published_at: Option<String>,
-    /// What to upgrade to: the lowest such release compatible with the version in use.
-    pub upgrade_to: Option<String>,
     /// The functions at fault, as the advisories name them (`crate::module::function`): the
     /// reviewer can check whether the product calls them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<String>,
     /// Why the advisory cannot apply to the audited target (`not applicable to
     /// x86_64-unknown-linux-gnu: affects windows only`): then it is information.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
-    /// Why the registry facts above are unknown, when they are.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry_note: Option<String>,
-    /// The policy's verdict on it (`verdict`, `rule`, `exposure_days`, `window_days`...).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub judgement: Option<crate::policy::rules::Judgement>,
-    /// Which versions the advisory affects (for the registry facts; not in the report).
-    #[serde(skip)]
-    pub(crate) affected: Option<super::model::Affected>,
-    /// The platform limits of each merged record (for the target; not in the report).
-    #[serde(skip)]
+    /// Which versions the advisory affects (for the registry facts); `None` for a yanked
+    /// version and for another ecosystem's records.
+    pub affected: Option<super::model::Affected>,
+    /// The platform limits of each merged record (for the target).
     pub(crate) scopes: Vec<super::platform::Scope>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FindingPackage {
     pub name: String,
     pub version: String,
@@ -65,14 +56,16 @@ pub struct FindingPackage {
 }
 
 /// What was checked, and what was not and why: nothing unchecked reads as clean.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Coverage {
     /// How many packages were checked against the advisory sources.
     pub checked: usize,
     pub unchecked: Vec<Unchecked>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Unchecked {
     pub name: String,
     pub version: String,
@@ -324,6 +317,7 @@ pub(crate) fn finding(
         id,
         kind,
         package,
+        ecosystem: lead.ecosystem.clone(),
         title: lead.title.to_string(),
         severity: if kind == Kind::Vulnerability {
             severity
@@ -337,13 +331,8 @@ pub(crate) fn finding(
         patched,
         references: references.into_iter().collect(),
         sources: sources.into_iter().collect(),
-        fix_version: None,
-        fix_published_at: None,
-        upgrade_to: None,
         functions,
         not_applicable: None,
-        registry_note: None,
-        judgement: None,
         affected: Some(lead.affected.clone()),
         scopes: group.iter().map(|a| a.scope.clone()).collect(),
     }

@@ -16,7 +16,7 @@ mod rustsec_db;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use matching::{Coverage, Finding, FindingPackage, Unchecked};
 pub use model::{Kind, Severity};
@@ -59,7 +59,8 @@ impl ContentDigest {
 }
 
 /// A file of a database that did not load, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoadProblem {
     /// Relative to the database's root.
     pub file: String,
@@ -85,7 +86,8 @@ pub struct SourceOptions {
 }
 
 /// What the report says about one source: enough to name and date the evidence.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourceRecord {
     /// `rustsec` or `osv`.
     pub name: String,

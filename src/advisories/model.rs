@@ -1,9 +1,9 @@
 //! Advisories as this tool sees them, whichever database they came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an advisory is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A security vulnerability: the only kind the patch-age rule applies to.
@@ -149,7 +149,8 @@ fn in_range(events: &[Event], version: &semver::Version) -> bool {
 }
 
 /// A score or rating from one source.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Score {
     /// `CVSS_V3`, `CVSS_V4` or `rating` (a database's own word, e.g. GHSA's `MODERATE`).
     #[serde(rename = "type")]
@@ -166,7 +167,7 @@ pub struct Score {
     pub source: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ScoreKind {
     #[serde(rename = "CVSS_V3")]
     CvssV3,
@@ -178,7 +179,7 @@ pub enum ScoreKind {
 
 /// Severity bands (STANDARDS.md): critical 9.0–10, high 7.0–8.9, medium 4.0–6.9, low 0.0–3.9;
 /// `unscored` when no source scores it, which Cyber Essentials treats like high.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Low,
@@ -372,6 +373,78 @@ pub struct Advisory {
     pub scope: super::platform::Scope,
 }
 
+/// The lowest release the advisory itself names as fixed for a version in use: the lower bound
+/// of a `patched` requirement (RustSec) or a `fixed` event (OSV), above the version in use, not
+/// affected, and not a pre-release unless the version in use is one. When it names one and the
+/// index has no candidate fix, the index contradicts the advisory (every such release yanked,
+/// published after the evaluation time, or missing): its facts are then unknown, never
+/// read as "no fixed release yet".
+pub fn named_fix(affected: &Affected, in_use: &semver::Version) -> Option<semver::Version> {
+    let bounds: Vec<semver::Version> = match affected {
+        Affected::Requirements(versions) => versions
+            .patched()
+            .iter()
+            .filter_map(|req| {
+                let bound = req.comparators.iter().filter_map(lower_bound).max()?;
+                req.matches(&bound).then_some(bound)
+            })
+            .collect(),
+        Affected::Osv { ranges, .. } => ranges
+            .iter()
+            .flatten()
+            .filter_map(|event| match event {
+                Event::Fixed(v) => {
+                    // RustSec's export writes `>= X.Y.Z` as a fix at `X.Y.Z-0`.
+                    let mut v = v.clone();
+                    if v.pre.as_str() == "0" {
+                        v.pre = semver::Prerelease::EMPTY;
+                    }
+                    Some(v)
+                }
+                _ => None,
+            })
+            .collect(),
+        Affected::Foreign { .. } => Vec::new(),
+    };
+    bounds
+        .into_iter()
+        .filter(|v| v > in_use)
+        .filter(|v| !in_use.pre.is_empty() || v.pre.is_empty())
+        .filter(|v| !affected.affects(v))
+        .min()
+}
+
+/// The lowest version a comparator admits, where it has one.
+fn lower_bound(comparator: &semver::Comparator) -> Option<semver::Version> {
+    use semver::Op;
+    let mut version = semver::Version {
+        major: comparator.major,
+        minor: comparator.minor.unwrap_or(0),
+        patch: comparator.patch.unwrap_or(0),
+        pre: comparator.pre.clone(),
+        build: semver::BuildMetadata::EMPTY,
+    };
+    match comparator.op {
+        Op::Exact | Op::GreaterEq | Op::Tilde | Op::Caret | Op::Wildcard => Some(version),
+        Op::Greater => {
+            // The next release after the bound, at the precision it was written.
+            if comparator.patch.is_some() {
+                version.patch += 1;
+            } else if comparator.minor.is_some() {
+                version.minor += 1;
+                version.patch = 0;
+            } else {
+                version.major += 1;
+                version.minor = 0;
+                version.patch = 0;
+            }
+            version.pre = semver::Prerelease::EMPTY;
+            Some(version)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +523,37 @@ mod tests {
         };
         // A LOW rating does not shorten the window of a vector nobody could read.
         assert_eq!(overall(&[low, broken]), Severity::Unscored);
+    }
+
+    #[test]
+    fn the_fix_an_advisory_names_is_the_lowest_patched_bound_above_the_version_in_use() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        let req = |s: &str| semver::VersionReq::parse(s).unwrap();
+        let rustsec = |patched: &[&str]| {
+            Affected::Requirements(
+                rustsec::advisory::Versions::new(patched.iter().map(|p| req(p)).collect(), vec![])
+                    .unwrap(),
+            )
+        };
+        let two_lines = rustsec(&[">= 0.6.14, < 0.7.0", ">= 0.7.2"]);
+        assert_eq!(named_fix(&two_lines, &v("0.6.10")), Some(v("0.6.14")));
+        assert_eq!(named_fix(&two_lines, &v("0.7.0")), Some(v("0.7.2")));
+        // Nothing above the version in use: no fix is named (not a contradiction).
+        assert_eq!(named_fix(&rustsec(&["^0.3.24"]), &v("1.2.0")), None);
+        assert_eq!(
+            named_fix(&rustsec(&["> 1.5"]), &v("1.5.4")),
+            Some(v("1.6.0"))
+        );
+        // A pre-release fix is no fix for a release.
+        assert_eq!(named_fix(&rustsec(&[">= 2.0.0-rc.1"]), &v("1.0.0")), None);
+        let osv = Affected::Osv {
+            ranges: vec![vec![
+                Event::Introduced(Some(v("0.0.0-0"))),
+                Event::Fixed(v("1.5.5-0")),
+            ]],
+            versions: Vec::new(),
+        };
+        assert_eq!(named_fix(&osv, &v("1.5.4")), Some(v("1.5.5")));
+        assert_eq!(named_fix(&osv, &v("1.5.5")), None);
     }
 }

@@ -7,7 +7,7 @@
 //! `--target all` or a bare lockfile, which do not say what the product is built for, every
 //! advisory is kept.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an advisory says of where it applies.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,13 +102,30 @@ impl Scope {
     }
 }
 
+/// How the target was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetFrom {
+    /// The host cargo resolved for.
+    Host,
+    /// `--target TRIPLE`.
+    Flag,
+    /// `--target all`.
+    All,
+    /// A lockfile read without cargo: no target is known.
+    Lockfile,
+    /// A supplier's SBOM: no target is known.
+    Sbom,
+}
+
 /// The target an audit judges platform-specific advisories for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TargetRecord {
     /// The target triple (`x86_64-unknown-linux-gnu`), or `all`.
     pub triple: String,
     /// How it was chosen: `host`, `flag` (`--target`), `all` (`--target all`) or `lockfile`.
-    pub from: &'static str,
+    pub from: TargetFrom,
     /// What that means for platform-specific advisories.
     pub note: String,
 }
@@ -129,23 +146,23 @@ impl TargetRecord {
                 target: Target::Host,
                 rustc,
                 ..
-            } => one(&rustc.host, "host"),
+            } => one(&rustc.host, TargetFrom::Host),
             Origin::CargoMetadata {
                 target: Target::Triple(triple),
                 ..
-            } => one(triple, "flag"),
+            } => one(triple, TargetFrom::Flag),
             Origin::CargoMetadata {
                 target: Target::All,
                 ..
             } => TargetRecord {
                 triple: "all".to_owned(),
-                from: "all",
+                from: TargetFrom::All,
                 note: "--target all: every advisory is judged, whichever platform it is limited to"
                     .to_owned(),
             },
             Origin::Lockfile { .. } => TargetRecord {
                 triple: "all".to_owned(),
-                from: "lockfile",
+                from: TargetFrom::Lockfile,
                 note: "a lockfile does not say which target the product is built for: every advisory is judged, whichever platform it is limited to"
                     .to_owned(),
             },
@@ -156,7 +173,7 @@ impl TargetRecord {
     pub fn sbom() -> TargetRecord {
         TargetRecord {
             triple: "all".to_owned(),
-            from: "sbom",
+            from: TargetFrom::Sbom,
             note: "an SBOM does not say which target the product is built for: every advisory is judged, whichever platform it is limited to"
                 .to_owned(),
         }
@@ -164,7 +181,7 @@ impl TargetRecord {
 
     /// A triple to judge for, or `None` when every advisory is kept.
     pub fn triple(&self) -> Option<&str> {
-        (self.from == "host" || self.from == "flag").then_some(self.triple.as_str())
+        matches!(self.from, TargetFrom::Host | TargetFrom::Flag).then_some(self.triple.as_str())
     }
 }
 

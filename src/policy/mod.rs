@@ -1,13 +1,16 @@
 //! Policies: what the supplier holds the product to. Built-in policies (TOML in `policies/`,
 //! embedded in the binary) and the supplier's `charter-audit.toml`, which extends one.
 
+pub mod assess;
 pub mod config;
 pub mod model;
 pub mod product;
 pub mod rules;
+pub mod verdict;
 
 pub use config::{Config, ConfigError, Exception, Override};
 pub use model::{Level, Policy};
+pub use verdict::{AppliedException, ClockStart, Judgement, Rule, RuleFinding, Verdict};
 
 /// The built-in policies: name, TOML text.
 pub const BUILTIN: &[(&str, &str)] = &[

@@ -7,7 +7,7 @@
 use spdx::{LicenseItem, ParseMode};
 
 use super::model::{Level, Policy};
-use super::rules::{RuleFinding, Verdict};
+use super::verdict::{Rule, RuleFinding, Verdict};
 use crate::advisories::{Coverage, FindingPackage};
 use crate::inventory::{Inventory, Package, PackageSource};
 use crate::registry::apply::ComponentFacts;
@@ -23,7 +23,7 @@ fn package_of(package: &Package) -> FindingPackage {
 }
 
 fn finding(
-    rule: &'static str,
+    rule: Rule,
     verdict: Verdict,
     subject: String,
     message: String,
@@ -75,7 +75,7 @@ pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> V
             ),
         };
         out.push(finding(
-            "sources",
+            Rule::Sources,
             verdict,
             package.purl(),
             message,
@@ -93,7 +93,7 @@ pub fn unchecked(coverage: &Coverage) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     for unchecked in &coverage.unchecked {
         out.push(finding(
-            "sources",
+            Rule::Sources,
             Verdict::Info,
             unchecked.purl.clone(),
             format!(
@@ -131,7 +131,7 @@ pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let mut missing = |what: &str, how: &str| {
         out.push(finding(
-            "sbom-completeness",
+            Rule::SbomCompleteness,
             level,
             what.to_owned(),
             format!("the SBOM has no {what} (an NTIA minimum element): {how}"),
@@ -160,7 +160,7 @@ pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
     ] {
         if let Some(first) = list.first() {
             out.push(finding(
-                "sbom-completeness",
+                Rule::SbomCompleteness,
                 Verdict::Violation,
                 what.to_owned(),
                 format!(
@@ -173,7 +173,7 @@ pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
     }
     if let Some(first) = sbom.without_author.first() {
         out.push(finding(
-            "sbom-completeness",
+            Rule::SbomCompleteness,
             policy
                 .level("sbom-completeness.components-without-author")
                 .into(),
@@ -239,7 +239,7 @@ pub fn licenses(inventory: &Inventory, policy: &Policy) -> Vec<RuleFinding> {
             ),
         };
         out.push(finding(
-            "licenses",
+            Rule::Licenses,
             verdict,
             package.purl(),
             message,
@@ -309,7 +309,7 @@ pub fn registry_facts(components: &[ComponentFacts], trusted_lockfile: bool) -> 
         return Vec::new();
     };
     vec![finding(
-        "registry-facts",
+        Rule::RegistryFacts,
         Level::Warning.into(),
         "registry index".to_owned(),
         format!(
@@ -341,7 +341,7 @@ pub fn lockfile_incomplete(gaps: &[Gap]) -> Vec<RuleFinding> {
                 None => format!("{} {}", gap.name, gap.version),
             };
             finding(
-                "lockfile-incomplete",
+                Rule::LockfileIncomplete,
                 Verdict::Violation,
                 subject,
                 format!(

@@ -4,99 +4,40 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use super::assess::{Assessed, Judged};
 use super::config::Exception;
 use super::model::{Level, Policy};
+use super::verdict::{AppliedException, ClockStart, Judgement, Rule, RuleFinding, Verdict};
 use crate::advisories::{Finding, Kind, Severity, SourceRecord};
-
-/// What the policy makes of a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Info,
-    Warning,
-    Excepted,
-    Violation,
-}
-
-impl Verdict {
-    /// The verdict as reports write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Info => "info",
-            Verdict::Warning => "warning",
-            Verdict::Excepted => "excepted",
-            Verdict::Violation => "violation",
-        }
-    }
-}
-
-impl From<Level> for Verdict {
-    fn from(level: Level) -> Verdict {
-        match level {
-            Level::Warning => Verdict::Warning,
-            Level::Violation => Verdict::Violation,
-        }
-    }
-}
-
-/// The verdict on one finding, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Judgement {
-    pub verdict: Verdict,
-    /// The rule's stable code: `patch-age`, `yanked`, `unmaintained`, `unsound`, `notice`,
-    /// `not-applicable` (an advisory limited to platforms other than the audited target).
-    pub rule: &'static str,
-    pub message: String,
-    pub exposure_days: Option<i64>,
-    pub window_days: Option<u32>,
-    /// When the clock started, and from what (`fix-published` or `advisory-published`).
-    pub clock_start: Option<String>,
-    pub clock_start_from: Option<&'static str>,
-    /// The exception that applied (or expired), by id.
-    pub exception: Option<AppliedException>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AppliedException {
-    pub id: String,
-    pub reason: String,
-    pub expires: String,
-    pub approved_by: String,
-    pub expired: bool,
-}
-
-/// A finding of a rule that is not about one package (database age, exceptions).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RuleFinding {
-    pub rule: &'static str,
-    pub verdict: Verdict,
-    pub subject: String,
-    pub message: String,
-    /// The package it is about, for the rules that judge one (`sources`, `licenses`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<crate::advisories::FindingPackage>,
-}
+use crate::registry::apply::FixFacts;
 
 /// Judges every finding, each against the exceptions that name its id or an alias: the
 /// exceptions are indexed once, so many exceptions and many findings cost their sum, not their
 /// product.
 pub fn judge_all(
-    findings: &mut [Finding],
+    findings: Vec<Assessed>,
     policy: &Policy,
     exceptions: &[Exception],
     now: OffsetDateTime,
-) {
+) -> Vec<Judged> {
     let by_id = exceptions_by_id(exceptions);
-    for finding in findings {
-        // In the file's order, as when every exception was tried in turn.
-        let mut candidates: Vec<&Exception> = candidates(&by_id, finding).collect();
-        candidates.sort_by_key(|e| e.line);
-        finding.judgement = Some(judge_with(finding, policy, &candidates, now));
-    }
+    findings
+        .into_iter()
+        .map(|Assessed { finding, fix }| {
+            // In the file's order, as when every exception was tried in turn.
+            let mut candidates: Vec<&Exception> = candidates(&by_id, &finding).collect();
+            candidates.sort_by_key(|e| e.line);
+            let judgement = judge_with(&finding, &fix, policy, &candidates, now);
+            Judged {
+                finding,
+                fix,
+                judgement,
+            }
+        })
+        .collect()
 }
 
 /// The exceptions by the id they name.
@@ -131,16 +72,18 @@ fn candidates<'e>(
 /// Judges one advisory finding.
 pub fn judge(
     finding: &Finding,
+    fix: &FixFacts,
     policy: &Policy,
     exceptions: &[Exception],
     now: OffsetDateTime,
 ) -> Judgement {
     let exceptions: Vec<&Exception> = exceptions.iter().collect();
-    judge_with(finding, policy, &exceptions, now)
+    judge_with(finding, fix, policy, &exceptions, now)
 }
 
 fn judge_with(
     finding: &Finding,
+    fix: &FixFacts,
     policy: &Policy,
     exceptions: &[&Exception],
     now: OffsetDateTime,
@@ -148,14 +91,15 @@ fn judge_with(
     if let Some(why) = &finding.not_applicable {
         // The advisory is limited to platforms the audited target is not: information, not a
         // patch-age question (and no exception is needed or used).
-        return simple("not-applicable", Level::Warning, why.clone()).with_verdict(Verdict::Info);
+        return simple(Rule::NotApplicable, Level::Warning, why.clone())
+            .with_verdict(Verdict::Info);
     }
     let mut judgement = match finding.kind {
-        Kind::Vulnerability => patch_age(finding, policy, now),
+        Kind::Vulnerability => patch_age(finding, fix, policy, now),
         Kind::Yanked => simple(
-            "yanked",
+            Rule::Yanked,
             policy.level("yanked.verdict"),
-            match &finding.upgrade_to {
+            match &fix.upgrade_to {
                 Some(to) => format!(
                     "upgrade {name} {version} → {to}: {version} was yanked from its registry",
                     name = finding.package.name,
@@ -168,7 +112,7 @@ fn judge_with(
             },
         ),
         Kind::Unmaintained => simple(
-            "unmaintained",
+            Rule::Unmaintained,
             policy.level("informational.unmaintained"),
             format!(
                 "{} is unmaintained: plan a replacement",
@@ -176,7 +120,7 @@ fn judge_with(
             ),
         ),
         Kind::Unsound => simple(
-            "unsound",
+            Rule::Unsound,
             policy.level("informational.unsound"),
             format!(
                 "{} {} has unsound API: check whether the product uses it",
@@ -184,7 +128,7 @@ fn judge_with(
             ),
         ),
         Kind::Notice => simple(
-            "notice",
+            Rule::Notice,
             policy.level("informational.notice"),
             format!("notice about {}: read it", finding.package.name),
         ),
@@ -229,7 +173,7 @@ impl Judgement {
     }
 }
 
-fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
+fn simple(rule: Rule, level: Level, message: String) -> Judgement {
     Judgement {
         verdict: level.into(),
         rule,
@@ -243,7 +187,7 @@ fn simple(rule: &'static str, level: Level, message: String) -> Judgement {
 }
 
 /// The patch-age rule.
-fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgement {
+fn patch_age(finding: &Finding, fix: &FixFacts, policy: &Policy, now: OffsetDateTime) -> Judgement {
     let Some(published) = finding
         .date
         .as_deref()
@@ -254,7 +198,7 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
         // its exposure has no lower bound, and not knowing never shortens it.
         return Judgement {
             verdict: Verdict::Violation,
-            rule: "patch-age",
+            rule: Rule::PatchAge,
             message: format!(
                 "{} {}: the advisory gives no date, so how long it has been exposed is unknown; treated as past every window",
                 finding.package.name, finding.package.version
@@ -266,14 +210,14 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
             exception: None,
         };
     };
-    let fix_time = finding
+    let fix_time = fix
         .fix_published_at
         .as_deref()
         .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
     let (start, from) = match fix_time {
-        Some(fix) if fix > published => (fix, "fix-published"),
-        Some(_) => (published, "advisory-published"),
-        None => (published, "advisory-published"),
+        Some(fix) if fix > published => (fix, ClockStart::FixPublished),
+        Some(_) => (published, ClockStart::AdvisoryPublished),
+        None => (published, ClockStart::AdvisoryPublished),
     };
     // An advisory or fix dated after the evaluation time (a database newer than `--now`) has
     // no exposure yet.
@@ -283,7 +227,7 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
     let version = &finding.package.version;
     let mut judgement = Judgement {
         verdict: Verdict::Warning,
-        rule: "patch-age",
+        rule: Rule::PatchAge,
         message: String::new(),
         exposure_days: Some(exposure_days),
         window_days: None,
@@ -291,13 +235,13 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
         clock_start_from: Some(from),
         exception: None,
     };
-    match (&finding.fix_version, &finding.upgrade_to) {
+    match (&fix.fix_version, &fix.upgrade_to) {
         (Some(_), upgrade) => {
             let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
             judgement.window_days = Some(window);
             let to = upgrade
                 .as_deref()
-                .or(finding.fix_version.as_deref())
+                .or(fix.fix_version.as_deref())
                 .unwrap_or("?");
             if exposure > Duration::days(i64::from(window)) {
                 judgement.verdict = Verdict::Violation;
@@ -311,18 +255,18 @@ fn patch_age(finding: &Finding, policy: &Policy, now: OffsetDateTime) -> Judgeme
                     "upgrade {name} {version} → {to}: fix available for {exposure_days} days, {left} day(s) left of the {window}-day window"
                 );
             }
-            if let Some(note) = &finding.registry_note {
+            if let Some(note) = &fix.registry_note {
                 judgement.message.push_str(&format!(" ({note})"));
             }
         }
-        (None, _) if finding.registry_note.is_some() && !finding.patched.is_empty() => {
+        (None, _) if fix.registry_note.is_some() && !finding.patched.is_empty() => {
             // A fix exists but the registry cannot say when it was published: count from the
             // advisory's publication, the earliest the clock can start, so that not knowing
             // never shortens the exposure.
             let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
             judgement.window_days = Some(window);
             let to = finding.patched.join(" or ");
-            let note = finding.registry_note.as_deref().unwrap_or_default();
+            let note = fix.registry_note.as_deref().unwrap_or_default();
             judgement.verdict = if exposure > Duration::days(i64::from(window)) {
                 Verdict::Violation
             } else {
@@ -401,7 +345,7 @@ fn expired(exception: &Exception, now: OffsetDateTime) -> bool {
 
 /// Rules not about one package: database age, exceptions that match nothing or run too long.
 pub fn rule_findings(
-    findings: &[Finding],
+    findings: &[Judged],
     sources: &[SourceRecord],
     policy: &Policy,
     exceptions: &[Exception],
@@ -417,7 +361,7 @@ pub fn rule_findings(
         match updated {
             Some(updated) if now - updated > Duration::days(i64::from(max_age)) => {
                 out.push(RuleFinding {
-                    rule: "advisory-db-age",
+                    rule: Rule::AdvisoryDbAge,
                     verdict: Verdict::Violation,
                     subject: source.name.clone(),
                     message: format!(
@@ -429,7 +373,7 @@ pub fn rule_findings(
                 });
             }
             Some(updated) if updated > now => out.push(RuleFinding {
-                rule: "advisory-db-age",
+                rule: Rule::AdvisoryDbAge,
                 verdict: Verdict::Warning,
                 subject: source.name.clone(),
                 message: format!(
@@ -441,7 +385,7 @@ pub fn rule_findings(
             }),
             Some(_) => {}
             None => out.push(RuleFinding {
-                rule: "advisory-db-age",
+                rule: Rule::AdvisoryDbAge,
                 verdict: Verdict::Violation,
                 subject: source.name.clone(),
                 message: format!(
@@ -461,7 +405,7 @@ pub fn rule_findings(
     // Each finding under its id and aliases: an exception is checked against the findings it
     // names, not against every finding.
     let mut by_name: HashMap<&str, Vec<&Finding>> = HashMap::new();
-    for finding in findings {
+    for finding in findings.iter().map(|j| &j.finding) {
         for name in std::iter::once(&finding.id).chain(&finding.aliases) {
             by_name.entry(name.as_str()).or_default().push(finding);
         }
@@ -472,7 +416,7 @@ pub fn rule_findings(
             .is_some_and(|named| named.iter().any(|f| matches(exception, f)));
         if !used {
             out.push(RuleFinding {
-                rule: "exception-unused",
+                rule: Rule::ExceptionUnused,
                 verdict: Verdict::Warning,
                 subject: exception.id.clone(),
                 message: format!(
@@ -486,7 +430,7 @@ pub fn rule_findings(
             let ahead = (day - now.date()).whole_days();
             if ahead > i64::from(horizon) {
                 out.push(RuleFinding {
-                    rule: "exception-expiry",
+                    rule: Rule::ExceptionExpiry,
                     verdict: policy.level("exceptions.too-far-ahead").into(),
                     subject: exception.id.clone(),
                     message: format!(
@@ -516,6 +460,7 @@ mod tests {
                 version: "1.0.0".to_owned(),
                 purl: "pkg:npm/left-pad@1.0.0".to_owned(),
             },
+            ecosystem: "npm".to_owned(),
             title: "undated".to_owned(),
             severity: Severity::High,
             severities: Vec::new(),
@@ -524,19 +469,15 @@ mod tests {
             patched: vec![">=1.0.1".to_owned()],
             references: Vec::new(),
             sources: vec!["osv".to_owned()],
-            fix_version: None,
-            fix_published_at: None,
-            upgrade_to: None,
             functions: Vec::new(),
             not_applicable: None,
-            registry_note: Some("no registry facts".to_owned()),
-            judgement: None,
             affected: None,
             scopes: Vec::new(),
         };
         let policy = crate::policy::builtin("nhs-charter").unwrap();
         let now = time::macros::datetime!(2026-08-25 00:00 UTC);
-        let judgement = judge(&finding, &policy, &[], now);
+        let fix = FixFacts::unknown("no registry facts".to_owned());
+        let judgement = judge(&finding, &fix, &policy, &[], now);
         assert_eq!(judgement.verdict, Verdict::Violation);
         assert!(
             judgement.message.contains("no date"),

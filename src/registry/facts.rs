@@ -4,7 +4,6 @@
 use time::OffsetDateTime;
 
 use super::index::IndexVersion;
-use crate::advisories::model::{Affected, Event};
 
 /// The versions that exist at `now`: those published at or before it (or of unknown time).
 pub fn as_of(versions: &[IndexVersion], now: OffsetDateTime) -> Vec<&IndexVersion> {
@@ -64,78 +63,6 @@ pub fn upgrade_to<'a>(
         .filter(|v| compatible(in_use, &v.version))
         .min_by(|a, b| a.version.cmp(&b.version));
     compatible.or_else(|| all.into_iter().min_by(|a, b| a.version.cmp(&b.version)))
-}
-
-/// The lowest release the advisory itself names as fixed for a version in use: the lower bound
-/// of a `patched` requirement (RustSec) or a `fixed` event (OSV), above the version in use, not
-/// affected, and not a pre-release unless the version in use is one. When it names one and the
-/// index has no candidate fix, the index contradicts the advisory (every such release yanked,
-/// published after the evaluation time, or missing): its facts are then unknown, never
-/// read as "no fixed release yet".
-pub fn named_fix(affected: &Affected, in_use: &semver::Version) -> Option<semver::Version> {
-    let bounds: Vec<semver::Version> = match affected {
-        Affected::Requirements(versions) => versions
-            .patched()
-            .iter()
-            .filter_map(|req| {
-                let bound = req.comparators.iter().filter_map(lower_bound).max()?;
-                req.matches(&bound).then_some(bound)
-            })
-            .collect(),
-        Affected::Osv { ranges, .. } => ranges
-            .iter()
-            .flatten()
-            .filter_map(|event| match event {
-                Event::Fixed(v) => {
-                    // RustSec's export writes `>= X.Y.Z` as a fix at `X.Y.Z-0`.
-                    let mut v = v.clone();
-                    if v.pre.as_str() == "0" {
-                        v.pre = semver::Prerelease::EMPTY;
-                    }
-                    Some(v)
-                }
-                _ => None,
-            })
-            .collect(),
-        Affected::Foreign { .. } => Vec::new(),
-    };
-    bounds
-        .into_iter()
-        .filter(|v| v > in_use)
-        .filter(|v| !in_use.pre.is_empty() || v.pre.is_empty())
-        .filter(|v| !affected.affects(v))
-        .min()
-}
-
-/// The lowest version a comparator admits, where it has one.
-fn lower_bound(comparator: &semver::Comparator) -> Option<semver::Version> {
-    use semver::Op;
-    let mut version = semver::Version {
-        major: comparator.major,
-        minor: comparator.minor.unwrap_or(0),
-        patch: comparator.patch.unwrap_or(0),
-        pre: comparator.pre.clone(),
-        build: semver::BuildMetadata::EMPTY,
-    };
-    match comparator.op {
-        Op::Exact | Op::GreaterEq | Op::Tilde | Op::Caret | Op::Wildcard => Some(version),
-        Op::Greater => {
-            // The next release after the bound, at the precision it was written.
-            if comparator.patch.is_some() {
-                version.patch += 1;
-            } else if comparator.minor.is_some() {
-                version.minor += 1;
-                version.patch = 0;
-            } else {
-                version.major += 1;
-                version.minor = 0;
-                version.patch = 0;
-            }
-            version.pre = semver::Prerelease::EMPTY;
-            Some(version)
-        }
-        _ => None,
-    }
 }
 
 /// Why the index has no candidate fix although the advisory names one: what it says of the
@@ -288,37 +215,5 @@ mod tests {
         let fix = fix_version(&existing, &in_use, &affects).unwrap();
         assert_eq!(fix.version.to_string(), "1.5.5");
         assert_eq!(fix.pubtime, None);
-    }
-
-    #[test]
-    fn the_fix_an_advisory_names_is_the_lowest_patched_bound_above_the_version_in_use() {
-        let v = |s: &str| semver::Version::parse(s).unwrap();
-        let req = |s: &str| semver::VersionReq::parse(s).unwrap();
-        let rustsec = |patched: &[&str]| {
-            Affected::Requirements(
-                rustsec::advisory::Versions::new(patched.iter().map(|p| req(p)).collect(), vec![])
-                    .unwrap(),
-            )
-        };
-        let two_lines = rustsec(&[">= 0.6.14, < 0.7.0", ">= 0.7.2"]);
-        assert_eq!(named_fix(&two_lines, &v("0.6.10")), Some(v("0.6.14")));
-        assert_eq!(named_fix(&two_lines, &v("0.7.0")), Some(v("0.7.2")));
-        // Nothing above the version in use: no fix is named (not a contradiction).
-        assert_eq!(named_fix(&rustsec(&["^0.3.24"]), &v("1.2.0")), None);
-        assert_eq!(
-            named_fix(&rustsec(&["> 1.5"]), &v("1.5.4")),
-            Some(v("1.6.0"))
-        );
-        // A pre-release fix is no fix for a release.
-        assert_eq!(named_fix(&rustsec(&[">= 2.0.0-rc.1"]), &v("1.0.0")), None);
-        let osv = Affected::Osv {
-            ranges: vec![vec![
-                Event::Introduced(Some(v("0.0.0-0"))),
-                Event::Fixed(v("1.5.5-0")),
-            ]],
-            versions: Vec::new(),
-        };
-        assert_eq!(named_fix(&osv, &v("1.5.4")), Some(v("1.5.5")));
-        assert_eq!(named_fix(&osv, &v("1.5.5")), None);
     }
 }

@@ -11,7 +11,7 @@ pub mod locked;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use index::IndexVersion;
@@ -212,7 +212,8 @@ impl Lookups {
 }
 
 /// What the report says about the registry index it used.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegistryRecord {
     pub uri: String,
     /// Yanked flags are as of this lookup (the index does not say when a version was yanked).

@@ -1,108 +1,10 @@
-//! The audit report: this struct *is* the JSON output (schema `charter-audit/report/v1`,
-//! documented in docs/report.md); the other formats only render it.
+//! The audit report for a terminal. The report itself is [`crate::model::report::Report`],
+//! whose JSON is the `--format json` output; this and the other formats only render it.
 
-use serde::Serialize;
-
-use crate::advisories::{Coverage, Finding, Kind, SourceRecord};
-use crate::policy::rules::{RuleFinding, Verdict};
-use crate::registry::RegistryRecord;
-use crate::registry::apply::ComponentFacts;
+use crate::advisories::Kind;
+use crate::model::report::{Outcome, Report};
+use crate::policy::Verdict;
 use crate::text::clean;
-
-/// The schema identifier; bumped on any change that is not an addition.
-pub const SCHEMA: &str = "charter-audit/report/v1";
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub schema: &'static str,
-    /// `pass` or `fail`.
-    pub result: Outcome,
-    /// When the report was made (`SOURCE_DATE_EPOCH` when set).
-    pub generated_at: String,
-    /// The time every age is computed at (`--now`, else the clock).
-    pub evaluated_at: String,
-    pub tool: Tool,
-    /// Where the audit ran: the GitHub Actions run (from `GITHUB_*`), or `local`.
-    pub builder: serde_json::Value,
-    pub product: Product,
-    /// The target platform-specific advisories were judged for.
-    pub target: crate::advisories::platform::TargetRecord,
-    /// Who supplies the product (the SBOM's supplier), when it is known.
-    pub supplier: Option<String>,
-    pub sources: Vec<SourceRecord>,
-    /// The registry index behind the registry facts, when one was consulted.
-    pub registry: Option<RegistryRecord>,
-    pub policy: PolicyRecord,
-    pub coverage: Coverage,
-    pub components: Components,
-    pub findings: Vec<Finding>,
-    /// Verdicts of rules that are not about one package (database age, exceptions).
-    pub rule_findings: Vec<RuleFinding>,
-    /// How many findings and rule findings got each verdict.
-    pub summary: std::collections::BTreeMap<String, usize>,
-}
-
-/// The policy applied: its base, the digest of the effective settings, every override (marked
-/// tightening or loosening) and the exceptions in force.
-#[derive(Clone, Debug, Serialize)]
-pub struct PolicyRecord {
-    pub base: String,
-    pub digest: String,
-    pub settings: std::collections::BTreeMap<String, crate::policy::model::Value>,
-    pub overrides: Vec<crate::policy::Override>,
-    pub exceptions: Vec<crate::policy::Exception>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Pass,
-    Fail,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Product {
-    pub name: String,
-    pub version: Option<String>,
-    pub purl: Option<String>,
-    /// The product's repository, as its manifest gives it.
-    pub repository: Option<String>,
-    /// The commit audited: `GITHUB_SHA` in GitHub Actions, else the workspace's git `HEAD`.
-    pub commit: Option<String>,
-}
-
-/// How many components the product has, by source kind.
-#[derive(Clone, Debug, Serialize)]
-pub struct Components {
-    pub total: usize,
-    pub by_source: std::collections::BTreeMap<String, usize>,
-    /// How the inventory was taken (`cargo-metadata` or `cargo-lock`).
-    pub inventory: String,
-    /// Every component, with its registry facts.
-    pub packages: Vec<ComponentFacts>,
-}
-
-impl Report {
-    /// The findings and rule findings that got `verdict`.
-    pub fn of_verdict(&self, verdict: Verdict) -> (Vec<&Finding>, Vec<&RuleFinding>) {
-        (
-            self.findings
-                .iter()
-                .filter(|f| f.judgement.as_ref().map(|j| j.verdict) == Some(verdict))
-                .collect(),
-            self.rule_findings
-                .iter()
-                .filter(|r| r.verdict == verdict)
-                .collect(),
-        )
-    }
-}
 
 /// The human-readable report, for a terminal: grouped by verdict, each with what to do; every
 /// string from outside cleaned ([`clean`]: one line, no escapes), and every line begun with
@@ -136,19 +38,14 @@ pub fn human(report: &Report, colour: bool) -> String {
     };
     out.push_str(&format!(
         "{verdict}: {product}: {} violation(s), {} warning(s), {} excepted, in {} components; policy {}, evaluated at {}\n",
-        report.summary.get("violation").copied().unwrap_or(0),
-        report.summary.get("warning").copied().unwrap_or(0),
-        report.summary.get("excepted").copied().unwrap_or(0),
+        report.summary.violation,
+        report.summary.warning,
+        report.summary.excepted,
         report.components.total,
         clean(&report.policy.base),
         report.evaluated_at
     ));
-    for verdict in [
-        Verdict::Violation,
-        Verdict::Warning,
-        Verdict::Excepted,
-        Verdict::Info,
-    ] {
+    for verdict in Verdict::ALL {
         let (of, rules) = report.of_verdict(verdict);
         if of.is_empty() && rules.is_empty() {
             continue;
@@ -177,9 +74,7 @@ pub fn human(report: &Report, colour: bool) -> String {
                 clean(&f.id),
                 clean(&f.title)
             ));
-            if let Some(j) = &f.judgement {
-                out.push_str(&format!("      {}: {}\n", j.rule, clean(&j.message)));
-            }
+            out.push_str(&format!("      {}: {}\n", f.rule, clean(&f.message)));
         }
         for r in rules {
             out.push_str(&format!("  {}: {}\n", r.rule, clean(&r.message)));

@@ -7,10 +7,10 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::audit::{Outcome, Report};
-use crate::advisories::{Finding, Kind, Severity};
+use crate::advisories::{Kind, Severity};
+use crate::model::report::{Finding, Outcome, Report};
+use crate::policy::Verdict;
 use crate::policy::model::Direction;
-use crate::policy::rules::Verdict;
 use crate::text::clean;
 
 /// Sorts the findings table by the column whose button is pressed (data-key values).
@@ -51,7 +51,7 @@ td, th, li, p, code, h1 { overflow-wrap: anywhere; }
 /// Renders the report.
 pub fn render(report: &Report) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
-    let count = |key: &str| report.summary.get(key).copied().unwrap_or(0);
+    let count = |verdict: Verdict| report.summary.count(verdict);
     let product = match &report.product.version {
         Some(v) => format!("{} {}", esc(&report.product.name), esc(v)),
         None => esc(&report.product.name),
@@ -84,9 +84,9 @@ pub fn render(report: &Report) -> String {
     out.push_str(&format!(
         "<div class=\"verdict {class}\" id=\"verdict\"><strong>{word}</strong>: {why}.<br>\
          {} violation(s), {} warning(s), {} excepted, in {} components; policy <code>{}</code>{loosened}, evaluated at {}.</div>\n",
-        count("violation"),
-        count("warning"),
-        count("excepted"),
+        count(Verdict::Violation),
+        count(Verdict::Warning),
+        count(Verdict::Excepted),
         report.components.total,
         esc(&report.policy.base),
         esc(&report.evaluated_at)
@@ -135,8 +135,8 @@ fn findings_table(out: &mut String, report: &Report) {
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     // Worst first: verdict, then severity, then exposure.
     findings.sort_by_key(|f| {
-        let verdict = f.judgement.as_ref().map(|j| j.verdict);
-        let exposure = f.judgement.as_ref().and_then(|j| j.exposure_days);
+        let verdict = Some(f.verdict);
+        let exposure = f.exposure_days;
         (
             std::cmp::Reverse(verdict),
             std::cmp::Reverse(severity_rank(f)),
@@ -153,7 +153,7 @@ fn findings_table(out: &mut String, report: &Report) {
          <th>What to do</th></tr></thead>\n<tbody>\n",
     );
     for f in findings {
-        let Some(j) = &f.judgement else { continue };
+        let j = f;
         let severity = if f.kind == Kind::Vulnerability {
             f.severity.as_str().to_owned()
         } else {
@@ -347,7 +347,7 @@ fn evidence(out: &mut String, report: &Report) {
     }
     out.push_str(&format!(
         "<li>Inventory: {} ({} components)</li>\n</ul>\n",
-        esc(&report.components.inventory),
+        esc(report.components.inventory.as_str()),
         report.components.total
     ));
 }

@@ -2,9 +2,8 @@
 //! pull request: the result, what to upgrade, and what the evidence rests on. Every string
 //! from the project or an advisory is escaped, so that none of it becomes markup or HTML.
 
-use super::audit::{Outcome, Report};
-use crate::advisories::Finding;
-use crate::policy::rules::Verdict;
+use crate::model::report::{Finding, Outcome, Report};
+use crate::policy::Verdict;
 use crate::text::clean;
 
 /// The most components listed as not checked (the rest are counted).
@@ -21,13 +20,13 @@ pub fn render(report: &Report) -> String {
         Outcome::Pass => ("✅", "PASS"),
         Outcome::Fail => ("❌", "FAIL"),
     };
-    let count = |key: &str| report.summary.get(key).copied().unwrap_or(0);
+    let count = |verdict: Verdict| report.summary.count(verdict);
     out.push_str(&format!("## {mark} charter-audit: {word}: {product}\n\n"));
     out.push_str(&format!(
         "{} violation(s), {} warning(s), {} excepted, in {} components; policy `{}` ({}), evaluated at {}.\n",
-        count("violation"),
-        count("warning"),
-        count("excepted"),
+        count(Verdict::Violation),
+        count(Verdict::Warning),
+        count(Verdict::Excepted),
         report.components.total,
         code_span(&report.policy.base),
         report.policy.digest,
@@ -49,7 +48,7 @@ pub fn render(report: &Report) -> String {
             );
             out.push_str("| --- | --- | --- | --- | --- |\n");
             for f in findings {
-                let Some(j) = &f.judgement else { continue };
+                let j = f;
                 let days = match (j.exposure_days, j.window_days) {
                     (Some(e), Some(w)) => format!("{e} / {w}"),
                     _ => "–".to_owned(),
@@ -131,7 +130,9 @@ pub fn render(report: &Report) -> String {
     ));
     out.push_str(&format!(
         "- checked {} of {} components ({})\n\n</details>\n",
-        report.coverage.checked, report.components.total, report.components.inventory
+        report.coverage.checked,
+        report.components.total,
+        report.components.inventory.as_str()
     ));
     out
 }

@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::audit::Report;
-use crate::advisories::{Finding, FindingPackage, Kind};
-use crate::policy::rules::{RuleFinding, Verdict};
+use crate::advisories::{FindingPackage, Kind};
+use crate::model::report::{Finding, Report};
+use crate::policy::{Rule as Code, RuleFinding, Verdict};
 use crate::text::clean;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -95,35 +95,41 @@ fn level(verdict: Verdict) -> &'static str {
 
 /// The rule codes, for results that are not about one advisory: a readable name (unlike the
 /// id, SARIF1001) and what the rule asks.
-fn rule_code(code: &str) -> (&'static str, &'static str) {
+fn rule_code(code: Code) -> (&'static str, &'static str) {
     match code {
-        "advisory-db-age" => (
+        Code::AdvisoryDbAge => (
             "StaleAdvisoryDatabase",
             "The advisory database must have been updated recently",
         ),
-        "exception-unused" => ("UnusedException", "An exception matches no finding"),
-        "exception-expiry" => ("LongLivedException", "An exception expires too far ahead"),
-        "sources" => (
+        Code::ExceptionUnused => ("UnusedException", "An exception matches no finding"),
+        Code::ExceptionExpiry => ("LongLivedException", "An exception expires too far ahead"),
+        Code::Sources => (
             "PackageSources",
             "Packages come only from allowed registries",
         ),
-        "sbom-completeness" => (
+        Code::SbomCompleteness => (
             "SbomMinimumElements",
             "The SBOM has the NTIA minimum elements",
         ),
-        "licenses" => (
+        Code::Licenses => (
             "ComponentLicences",
             "Component licences are allowed by the policy",
         ),
-        "registry-facts" => (
+        Code::RegistryFacts => (
             "UnknownRegistryFacts",
             "Registry facts (yanked, fix dates) are known",
         ),
-        "lockfile-incomplete" => (
+        Code::LockfileIncomplete => (
             "IncompleteLockfile",
             "Cargo.lock locks every dependency the registry index lists",
         ),
-        _ => ("PolicyRule", "A charter-audit policy rule"),
+        // The rules about one advisory never judge a rule finding.
+        Code::PatchAge
+        | Code::Yanked
+        | Code::Unmaintained
+        | Code::Unsound
+        | Code::Notice
+        | Code::NotApplicable => ("PolicyRule", "A charter-audit policy rule"),
     }
 }
 
@@ -133,9 +139,7 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut results = Vec::new();
     for finding in &report.findings {
-        let Some(judgement) = &finding.judgement else {
-            continue;
-        };
+        let judgement = finding;
         let rule_index = *index.entry(finding.id.clone()).or_insert_with(|| {
             rules.push(advisory_rule(finding));
             rules.len() - 1
@@ -182,17 +186,19 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
         results.push(result);
     }
     for finding in &report.rule_findings {
-        let rule_index = *index.entry(finding.rule.to_owned()).or_insert_with(|| {
-            rules.push(code_rule(finding));
-            rules.len() - 1
-        });
+        let rule_index = *index
+            .entry(finding.rule.as_str().to_owned())
+            .or_insert_with(|| {
+                rules.push(code_rule(finding));
+                rules.len() - 1
+            });
         results.push(json!({
             "ruleId": finding.rule,
             "ruleIndex": rule_index,
             "level": level(finding.verdict),
             "message": {"text": clean(&finding.message)},
             "locations": [location(lockfile, finding.package.as_ref())],
-            "partialFingerprints": {"charterAudit/v1": fingerprint(&[finding.rule, &finding.subject])},
+            "partialFingerprints": {"charterAudit/v1": fingerprint(&[finding.rule.as_str(), &finding.subject])},
             "properties": {"verdict": finding.verdict},
         }));
     }
@@ -301,7 +307,7 @@ fn advisory_rule(finding: &Finding) -> Rule {
 fn code_rule(finding: &RuleFinding) -> Rule {
     let (name, description) = rule_code(finding.rule);
     Rule {
-        id: finding.rule.to_owned(),
+        id: finding.rule.as_str().to_owned(),
         name: Some(name.to_owned()),
         short_description: text(description),
         full_description: text(format!(

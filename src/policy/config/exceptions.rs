@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::DeValue;
 
@@ -20,7 +20,8 @@ pub const MAX_EXCEPTIONS: usize = 10_000;
 pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A documented, expiring exception.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exception {
     /// An advisory id or one of its aliases.
     pub id: String,

@@ -1,0 +1,348 @@
+//! Gathering the facts: the inventory, then the advisories and the registry facts side by
+//! side, and the SBOM of the run. Nothing here judges.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{AuditError, Options};
+use crate::advisories::platform::TargetRecord;
+use crate::advisories::{self, Coverage, Finding, SourceRecord, foreign, osv_api};
+use crate::inventory::{self, Inventory, InventoryOptions, Origin, PackageSource};
+use crate::model::report::{Builder, InventoryKind, Product};
+use crate::net::Http;
+use crate::policy::{RuleFinding, product};
+use crate::registry::apply::ComponentFacts;
+use crate::registry::{
+    self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
+};
+use crate::sbom::{self, Format, SbomOptions, Spec};
+use crate::time::rfc3339;
+
+/// crates.io's sparse index.
+const CRATES_IO_INDEX: &str = "https://index.crates.io/";
+
+/// What an audit has found before the policy's verdicts: from a Cargo workspace or lockfile,
+/// or from a supplier's own SBOM.
+pub(super) struct Gathered {
+    pub findings: Vec<Finding>,
+    /// The registry index's answers; `None` when none was consulted.
+    pub lookups: Option<Lookups>,
+    pub coverage: Coverage,
+    pub inventory: InventoryKind,
+    pub by_source: BTreeMap<String, usize>,
+    pub packages: Vec<ComponentFacts>,
+    pub product: Product,
+    pub supplier: Option<String>,
+    pub sbom: Vec<u8>,
+    pub sources: Vec<SourceRecord>,
+    pub registry: Option<RegistryRecord>,
+    pub warnings: Vec<String>,
+    pub lockfile_path: PathBuf,
+    pub builder: Builder,
+    /// Rules judged while gathering, where they need the inventory itself (`sources`,
+    /// `licenses`, `lockfile-incomplete`, the components an SBOM audit could not check).
+    pub rule_findings: Vec<RuleFinding>,
+    pub target: TargetRecord,
+}
+
+/// A Cargo workspace or lockfile: inventory, advisories, registry facts, the SBOM.
+pub(super) fn from_cargo(
+    options: &Options,
+    inventory_options: &InventoryOptions,
+    http: &Http,
+) -> Result<Gathered, AuditError> {
+    // The database loads on one thread while the inventory and its registry facts are taken
+    // on this one (they do not depend on each other). A missing database is the likelier
+    // mistake, so its error is the one reported when both fail.
+    let (database, inventory_and_facts) = std::thread::scope(|scope| {
+        let database = scope.spawn(|| advisories::load(&options.sources, http));
+        let rest = inventory::take(inventory_options)
+            .map_err(AuditError::from)
+            .and_then(|inventory| {
+                let mut warnings = inventory.warnings.clone();
+                let facts = registry_facts(options, &inventory, http, &mut warnings)?;
+                Ok((inventory, warnings, facts))
+            });
+        let database = database
+            .join()
+            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
+        (database, rest)
+    });
+    let mut database = database?;
+    let (inventory, mut warnings, (lookups, registry)) = inventory_and_facts?;
+    if let Some(base) = &options.osv_api {
+        let crates: Vec<foreign::Component> = inventory
+            .packages
+            .iter()
+            .filter(|p| p.source == PackageSource::CratesIo)
+            .map(|p| foreign::Component {
+                name: p.name.clone(),
+                version: p.version.to_string(),
+                purl: Some(p.purl()),
+                ecosystem: Some("crates.io".to_owned()),
+                private: None,
+                raw_name: p.name.clone(),
+            })
+            .collect();
+        ask_osv_api(&mut database, http, base, &crates, &options.config.private)?;
+    }
+    let (mut findings, coverage) = advisories::check(&inventory, &database);
+    let target = TargetRecord::of(&inventory.origin);
+    advisories::platform::mark(&mut findings, &target);
+    let packages = registry::apply::components(&inventory, lookups.as_ref(), options.now);
+    // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+    let sbom = sbom::generate(
+        &inventory,
+        &SbomOptions {
+            spec: Spec::V1_5,
+            format: Format::Json,
+            supplier: options.supplier.clone(),
+            authors: options.authors.clone(),
+            stamp: options.stamp,
+            evaluated_at: Some(rfc3339(options.now)),
+        },
+    )?;
+    if options.sbom_warnings {
+        warnings.extend(sbom.warnings);
+    }
+    let policy = &options.config.policy;
+    let mut rule_findings = product::sources(&inventory, &coverage, policy);
+    let gaps = registry::locked::gaps(&inventory, lookups.as_ref());
+    rule_findings.extend(product::lockfile_incomplete(&gaps));
+    rule_findings.extend(product::licenses(&inventory, policy));
+    let mut builder = Builder::from_env(&|name| std::env::var(name).ok());
+    // The toolchain that resolved the graph, when cargo did.
+    if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
+        builder = builder.with_rustc(rustc.version.clone());
+    }
+    let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &inventory.packages {
+        *by_source.entry(p.source.kind().to_owned()).or_default() += 1;
+    }
+    Ok(Gathered {
+        findings,
+        lookups,
+        coverage,
+        inventory: match inventory.origin {
+            Origin::CargoMetadata { .. } => InventoryKind::CargoMetadata,
+            Origin::Lockfile { .. } => InventoryKind::CargoLock,
+        },
+        by_source,
+        packages,
+        product: product_of(&inventory),
+        supplier: options.supplier.as_ref().map(|s| s.name.clone()),
+        sbom: sbom.bytes,
+        sources: database.sources,
+        registry,
+        warnings,
+        lockfile_path: inventory.lockfile.clone(),
+        builder,
+        rule_findings,
+        target,
+    })
+}
+
+/// A supplier's own CycloneDX SBOM, of any ecosystem: its components matched against the
+/// advisory sources (OSV for the other ecosystems) with no registry facts.
+pub(super) fn from_sbom(
+    options: &Options,
+    path: &Path,
+    max_bytes: u64,
+    http: &Http,
+) -> Result<Gathered, AuditError> {
+    let input = sbom::input::read(path, max_bytes)?;
+    let mut database = advisories::load(&options.sources, http)?;
+    if let Some(base) = &options.osv_api {
+        ask_osv_api(
+            &mut database,
+            http,
+            base,
+            &input.components,
+            &options.config.private,
+        )?;
+    }
+    let (findings, coverage) = advisories::check_components(&input.components, &database);
+    let packages: Vec<ComponentFacts> = input
+        .components
+        .iter()
+        .map(|c| ComponentFacts {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone().unwrap_or_default(),
+            source: c.ecosystem.clone().unwrap_or_else(|| "unknown".to_owned()),
+            yanked: None,
+            published_at: None,
+            newest: None,
+            registry_note: Some("no registry facts are looked up for a supplier's SBOM".to_owned()),
+        })
+        .collect();
+    let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &packages {
+        *by_source.entry(p.source.clone()).or_default() += 1;
+    }
+    let supplier = options
+        .supplier
+        .as_ref()
+        .map(|s| s.name.clone())
+        .or_else(|| input.supplier.clone());
+    let mut warnings = Vec::new();
+    if input
+        .components
+        .iter()
+        .any(|c| c.ecosystem.as_deref() != Some("crates.io"))
+        && options.sources.osv_db.is_none()
+        && options.osv_api.is_none()
+    {
+        warnings.push(
+            "components of other ecosystems than crates.io are checked against OSV only: pass --osv-db with an OSV export of their ecosystems".to_owned(),
+        );
+    }
+    // The components no database could be asked about, listed as the summary says they are.
+    let unchecked = product::unchecked(&coverage);
+    Ok(Gathered {
+        findings,
+        lookups: None,
+        coverage,
+        inventory: InventoryKind::CyclonedxSbom,
+        by_source,
+        packages,
+        product: Product {
+            name: input.product.0.clone(),
+            version: input.product.1.clone(),
+            purl: input.product.2.clone(),
+            repository: None,
+            commit: audited_commit(None),
+        },
+        supplier,
+        sbom: input.bytes,
+        sources: database.sources,
+        registry: None,
+        warnings,
+        lockfile_path: path.to_path_buf(),
+        builder: Builder::from_env(&|name| std::env::var(name).ok()),
+        rule_findings: unchecked,
+        target: TargetRecord::sbom(),
+    })
+}
+
+/// Asks the OSV API about the public components, and adds what it says as a source.
+fn ask_osv_api(
+    database: &mut advisories::Database,
+    http: &Http,
+    base: &str,
+    components: &[foreign::Component],
+    private: &[String],
+) -> Result<(), AuditError> {
+    let sendable = osv_api::sendable(components, private);
+    let at = crate::time::clock();
+    let records = osv_api::query(http, base, &sendable)?;
+    database.add_api(records, &sendable, base, at)?;
+    Ok(())
+}
+
+/// The registry index the options name (or crates.io's, or cargo's cache when offline).
+enum Index<'a> {
+    Http(HttpIndex<'a>),
+    Dir(DirIndex),
+    Cache(CargoCache),
+}
+
+impl Index<'_> {
+    fn source(&self) -> &dyn IndexSource {
+        match self {
+            Index::Http(index) => index,
+            Index::Dir(index) => index,
+            Index::Cache(cache) => cache,
+        }
+    }
+}
+
+/// Looks up every crates.io component in the index the options name (or the default one).
+fn registry_facts(
+    options: &Options,
+    inventory: &Inventory,
+    http: &Http,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<Lookups>, Option<RegistryRecord>), AuditError> {
+    let names: Vec<&str> = inventory
+        .packages
+        .iter()
+        .filter(|p| p.source == PackageSource::CratesIo)
+        .map(|p| p.name.as_str())
+        .collect();
+    let index = match options.registry_index.as_deref() {
+        Some(url) if url.contains("://") => Index::Http(HttpIndex {
+            base: url.to_owned(),
+            http,
+        }),
+        Some(dir) => {
+            let root = PathBuf::from(dir);
+            if !root.is_dir() {
+                return Err(AuditError::NoIndexFolder(dir.to_owned()));
+            }
+            Index::Dir(DirIndex { root })
+        }
+        None if options.offline => match CargoCache::locate() {
+            Some(found) => Index::Cache(found),
+            None => {
+                warnings.push(
+                    "no registry index with --offline (cargo's index cache was not found): \
+                     yanked flags, publication times and fix versions are unknown; pass \
+                     --registry-index DIR"
+                        .to_owned(),
+                );
+                return Ok((None, None));
+            }
+        },
+        None => Index::Http(HttpIndex {
+            base: CRATES_IO_INDEX.to_owned(),
+            http,
+        }),
+    };
+    let source = index.source();
+    let looked_up_at = rfc3339(crate::time::clock());
+    let lookups = Lookups::fetch(source, names)?;
+    let unknown = lookups
+        .entries
+        .values()
+        .filter(|e| matches!(e, registry::Entry::Unknown(_)))
+        .count();
+    let record = RegistryRecord {
+        uri: source.describe(),
+        looked_up_at,
+        crates: lookups.entries.len(),
+        unknown,
+    };
+    Ok((Some(lookups), Some(record)))
+}
+
+/// The commit audited: `GITHUB_SHA` in GitHub Actions, else the git `HEAD` of `root`.
+fn audited_commit(root: Option<&Path>) -> Option<String> {
+    std::env::var("GITHUB_SHA")
+        .ok()
+        .filter(|sha| sha.len() >= 40 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+        .or_else(|| root.and_then(inventory::head_commit))
+}
+
+fn product_of(inventory: &Inventory) -> Product {
+    let commit = audited_commit(inventory.lockfile.parent());
+    match &inventory.product {
+        inventory::Product::Member(i) => {
+            let p = &inventory.packages[*i];
+            Product {
+                name: p.name.clone(),
+                version: Some(p.version.to_string()),
+                purl: Some(p.purl()),
+                repository: p.manifest.repository.clone(),
+                commit,
+            }
+        }
+        inventory::Product::Synthetic { name, version, .. } => Product {
+            name: name.clone(),
+            version: version.clone(),
+            purl: None,
+            repository: None,
+            commit,
+        },
+    }
+}

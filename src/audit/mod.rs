@@ -1,0 +1,98 @@
+//! The audit as a library function, one way through the stages: **gather** (inventory, then
+//! advisories and registry facts side by side), **judge** (the policy joins findings and
+//! facts into verdicts, as new values) and **assemble** (one typed [`Report`]). The `audit`
+//! command parses flags into [`Options`], calls [`run`], then renders, signs and writes; this
+//! module prints nothing and imports neither `cli` nor `commands`.
+
+mod assemble;
+mod gather;
+
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use crate::advisories::{AdvisoryError, SourceOptions};
+use crate::inventory::{InventoryError, InventoryOptions};
+use crate::model::report::Report;
+use crate::net::Http;
+use crate::policy::Config;
+use crate::sbom::{SbomError, Supplier};
+use crate::time::Stamp;
+
+/// What to audit.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A Cargo workspace (through `cargo metadata`) or a lockfile.
+    Cargo {
+        inventory: InventoryOptions,
+        /// `--lockfile`: the auditor chose to trust the lockfile where the index cannot
+        /// check it.
+        trusted_lockfile: bool,
+    },
+    /// A supplier's own CycloneDX SBOM, read up to `max_bytes`.
+    Sbom { path: PathBuf, max_bytes: u64 },
+}
+
+/// Everything an audit needs, decided before it starts.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub input: Input,
+    /// The supplier's configuration: the policy, exceptions, private patterns.
+    pub config: Config,
+    pub sources: SourceOptions,
+    /// The OSV API to ask about public components, when one is named.
+    pub osv_api: Option<String>,
+    /// The registry index: an `https://` sparse index or a folder; `None` for crates.io's
+    /// (or cargo's cache with `offline`).
+    pub registry_index: Option<String>,
+    pub offline: bool,
+    /// The supplier named on the command line or in the configuration.
+    pub supplier: Option<Supplier>,
+    pub authors: Vec<String>,
+    /// Whether the SBOM's own warnings are worth giving (it is written with `--out-dir`).
+    pub sbom_warnings: bool,
+    /// When documents are stamped (`SOURCE_DATE_EPOCH`), and when ages are computed.
+    pub stamp: Stamp,
+    pub now: OffsetDateTime,
+}
+
+/// What an audit makes: the report, the SBOM it rests on, and what the user should know.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    pub report: Report,
+    /// The SBOM of the run: made from the inventory, or the supplier's own.
+    pub sbom: Vec<u8>,
+    /// Where SARIF results point: Cargo.lock, or the supplier's SBOM.
+    pub lockfile_path: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+/// Why an audit could not run (exit 2). Findings are never errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    SbomInput(#[from] crate::sbom::input::InputError),
+    #[error(transparent)]
+    Sbom(#[from] SbomError),
+    #[error(transparent)]
+    Advisories(#[from] AdvisoryError),
+    #[error(transparent)]
+    OsvApi(#[from] crate::advisories::osv_api::ApiError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error("--registry-index {0}: no such folder; give a sparse-index folder or an https:// URL")]
+    NoIndexFolder(String),
+    #[error("could not read the SBOM this run made: {0}")]
+    OwnSbom(#[source] serde_json::Error),
+}
+
+/// Runs the audit: gather, judge, assemble.
+pub fn run(options: &Options, http: &Http) -> Result<Audit, AuditError> {
+    let gathered = match &options.input {
+        Input::Cargo { inventory, .. } => gather::from_cargo(options, inventory, http)?,
+        Input::Sbom { path, max_bytes } => gather::from_sbom(options, path, *max_bytes, http)?,
+    };
+    assemble::report(options, gathered)
+}
