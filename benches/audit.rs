@@ -56,7 +56,12 @@ fn main() {
         )
         .unwrap();
         let packages = apply::components(&inventory, Some(&lookups), now);
-        assess::join(findings.clone(), &packages, Registry::Index(Some(&lookups)), now);
+        assess::join(
+            findings.clone(),
+            &packages,
+            Registry::Index(Some(&lookups)),
+            now,
+        );
     });
     println!(
         "  charter-audit, database load (1,205 advisories)   {}",

@@ -28,6 +28,12 @@ pub enum Error {
     Json(serde_json::Error),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("--report {}: {source}: give the report of `charter-audit audit --format json`", .path.display())]
+    Report {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::model::report::ReportError,
+    },
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
     #[error(transparent)]

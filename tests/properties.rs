@@ -127,7 +127,7 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 fn every_seed_passes_its_harness() {
     type Harness = fn(&[u8]);
-    let harnesses: [(&str, Harness); 9] = [
+    let harnesses: [(&str, Harness); 10] = [
         ("lockfile", harness::lockfile),
         ("config", harness::config),
         ("cyclonedx", harness::cyclonedx),
@@ -137,6 +137,7 @@ fn every_seed_passes_its_harness() {
         ("envelope", harness::envelope),
         ("statement", harness::statement),
         ("bundle", harness::bundle),
+        ("report", harness::report),
     ];
     for (target, run) in harnesses {
         for seed in seeds(target) {
@@ -207,5 +208,10 @@ proptest! {
     #[test]
     fn no_unsigned_bundle_is_accepted(bytes in prop_oneof![noise(), mutated("bundle")]) {
         harness::bundle(&bytes);
+    }
+
+    #[test]
+    fn any_report_is_refused_or_read_and_written_unchanged(bytes in prop_oneof![noise(), mutated("report")]) {
+        harness::report(&bytes);
     }
 }

@@ -23,6 +23,7 @@ use charter_audit::attest::dsse;
 use charter_audit::attest::keys::{Algorithm, PrivateKey};
 use charter_audit::attest::verify;
 use charter_audit::inventory::LockfileError;
+use charter_audit::model::report::Report;
 use charter_audit::policy::PolicyError;
 use charter_audit::sbom::input::InputError;
 
@@ -188,4 +189,18 @@ pub fn statement(bytes: &[u8]) {
 pub fn bundle(bytes: &[u8]) {
     let checked = bundle::check(bytes, &[key().public()], 1, &[]);
     assert!(checked.is_err(), "a bundle nobody signed was accepted");
+}
+
+/// An audit report (`attest --report`): read through the types that write it. What is
+/// accepted is written back and read again unchanged, so what `attest` signs is what the
+/// report said.
+pub fn report(bytes: &[u8]) {
+    if let Ok(report) = Report::from_json(bytes) {
+        let written = report.to_json().expect("a report as JSON");
+        let again = Report::from_json(written.as_bytes()).expect("our own report is refused");
+        assert_eq!(
+            again, report,
+            "a report changed when written and read again"
+        );
+    }
 }

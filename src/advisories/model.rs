@@ -18,6 +18,19 @@ pub enum Kind {
     Yanked,
 }
 
+impl Kind {
+    /// The kind as reports write it (`vulnerability`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vulnerability => "vulnerability",
+            Kind::Unmaintained => "unmaintained",
+            Kind::Unsound => "unsound",
+            Kind::Notice => "notice",
+            Kind::Yanked => "yanked",
+        }
+    }
+}
+
 /// Which versions an advisory affects, in the form its database gave.
 #[derive(Clone, Debug)]
 pub enum Affected {

@@ -7,7 +7,6 @@ pub mod consistency;
 pub mod dsse;
 pub mod keys;
 pub mod predicate;
-pub mod principles;
 pub mod statement;
 pub mod ustar;
 pub mod verify;

@@ -197,14 +197,8 @@ pub struct Tool {
     pub version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principle {
-    pub framework: String,
-    pub id: String,
-    pub title: String,
-    pub status: String,
-    pub evidence: String,
-}
+/// One principle and what the audit evidences of it: the evidence model's own type.
+pub use crate::model::principles::Principle;
 
 /// Why a predicate is not one of ours.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

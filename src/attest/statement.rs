@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::principles;
+use crate::advisories::Kind;
+use crate::advisories::model::ScoreKind;
+use crate::model::principles;
+use crate::model::report::{self as model, Outcome, Report};
+use crate::policy::{Rule, Verdict};
 
 /// in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -83,44 +87,15 @@ impl Subject {
     }
 }
 
-/// Who ran the audit: a GitHub Actions run, from its variables, or a local run.
-pub fn builder(env: &dyn Fn(&str) -> Option<String>) -> Value {
-    let var = |name: &str| env(name).filter(|v| !v.is_empty());
-    match (
-        var("GITHUB_ACTIONS"),
-        var("GITHUB_SERVER_URL"),
-        var("GITHUB_REPOSITORY"),
-        var("GITHUB_RUN_ID"),
-    ) {
-        (Some(actions), Some(server), Some(repository), Some(run)) if actions == "true" => json!({
-            "kind": "github-actions",
-            "run_url": format!("{server}/{repository}/actions/runs/{run}{}",
-                var("GITHUB_RUN_ATTEMPT").map(|a| format!("/attempts/{a}")).unwrap_or_default()),
-            "workflow_ref": var("GITHUB_WORKFLOW_REF"),
-            "runner_os": var("RUNNER_OS"),
-            "runner_environment": var("RUNNER_ENVIRONMENT"),
-            "repository": format!("{server}/{repository}"),
-            "commit": var("GITHUB_SHA"),
-            "tool": {"name": "charter-audit", "version": env!("CARGO_PKG_VERSION")},
-        }),
-        _ => json!({
-            "kind": "local",
-            "tool": {"name": "charter-audit", "version": env!("CARGO_PKG_VERSION")},
-            "os": std::env::consts::OS,
-            "arch": std::env::consts::ARCH,
-        }),
-    }
-}
-
 /// What goes into the statements besides the report and the SBOM.
 #[derive(Debug)]
 pub struct Inputs<'a> {
-    pub report: &'a Value,
+    /// The report, read through the types that wrote it.
+    pub report: &'a Report,
     pub sbom_name: &'a str,
     pub sbom: &'a [u8],
     /// The release artifacts (`--subject`).
     pub subjects: Vec<Subject>,
-    pub builder: Value,
     /// Whether charter-audit signs the statement (else `--unsigned`, for keyless signing).
     pub signed: bool,
     /// The report files of the run (`report.json`, `report.html`), whose digests the
@@ -131,10 +106,6 @@ pub struct Inputs<'a> {
 /// Why the statements could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum StatementError {
-    #[error(
-        "{0}: not a charter-audit report (schema charter-audit/report/v1): make one with `charter-audit audit --format json`"
-    )]
-    NotAReport(String),
     #[error(
         "{0}: not a CycloneDX JSON SBOM: make one with `charter-audit sbom` or `audit --out-dir`"
     )]
@@ -159,18 +130,11 @@ pub enum StatementError {
         "{0}: a verifier would refuse the attestation it makes ({1}): run the audit again with this version"
     )]
     Refused(String, String),
-    #[error(
-        "{0}: its result does not agree with its findings, or it lacks its builder: it was edited, or is not a report of this version; run the audit again"
-    )]
-    Edited(String),
 }
 
 /// The three statements: ours, the CycloneDX one, the vulnerabilities one.
 pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], StatementError> {
     let report = inputs.report;
-    if report["schema"] != "charter-audit/report/v1" {
-        return Err(StatementError::NotAReport(report_name.to_owned()));
-    }
     let sbom: Value = serde_json::from_slice(inputs.sbom)
         .ok()
         .filter(|s: &Value| s["bomFormat"] == "CycloneDX")
@@ -207,10 +171,10 @@ pub fn statements(inputs: &Inputs<'_>, report_name: &str) -> Result<[Value; 3], 
     Ok([ours, cyclonedx, vulns])
 }
 
-/// The report and the SBOM must be of one run, and the report must agree with itself: a
-/// statement is never made of mismatched or edited evidence.
+/// The report and the SBOM must be of one run: a statement is never made of mismatched
+/// evidence. (That the report agrees with itself, [`Report::from_json`] checked.)
 fn consistent(
-    report: &Value,
+    report: &Report,
     sbom: &Value,
     report_name: &str,
     sbom_name: &str,
@@ -223,11 +187,16 @@ fn consistent(
         })
     };
     let subject = &sbom["metadata"]["component"];
-    let product = &report["product"];
-    if subject["name"] != product["name"] || subject["version"] != product["version"] {
+    let product = &report.product;
+    if subject["name"].as_str() != Some(product.name.as_str())
+        || subject["version"].as_str() != product.version.as_deref()
+    {
         return mismatch(format!(
             "the SBOM describes {} {}, the report {} {}",
-            subject["name"], subject["version"], product["name"], product["version"]
+            subject["name"],
+            subject["version"],
+            Value::from(product.name.as_str()),
+            product.version.as_deref().map_or(Value::Null, Value::from)
         ));
     }
     // Nested components count too (a supplier's SBOM may nest them).
@@ -237,28 +206,12 @@ fn consistent(
         })
     }
     let components = count(&sbom["components"]);
-    let total = report["components"]["total"].as_u64().unwrap_or(0);
-    let expected = total - u64::from(product["purl"].is_string() && total > 0);
+    let total = report.components.total as u64;
+    let expected = total - u64::from(product.purl.is_some() && total > 0);
     if components != expected {
         return mismatch(format!(
             "the SBOM lists {components} components, the report {expected} besides the product"
         ));
-    }
-    let violations = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["verdict"] == "violation")
-        .count()
-        + report["rule_findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|f| f["verdict"] == "violation")
-            .count();
-    let fail = report["result"] == "fail";
-    if fail != (violations > 0) || report["builder"]["kind"].as_str().is_none() {
-        return Err(StatementError::Edited(report_name.to_owned()));
     }
     Ok(())
 }
@@ -284,11 +237,10 @@ fn predicate(
         })
     }
     let report = inputs.report;
-    let policy = &report["policy"];
     // A supplier is an organisational entity with a name; anything else names none.
     let supplier = &sbom["metadata"]["supplier"];
     let typed = p::Predicate {
-        product: field(&report["product"], "product", report_name)?,
+        product: product(&report.product),
         supplier: if supplier["name"].is_string() {
             Some(field(supplier, "metadata.supplier", inputs.sbom_name)?)
         } else {
@@ -302,34 +254,34 @@ fn predicate(
             digest: sbom_subject.digest(),
             components: sbom["components"].as_array().map_or(0, Vec::len) as u64,
         },
-        sources: field(&report["sources"], "sources", report_name)?,
-        registry: field(&report["registry"], "registry", report_name)?,
-        coverage: field(&report["coverage"], "coverage", report_name)?,
-        policy: p::Policy {
-            base: field(&policy["base"], "policy.base", report_name)?,
-            digest: field(&policy["digest"], "policy.digest", report_name)?,
-            settings: field(&policy["settings"], "policy.settings", report_name)?,
-            overrides: field(&policy["overrides"], "policy.overrides", report_name)?,
-            exceptions: field(&policy["exceptions"], "policy.exceptions", report_name)?,
+        sources: report.sources.iter().map(source).collect(),
+        registry: report.registry.as_ref().map(|r| p::Registry {
+            uri: r.uri.clone(),
+            looked_up_at: r.looked_up_at.clone(),
+            crates: r.crates as u64,
+            unknown: r.unknown as u64,
+        }),
+        coverage: coverage(&report.coverage),
+        policy: policy(&report.policy).map_err(|e| StatementError::Field {
+            file: report_name.to_owned(),
+            what: "policy".to_owned(),
+            why: e.to_string(),
+        })?,
+        evaluated_at: report.evaluated_at.clone(),
+        result: match report.result {
+            Outcome::Pass => p::Outcome::Pass,
+            Outcome::Fail => p::Outcome::Fail,
         },
-        evaluated_at: field(&report["evaluated_at"], "evaluated_at", report_name)?,
-        result: field(&report["result"], "result", report_name)?,
-        findings: field(&findings_summary(report), "findings", report_name)?,
-        builder: field(&inputs.builder, "builder", report_name)?,
-        principles: field(
-            &Value::Array(principles::map(
-                report,
-                &inputs.builder,
-                !inputs.subjects.is_empty(),
-                inputs.signed,
-            )),
-            "principles",
-            report_name,
-        )?,
+        findings: findings_summary(report),
+        builder: builder(&report.builder).map_err(|e| StatementError::Field {
+            file: report_name.to_owned(),
+            what: "builder".to_owned(),
+            why: e.to_string(),
+        })?,
+        principles: principles::map(report, !inputs.subjects.is_empty(), inputs.signed),
         reports: inputs.reports.iter().map(Subject::typed).collect(),
-        // The target platform-specific advisories were judged for (absent from a report made
-        // before it was recorded).
-        target: report["target"]["triple"].as_str().map(str::to_owned),
+        // The target platform-specific advisories were judged for.
+        target: Some(report.target.triple.clone()),
     };
     let value = serde_json::to_value(&typed).map_err(|e| StatementError::Field {
         file: report_name.to_owned(),
@@ -343,18 +295,105 @@ fn predicate(
     Ok(value)
 }
 
+fn product(product: &model::Product) -> super::predicate::Product {
+    super::predicate::Product {
+        name: product.name.clone(),
+        version: product.version.clone(),
+        purl: product.purl.clone(),
+        repository: product.repository.clone(),
+        commit: product.commit.clone(),
+    }
+}
+
+fn source(source: &crate::advisories::SourceRecord) -> super::predicate::Source {
+    super::predicate::Source {
+        name: source.name.clone(),
+        format: source.format.clone(),
+        uri: source.uri.clone(),
+        revision: source.revision.clone(),
+        last_updated: source.last_updated.clone(),
+        advisories: source.advisories as u64,
+        skipped: source
+            .skipped
+            .iter()
+            .map(|s| super::predicate::Skipped {
+                file: s.file.clone(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn coverage(coverage: &crate::advisories::Coverage) -> super::predicate::Coverage {
+    super::predicate::Coverage {
+        checked: coverage.checked as u64,
+        unchecked: coverage
+            .unchecked
+            .iter()
+            .map(|u| super::predicate::Unchecked {
+                name: u.name.clone(),
+                version: u.version.clone(),
+                purl: u.purl.clone(),
+                reason: u.reason.clone(),
+                own_code: u.own_code,
+            })
+            .collect(),
+    }
+}
+
+fn policy(policy: &model::PolicyRecord) -> Result<super::predicate::Policy, serde_json::Error> {
+    use super::predicate as p;
+    Ok(p::Policy {
+        base: policy.base.clone(),
+        digest: policy.digest.clone(),
+        settings: policy
+            .settings
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), serde_json::to_value(v)?)))
+            .collect::<Result<_, serde_json::Error>>()?,
+        overrides: policy
+            .overrides
+            .iter()
+            .map(|o| {
+                Ok(p::Override {
+                    setting: o.setting.clone(),
+                    base: serde_json::to_value(&o.base)?,
+                    value: serde_json::to_value(&o.value)?,
+                    direction: o.direction.as_str().to_owned(),
+                })
+            })
+            .collect::<Result<_, serde_json::Error>>()?,
+        exceptions: policy
+            .exceptions
+            .iter()
+            .map(|e| p::Exception {
+                id: e.id.clone(),
+                package: e.package.clone(),
+                version: e.version.clone(),
+                reason: e.reason.clone(),
+                expires: e.expires.clone(),
+                approved_by: e.approved_by.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// The predicate's builder: its kind and tool, and the facts of that kind.
+fn builder(builder: &model::Builder) -> Result<super::predicate::Builder, serde_json::Error> {
+    serde_json::from_value(serde_json::to_value(builder)?)
+}
+
 /// The findings by verdict and severity, with their ids.
-fn findings_summary(report: &Value) -> Value {
+fn findings_summary(report: &Report) -> super::predicate::Findings {
     let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for finding in report["findings"].as_array().into_iter().flatten() {
-        let verdict = finding["verdict"].as_str().unwrap_or("unknown").to_owned();
-        let severity = match finding["kind"].as_str() {
+    for finding in &report.findings {
+        let verdict = finding.verdict.as_str().to_owned();
+        let severity = match finding.kind {
             // Limited to platforms other than the target: counted as that, not by severity.
-            _ if finding["rule"] == "not-applicable" => "not-applicable",
-            Some("vulnerability") => finding["severity"].as_str().unwrap_or("unscored"),
-            Some(other) => other,
-            None => "unknown",
+            _ if finding.rule == Rule::NotApplicable => "not-applicable",
+            Kind::Vulnerability => finding.severity.as_str(),
+            other => other.as_str(),
         };
         *counts
             .entry(verdict.clone())
@@ -363,74 +402,82 @@ fn findings_summary(report: &Value) -> Value {
             .or_default() += 1;
         ids.entry(verdict).or_default().push(format!(
             "{} {}@{}",
-            finding["id"].as_str().unwrap_or_default(),
-            finding["package"]["name"].as_str().unwrap_or_default(),
-            finding["package"]["version"].as_str().unwrap_or_default()
+            finding.id, finding.package.name, finding.package.version
         ));
     }
-    let rules: Vec<Value> = report["rule_findings"]
-        .as_array()
+    let summary = Verdict::ALL
         .into_iter()
-        .flatten()
-        .filter(|r| r["verdict"] != "info")
-        .map(|r| json!({"rule": r["rule"], "verdict": r["verdict"], "subject": r["subject"]}))
+        .map(|v| (v.as_str().to_owned(), report.summary.count(v) as u64))
+        .filter(|(_, n)| *n > 0)
         .collect();
-    json!({"by_verdict_and_severity": counts, "ids": ids, "summary": report["summary"], "rule_findings": rules})
+    super::predicate::Findings {
+        by_verdict_and_severity: counts,
+        ids,
+        summary,
+        rule_findings: report
+            .rule_findings
+            .iter()
+            .filter(|r| r.verdict != Verdict::Info)
+            .map(|r| super::predicate::RuleFinding {
+                rule: r.rule.as_str().to_owned(),
+                verdict: r.verdict.as_str().to_owned(),
+                subject: r.subject.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// The in-toto vulns v0.2 predicate: every vulnerability finding, with its scores.
-fn vulns(report: &Value) -> Value {
-    let result: Vec<Value> = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["kind"] == "vulnerability")
+fn vulns(report: &Report) -> Value {
+    let result: Vec<Value> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::Vulnerability)
         .map(|f| {
-            let mut severity: Vec<Value> = f["severities"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| {
-                    let method = match s["type"].as_str()? {
-                        "CVSS_V3" => "CVSSv3",
-                        "CVSS_V4" => "CVSSv4",
-                        _ => "rating",
+            let mut severity: Vec<Value> = f
+                .severities
+                .iter()
+                .map(|s| {
+                    let method = match s.kind {
+                        ScoreKind::CvssV3 => "CVSSv3",
+                        ScoreKind::CvssV4 => "CVSSv4",
+                        ScoreKind::Rating => "rating",
                     };
-                    let score = s["vector"].as_str().or(s["severity"].as_str())?;
-                    Some(json!({"method": method, "score": score}))
+                    let score = s.vector.as_deref().unwrap_or(s.severity.as_str());
+                    json!({"method": method, "score": score})
                 })
                 .collect();
             if severity.is_empty() {
-                severity.push(json!({"method": "charter-audit", "score": f["severity"]}));
+                severity.push(json!({"method": "charter-audit", "score": f.severity}));
             }
             json!({
-                "id": f["id"],
+                "id": f.id,
                 "severity": severity,
                 "annotations": [
-                    {"package": f["package"]["purl"]},
-                    {"aliases": f["aliases"]},
-                    {"verdict": f["verdict"]},
-                    {"fix_version": f["fix_version"]},
-                    {"exposure_days": f["exposure_days"]},
+                    {"package": f.package.purl},
+                    {"aliases": f.aliases},
+                    {"verdict": f.verdict},
+                    {"fix_version": f.fix_version},
+                    {"exposure_days": f.exposure_days},
                 ],
             })
         })
         .collect();
-    let db = report["sources"].as_array().and_then(|s| s.first());
+    let db = report.sources.first();
     json!({
         "scanner": {
             "uri": "https://crates.io/crates/charter-audit",
-            "version": report["tool"]["version"],
+            "version": report.tool.version,
             "db": {
-                "uri": db.map_or(Value::Null, |d| d["uri"].clone()),
-                "version": db.map_or(Value::Null, |d| d["revision"].clone()),
-                "lastUpdate": db.map_or(Value::Null, |d| d["last_updated"].clone()),
+                "uri": db.map(|d| &d.uri),
+                "version": db.and_then(|d| d.revision.as_ref()),
+                "lastUpdate": db.and_then(|d| d.last_updated.as_ref()),
             },
             "result": result,
         },
         "metadata": {
-            "scanStartedOn": report["evaluated_at"],
-            "scanFinishedOn": report["evaluated_at"],
+            "scanStartedOn": report.evaluated_at,
+            "scanFinishedOn": report.evaluated_at,
         },
     })
 }

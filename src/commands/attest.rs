@@ -8,6 +8,7 @@ use crate::attest::dsse::{self, IN_TOTO};
 use crate::attest::keys::PrivateKey;
 use crate::attest::statement::{self, Inputs, Subject};
 use crate::cli::{AttestArgs, SigningArgs};
+use crate::model::report::Report;
 use crate::report::{self, Output};
 
 pub use crate::process::KEY_VARIABLE;
@@ -124,11 +125,9 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         )));
     }
     let report_bytes = read(&args.report, "--report")?;
-    let report: serde_json::Value = serde_json::from_slice(&report_bytes).map_err(|e| {
-        Error::Usage(format!(
-            "--report {}: not JSON ({e}): give the report of `charter-audit audit --format json`",
-            args.report.display()
-        ))
+    let report = Report::from_json(&report_bytes).map_err(|source| Error::Report {
+        path: args.report.clone(),
+        source,
     })?;
     let sbom = read(&args.sbom, "--sbom")?;
     let sbom_name = file_name(&args.sbom);
@@ -137,8 +136,6 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         sbom_name: &sbom_name,
         sbom: &sbom,
         subjects: subjects(&args.signing.subject)?,
-        // Where the audit ran, as its report says: not where it is signed.
-        builder: report["builder"].clone(),
         signed: key.is_some(),
         reports: vec![Subject::of("report.json", &report_bytes)],
     };

@@ -239,14 +239,12 @@ fn attest(
     renderings: &Renderings,
     signing: &Signing,
 ) -> Result<super::attest::Signed, Error> {
-    let value = serde_json::to_value(report).map_err(Error::Json)?;
     super::attest::sign(
         &crate::attest::statement::Inputs {
-            report: &value,
+            report,
             sbom_name: "sbom.cdx.json",
             sbom,
             subjects: signing.subjects.clone(),
-            builder: serde_json::to_value(&report.builder).map_err(Error::Json)?,
             signed: signing.key.is_some(),
             reports: vec![
                 Subject::of("report.json", renderings.json.as_bytes()),

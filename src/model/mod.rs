@@ -4,4 +4,5 @@
 //! (inventory, advisories, registry, policy) for the facts it carries, and never `report`,
 //! `attest`, `commands` or `cli`.
 
+pub mod principles;
 pub mod report;

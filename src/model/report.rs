@@ -426,3 +426,88 @@ impl Report {
         Ok(report)
     }
 }
+
+/// A report of nothing: a passing local audit of one product with no components.
+#[cfg(test)]
+pub(crate) fn sample() -> Report {
+    use crate::advisories::platform::TargetFrom;
+    Report {
+        schema: SCHEMA.to_owned(),
+        result: Outcome::Pass,
+        generated_at: "2026-08-25T00:00:00Z".to_owned(),
+        evaluated_at: "2026-08-25T00:00:00Z".to_owned(),
+        tool: Tool::this(),
+        builder: Builder::from_env(&|_| None),
+        product: Product {
+            name: "demo".to_owned(),
+            version: Some("1.0.0".to_owned()),
+            purl: None,
+            repository: None,
+            commit: None,
+        },
+        target: TargetRecord {
+            triple: "x86_64-unknown-linux-gnu".to_owned(),
+            from: TargetFrom::Flag,
+            note: String::new(),
+        },
+        supplier: None,
+        sources: Vec::new(),
+        registry: None,
+        policy: PolicyRecord {
+            base: "nhs-charter".to_owned(),
+            digest: String::new(),
+            settings: std::collections::BTreeMap::new(),
+            overrides: Vec::new(),
+            exceptions: Vec::new(),
+        },
+        coverage: Coverage::default(),
+        components: Components {
+            total: 0,
+            by_source: std::collections::BTreeMap::new(),
+            inventory: InventoryKind::CargoMetadata,
+            packages: Vec::new(),
+        },
+        findings: Vec::new(),
+        rule_findings: Vec::new(),
+        summary: Summary::default(),
+    }
+}
+
+/// A patch-age finding, a warning, of regex 1.5.4.
+#[cfg(test)]
+pub(crate) fn sample_finding() -> Finding {
+    Finding {
+        id: "RUSTSEC-2022-0013".to_owned(),
+        aliases: Vec::new(),
+        kind: Kind::Vulnerability,
+        package: FindingPackage {
+            name: "regex".to_owned(),
+            version: "1.5.4".to_owned(),
+            purl: "pkg:cargo/regex@1.5.4".to_owned(),
+        },
+        title:
+            "Regexes with large repetitions on empty sub-expressions take a very long time to parse"
+                .to_owned(),
+        severity: Severity::High,
+        severities: Vec::new(),
+        vector: None,
+        date: Some("2022-03-08".to_owned()),
+        patched: vec![">=1.5.5".to_owned()],
+        references: Vec::new(),
+        sources: vec!["rustsec".to_owned()],
+        fix_version: Some("1.5.5".to_owned()),
+        fix_published_at: Some("2022-03-08T00:00:00Z".to_owned()),
+        upgrade_to: Some("1.5.5".to_owned()),
+        functions: Vec::new(),
+        not_applicable: None,
+        registry_note: None,
+        verdict: Verdict::Warning,
+        rule: Rule::PatchAge,
+        message: "upgrade regex 1.5.4 → 1.5.5".to_owned(),
+        exposure_days: Some(3),
+        window_days: Some(14),
+        clock_start: Some("2022-03-08T00:00:00Z".to_owned()),
+        clock_start_from: Some(ClockStart::FixPublished),
+        exception: None,
+    }
+}

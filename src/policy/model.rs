@@ -209,6 +209,17 @@ pub enum Direction {
     Unchanged,
 }
 
+impl Direction {
+    /// As reports write it (`tightening`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Tightening => "tightening",
+            Direction::Loosening => "loosening",
+            Direction::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// Which way a change from `base` to `value` goes.
 pub fn direction(kind: Kind, base: &Value, value: &Value) -> Direction {
     use std::cmp::Ordering::{Equal, Greater, Less};

@@ -3,12 +3,43 @@
 //! `not-evidenced` or `not-assessed`, each with the evidence behind it. A pipeline evidences,
 //! never certifies, and nothing the run did not check is claimed.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-const EVIDENCED: &str = "evidenced";
-const PARTIAL: &str = "partial";
-const NOT_EVIDENCED: &str = "not-evidenced";
-const NOT_ASSESSED: &str = "not-assessed";
+use super::report::{Builder, InventoryKind, Outcome, Report};
+use crate::policy::model::Value;
+use crate::policy::{Rule, Verdict};
+
+/// What one audit evidences of one principle or provision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Evidenced,
+    Partial,
+    NotEvidenced,
+    NotAssessed,
+}
+
+/// The frameworks the map speaks of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Framework {
+    #[serde(rename = "nhs-cyber-security-charter")]
+    Charter,
+    #[serde(rename = "software-security-code-of-practice")]
+    CodeOfPractice,
+    #[serde(rename = "nist-ssdf-sp-800-218")]
+    Ssdf,
+}
+
+/// One principle or provision, what the audit evidences of it, and the evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principle {
+    pub framework: Framework,
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub evidence: String,
+}
 
 /// Facts of the report the statuses rest on.
 struct Facts {
@@ -31,72 +62,72 @@ struct Facts {
     windows: Vec<u64>,
     pass: bool,
     commit: bool,
+    ci: bool,
 }
 
-fn facts(report: &Value) -> Facts {
-    let findings: Vec<&Value> = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let rules: Vec<&Value> = report["rule_findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let rule_count = |rule: &str, verdict: &str| {
-        rules
+fn facts(report: &Report) -> Facts {
+    let patch_age = |verdict: Verdict| {
+        report
+            .findings
             .iter()
-            .filter(|r| r["rule"] == rule && r["verdict"] == verdict)
+            .filter(|f| f.rule == Rule::PatchAge && f.verdict == verdict)
             .count()
     };
+    let rule_count = |rule: Rule, verdict: Verdict| {
+        report
+            .rule_findings
+            .iter()
+            .filter(|r| r.rule == rule && r.verdict == verdict)
+            .count()
+    };
+    let window = |severity: &str| match report.policy.settings.get(&format!("patch-age.{severity}"))
+    {
+        Some(Value::Days(days)) => u64::from(*days),
+        _ => u64::MAX,
+    };
     Facts {
-        patch_age_violations: findings
+        patch_age_violations: patch_age(Verdict::Violation),
+        patch_age_excepted: patch_age(Verdict::Excepted),
+        unchecked_third_party: report
+            .coverage
+            .unchecked
             .iter()
-            .filter(|f| f["rule"] == "patch-age" && f["verdict"] == "violation")
+            .filter(|u| !u.own_code)
             .count(),
-        patch_age_excepted: findings
-            .iter()
-            .filter(|f| f["rule"] == "patch-age" && f["verdict"] == "excepted")
-            .count(),
-        unchecked_third_party: report["coverage"]["unchecked"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|u| u["own_code"] != true)
-            .count(),
-        source_warnings: rule_count("sources", "warning"),
-        windows: ["critical", "high", "unscored"]
-            .iter()
-            .map(|s| {
-                report["policy"]["settings"][format!("patch-age.{s}")]
-                    .as_u64()
-                    .unwrap_or(u64::MAX)
-            })
-            .collect(),
-        registry_unknown: rule_count("registry-facts", "warning") > 0,
-        stale_database: rule_count("advisory-db-age", "violation") > 0,
-        skipped_files: report["sources"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|s| s["skipped"].as_array().is_some_and(|k| !k.is_empty())),
-        completeness_violations: rule_count("sbom-completeness", "violation"),
-        complete_graph: report["components"]["inventory"] == "cargo-metadata",
-        lockfile_incomplete: rule_count("lockfile-incomplete", "violation") > 0,
-        suppliers_sbom: report["components"]["inventory"] == "cyclonedx-sbom",
-        source_violations: rule_count("sources", "violation"),
-        pass: report["result"] == "pass",
-        commit: report["product"]["commit"].is_string(),
+        source_warnings: rule_count(Rule::Sources, Verdict::Warning),
+        windows: ["critical", "high", "unscored"].map(window).to_vec(),
+        registry_unknown: rule_count(Rule::RegistryFacts, Verdict::Warning) > 0,
+        stale_database: rule_count(Rule::AdvisoryDbAge, Verdict::Violation) > 0,
+        skipped_files: report.sources.iter().any(|s| !s.skipped.is_empty()),
+        completeness_violations: rule_count(Rule::SbomCompleteness, Verdict::Violation),
+        complete_graph: report.components.inventory == InventoryKind::CargoMetadata,
+        lockfile_incomplete: rule_count(Rule::LockfileIncomplete, Verdict::Violation) > 0,
+        suppliers_sbom: report.components.inventory == InventoryKind::CyclonedxSbom,
+        source_violations: rule_count(Rule::Sources, Verdict::Violation),
+        pass: report.result == Outcome::Pass,
+        commit: report.product.commit.is_some(),
+        ci: matches!(report.builder, Builder::GithubActions(_)),
     }
 }
 
-fn entry(framework: &str, id: &str, title: &str, status: &str, evidence: String) -> Value {
-    json!({"framework": framework, "id": id, "title": title, "status": status, "evidence": evidence})
+fn entry(
+    framework: Framework,
+    id: &str,
+    title: &str,
+    status: Status,
+    evidence: String,
+) -> Principle {
+    Principle {
+        framework,
+        id: id.to_owned(),
+        title: title.to_owned(),
+        status,
+        evidence,
+    }
 }
 
 /// The principle map of one audit.
-pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Vec<Value> {
+pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
     let f = facts(report);
     let mut out = Vec::new();
 
@@ -109,12 +140,12 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     let within_cyber_essentials = f.windows.iter().all(|w| *w <= 14);
     let (patched, patched_why) = if f.lockfile_incomplete {
         (
-            NOT_EVIDENCED,
+            Status::NotEvidenced,
             "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete): what was checked is not the whole product".to_owned(),
         )
     } else if f.patch_age_violations > 0 {
         (
-            NOT_EVIDENCED,
+            Status::NotEvidenced,
             format!(
                 "{} known fix(es) waited longer than the policy's window (patch-age violations; {windows})",
                 f.patch_age_violations
@@ -122,7 +153,7 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         )
     } else if !within_cyber_essentials {
         (
-            PARTIAL,
+            Status::Partial,
             format!(
                 "no known fix waited past the policy's windows, but they are longer than Cyber Essentials' 14 days ({windows})"
             ),
@@ -133,14 +164,14 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         || f.skipped_files
     {
         (
-            PARTIAL,
+            Status::Partial,
             format!(
                 "no known fix waited past its window among what was checked ({windows}), but some components or facts were not checked (see coverage, registry-facts, advisory-db-age)"
             ),
         )
     } else if f.patch_age_excepted > 0 {
         (
-            PARTIAL,
+            Status::Partial,
             format!(
                 "no fix waited past its window but {} excepted under documented, expiring exceptions ({windows})",
                 f.patch_age_excepted
@@ -148,13 +179,13 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         )
     } else {
         (
-            EVIDENCED,
+            Status::Evidenced,
             format!(
                 "no known fix for a checked component waited longer than the policy's windows, within Cyber Essentials' 14 days ({windows})"
             ),
         )
     };
-    let charter = "nhs-cyber-security-charter";
+    let charter = Framework::Charter;
     out.push(entry(
         charter,
         "1",
@@ -174,7 +205,7 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
             charter,
             id,
             title,
-            NOT_ASSESSED,
+            Status::NotAssessed,
             "outside what a release pipeline can show".to_owned(),
         ));
     }
@@ -182,34 +213,34 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         charter,
         "8",
         "Develop software in line with the Software Security Code of Practice",
-        PARTIAL,
+        Status::Partial,
         "only the Code of Practice provisions mapped below (1.2, 1.3, 2.2, 3.1, 3.3, 3.5); the others are organisational".to_owned(),
     ));
 
-    let cop = "software-security-code-of-practice";
+    let cop = Framework::CodeOfPractice;
     let (composition, composition_why) = if f.lockfile_incomplete {
         (
-            NOT_EVIDENCED,
+            Status::NotEvidenced,
             "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete), so the SBOM read from it is not the product".to_owned(),
         )
     } else if f.completeness_violations > 0 {
         (
-            NOT_EVIDENCED,
+            Status::NotEvidenced,
             "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),
         )
     } else if f.suppliers_sbom {
         (
-            PARTIAL,
+            Status::Partial,
             "the supplier's own SBOM, as its tool wrote it, with the NTIA minimum elements: how complete its inventory is, charter-audit cannot tell".to_owned(),
         )
     } else if !f.complete_graph {
         (
-            PARTIAL,
+            Status::Partial,
             "an SBOM of every locked package, read from Cargo.lock: its dependency graph is not the one cargo resolved".to_owned(),
         )
     } else {
         (
-            EVIDENCED,
+            Status::Evidenced,
             "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the NTIA minimum elements".to_owned(),
         )
     };
@@ -224,19 +255,23 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         cop,
         "1.3",
         "Test software and updates before distribution",
-        if f.commit { EVIDENCED } else { PARTIAL },
+        if f.commit {
+            Status::Evidenced
+        } else {
+            Status::Partial
+        },
         if f.commit {
             "the audit ran on this release's commit, at the recorded evaluation time".to_owned()
         } else {
             "the audit ran at the recorded evaluation time; the commit is not recorded".to_owned()
         },
     ));
-    let ci = builder["kind"] == "github-actions";
+    let ci = f.ci;
     out.push(entry(
         cop,
         "2.2",
         "Control and log changes to the build environment",
-        if ci { PARTIAL } else { NOT_EVIDENCED },
+        if ci { Status::Partial } else { Status::NotEvidenced },
         if ci {
             "the builder's identity (CI run, workflow, runner) is recorded; control of changes to it is not assessed".to_owned()
         } else {
@@ -245,18 +280,21 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     ));
     let (distribution, distribution_why) = match (signed, artifacts) {
         (true, true) => (
-            EVIDENCED,
+            Status::Evidenced,
             "the attestation is signed over the release artifacts' SHA-256 and SHA-512 digests",
         ),
         (true, false) => (
-            PARTIAL,
+            Status::Partial,
             "the attestation is signed, but names no release artifact (only the SBOM)",
         ),
         (false, true) => (
-            PARTIAL,
+            Status::Partial,
             "the statement names the release artifacts' digests; it is signed outside charter-audit (keyless), if at all",
         ),
-        (false, false) => (NOT_EVIDENCED, "neither signed nor about release artifacts"),
+        (false, false) => (
+            Status::NotEvidenced,
+            "neither signed nor about release artifacts",
+        ),
     };
     out.push(entry(
         cop,
@@ -267,17 +305,17 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
     ));
     let (detect, detect_why) = if f.stale_database || f.skipped_files {
         (
-            PARTIAL,
+            Status::Partial,
             "the check ran, but against an advisory database that was stale or not fully loaded",
         )
     } else if f.unchecked_third_party > 0 {
         (
-            PARTIAL,
+            Status::Partial,
             "the check ran against named, dated databases, but some third-party components could not be checked (see coverage)",
         )
     } else {
         (
-            EVIDENCED,
+            Status::Evidenced,
             "every third-party component checked against named, dated advisory databases, with verdicts under the recorded policy",
         )
     };
@@ -300,12 +338,12 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
             cop,
             id,
             "organisational",
-            NOT_ASSESSED,
+            Status::NotAssessed,
             "organisational: outside what a release pipeline can show".to_owned(),
         ));
     }
 
-    let ssdf = "nist-ssdf-sp-800-218";
+    let ssdf = Framework::Ssdf;
     out.push(entry(
         ssdf,
         "PS.3.2",
@@ -318,9 +356,9 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         "PW.4.1",
         "Acquire and maintain well-secured components",
         match (f.source_violations, f.source_warnings, detect) {
-            (0, 0, EVIDENCED) => EVIDENCED,
-            (0, _, _) => PARTIAL,
-            _ => NOT_EVIDENCED,
+            (0, 0, Status::Evidenced) => Status::Evidenced,
+            (0, _, _) => Status::Partial,
+            _ => Status::NotEvidenced,
         },
         if f.source_violations > 0 {
             "components come from registries the policy does not allow".to_owned()
@@ -334,7 +372,7 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         ssdf,
         "PW.4.4",
         "Verify that components remain compliant through their life cycle",
-        if f.pass { detect } else { NOT_EVIDENCED },
+        if f.pass { detect } else { Status::NotEvidenced },
         if f.pass {
             "the policy passed on this release".to_owned()
         } else {
@@ -346,9 +384,9 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
         "RV.1.1",
         "Gather information from sources about potential vulnerabilities in components",
         if f.stale_database || f.skipped_files {
-            PARTIAL
+            Status::Partial
         } else {
-            EVIDENCED
+            Status::Evidenced
         },
         if f.stale_database || f.skipped_files {
             "advisory databases named, dated and counted, but stale or not fully loaded".to_owned()
@@ -362,68 +400,62 @@ pub fn map(report: &Value, builder: &Value, artifacts: bool, signed: bool) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::advisories::Unchecked;
+    use crate::model::report::{sample, sample_finding};
+    use crate::policy::RuleFinding;
 
-    fn status<'a>(map: &'a [Value], framework: &str, id: &str) -> &'a str {
+    fn status(map: &[Principle], framework: Framework, id: &str) -> Status {
         map.iter()
-            .find(|e| e["framework"] == framework && e["id"] == id)
-            .and_then(|e| e["status"].as_str())
+            .find(|e| e.framework == framework && e.id == id)
+            .map(|e| e.status)
             .unwrap()
+    }
+
+    fn with_windows(report: &mut Report, critical: u32) {
+        for (severity, days) in [("critical", critical), ("high", 14), ("unscored", 14)] {
+            report
+                .policy
+                .settings
+                .insert(format!("patch-age.{severity}"), Value::Days(days));
+        }
     }
 
     #[test]
     fn a_violation_is_never_evidence_of_patching() {
-        let report = json!({
-            "result": "fail",
-            "findings": [{"rule": "patch-age", "verdict": "violation"}],
-            "rule_findings": [],
-            "coverage": {"unchecked": []},
-            "components": {"inventory": "cargo-metadata"},
-            "sources": [],
-            "product": {"commit": "abc"},
-            "policy": {"settings": {"patch-age.critical": 14, "patch-age.high": 14, "patch-age.unscored": 14}},
-        });
-        let map = map(&report, &json!({"kind": "local"}), true, true);
+        let mut report = sample();
+        report.result = Outcome::Fail;
+        let mut finding = sample_finding();
+        finding.verdict = Verdict::Violation;
+        report.findings.push(finding);
+        report.product.commit = Some("abc".to_owned());
+        with_windows(&mut report, 14);
+        let map = map(&report, true, true);
+        assert_eq!(status(&map, Framework::Charter, "1"), Status::NotEvidenced);
         assert_eq!(
-            status(&map, "nhs-cyber-security-charter", "1"),
-            NOT_EVIDENCED
+            status(&map, Framework::CodeOfPractice, "3.5"),
+            Status::NotEvidenced
         );
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "3.5"),
-            NOT_EVIDENCED
+            status(&map, Framework::CodeOfPractice, "3.1"),
+            Status::Evidenced
         );
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "3.1"),
-            EVIDENCED
-        );
-        assert_eq!(
-            status(&map, "nist-ssdf-sp-800-218", "PW.4.4"),
-            NOT_EVIDENCED
+            status(&map, Framework::Ssdf, "PW.4.4"),
+            Status::NotEvidenced
         );
         for id in ["2", "3", "4", "5", "6", "7"] {
-            assert_eq!(status(&map, "nhs-cyber-security-charter", id), NOT_ASSESSED);
+            assert_eq!(status(&map, Framework::Charter, id), Status::NotAssessed);
         }
-        assert_eq!(status(&map, "nhs-cyber-security-charter", "8"), PARTIAL);
+        assert_eq!(status(&map, Framework::Charter, "8"), Status::Partial);
     }
 
     #[test]
     fn windows_longer_than_cyber_essentials_never_evidence_patching() {
-        let report = json!({
-            "result": "pass",
-            "findings": [],
-            "rule_findings": [],
-            "coverage": {"unchecked": []},
-            "components": {"inventory": "cargo-metadata"},
-            "sources": [],
-            "product": {},
-            "policy": {"settings": {"patch-age.critical": 36500, "patch-age.high": 14, "patch-age.unscored": 14}},
-        });
-        let map = map(&report, &json!({"kind": "local"}), true, true);
-        assert_eq!(status(&map, "nhs-cyber-security-charter", "1"), PARTIAL);
-        let evidence = map
-            .iter()
-            .find(|e| e["id"] == "3.5")
-            .and_then(|e| e["evidence"].as_str())
-            .unwrap();
+        let mut report = sample();
+        with_windows(&mut report, 36500);
+        let map = map(&report, true, true);
+        assert_eq!(status(&map, Framework::Charter, "1"), Status::Partial);
+        let evidence = &map.iter().find(|e| e.id == "3.5").unwrap().evidence;
         assert!(
             evidence.contains("longer than Cyber Essentials' 14 days (windows: critical 36500"),
             "{evidence}"
@@ -432,59 +464,77 @@ mod tests {
 
     #[test]
     fn what_was_not_checked_makes_it_partial() {
-        let report = json!({
-            "result": "pass",
-            "findings": [],
-            "rule_findings": [],
-            "coverage": {"unchecked": [{"purl": "pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.org/x", "own_code": false}]},
-            "components": {"inventory": "cargo-lock"},
-            "sources": [],
-            "product": {},
+        let mut report = sample();
+        report.components.inventory = InventoryKind::CargoLock;
+        report.coverage.unchecked.push(Unchecked {
+            name: "x".to_owned(),
+            version: "1.0.0".to_owned(),
+            purl: "pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.org/x".to_owned(),
+            reason: "git source".to_owned(),
+            own_code: false,
         });
-        let map = map(&report, &json!({"kind": "local"}), false, false);
-        assert_eq!(status(&map, "nhs-cyber-security-charter", "1"), PARTIAL);
+        with_windows(&mut report, 14);
+        let map = map(&report, false, false);
+        assert_eq!(status(&map, Framework::Charter, "1"), Status::Partial);
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "1.2"),
-            PARTIAL
+            status(&map, Framework::CodeOfPractice, "1.2"),
+            Status::Partial
         );
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "1.3"),
-            PARTIAL
+            status(&map, Framework::CodeOfPractice, "1.3"),
+            Status::Partial
         );
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "3.1"),
-            NOT_EVIDENCED
+            status(&map, Framework::CodeOfPractice, "3.1"),
+            Status::NotEvidenced
         );
         assert_eq!(
-            status(&map, "software-security-code-of-practice", "3.3"),
-            PARTIAL
+            status(&map, Framework::CodeOfPractice, "3.3"),
+            Status::Partial
         );
     }
 
     #[test]
     fn a_lockfile_that_hides_a_dependency_evidences_neither_patching_nor_composition() {
-        let report = json!({
-            "result": "fail",
-            "findings": [],
-            "rule_findings": [{"rule": "lockfile-incomplete", "verdict": "violation", "subject": "mid 1.0.0 -> smallvec"}],
-            "coverage": {"unchecked": []},
-            "components": {"inventory": "cargo-lock"},
-            "sources": [],
-            "product": {},
-            "policy": {"settings": {"patch-age.critical": 14, "patch-age.high": 14, "patch-age.unscored": 14}},
+        let mut report = sample();
+        report.result = Outcome::Fail;
+        report.components.inventory = InventoryKind::CargoLock;
+        report.rule_findings.push(RuleFinding {
+            rule: Rule::LockfileIncomplete,
+            verdict: Verdict::Violation,
+            subject: "mid 1.0.0 -> smallvec".to_owned(),
+            message: String::new(),
+            package: None,
         });
-        let map = map(&report, &json!({"kind": "local"}), true, true);
+        with_windows(&mut report, 14);
+        let map = map(&report, true, true);
         for (framework, id) in [
-            ("nhs-cyber-security-charter", "1"),
-            ("software-security-code-of-practice", "3.5"),
-            ("software-security-code-of-practice", "1.2"),
-            ("nist-ssdf-sp-800-218", "PS.3.2"),
+            (Framework::Charter, "1"),
+            (Framework::CodeOfPractice, "3.5"),
+            (Framework::CodeOfPractice, "1.2"),
+            (Framework::Ssdf, "PS.3.2"),
         ] {
-            assert_eq!(
-                status(&map, framework, id),
-                NOT_EVIDENCED,
-                "{framework} {id}"
-            );
+            assert_eq!(status(&map, framework, id), Status::NotEvidenced, "{id}");
         }
+    }
+
+    #[test]
+    fn a_run_in_ci_records_its_builder_but_not_control_of_it() {
+        let mut report = sample();
+        with_windows(&mut report, 14);
+        assert_eq!(
+            status(&map(&report, true, true), Framework::CodeOfPractice, "2.2"),
+            Status::NotEvidenced
+        );
+        report.builder = Builder::from_env(&|name| {
+            Some(match name {
+                "GITHUB_ACTIONS" => "true".to_owned(),
+                _ => "x".to_owned(),
+            })
+        });
+        assert_eq!(
+            status(&map(&report, true, true), Framework::CodeOfPractice, "2.2"),
+            Status::Partial
+        );
     }
 }

@@ -1,0 +1,156 @@
+//! The evidence model: the report is read through the same types that write it, and `attest`
+//! signs only a report those types accept.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod util;
+
+use charter_audit::model::report::Report;
+use util::{CargoHome, charter_audit};
+
+const NOW: &str = "2026-08-25T00:00:00Z";
+
+/// The JSON report of an audit of a fixture, with `extra` flags, and the evidence folder.
+fn report(home: &CargoHome, extra: &[&str]) -> (Vec<u8>, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let output = charter_audit(home)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["audit", "--offline", "--now", NOW, "--format", "json"])
+        .args(["--advisory-db", "fixtures/advisories/rustsec"])
+        .args(["--advisory-db-date", "2026-08-21"])
+        .args(extra)
+        .arg("--out-dir")
+        .arg(out.path().join("evidence"))
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.stdout, out)
+}
+
+#[test]
+fn the_report_is_read_back_through_the_types_that_wrote_it_byte_for_byte() {
+    let home = CargoHome::new();
+    for extra in [
+        &[
+            "--manifest-path",
+            "fixtures/workspaces/demo/Cargo.toml",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--registry-index",
+            "fixtures/registry-index",
+        ][..],
+        &[
+            "--lockfile",
+            "fixtures/lockfiles/demo-v2.Cargo.lock",
+            "--osv-db",
+            "fixtures/advisories/osv-crates.zip",
+            "--registry-index",
+            "fixtures/registry-index",
+        ],
+        &[
+            "--sbom",
+            "fixtures/sboms/portal.cdx.json",
+            "--osv-db",
+            "fixtures/advisories/osv-ecosystems",
+        ],
+    ] {
+        let (bytes, _dir) = report(&home, extra);
+        let report = Report::from_json(&bytes).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        assert!(
+            !report.findings.is_empty(),
+            "{extra:?}: a report with findings"
+        );
+        assert_eq!(
+            report.to_json().unwrap().as_bytes(),
+            &bytes[..],
+            "{extra:?}: written again, the same bytes"
+        );
+    }
+}
+
+/// `attest --report FILE` with one edit made to the report `audit --out-dir` wrote.
+fn attest_edited(edit: impl FnOnce(&mut serde_json::Value)) -> (i32, String) {
+    let home = CargoHome::new();
+    let (_, dir) = report(
+        &home,
+        &[
+            "--lockfile",
+            "fixtures/lockfiles/demo-v1.Cargo.lock",
+            "--registry-index",
+            "fixtures/registry-index",
+        ],
+    );
+    let evidence = dir.path().join("evidence");
+    let path = evidence.join("report.json");
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut value);
+    std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    let output = charter_audit(&home)
+        .args(["attest", "--unsigned", "--report"])
+        .arg(&path)
+        .arg("--sbom")
+        .arg(evidence.join("sbom.cdx.json"))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn attest_signs_the_report_it_is_given_unchanged() {
+    let (code, stderr) = attest_edited(|_| {});
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn attest_refuses_a_report_with_a_field_charter_audit_never_writes() {
+    let (code, stderr) = attest_edited(|report| {
+        report["findings"][0]["verdict_override"] = "pass".into();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("report.json"), "{stderr}");
+    assert!(
+        stderr.contains("unknown field `verdict_override`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attest_refuses_a_report_whose_result_does_not_follow_from_its_findings() {
+    // A violation turned into a pass by its summary and result alone.
+    let (code, stderr) = attest_edited(|report| {
+        report["result"] = "pass".into();
+        report["summary"]
+            .as_object_mut()
+            .unwrap()
+            .remove("violation");
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("does not follow from its findings"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attest_refuses_a_verdict_or_rule_this_version_does_not_know() {
+    let (code, stderr) = attest_edited(|report| {
+        report["findings"][0]["rule"] = "patch-age-lenient".into();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown variant `patch-age-lenient`"),
+        "{stderr}"
+    );
+    let (code, stderr) = attest_edited(|report| {
+        report["schema"] = "charter-audit/report/v2".into();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("charter-audit/report/v2"), "{stderr}");
+}
