@@ -32,8 +32,15 @@ pub enum Error {
     Audit(#[from] crate::audit::AuditError),
     #[error(transparent)]
     Http(#[from] crate::net::HttpError),
+    /// A signing or public key that cannot be read, encoded or used to sign.
     #[error(transparent)]
     Key(#[from] crate::attest::keys::KeyError),
+    /// A report and SBOM that cannot be attested.
+    #[error(transparent)]
+    Statement(#[from] crate::attest::statement::StatementError),
+    /// Evidence that is not packed into a bundle.
+    #[error(transparent)]
+    Bundle(#[from] crate::attest::bundle::MakeError),
 }
 
 impl Error {

@@ -33,16 +33,15 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
             ))
         })?;
         let text = zeroize::Zeroizing::new(text);
-        return PrivateKey::from_pem(&text, &format!("--sign-key {}", path.display()))
-            .map(Some)
-            .map_err(|e| Error::Usage(e.to_string()));
+        return Ok(Some(PrivateKey::from_pem(
+            &text,
+            &format!("--sign-key {}", path.display()),
+        )?));
     }
     match std::env::var(KEY_VARIABLE) {
         Ok(text) if !text.trim().is_empty() => {
             let text = zeroize::Zeroizing::new(text);
-            PrivateKey::from_pem(&text, KEY_VARIABLE)
-                .map(Some)
-                .map_err(|e| Error::Usage(e.to_string()))
+            Ok(Some(PrivateKey::from_pem(&text, KEY_VARIABLE)?))
         }
         _ => Ok(None),
     }
@@ -81,16 +80,14 @@ pub(super) fn sign(
     report_name: &str,
     key: Option<&PrivateKey>,
 ) -> Result<Signed, Error> {
-    let statements =
-        statement::statements(inputs, report_name).map_err(|e| Error::Usage(e.to_string()))?;
+    let statements = statement::statements(inputs, report_name)?;
     let mut jsonl = Vec::new();
     let mut main = Vec::new();
     for (index, statement) in statements.iter().enumerate() {
         let payload = serde_json::to_vec(statement).map_err(Error::Json)?;
         let line = match key {
             Some(key) => {
-                let envelope =
-                    dsse::sign(&payload, IN_TOTO, key).map_err(|e| Error::Usage(e.to_string()))?;
+                let envelope = dsse::sign(&payload, IN_TOTO, key)?;
                 if index == 0 {
                     main = serde_json::to_vec_pretty(&envelope).map_err(Error::Json)?;
                     main.push(b'\n');

@@ -5,3 +5,4 @@
 //! `attest`, `commands` or `cli`.
 
 pub mod report;
+pub mod verification;
