@@ -41,6 +41,30 @@ pub enum Error {
     /// Evidence that is not packed into a bundle.
     #[error(transparent)]
     Bundle(#[from] crate::attest::bundle::MakeError),
+    /// A file the user named that cannot be read: `what` names it as they gave it (with its
+    /// flag).
+    #[error("{what}: cannot read it: {source}")]
+    Unreadable {
+        what: String,
+        source: std::io::Error,
+    },
+    /// A file of the evidence folder `bundle` packs that cannot be read.
+    #[error(
+        "{}: cannot read it ({source}): give the folder of `charter-audit audit --out-dir DIR --sign-key KEY`",
+        .path.display()
+    )]
+    EvidenceFolder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A file named by `what` (its flag and path, as the user gave them) that cannot be read.
+    pub fn unreadable(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Unreadable { what, source }
+    }
 }
 
 impl Error {

@@ -26,12 +26,8 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
         return Ok(None);
     }
     if let Some(path) = &args.sign_key {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Usage(format!(
-                "--sign-key {}: cannot read it: {e}",
-                path.display()
-            ))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(Error::unreadable(format!("--sign-key {}", path.display())))?;
         let text = zeroize::Zeroizing::new(text);
         return Ok(Some(PrivateKey::from_pem(
             &text,
@@ -67,9 +63,8 @@ pub(super) fn subjects(paths: &[std::path::PathBuf]) -> Result<Vec<Subject>, Err
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
             // Streamed: an artifact larger than memory is digested all the same.
-            Subject::of_file(&name, path).map_err(|e| {
-                Error::Usage(format!("--subject {}: cannot read it: {e}", path.display()))
-            })
+            Subject::of_file(&name, path)
+                .map_err(Error::unreadable(format!("--subject {}", path.display())))
         })
         .collect()
 }
@@ -148,8 +143,7 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
 }
 
 fn read(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
-    std::fs::read(path)
-        .map_err(|e| Error::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+    std::fs::read(path).map_err(Error::unreadable(format!("{flag} {}", path.display())))
 }
 
 fn file_name(path: &Path) -> String {

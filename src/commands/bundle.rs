@@ -57,10 +57,8 @@ fn read_evidence(dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "{}: cannot read it ({e}): give the folder of `charter-audit audit --out-dir DIR --sign-key KEY`",
-            path.display()
-        ))
+    std::fs::read(path).map_err(|source| Error::EvidenceFolder {
+        path: path.to_owned(),
+        source,
     })
 }

@@ -86,7 +86,7 @@ fn read_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, Error> {
     let mut keys = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Usage(format!("--key {}: cannot read it: {e}", path.display())))?;
+            .map_err(Error::unreadable(format!("--key {}", path.display())))?;
         let key = PublicKey::from_pem(&text, &format!("--key {}", path.display()))?;
         if !keys.contains(&key) {
             keys.push(key);
@@ -97,17 +97,16 @@ fn read_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, Error> {
 
 fn digest(path: &Path, flag: &str) -> Result<Subject, Error> {
     Subject::of_file(&path.display().to_string(), path)
-        .map_err(|e| Error::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+        .map_err(Error::unreadable(format!("{flag} {}", path.display())))
 }
 
 /// The evidence file, read through `limit` whatever it is (a pipe or a device has no length).
 fn read_evidence(path: &Path, name: &str, limit: u64) -> Result<Vec<u8>, Error> {
     use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
+    let file = std::fs::File::open(path).map_err(Error::unreadable(name))?;
     let mut bytes = Vec::new();
     file.take(limit)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::Usage(format!("{name}: cannot read it: {e}")))?;
+        .map_err(Error::unreadable(name))?;
     Ok(bytes)
 }
