@@ -10,7 +10,7 @@ use super::bundle::{self, Refused};
 use super::keys::PublicKey;
 use super::predicate::{self, Predicate};
 use super::statement::Subject;
-use super::verify::{self, NotAuthentic, Verified};
+use super::verify::{self, Verified};
 use crate::model::verification::{
     Attested, Authentic, BundleKey, Concern, Exception, Override, Policy, Product, Source,
     Unchecked, Verification,
@@ -111,7 +111,7 @@ fn authenticate(
             request.sbom,
         )
         .map(|verified| (verified, None))
-        .map_err(|why: NotAuthentic| Refused::Envelope(why)),
+        .map_err(Refused::Envelope),
     }
 }
 

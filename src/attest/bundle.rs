@@ -11,6 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
+use flate2::Compression;
+use flate2::bufread::GzDecoder;
+use flate2::write::GzEncoder;
+
 use super::bundle_check::Contents;
 use super::keys::{KeyError, PublicKey};
 use super::predicate::Predicate;
@@ -18,9 +22,6 @@ use super::statement::Subject;
 use super::ustar::{self, UstarError};
 use super::verify::{NotAuthentic, Verified};
 use crate::model::verification::BundleKey;
-use flate2::Compression;
-use flate2::bufread::GzDecoder;
-use flate2::write::GzEncoder;
 
 /// The files a bundle holds, in this order; the README is written by `pack`.
 pub const FILES: &[&str] = &[
