@@ -639,3 +639,90 @@ fn a_key_in_the_environment_leaves_a_plain_audit_alone() {
         .collect();
     assert_eq!(written.len(), 2, "only the key pair: {written:?}");
 }
+
+/// Every line `verify` prints, whole: the summary of what is attested (supplier, verdicts,
+/// sources, coverage, overrides, exceptions), the bundle's own key, and each concern in order,
+/// so that moving the decisions and the wording apart changes no byte of it.
+#[test]
+fn verify_words_what_it_found_line_for_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("charter-audit.toml");
+    std::fs::write(
+        &config,
+        "[supplier]\nname = \"Example Health Ltd\"\n\n[patch-age]\nmedium = 60\n\n\
+         [[exception]]\nid = \"RUSTSEC-2022-0013\"\nreason = \"trusted input only\"\nexpires = 2027-06-30\napproved-by = \"CISO\"\n\n\
+         [[exception]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"patched in our fork\"\nexpires = 2026-09-30\napproved-by = \"CISO\"\n",
+    )
+    .unwrap();
+    let (private, public) = keygen(dir.path(), "k", "ed25519");
+    let (_, other) = keygen(dir.path(), "other", "ed25519");
+    let evidence = dir.path().join("evidence");
+    let output = audit_into(
+        &evidence,
+        &["--config", s(&config), "--sign-key", s(&private)],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let bundle = dir.path().join("submission.tar.gz");
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["bundle", "--out-dir", s(&evidence), "-o", s(&bundle)])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let envelope = evidence.join("attestation.intoto.json");
+    let (envelope, public, other) = (s(&envelope), s(&public), s(&other));
+    let now = "2026-08-26T00:00:00Z";
+    let mut text = String::new();
+    for (what, args) in [
+        (
+            "a bundle, under a required policy, from a source not accepted",
+            vec![
+                "--bundle",
+                s(&bundle),
+                "--key",
+                public,
+                "--now",
+                now,
+                "--policy",
+                "nhs-charter",
+                "--accept-source",
+                "https://example.org/advisory-db",
+            ],
+        ),
+        (
+            "too old",
+            vec![
+                envelope,
+                "--key",
+                public,
+                "--now",
+                "2026-09-30T00:00:00Z",
+                "--max-age",
+                "0",
+            ],
+        ),
+        (
+            "evaluated after now",
+            vec![envelope, "--key", public, "--now", "2026-08-01T00:00:00Z"],
+        ),
+        ("another key", vec![envelope, "--key", other, "--now", now]),
+    ] {
+        let output = charter_audit(&home)
+            .arg("verify")
+            .args(&args)
+            .output()
+            .unwrap();
+        text.push_str(&format!(
+            "== {what}: exit {}\n{}{}",
+            output.status.code().unwrap(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    insta::with_settings!({filters => vec![
+        (r"[0-9a-f]{64}", "[HEX64]"),
+    ]}, {
+        insta::assert_snapshot!("verify_words_what_it_found", text);
+    });
+}

@@ -9,16 +9,19 @@
 //! of the stream; and each file byte for byte as `charter-audit` writes it (the envelopes and
 //! JSON Lines re-serialised and compared, so nothing unsigned rides along in them).
 
+use std::path::{Path, PathBuf};
+
 use flate2::Compression;
 use flate2::bufread::GzDecoder;
 use flate2::write::GzEncoder;
-use serde_json::Value;
 
 use super::bundle_check::Contents;
-use super::keys::PublicKey;
+use super::keys::{KeyError, PublicKey};
+use super::predicate::Predicate;
 use super::statement::Subject;
 use super::ustar::{self, UstarError};
 use super::verify::{NotAuthentic, Verified};
+use crate::model::verification::BundleKey;
 
 /// The files a bundle holds, in this order; the README is written by `pack`.
 pub const FILES: &[&str] = &[
@@ -99,13 +102,11 @@ impl From<UstarError> for BundleError {
 
 /// The product a predicate attests, as the bundle's README names it (cleaned: it came from the
 /// audited project).
-pub fn product_of(predicate: &Value) -> String {
+pub fn product_of(predicate: &Predicate) -> String {
     let product = format!(
         "{} {}",
-        predicate["product"]["name"]
-            .as_str()
-            .unwrap_or("the product"),
-        predicate["product"]["version"].as_str().unwrap_or_default()
+        predicate.product.name,
+        predicate.product.version.as_deref().unwrap_or_default()
     );
     crate::text::clean(&product)
 }
@@ -167,14 +168,121 @@ pub fn pack(files: &[(&str, &[u8])], mtime: u64) -> std::io::Result<Vec<u8>> {
 
 /// The time of every entry of a bundle: the attestation's evaluation time, so that the same
 /// evidence packs to the same bytes.
-pub fn mtime_of(predicate: &Value) -> u64 {
-    predicate["evaluated_at"]
-        .as_str()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
-        .unwrap_or(0)
+pub fn mtime_of(predicate: &Predicate) -> u64 {
+    time::OffsetDateTime::parse(
+        &predicate.evaluated_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()
+    .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+    .unwrap_or(0)
+}
+
+/// The evidence folder `audit --out-dir` wrote, read, and the public key to pack with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Folder<'a> {
+    /// The folder and the key's file, as the messages name them.
+    pub dir: &'a Path,
+    pub key_path: &'a Path,
+    pub key: &'a PublicKey,
+    /// The files of [`FILES`] between the README and the key, in that order; a report the
+    /// folder lacks left out.
+    pub files: &'a [(&'a str, Vec<u8>)],
+}
+
+/// A bundle made, and what `bundle` says of it.
+#[derive(Debug)]
+pub struct Made {
+    pub bytes: Vec<u8>,
+    /// How many files it holds.
+    pub entries: usize,
+    pub keyid: String,
+    pub fingerprint: String,
+}
+
+/// Why evidence is not packed (exit 2): a bundle is made of consistent evidence or not at all.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    #[error("{}: the attestation does not verify with {}: {why}", .dir.display(), .key_path.display())]
+    NotVerified {
+        dir: PathBuf,
+        key_path: PathBuf,
+        #[source]
+        why: NotAuthentic,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The evidence is more than a bundle holds (or could not be compressed).
+    #[error(transparent)]
+    Pack(std::io::Error),
+    #[error(
+        "{}: the evidence is not consistent, so it is not packed: {why}; run the audit again with --out-dir",
+        .dir.display()
+    )]
+    Inconsistent {
+        dir: PathBuf,
+        #[source]
+        why: Refused,
+    },
+}
+
+/// Packs the folder's evidence into a bundle, after checking that it verifies with the key
+/// packed beside it, and before handing it out, that the recipient's check accepts it.
+pub fn make(folder: &Folder<'_>) -> Result<Made, MakeError> {
+    let file = |name: &str| {
+        folder
+            .files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or_default()
+    };
+    let key = std::slice::from_ref(folder.key);
+    // Never pack evidence that does not verify with the key packed beside it.
+    let verified = super::verify::verify(
+        "attestation.intoto.json",
+        file("attestation.intoto.json"),
+        key,
+        1,
+        &[],
+        Some(&Subject::of("sbom.cdx.json", file("sbom.cdx.json"))),
+    )
+    .map_err(|why| MakeError::NotVerified {
+        dir: folder.dir.to_owned(),
+        key_path: folder.key_path.to_owned(),
+        why,
+    })?;
+    let predicate = &verified.predicate;
+    let keyid = folder.key.keyid()?;
+    let fingerprint = folder.key.fingerprint()?;
+    let readme = readme(&product_of(predicate), &keyid, &fingerprint);
+    // Only the reports the attestation records go in (`attest` records report.json alone).
+    let mut entries: Vec<(&str, &[u8])> = vec![("README.txt", readme.as_bytes())];
+    entries.extend(
+        folder
+            .files
+            .iter()
+            .filter(|(n, _)| {
+                !n.starts_with("report.") || predicate.reports.iter().any(|r| r.name == *n)
+            })
+            .map(|(n, b)| (*n, b.as_slice())),
+    );
+    // The key as charter-audit writes it, whatever else its file held.
+    let canonical_pem = folder.key.to_pem()?;
+    entries.push(("signing-key.pub", canonical_pem.as_bytes()));
+    // Entry times are the evaluation time: the same evidence packs to the same bytes.
+    let bytes = pack(&entries, mtime_of(predicate)).map_err(MakeError::Pack)?;
+    // Never write a bundle that would not verify: the same check the recipient runs.
+    check(&bytes, key, 1, &[]).map_err(|why| MakeError::Inconsistent {
+        dir: folder.dir.to_owned(),
+        why,
+    })?;
+    Ok(Made {
+        bytes,
+        entries: entries.len(),
+        keyid,
+        fingerprint,
+    })
 }
 
 /// Why a submission is not authentic: its attestation, or the bundle around it.
@@ -192,8 +300,8 @@ pub enum Refused {
 #[derive(Debug)]
 pub struct Checked {
     pub verified: Verified,
-    /// The bundled key's id, and whether it is one of the recipient's keys.
-    pub bundle_key: (String, String, bool),
+    /// The bundled key, and whether it is one of the recipient's keys.
+    pub bundle_key: BundleKey,
 }
 
 /// Checks a submission bundle whole, as it streams: exactly the files a bundle holds, in order,

@@ -17,9 +17,11 @@ use sha2::{Digest, Sha256, Sha512};
 use super::bundle::{BundleError, Checked, Refused, mtime_of, product_of, readme};
 use super::dsse::{self, Envelope, IN_TOTO};
 use super::keys::PublicKey;
+use super::predicate;
 use super::statement::Subject;
 use super::statement::{CYCLONEDX_TYPE, STATEMENT_TYPE, VULNS_TYPE};
 use super::verify::{self, NotAuthentic, Verified};
+use crate::model::verification::BundleKey;
 
 /// The longest key id a signature in a bundle may give, of ASCII letters, digits and `._:-`.
 pub const MAX_KEYID: usize = 128;
@@ -110,7 +112,7 @@ impl<'k, 's> Contents<'k, 's> {
                 let (sha256, sha512) = hashing.hex();
                 let attestation = self.attestation()?;
                 if !recorded(attestation, name)
-                    .is_some_and(|digest| verify::digests_match(digest, &sha256, &sha512))
+                    .is_some_and(|digest| verify::digest_matches(digest, &sha256, &sha512))
                 {
                     return Err(Refused::Tampered(format!("{name} is not the one attested")));
                 }
@@ -214,10 +216,11 @@ impl<'k, 's> Contents<'k, 's> {
             ));
             return Ok(());
         }
-        let predicate = &attestation.verified.statement["predicate"];
+        let evaluated_at = &attestation.verified.predicate.evaluated_at;
         let same = index == 2
             && statement["predicateType"] == VULNS_TYPE
-            && statement["predicate"]["metadata"]["scanFinishedOn"] == predicate["evaluated_at"]
+            && statement["predicate"]["metadata"]["scanFinishedOn"].as_str()
+                == Some(evaluated_at.as_str())
             && self
                 .sbom_statement
                 .as_ref()
@@ -237,8 +240,8 @@ impl<'k, 's> Contents<'k, 's> {
         };
         let (sha256, sha512) = hashing.hex();
         let attestation = self.attestation()?;
-        let digest = &attestation.verified.statement["predicate"]["sbom"]["digest"];
-        if !verify::digests_match(digest, &sha256, &sha512) {
+        let digest = &attestation.verified.predicate.sbom.digest;
+        if !verify::digest_matches(digest, &sha256, &sha512) {
             return Err(NotAuthentic::SbomMismatch(name.to_owned()).into());
         }
         let canonical = serde_json::to_vec(&value).map_err(|e| Refused::Tampered(e.to_string()))?;
@@ -259,9 +262,9 @@ impl<'k, 's> Contents<'k, 's> {
         let attestation = self
             .attestation
             .ok_or_else(|| missing("attestation.intoto.json"))?;
-        let predicate = &attestation.verified.statement["predicate"];
-        for report in predicate["reports"].as_array().into_iter().flatten() {
-            let name = report["name"].as_str().unwrap_or_default();
+        let predicate = &attestation.verified.predicate;
+        for report in &predicate.reports {
+            let name = report.name.as_str();
             if ["report.json", "report.html"].contains(&name) && !self.reports.contains(&name) {
                 return Err(missing(name));
             }
@@ -294,18 +297,24 @@ impl<'k, 's> Contents<'k, 's> {
         let trusted = self.keys.contains(&key);
         Ok(Checked {
             verified: attestation.verified,
-            bundle_key: (keyid, fingerprint, trusted),
+            bundle_key: BundleKey {
+                keyid,
+                fingerprint,
+                trusted,
+            },
         })
     }
 }
 
 /// The digest the attestation records for a report.
-fn recorded<'a>(attestation: &'a Attestation, name: &str) -> Option<&'a Value> {
-    attestation.verified.statement["predicate"]["reports"]
-        .as_array()?
+fn recorded<'a>(attestation: &'a Attestation, name: &str) -> Option<&'a predicate::Digest> {
+    attestation
+        .verified
+        .predicate
+        .reports
         .iter()
-        .find(|r| r["name"] == name)
-        .map(|r| &r["digest"])
+        .find(|r| r.name == name)
+        .map(|r| &r.digest)
 }
 
 fn io(error: std::io::Error) -> Refused {

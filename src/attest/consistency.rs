@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::predicate::{Outcome, Predicate};
+use super::predicate::{Findings, Outcome, Predicate};
+use crate::model::verification::Concern;
 use crate::policy::model::{self, SETTINGS};
 use crate::text::clean;
 
@@ -28,7 +29,20 @@ pub struct Contradiction(pub Vec<String>);
 /// Every way `p` contradicts itself.
 pub fn check(p: &Predicate) -> Result<(), Contradiction> {
     let mut problems = Vec::new();
-    let findings = &p.findings;
+    verdict_problems(&p.findings, &mut problems);
+    count_problems(&p.findings, &mut problems);
+    result_problems(p, &mut problems);
+    exception_problems(p, &mut problems);
+    override_problems(p, &mut problems);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Contradiction(problems))
+    }
+}
+
+/// Every verdict named is one a predicate counts; information is not a rule finding listed.
+fn verdict_problems(findings: &Findings, problems: &mut Vec<String>) {
     for (what, verdicts) in [
         (
             "findings.by_verdict_and_severity",
@@ -54,8 +68,10 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
     if findings.rule_findings.iter().any(|r| r.verdict == "info") {
         problems.push("findings.rule_findings lists information, which it leaves out".to_owned());
     }
+}
 
-    // Counts agree with lists, verdict by verdict.
+/// Counts agree with lists, verdict by verdict.
+fn count_problems(findings: &Findings, problems: &mut Vec<String>) {
     let listed = |verdict: &str| findings.ids.get(verdict).map_or(0, Vec::len) as u64;
     let rules = |verdict: &str| {
         findings
@@ -99,9 +115,11 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
             ));
         }
     }
+}
 
-    // The result agrees with the violations.
-    let violations = findings.summary.get("violation").copied().unwrap_or(0);
+/// The result agrees with the violations.
+fn result_problems(p: &Predicate, problems: &mut Vec<String>) {
+    let violations = p.findings.summary.get("violation").copied().unwrap_or(0);
     match (p.result, violations) {
         (Outcome::Pass, 1..) => problems.push(format!(
             "its result is pass with {violations} violation(s) listed"
@@ -111,13 +129,15 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
         }
         _ => {}
     }
+}
 
-    // Every excepted finding has an exception in force at the evaluation that covers it.
+/// Every excepted finding has an exception in force at the evaluation that covers it.
+fn exception_problems(p: &Predicate, problems: &mut Vec<String>) {
     let evaluated = OffsetDateTime::parse(&p.evaluated_at, &Rfc3339).ok();
     if evaluated.is_none() {
         problems.push("its evaluated_at is not an RFC 3339 time".to_owned());
     }
-    for entry in findings.ids.get("excepted").into_iter().flatten() {
+    for entry in p.findings.ids.get("excepted").into_iter().flatten() {
         let (package, version) = entry
             .split_once(' ')
             .and_then(|(_, at)| at.rsplit_once('@'))
@@ -138,8 +158,10 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
             ));
         }
     }
+}
 
-    // Each override is the setting as recorded.
+/// Each override is the setting as recorded.
+fn override_problems(p: &Predicate, problems: &mut Vec<String>) {
     for o in &p.policy.overrides {
         if p.policy.settings.get(&o.setting) != Some(&o.value) {
             problems.push(format!(
@@ -148,17 +170,11 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
             ));
         }
     }
-
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Contradiction(problems))
-    }
 }
 
 /// The settings of `p` that this verifier cannot judge: unknown to predicate v1, missing, or
 /// not a value of their kind.
-pub fn settings_problems(p: &Predicate) -> Vec<String> {
+pub fn settings_problems(p: &Predicate) -> Vec<Concern> {
     let known: BTreeMap<String, model::Kind> = SETTINGS
         .iter()
         .map(|(section, key, kind, _)| (model::path(section, key), *kind))
@@ -166,21 +182,22 @@ pub fn settings_problems(p: &Predicate) -> Vec<String> {
     let mut out = Vec::new();
     for name in p.policy.settings.keys() {
         if !known.contains_key(name) {
-            out.push(format!(
-                "the attested policy has a setting `{}` that predicate v1 does not have: it cannot be judged",
-                clean(name)
-            ));
+            out.push(Concern::UnknownSetting {
+                setting: name.clone(),
+            });
         }
     }
     for (name, kind) in &known {
         match p.policy.settings.get(name) {
-            None => out.push(format!(
-                "the attested policy lacks the setting `{name}`: it cannot be judged"
-            )),
-            Some(value) if model::Value::from_json(*kind, value).is_none() => out.push(format!(
-                "{name} is {} in the attestation, which is not a value of that setting",
-                clean(&value.to_string())
-            )),
+            None => out.push(Concern::MissingSetting {
+                setting: name.clone(),
+            }),
+            Some(value) if model::Value::from_json(*kind, value).is_none() => {
+                out.push(Concern::NotASettingValue {
+                    setting: name.clone(),
+                    value: value.to_string(),
+                });
+            }
             Some(_) => {}
         }
     }

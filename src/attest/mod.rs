@@ -1,6 +1,7 @@
 //! Attestation: in-toto statements of an audit, signed as DSSE envelopes, and their
 //! verification for the NHS organisation that receives them.
 
+pub mod accept;
 pub mod bundle;
 mod bundle_check;
 pub mod consistency;

@@ -53,9 +53,9 @@ pub enum NotAuthentic {
 /// A verified attestation: who signed, and what it says.
 #[derive(Debug)]
 pub struct Verified {
-    pub statement: Value,
     /// The statement's predicate, read as the types `attest` writes.
     pub predicate: Predicate,
+    /// The key ids of the trusted keys that signed.
     pub signers: Vec<String>,
 }
 
@@ -71,6 +71,36 @@ pub fn verify(
     subjects: &[Subject],
     sbom: Option<&Subject>,
 ) -> Result<Verified, NotAuthentic> {
+    let (payload, signers) = open(name, bytes, keys, threshold)?;
+    // Only now, signed, is the payload read: strictly, since a payload that two parsers read
+    // differently (a key given twice) is not evidence.
+    let statement: Value = strict_json(&payload).map_err(NotAuthentic::NotAStatement)?;
+    let attested = statement_subjects(&statement)?;
+    let predicate = read_predicate(&statement["predicate"])?;
+    for file in subjects {
+        if !attested.iter().any(|s| digest_names(&s["digest"], file)) {
+            return Err(NotAuthentic::SubjectMismatch(file.name.clone()));
+        }
+    }
+    if let Some(file) = sbom
+        && !digest_is(&predicate.sbom.digest, file)
+    {
+        return Err(NotAuthentic::SbomMismatch(file.name.clone()));
+    }
+    let signers = signers
+        .iter()
+        .map(|k| k.keyid().unwrap_or_default())
+        .collect();
+    Ok(Verified { predicate, signers })
+}
+
+/// The envelope's payload, and the trusted keys that signed it (at least `threshold`).
+fn open<'k>(
+    name: &str,
+    bytes: &[u8],
+    keys: &'k [PublicKey],
+    threshold: usize,
+) -> Result<(Vec<u8>, Vec<&'k PublicKey>), NotAuthentic> {
     if bytes.len() as u64 > MAX_ENVELOPE_BYTES {
         return Err(NotAuthentic::TooLarge(bytes.len() as u64));
     }
@@ -92,9 +122,11 @@ pub fn verify(
             threshold: threshold.max(1),
         });
     }
-    // Only now, signed, is the payload read: strictly, since a payload that two parsers read
-    // differently (a key given twice) is not evidence.
-    let statement: Value = strict_json(&payload).map_err(NotAuthentic::NotAStatement)?;
+    Ok((payload, signers))
+}
+
+/// The statement's subject list, once its type, predicate type and bounds are ours.
+fn statement_subjects(statement: &Value) -> Result<&Vec<Value>, NotAuthentic> {
     if statement["_type"] != STATEMENT_TYPE {
         return Err(NotAuthentic::NotAStatement(format!(
             "`_type` is not {STATEMENT_TYPE}"
@@ -114,8 +146,13 @@ pub fn verify(
     if !statement["predicate"].is_object() {
         return Err(NotAuthentic::NotAStatement("no `predicate`".to_owned()));
     }
-    // The settings recorded must be the ones the digest names.
-    let policy = &statement["predicate"]["policy"];
+    Ok(attested)
+}
+
+/// The predicate as the types `attest` writes: its settings the ones its digest names (checked
+/// on the bytes as signed), then the schema, then its consistency.
+fn read_predicate(value: &Value) -> Result<Predicate, NotAuthentic> {
+    let policy = &value["policy"];
     let digest = serde_json::to_vec(&policy["settings"])
         .map(|json| format!("sha256:{}", hex::encode(Sha256::digest(&json))))
         .unwrap_or_default();
@@ -123,28 +160,9 @@ pub fn verify(
         return Err(NotAuthentic::PolicyDigest);
     }
     // What it says must be our predicate, as `attest` writes it, and agree with itself.
-    let predicate = predicate::read(&statement["predicate"])?;
+    let predicate = predicate::read(value)?;
     super::consistency::check(&predicate)?;
-    for file in subjects {
-        if !attested.iter().any(|s| digest_names(&s["digest"], file)) {
-            return Err(NotAuthentic::SubjectMismatch(file.name.clone()));
-        }
-    }
-    if let Some(file) = sbom {
-        let digest = &statement["predicate"]["sbom"]["digest"];
-        if !digest_names(digest, file) {
-            return Err(NotAuthentic::SbomMismatch(file.name.clone()));
-        }
-    }
-    let signers = signers
-        .iter()
-        .map(|k| k.keyid().unwrap_or_default())
-        .collect();
-    Ok(Verified {
-        statement,
-        predicate,
-        signers,
-    })
+    Ok(predicate)
 }
 
 /// JSON parsed as `serde_json` does, but refusing an object that names a key twice.
@@ -220,17 +238,11 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-/// Whether a digest set names the file whose digests are `file`'s: every algorithm it gives
-/// that this verifier knows matches, and it gives at least one.
+/// Whether an in-toto digest set names the file whose digests are `file`'s: every algorithm it
+/// gives that this verifier knows matches, and it gives at least one.
 pub(crate) fn digest_names(digest: &Value, file: &Subject) -> bool {
-    digests_match(digest, &file.sha256, &file.sha512)
-}
-
-/// Whether a digest set names the bytes whose digests are `sha256` and `sha512`: every
-/// algorithm it gives that this verifier knows matches, and it gives at least one.
-pub(crate) fn digests_match(digest: &Value, sha256: &str, sha512: &str) -> bool {
     let mut known = 0;
-    for (algorithm, expected) in [("sha256", sha256), ("sha512", sha512)] {
+    for (algorithm, expected) in [("sha256", &file.sha256), ("sha512", &file.sha512)] {
         match digest.get(algorithm).and_then(Value::as_str) {
             Some(value) if value.eq_ignore_ascii_case(expected) => known += 1,
             Some(_) => return false,
@@ -238,6 +250,18 @@ pub(crate) fn digests_match(digest: &Value, sha256: &str, sha512: &str) -> bool 
         }
     }
     known > 0
+}
+
+/// Whether a digest our predicate records (both algorithms, as its schema requires) is the
+/// file's.
+pub(crate) fn digest_is(digest: &predicate::Digest, file: &Subject) -> bool {
+    digest_matches(digest, &file.sha256, &file.sha512)
+}
+
+/// Whether a digest our predicate records is of the bytes whose digests are `sha256` and
+/// `sha512`.
+pub(crate) fn digest_matches(digest: &predicate::Digest, sha256: &str, sha512: &str) -> bool {
+    digest.sha256.eq_ignore_ascii_case(sha256) && digest.sha512.eq_ignore_ascii_case(sha512)
 }
 
 #[cfg(test)]

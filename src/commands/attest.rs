@@ -27,23 +27,18 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
         return Ok(None);
     }
     if let Some(path) = &args.sign_key {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Usage(format!(
-                "--sign-key {}: cannot read it: {e}",
-                path.display()
-            ))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(Error::unreadable(format!("--sign-key {}", path.display())))?;
         let text = zeroize::Zeroizing::new(text);
-        return PrivateKey::from_pem(&text, &format!("--sign-key {}", path.display()))
-            .map(Some)
-            .map_err(|e| Error::Usage(e.to_string()));
+        return Ok(Some(PrivateKey::from_pem(
+            &text,
+            &format!("--sign-key {}", path.display()),
+        )?));
     }
     match std::env::var(KEY_VARIABLE) {
         Ok(text) if !text.trim().is_empty() => {
             let text = zeroize::Zeroizing::new(text);
-            PrivateKey::from_pem(&text, KEY_VARIABLE)
-                .map(Some)
-                .map_err(|e| Error::Usage(e.to_string()))
+            Ok(Some(PrivateKey::from_pem(&text, KEY_VARIABLE)?))
         }
         _ => Ok(None),
     }
@@ -69,9 +64,8 @@ pub(super) fn subjects(paths: &[std::path::PathBuf]) -> Result<Vec<Subject>, Err
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
             // Streamed: an artifact larger than memory is digested all the same.
-            Subject::of_file(&name, path).map_err(|e| {
-                Error::Usage(format!("--subject {}: cannot read it: {e}", path.display()))
-            })
+            Subject::of_file(&name, path)
+                .map_err(Error::unreadable(format!("--subject {}", path.display())))
         })
         .collect()
 }
@@ -82,16 +76,14 @@ pub(super) fn sign(
     report_name: &str,
     key: Option<&PrivateKey>,
 ) -> Result<Signed, Error> {
-    let statements =
-        statement::statements(inputs, report_name).map_err(|e| Error::Usage(e.to_string()))?;
+    let statements = statement::statements(inputs, report_name)?;
     let mut jsonl = Vec::new();
     let mut main = Vec::new();
     for (index, statement) in statements.iter().enumerate() {
         let payload = serde_json::to_vec(statement).map_err(Error::Json)?;
         let line = match key {
             Some(key) => {
-                let envelope =
-                    dsse::sign(&payload, IN_TOTO, key).map_err(|e| Error::Usage(e.to_string()))?;
+                let envelope = dsse::sign(&payload, IN_TOTO, key)?;
                 if index == 0 {
                     main = serde_json::to_vec_pretty(&envelope).map_err(Error::Json)?;
                     main.push(b'\n');
@@ -148,8 +140,7 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
 }
 
 fn read(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
-    std::fs::read(path)
-        .map_err(|e| Error::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+    std::fs::read(path).map_err(Error::unreadable(format!("{flag} {}", path.display())))
 }
 
 fn file_name(path: &Path) -> String {

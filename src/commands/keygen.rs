@@ -42,13 +42,11 @@ pub(super) fn run(args: &KeygenArgs) -> Result<Outcome, Error> {
         report::check_destination(&report::Output::File(path.clone()))?;
     }
     let key = PrivateKey::generate(algorithm);
-    let private_pem = key.to_pem().map_err(|e| Error::Usage(e.to_string()))?;
+    let private_pem = key.to_pem()?;
     let public = key.public();
-    let public_pem = public.to_pem().map_err(|e| Error::Usage(e.to_string()))?;
-    let keyid = public.keyid().map_err(|e| Error::Usage(e.to_string()))?;
-    let fingerprint = public
-        .fingerprint()
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let public_pem = public.to_pem()?;
+    let keyid = public.keyid()?;
+    let fingerprint = public.fingerprint()?;
     report::create_new(&private_path, private_pem.as_bytes(), true)?;
     if let Err(error) = report::create_new(&public_path, public_pem.as_bytes(), false) {
         // Not half a pair.

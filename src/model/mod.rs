@@ -6,3 +6,4 @@
 
 pub mod principles;
 pub mod report;
+pub mod verification;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod html;
 pub mod markdown;
 pub mod sarif;
+pub mod verify;
 mod write;
 
 pub use write::{
