@@ -129,8 +129,24 @@ fn entry(
 /// The principle map of one audit.
 pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
     let f = facts(report);
-    let mut out = Vec::new();
+    let patched = patching(&f);
+    let composition = composition(&f);
+    let detect = detection(&f);
+    let mut out = charter(&patched);
+    out.extend(code_of_practice(
+        &f,
+        &patched,
+        &composition,
+        distribution(signed, artifacts),
+        detect,
+    ));
+    out.extend(ssdf(&f, composition, detect));
+    out
+}
 
+/// Patch age of the product's dependencies: Charter 1, Code of Practice 3.5. Cyber Essentials
+/// asks for 14 days; a policy whose windows are longer cannot evidence it.
+fn patching(f: &Facts) -> (Status, String) {
     // Patch age of the product's dependencies: Charter 1, Code of Practice 3.5. Cyber
     // Essentials asks for 14 days; a policy whose windows are longer cannot evidence it.
     let windows = format!(
@@ -138,7 +154,7 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
         f.windows[0], f.windows[1], f.windows[2]
     );
     let within_cyber_essentials = f.windows.iter().all(|w| *w <= 14);
-    let (patched, patched_why) = if f.lockfile_incomplete {
+    if f.lockfile_incomplete {
         (
             Status::NotEvidenced,
             "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete): what was checked is not the whole product".to_owned(),
@@ -184,7 +200,85 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
                 "no known fix for a checked component waited longer than the policy's windows, within Cyber Essentials' 14 days ({windows})"
             ),
         )
-    };
+    }
+}
+
+/// Composition: Code of Practice 1.2 and SSDF PS.3.2.
+fn composition(f: &Facts) -> (Status, String) {
+    if f.lockfile_incomplete {
+        (
+            Status::NotEvidenced,
+            "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete), so the SBOM read from it is not the product".to_owned(),
+        )
+    } else if f.completeness_violations > 0 {
+        (
+            Status::NotEvidenced,
+            "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),
+        )
+    } else if f.suppliers_sbom {
+        (
+            Status::Partial,
+            "the supplier's own SBOM, as its tool wrote it, with the NTIA minimum elements: how complete its inventory is, charter-audit cannot tell".to_owned(),
+        )
+    } else if !f.complete_graph {
+        (
+            Status::Partial,
+            "an SBOM of every locked package, read from Cargo.lock: its dependency graph is not the one cargo resolved".to_owned(),
+        )
+    } else {
+        (
+            Status::Evidenced,
+            "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the NTIA minimum elements".to_owned(),
+        )
+    }
+}
+
+/// Secure distribution: Code of Practice 3.1.
+fn distribution(signed: bool, artifacts: bool) -> (Status, &'static str) {
+    match (signed, artifacts) {
+        (true, true) => (
+            Status::Evidenced,
+            "the attestation is signed over the release artifacts' SHA-256 and SHA-512 digests",
+        ),
+        (true, false) => (
+            Status::Partial,
+            "the attestation is signed, but names no release artifact (only the SBOM)",
+        ),
+        (false, true) => (
+            Status::Partial,
+            "the statement names the release artifacts' digests; it is signed outside charter-audit (keyless), if at all",
+        ),
+        (false, false) => (
+            Status::NotEvidenced,
+            "neither signed nor about release artifacts",
+        ),
+    }
+}
+
+/// Detecting vulnerabilities in components: Code of Practice 3.3.
+fn detection(f: &Facts) -> (Status, &'static str) {
+    if f.stale_database || f.skipped_files {
+        (
+            Status::Partial,
+            "the check ran, but against an advisory database that was stale or not fully loaded",
+        )
+    } else if f.unchecked_third_party > 0 {
+        (
+            Status::Partial,
+            "the check ran against named, dated databases, but some third-party components could not be checked (see coverage)",
+        )
+    } else {
+        (
+            Status::Evidenced,
+            "every third-party component checked against named, dated advisory databases, with verdicts under the recorded policy",
+        )
+    }
+}
+
+/// The Charter's principles: 1 from the patch age, 2 to 7 outside a pipeline, 8 in part.
+fn charter(patched: &(Status, String)) -> Vec<Principle> {
+    let (patched, patched_why) = patched.clone();
+    let mut out = Vec::new();
     let charter = Framework::Charter;
     out.push(entry(
         charter,
@@ -217,33 +311,21 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
         "only the Code of Practice provisions mapped below (1.2, 1.3, 2.2, 3.1, 3.3, 3.5); the others are organisational".to_owned(),
     ));
 
+    out
+}
+
+/// The Code of Practice's provisions a release pipeline can evidence, and the others.
+fn code_of_practice(
+    f: &Facts,
+    patched: &(Status, String),
+    composition: &(Status, String),
+    (distribution, distribution_why): (Status, &str),
+    (detect, detect_why): (Status, &str),
+) -> Vec<Principle> {
+    let (patched, patched_why) = patched.clone();
+    let (composition, composition_why) = composition.clone();
+    let mut out = Vec::new();
     let cop = Framework::CodeOfPractice;
-    let (composition, composition_why) = if f.lockfile_incomplete {
-        (
-            Status::NotEvidenced,
-            "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete), so the SBOM read from it is not the product".to_owned(),
-        )
-    } else if f.completeness_violations > 0 {
-        (
-            Status::NotEvidenced,
-            "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),
-        )
-    } else if f.suppliers_sbom {
-        (
-            Status::Partial,
-            "the supplier's own SBOM, as its tool wrote it, with the NTIA minimum elements: how complete its inventory is, charter-audit cannot tell".to_owned(),
-        )
-    } else if !f.complete_graph {
-        (
-            Status::Partial,
-            "an SBOM of every locked package, read from Cargo.lock: its dependency graph is not the one cargo resolved".to_owned(),
-        )
-    } else {
-        (
-            Status::Evidenced,
-            "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the NTIA minimum elements".to_owned(),
-        )
-    };
     out.push(entry(
         cop,
         "1.2",
@@ -278,24 +360,6 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
             "run locally: no build environment identity to record".to_owned()
         },
     ));
-    let (distribution, distribution_why) = match (signed, artifacts) {
-        (true, true) => (
-            Status::Evidenced,
-            "the attestation is signed over the release artifacts' SHA-256 and SHA-512 digests",
-        ),
-        (true, false) => (
-            Status::Partial,
-            "the attestation is signed, but names no release artifact (only the SBOM)",
-        ),
-        (false, true) => (
-            Status::Partial,
-            "the statement names the release artifacts' digests; it is signed outside charter-audit (keyless), if at all",
-        ),
-        (false, false) => (
-            Status::NotEvidenced,
-            "neither signed nor about release artifacts",
-        ),
-    };
     out.push(entry(
         cop,
         "3.1",
@@ -303,22 +367,6 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
         distribution,
         distribution_why.to_owned(),
     ));
-    let (detect, detect_why) = if f.stale_database || f.skipped_files {
-        (
-            Status::Partial,
-            "the check ran, but against an advisory database that was stale or not fully loaded",
-        )
-    } else if f.unchecked_third_party > 0 {
-        (
-            Status::Partial,
-            "the check ran against named, dated databases, but some third-party components could not be checked (see coverage)",
-        )
-    } else {
-        (
-            Status::Evidenced,
-            "every third-party component checked against named, dated advisory databases, with verdicts under the recorded policy",
-        )
-    };
     out.push(entry(
         cop,
         "3.3",
@@ -343,6 +391,16 @@ pub fn map(report: &Report, artifacts: bool, signed: bool) -> Vec<Principle> {
         ));
     }
 
+    out
+}
+
+/// The NIST SSDF practices the audit evidences.
+fn ssdf(
+    f: &Facts,
+    (composition, composition_why): (Status, String),
+    (detect, detect_why): (Status, &str),
+) -> Vec<Principle> {
+    let mut out = Vec::new();
     let ssdf = Framework::Ssdf;
     out.push(entry(
         ssdf,
