@@ -9,41 +9,8 @@ use std::str::FromStr;
 use super::matching::{Coverage, Finding, FindingPackage, Unchecked, finding, merge};
 use super::model::{Advisory, Affected, RawRange};
 
-/// One component of a supplier's SBOM.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Component {
-    pub name: String,
-    pub version: String,
-    pub purl: Option<String>,
-    /// The OSV ecosystem its purl type names, when there is one.
-    pub ecosystem: Option<String>,
-    /// Why it is not to be checked at all, when it is not (a private source).
-    pub private: Option<String>,
-    /// Its name as the SBOM wrote it (before purl normalisation), for `private` patterns.
-    pub raw_name: String,
-}
-
-/// The OSV ecosystem of a purl type, and the package name OSV uses for it.
-pub fn ecosystem_of(purl: &packageurl::PackageUrl<'_>) -> Option<(&'static str, String)> {
-    let name = purl.name().to_owned();
-    let namespaced = |separator: &str| match purl.namespace() {
-        Some(ns) if !ns.is_empty() => format!("{ns}{separator}{name}"),
-        _ => name.clone(),
-    };
-    Some(match purl.ty() {
-        "cargo" => ("crates.io", name.clone()),
-        "npm" => ("npm", namespaced("/")),
-        "pypi" => ("PyPI", name.clone()),
-        "maven" => ("Maven", namespaced(":")),
-        "golang" => ("Go", namespaced("/")),
-        "gem" => ("RubyGems", name.clone()),
-        "nuget" => ("NuGet", name.clone()),
-        "composer" => ("Packagist", namespaced("/")),
-        "hex" => ("Hex", name.clone()),
-        "pub" => ("Pub", name.clone()),
-        _ => return None,
-    })
-}
+/// What a supplier's SBOM names is inventory; re-exported where matching always found it.
+pub use crate::inventory::purl::Component;
 
 /// A name as the ecosystem compares names: PEP 503 for PyPI, lower case for NuGet and
 /// Packagist, as written elsewhere.

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::foreign::Component;
 use super::model::Advisory;
+use crate::inventory::purl::Component;
 use crate::net::{Fetched, Http};
 
 /// The public OSV API.

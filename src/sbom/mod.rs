@@ -1,10 +1,12 @@
 //! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
 
 mod component;
-pub mod input;
 mod license;
 pub mod ntia;
 mod validate;
+
+/// Reading a supplier's SBOM is inventory; its old path kept for the command layer.
+pub use crate::inventory::cyclonedx as input;
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
