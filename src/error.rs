@@ -13,7 +13,7 @@ pub enum Error {
     #[error(transparent)]
     Sbom(#[from] SbomError),
     #[error(transparent)]
-    SbomInput(#[from] crate::sbom::input::InputError),
+    SbomInput(#[from] crate::inventory::cyclonedx::InputError),
     #[error(transparent)]
     Time(#[from] TimeError),
     #[error(transparent)]

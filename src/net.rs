@@ -191,29 +191,7 @@ impl Http {
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(Fetched::NotFound);
         }
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            let wait = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(Retry::After(
-                HttpError::Status {
-                    url: url.to_owned(),
-                    status: status.as_u16(),
-                    attempts: 1,
-                },
-                wait,
-            ));
-        }
-        if !status.is_success() {
-            return Err(Retry::No(HttpError::Status {
-                url: url.to_owned(),
-                status: status.as_u16(),
-                attempts: 1,
-            }));
-        }
+        check_status(url, &response)?;
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(Retry::No(HttpError::TooLarge {
                 url: url.to_owned(),
@@ -225,26 +203,7 @@ impl Http {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let body = read.map_err(|e| {
-            Retry::No(match e {
-                BodyError::Late => self.timeout(url),
-                BodyError::Io(e) => {
-                    let timed_out = e
-                        .get_ref()
-                        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                        .is_some_and(reqwest::Error::is_timeout)
-                        || e.kind() == std::io::ErrorKind::TimedOut;
-                    if timed_out {
-                        self.timeout(url)
-                    } else {
-                        HttpError::Other {
-                            url: url.to_owned(),
-                            detail: format!("the answer broke off: {e}"),
-                        }
-                    }
-                }
-            })
-        })?;
+        let body = read.map_err(|e| Retry::No(self.body_error(url, e)))?;
         if body.len() as u64 > limit {
             return Err(Retry::No(HttpError::TooLarge {
                 url: url.to_owned(),
@@ -252,6 +211,28 @@ impl Http {
             }));
         }
         Ok(Fetched::Body(body))
+    }
+
+    /// Why the body could not be read: too slow, or broken off.
+    fn body_error(&self, url: &str, error: BodyError) -> HttpError {
+        match error {
+            BodyError::Late => self.timeout(url),
+            BodyError::Io(e) => {
+                let timed_out = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                    .is_some_and(reqwest::Error::is_timeout)
+                    || e.kind() == std::io::ErrorKind::TimedOut;
+                if timed_out {
+                    self.timeout(url)
+                } else {
+                    HttpError::Other {
+                        url: url.to_owned(),
+                        detail: format!("the answer broke off: {e}"),
+                    }
+                }
+            }
+        }
     }
 
     fn transport(&self, url: &str, error: &reqwest::Error) -> Retry {
@@ -289,6 +270,36 @@ impl Http {
 enum Retry {
     After(HttpError, Option<Duration>),
     No(HttpError),
+}
+
+/// A status other than success (404 aside) refuses the answer: a busy server (429) or a
+/// failing one (5xx) is asked again, after its `Retry-After` when it names one; any other not.
+fn check_status(url: &str, response: &reqwest::blocking::Response) -> Result<(), Retry> {
+    let status = response.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(Retry::After(
+            HttpError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                attempts: 1,
+            },
+            wait,
+        ));
+    }
+    if !status.is_success() {
+        return Err(Retry::No(HttpError::Status {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            attempts: 1,
+        }));
+    }
+    Ok(())
 }
 
 /// The deepest cause says what happened ("Connection refused", "dns error...").

@@ -64,6 +64,31 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
+/// Turns what went wrong while reading the stream into the error to report: a limit met, if
+/// one was (the tar reader only sees a failed read), else what the reader said.
+struct ArchiveErrors<'a> {
+    url: &'a str,
+    met: Rc<Cell<Option<Limit>>>,
+}
+
+impl ArchiveErrors<'_> {
+    fn error(&self, detail: String) -> FetchError {
+        let detail = match self.met.get() {
+            Some(Limit::Stream) => format!(
+                "it decompresses to more than the {MAX_STREAM_BYTES}-byte limit (headers included); this is not the advisory database"
+            ),
+            Some(Limit::Header) => format!(
+                "an entry's headers (PAX extensions or GNU long names) run past the {MAX_HEADER_BYTES}-byte limit; this is not the advisory database"
+            ),
+            None => detail,
+        };
+        FetchError::Archive {
+            url: self.url.to_owned(),
+            detail,
+        }
+    }
+}
+
 /// Unpacks the `crates/**.md` files of the archive into `into/db`, refusing anything that is
 /// not a plain file under its top folder. Returns the revision (the pax `comment` GitHub
 /// writes), the newest entry time (GitHub stamps every entry with the commit time) and how
@@ -73,40 +98,27 @@ pub(crate) fn unpack(
     into: &Path,
     url: &str,
 ) -> Result<(Option<String>, Option<OffsetDateTime>, usize), FetchError> {
-    let archive_error = |detail: String| FetchError::Archive {
-        url: url.to_owned(),
-        detail,
-    };
     let segment = Rc::new(Cell::new(MAX_HEADER_BYTES));
-    let met = Rc::new(Cell::new(None));
+    let errors = ArchiveErrors {
+        url,
+        met: Rc::new(Cell::new(None)),
+    };
     let stream = Bounded {
         inner: flate2::read::GzDecoder::new(bytes),
         left: MAX_STREAM_BYTES,
         segment: segment.clone(),
-        met: met.clone(),
-    };
-    // An error is first of all a limit met, if one was.
-    let archive_error = |detail: String| match met.get() {
-        Some(Limit::Stream) => archive_error(format!(
-            "it decompresses to more than the {MAX_STREAM_BYTES}-byte limit (headers included); this is not the advisory database"
-        )),
-        Some(Limit::Header) => archive_error(format!(
-            "an entry's headers (PAX extensions or GNU long names) run past the {MAX_HEADER_BYTES}-byte limit; this is not the advisory database"
-        )),
-        None => archive_error(detail),
+        met: errors.met.clone(),
     };
     let mut archive = tar::Archive::new(stream);
     let mut revision = None;
     let mut newest: Option<u64> = None;
     let mut count = 0;
-    let entries = archive
-        .entries()
-        .map_err(|e| archive_error(e.to_string()))?;
+    let entries = archive.entries().map_err(|e| errors.error(e.to_string()))?;
     for (index, entry) in entries.enumerate() {
         if index >= MAX_ENTRIES {
-            return Err(archive_error(format!("more than {MAX_ENTRIES} entries")));
+            return Err(errors.error(format!("more than {MAX_ENTRIES} entries")));
         }
-        let mut entry = entry.map_err(|e| archive_error(e.to_string()))?;
+        let mut entry = entry.map_err(|e| errors.error(e.to_string()))?;
         // This entry's body and padding may be read or skipped; then the next one's headers.
         segment.set(
             entry
@@ -117,56 +129,74 @@ pub(crate) fn unpack(
         );
         let kind = entry.header().entry_type();
         if kind == tar::EntryType::XGlobalHeader {
-            if entry.size() <= MAX_GLOBAL_PAX {
-                let mut text = Vec::new();
-                (&mut entry)
-                    .take(MAX_GLOBAL_PAX)
-                    .read_to_end(&mut text)
-                    .map_err(|e| archive_error(e.to_string()))?;
-                revision = pax_comment(&String::from_utf8_lossy(&text)).or(revision);
-            }
+            revision = global_comment(&mut entry, &errors)?.or(revision);
             continue;
         }
         if let Ok(mtime) = entry.header().mtime() {
             newest = Some(newest.map_or(mtime, |n| n.max(mtime)));
         }
-        if kind != tar::EntryType::Regular {
-            continue;
+        if kind == tar::EntryType::Regular && write_advisory(&mut entry, into, &errors)? {
+            count += 1;
         }
-        let path = entry
-            .path()
-            .map_err(|e| archive_error(e.to_string()))?
-            .into_owned();
-        let Some(relative) = advisory_path(&path) else {
-            continue;
-        };
-        let limit = super::rustsec_db::MAX_FILE_BYTES;
-        if entry.size() > limit {
-            return Err(archive_error(format!(
-                "{} is larger than the {limit}-byte limit for one advisory",
-                path.display()
-            )));
-        }
-        let target = into.join("db").join(&relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| FetchError::Cache {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let mut data = Vec::new();
-        (&mut entry)
-            .take(limit)
-            .read_to_end(&mut data)
-            .map_err(|e| archive_error(e.to_string()))?;
-        std::fs::write(&target, data).map_err(|source| FetchError::Cache {
-            path: target.clone(),
-            source,
-        })?;
-        count += 1;
     }
     let updated = newest.and_then(|s| OffsetDateTime::from_unix_timestamp(s as i64).ok());
     Ok((revision, updated, count))
+}
+
+/// The `comment` of a global PAX header no larger than [`MAX_GLOBAL_PAX`] (a larger one is
+/// skipped unread).
+fn global_comment<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    errors: &ArchiveErrors<'_>,
+) -> Result<Option<String>, FetchError> {
+    if entry.size() > MAX_GLOBAL_PAX {
+        return Ok(None);
+    }
+    let mut text = Vec::new();
+    entry
+        .take(MAX_GLOBAL_PAX)
+        .read_to_end(&mut text)
+        .map_err(|e| errors.error(e.to_string()))?;
+    Ok(pax_comment(&String::from_utf8_lossy(&text)))
+}
+
+/// Writes a regular entry out under `into/db` when it is an advisory; whether it was one.
+fn write_advisory<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    into: &Path,
+    errors: &ArchiveErrors<'_>,
+) -> Result<bool, FetchError> {
+    let path = entry
+        .path()
+        .map_err(|e| errors.error(e.to_string()))?
+        .into_owned();
+    let Some(relative) = advisory_path(&path) else {
+        return Ok(false);
+    };
+    let limit = super::rustsec_db::MAX_FILE_BYTES;
+    if entry.size() > limit {
+        return Err(errors.error(format!(
+            "{} is larger than the {limit}-byte limit for one advisory",
+            path.display()
+        )));
+    }
+    let target = into.join("db").join(&relative);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| FetchError::Cache {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut data = Vec::new();
+    entry
+        .take(limit)
+        .read_to_end(&mut data)
+        .map_err(|e| errors.error(e.to_string()))?;
+    std::fs::write(&target, data).map_err(|source| FetchError::Cache {
+        path: target.clone(),
+        source,
+    })?;
+    Ok(true)
 }
 
 /// `advisory-db-main/crates/NAME/RUSTSEC-X.md` → `crates/NAME/RUSTSEC-X.md`; anything else,

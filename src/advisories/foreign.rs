@@ -9,41 +9,8 @@ use std::str::FromStr;
 use super::matching::{Coverage, Finding, FindingPackage, Unchecked, finding, merge};
 use super::model::{Advisory, Affected, RawRange};
 
-/// One component of a supplier's SBOM.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Component {
-    pub name: String,
-    pub version: String,
-    pub purl: Option<String>,
-    /// The OSV ecosystem its purl type names, when there is one.
-    pub ecosystem: Option<String>,
-    /// Why it is not to be checked at all, when it is not (a private source).
-    pub private: Option<String>,
-    /// Its name as the SBOM wrote it (before purl normalisation), for `private` patterns.
-    pub raw_name: String,
-}
-
-/// The OSV ecosystem of a purl type, and the package name OSV uses for it.
-pub fn ecosystem_of(purl: &packageurl::PackageUrl<'_>) -> Option<(&'static str, String)> {
-    let name = purl.name().to_owned();
-    let namespaced = |separator: &str| match purl.namespace() {
-        Some(ns) if !ns.is_empty() => format!("{ns}{separator}{name}"),
-        _ => name.clone(),
-    };
-    Some(match purl.ty() {
-        "cargo" => ("crates.io", name.clone()),
-        "npm" => ("npm", namespaced("/")),
-        "pypi" => ("PyPI", name.clone()),
-        "maven" => ("Maven", namespaced(":")),
-        "golang" => ("Go", namespaced("/")),
-        "gem" => ("RubyGems", name.clone()),
-        "nuget" => ("NuGet", name.clone()),
-        "composer" => ("Packagist", namespaced("/")),
-        "hex" => ("Hex", name.clone()),
-        "pub" => ("Pub", name.clone()),
-        _ => return None,
-    })
-}
+/// What a supplier's SBOM names is inventory; re-exported where matching always found it.
+pub use crate::inventory::purl::Component;
 
 /// A name as the ecosystem compares names: PEP 503 for PyPI, lower case for NuGet and
 /// Packagist, as written elsewhere.
@@ -190,90 +157,29 @@ pub(crate) fn check(
     native_ids: &BTreeSet<String>,
     uncovered: &dyn Fn(&Component) -> Option<String>,
 ) -> (Vec<Finding>, Coverage) {
-    let mut by_package: HashMap<(String, String), Vec<&Advisory>> = HashMap::new();
-    for advisory in advisories.iter().filter(|a| !a.withdrawn) {
-        let key = (
-            advisory.ecosystem.clone(),
-            normal_name(&advisory.ecosystem, &advisory.package),
-        );
-        by_package.entry(key).or_default().push(advisory);
-    }
+    let by_package = by_package(advisories);
     let mut findings = Vec::new();
     let mut coverage = Coverage::default();
     for component in components {
-        let purl = component.purl.clone().unwrap_or_default();
-        let unchecked = |reason: String| Unchecked {
-            name: component.name.clone(),
-            version: component.version.clone(),
-            purl: purl.clone(),
-            reason,
-            own_code: false,
+        let ecosystem = match checkable(component, uncovered) {
+            Ok(ecosystem) => ecosystem,
+            Err(reason) => {
+                coverage.unchecked.push(unchecked(component, reason));
+                continue;
+            }
         };
-        if let Some(reason) = &component.private {
-            coverage.unchecked.push(unchecked(reason.clone()));
-            continue;
-        }
-        let Some(ecosystem) = &component.ecosystem else {
-            coverage.unchecked.push(unchecked(match &component.purl {
-                None => "no purl: nothing identifies it to an advisory database".to_owned(),
-                Some(_) => "its purl type names no ecosystem of the advisory databases".to_owned(),
-            }));
-            continue;
-        };
-        // An ecosystem no source covers is not checked, whatever else is known.
-        if let Some(reason) = uncovered(component) {
-            coverage.unchecked.push(unchecked(reason));
-            continue;
-        }
         let candidates = by_package
-            .get(&(ecosystem.clone(), normal_name(ecosystem, &component.name)))
+            .get(&(
+                ecosystem.to_owned(),
+                normal_name(ecosystem, &component.name),
+            ))
             .cloned()
             .unwrap_or_default();
         let own = ordered(ecosystem, &component.version);
         let mut applying = Vec::new();
         let mut undecided = Vec::new();
         for advisory in candidates {
-            let decided = match &advisory.affected {
-                Affected::Foreign { versions, .. }
-                    if versions.iter().any(|v| v == &component.version) =>
-                {
-                    Some(true)
-                }
-                Affected::Foreign { ranges, .. } => {
-                    let results: Vec<Option<bool>> = ranges
-                        .iter()
-                        .map(|range| {
-                            // A SEMVER range can be read for a version of an ecosystem whose
-                            // order this tool does not know, when the version is semver.
-                            let version = own.clone().or_else(|| {
-                                (range.kind == "SEMVER")
-                                    .then(|| {
-                                        ordered("npm", component.version.trim_start_matches('v'))
-                                    })
-                                    .flatten()
-                            });
-                            match version {
-                                Some(version) => in_range(range, &version),
-                                None if range.kind == "GIT" => Some(false),
-                                None => None,
-                            }
-                        })
-                        .collect();
-                    if results.contains(&Some(true)) {
-                        Some(true)
-                    } else if results.contains(&None) {
-                        None
-                    } else {
-                        Some(false)
-                    }
-                }
-                // crates.io advisories (RustSec native, or OSV read as semver).
-                affected => match &own {
-                    Some(Ordered::Semver(v)) => Some(affected.affects(v)),
-                    _ => None,
-                },
-            };
-            match decided {
+            match decide(advisory, component, own.as_ref()) {
                 Some(true) => applying.push(advisory),
                 Some(false) => {}
                 None => undecided.push(advisory.id.clone()),
@@ -281,7 +187,7 @@ pub(crate) fn check(
         }
         // Every advisory that could not be decided is listed, even beside ones that apply.
         if !undecided.is_empty() {
-            coverage.unchecked.push(unchecked(format!(
+            coverage.unchecked.push(unchecked(component, format!(
                 "{ecosystem} version `{}` cannot be placed in the ranges of {} (this tool does not know that version order, or cannot read the version)",
                 component.version,
                 undecided.join(", ")
@@ -290,45 +196,13 @@ pub(crate) fn check(
             coverage.checked += 1;
         }
         for group in merge(&applying) {
-            let package = FindingPackage {
-                name: component.name.clone(),
-                version: component.version.clone(),
-                purl: purl.clone(),
-            };
-            let mut f = finding(package, &group, native_ids);
-            // Named by one of its records' own ids (not an alias such as a CVE) unless RustSec's.
-            if !group.iter().any(|a| a.id == f.id)
-                && let Some(own) = group.iter().map(|a| a.id.clone()).min()
-            {
-                f.aliases.retain(|a| *a != own);
-                f.aliases.push(std::mem::replace(&mut f.id, own));
-                f.aliases.sort();
-            }
-            // The fixes that apply to this version, not every fix of every release line.
-            // Only when a range placed the version (not its `versions` list alone), and every
-            // record is another ecosystem's: no fix above it in those ranges is no fix at all.
-            if let Some(own) = &own
-                && group
-                    .iter()
-                    .all(|a| matches!(a.affected, Affected::Foreign { .. }))
-            {
-                let placing: Vec<&RawRange> = group
-                    .iter()
-                    .filter_map(|a| match &a.affected {
-                        Affected::Foreign { ranges, .. } => Some(ranges),
-                        _ => None,
-                    })
-                    .flatten()
-                    .filter(|range| in_range(range, own) == Some(true))
-                    .collect();
-                if !placing.is_empty() {
-                    let fixes: BTreeSet<String> =
-                        placing.iter().filter_map(|r| fix_above(r, own)).collect();
-                    f.patched = fixes.into_iter().map(|v| format!(">={v}")).collect();
-                }
-            }
-            f.ecosystem = ecosystem.clone();
-            findings.push(f);
+            findings.push(finding_of(
+                component,
+                &group,
+                native_ids,
+                own.as_ref(),
+                ecosystem,
+            ));
         }
     }
     findings.sort_by(|a, b| {
@@ -339,6 +213,146 @@ pub(crate) fn check(
         ))
     });
     (findings, coverage)
+}
+
+/// The advisories still in force, by ecosystem and name as the ecosystem compares names.
+fn by_package(advisories: &[Advisory]) -> HashMap<(String, String), Vec<&Advisory>> {
+    let mut by_package: HashMap<(String, String), Vec<&Advisory>> = HashMap::new();
+    for advisory in advisories.iter().filter(|a| !a.withdrawn) {
+        let key = (
+            advisory.ecosystem.clone(),
+            normal_name(&advisory.ecosystem, &advisory.package),
+        );
+        by_package.entry(key).or_default().push(advisory);
+    }
+    by_package
+}
+
+/// The ecosystem a component is checked in, or why it is not checked at all.
+fn checkable<'c>(
+    component: &'c Component,
+    uncovered: &dyn Fn(&Component) -> Option<String>,
+) -> Result<&'c str, String> {
+    if let Some(reason) = &component.private {
+        return Err(reason.clone());
+    }
+    let Some(ecosystem) = &component.ecosystem else {
+        return Err(match &component.purl {
+            None => "no purl: nothing identifies it to an advisory database".to_owned(),
+            Some(_) => "its purl type names no ecosystem of the advisory databases".to_owned(),
+        });
+    };
+    // An ecosystem no source covers is not checked, whatever else is known.
+    match uncovered(component) {
+        Some(reason) => Err(reason),
+        None => Ok(ecosystem),
+    }
+}
+
+fn unchecked(component: &Component, reason: String) -> Unchecked {
+    Unchecked {
+        name: component.name.clone(),
+        version: component.version.clone(),
+        purl: component.purl.clone().unwrap_or_default(),
+        reason,
+        own_code: false,
+    }
+}
+
+/// Whether an advisory applies to the component (whose version is `own` in its ecosystem's
+/// order, when this tool knows that order); `None` when that cannot be decided.
+fn decide(advisory: &Advisory, component: &Component, own: Option<&Ordered>) -> Option<bool> {
+    match &advisory.affected {
+        Affected::Foreign { versions, .. } if versions.iter().any(|v| v == &component.version) => {
+            Some(true)
+        }
+        Affected::Foreign { ranges, .. } => {
+            let results: Vec<Option<bool>> = ranges
+                .iter()
+                .map(|range| {
+                    // A SEMVER range can be read for a version of an ecosystem whose
+                    // order this tool does not know, when the version is semver.
+                    let version = own.cloned().or_else(|| {
+                        (range.kind == "SEMVER")
+                            .then(|| ordered("npm", component.version.trim_start_matches('v')))
+                            .flatten()
+                    });
+                    match version {
+                        Some(version) => in_range(range, &version),
+                        None if range.kind == "GIT" => Some(false),
+                        None => None,
+                    }
+                })
+                .collect();
+            if results.contains(&Some(true)) {
+                Some(true)
+            } else if results.contains(&None) {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        // crates.io advisories (RustSec native, or OSV read as semver).
+        affected => match own {
+            Some(Ordered::Semver(v)) => Some(affected.affects(v)),
+            _ => None,
+        },
+    }
+}
+
+/// The finding for one group of records that apply to the component.
+fn finding_of(
+    component: &Component,
+    group: &[&Advisory],
+    native_ids: &BTreeSet<String>,
+    own: Option<&Ordered>,
+    ecosystem: &str,
+) -> Finding {
+    let package = FindingPackage {
+        name: component.name.clone(),
+        version: component.version.clone(),
+        purl: component.purl.clone().unwrap_or_default(),
+    };
+    let mut f = finding(package, group, native_ids);
+    // Named by one of its records' own ids (not an alias such as a CVE) unless RustSec's.
+    if !group.iter().any(|a| a.id == f.id)
+        && let Some(own) = group.iter().map(|a| a.id.clone()).min()
+    {
+        f.aliases.retain(|a| *a != own);
+        f.aliases.push(std::mem::replace(&mut f.id, own));
+        f.aliases.sort();
+    }
+    if let Some(patched) = own.and_then(|own| fixes_on_its_line(group, own)) {
+        f.patched = patched;
+    }
+    f.ecosystem = ecosystem.to_owned();
+    f
+}
+
+/// The fixes that apply to this version, not every fix of every release line. Only when a
+/// range placed the version (not its `versions` list alone), and every record is another
+/// ecosystem's: no fix above it in those ranges is no fix at all.
+fn fixes_on_its_line(group: &[&Advisory], own: &Ordered) -> Option<Vec<String>> {
+    if !group
+        .iter()
+        .all(|a| matches!(a.affected, Affected::Foreign { .. }))
+    {
+        return None;
+    }
+    let placing: Vec<&RawRange> = group
+        .iter()
+        .filter_map(|a| match &a.affected {
+            Affected::Foreign { ranges, .. } => Some(ranges),
+            _ => None,
+        })
+        .flatten()
+        .filter(|range| in_range(range, own) == Some(true))
+        .collect();
+    if placing.is_empty() {
+        return None;
+    }
+    let fixes: BTreeSet<String> = placing.iter().filter_map(|r| fix_above(r, own)).collect();
+    Some(fixes.into_iter().map(|v| format!(">={v}")).collect())
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub use osv::OsvError;
 pub use rustsec_db::DbFileError;
 
 use crate::inventory::Inventory;
+use crate::inventory::purl::Component;
 
 pub(crate) const RUSTSEC: &str = "rustsec";
 pub(crate) const OSV: &str = "osv";
@@ -392,7 +393,7 @@ impl Database {
     pub fn add_api(
         &mut self,
         advisories: Vec<model::Advisory>,
-        sent: &[&foreign::Component],
+        sent: &[&Component],
         uri: &str,
         at: time::OffsetDateTime,
     ) -> Result<(), AdvisoryError> {
@@ -417,10 +418,7 @@ impl Database {
 }
 
 /// Matches the components of a supplier's SBOM against the database.
-pub fn check_components(
-    components: &[foreign::Component],
-    database: &Database,
-) -> (Vec<Finding>, Coverage) {
+pub fn check_components(components: &[Component], database: &Database) -> (Vec<Finding>, Coverage) {
     // The ecosystems an offline source covers (an OSV export of that ecosystem, RustSec for
     // crates.io); a component of another one is checked only if the OSV API was asked about it.
     let mut offline: BTreeSet<&str> = database
@@ -433,7 +431,7 @@ pub fn check_components(
         offline.insert("crates.io");
     }
     let api = database.sources.iter().any(|s| s.name == OSV_API);
-    let covered = |c: &foreign::Component| -> Option<String> {
+    let covered = |c: &Component| -> Option<String> {
         let ecosystem = c.ecosystem.as_deref()?;
         let key = (ecosystem.to_owned(), c.name.clone(), c.version.clone());
         if offline.contains(ecosystem) || database.api_sent.contains(&key) {

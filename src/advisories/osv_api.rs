@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::foreign::Component;
 use super::model::Advisory;
+use crate::inventory::purl::Component;
 use crate::net::{Fetched, Http};
 
 /// The public OSV API.
@@ -99,92 +99,120 @@ pub fn query(
     components: &[&Component],
 ) -> Result<Vec<Advisory>, ApiError> {
     let base = base.trim_end_matches('/');
+    let mut ids = BTreeSet::new();
+    for chunk in components.chunks(BATCH) {
+        record_ids(http, base, chunk, &mut ids)?;
+    }
+    let mut advisories = Vec::new();
+    for id in ids {
+        advisories.extend(record(http, base, &id)?);
+    }
+    Ok(advisories)
+}
+
+/// Adds to `ids` the ids of the records that apply to one batch of components, following
+/// every query's page tokens, within [`MAX_PAGES`] and [`MAX_RECORDS`].
+fn record_ids(
+    http: &Http,
+    base: &str,
+    chunk: &[&Component],
+    ids: &mut BTreeSet<String>,
+) -> Result<(), ApiError> {
+    // Each query is asked again with its page token until it has none.
+    let mut pending: Vec<(usize, Option<String>)> = (0..chunk.len()).map(|i| (i, None)).collect();
+    let mut pages = 0;
+    while !pending.is_empty() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(ApiError::Pages(base.to_owned()));
+        }
+        let answer = ask_batch(http, base, chunk, &pending)?;
+        let mut next = Vec::new();
+        for ((i, _), result) in pending.iter().zip(answer.results) {
+            ids.extend(result.vulns.into_iter().map(|v| v.id));
+            if ids.len() > MAX_RECORDS {
+                return Err(ApiError::Records {
+                    url: base.to_owned(),
+                    count: ids.len(),
+                });
+            }
+            if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
+                next.push((*i, Some(token)));
+            }
+        }
+        pending = next;
+    }
+    Ok(())
+}
+
+/// One `POST /v1/querybatch` of the `pending` queries (components of `chunk`, with their page
+/// tokens); its answer has one result for each.
+fn ask_batch(
+    http: &Http,
+    base: &str,
+    chunk: &[&Component],
+    pending: &[(usize, Option<String>)],
+) -> Result<BatchAnswer, ApiError> {
     let batch_url = format!("{base}/v1/querybatch");
     let answer_error = |message: String| ApiError::Answer {
         url: batch_url.clone(),
         message,
     };
-    let mut ids = BTreeSet::new();
-    for chunk in components.chunks(BATCH) {
-        // Each query is asked again with its page token until it has none.
-        let mut pending: Vec<(usize, Option<String>)> =
-            (0..chunk.len()).map(|i| (i, None)).collect();
-        let mut pages = 0;
-        while !pending.is_empty() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(ApiError::Pages(base.to_owned()));
+    let queries: Vec<serde_json::Value> = pending
+        .iter()
+        .map(|(i, token)| {
+            let c = chunk[*i];
+            let mut q = json!({
+                "version": c.version,
+                "package": {"name": c.name, "ecosystem": c.ecosystem},
+            });
+            if let Some(token) = token {
+                q["page_token"] = json!(token);
             }
-            let queries: Vec<serde_json::Value> = pending
-                .iter()
-                .map(|(i, token)| {
-                    let c = chunk[*i];
-                    let mut q = json!({
-                        "version": c.version,
-                        "package": {"name": c.name, "ecosystem": c.ecosystem},
-                    });
-                    if let Some(token) = token {
-                        q["page_token"] = json!(token);
-                    }
-                    q
-                })
-                .collect();
-            let body = serde_json::to_vec(&json!({ "queries": queries }))
-                .map_err(|e| answer_error(e.to_string()))?;
-            let bytes = match http.post_json(&batch_url, &body, MAX_ANSWER)? {
-                Fetched::Body(bytes) => bytes,
-                Fetched::NotFound => return Err(answer_error("404 Not Found".to_owned())),
-            };
-            let answer: BatchAnswer =
-                serde_json::from_slice(&bytes).map_err(|e| answer_error(e.to_string()))?;
-            if answer.results.len() != pending.len() {
-                return Err(answer_error(format!(
-                    "{} results for {} queries",
-                    answer.results.len(),
-                    pending.len()
-                )));
-            }
-            let mut next = Vec::new();
-            for ((i, _), result) in pending.iter().zip(answer.results) {
-                ids.extend(result.vulns.into_iter().map(|v| v.id));
-                if ids.len() > MAX_RECORDS {
-                    return Err(ApiError::Records {
-                        url: base.to_owned(),
-                        count: ids.len(),
-                    });
-                }
-                if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
-                    next.push((*i, Some(token)));
-                }
-            }
-            pending = next;
-        }
+            q
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({ "queries": queries }))
+        .map_err(|e| answer_error(e.to_string()))?;
+    let bytes = match http.post_json(&batch_url, &body, MAX_ANSWER)? {
+        Fetched::Body(bytes) => bytes,
+        Fetched::NotFound => return Err(answer_error("404 Not Found".to_owned())),
+    };
+    let answer: BatchAnswer =
+        serde_json::from_slice(&bytes).map_err(|e| answer_error(e.to_string()))?;
+    if answer.results.len() != pending.len() {
+        return Err(answer_error(format!(
+            "{} results for {} queries",
+            answer.results.len(),
+            pending.len()
+        )));
     }
-    let mut advisories = Vec::new();
-    for id in ids {
-        let url = format!(
-            "{base}/v1/vulns/{}",
-            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
-        );
-        let bytes = match http.get(&url, MAX_ANSWER)? {
-            Fetched::Body(bytes) => bytes,
-            Fetched::NotFound => {
-                return Err(ApiError::Answer {
-                    url,
-                    message: format!("the record {id} it named does not exist"),
-                });
-            }
-        };
-        let mut parsed = super::osv::parse_record(&bytes).map_err(|message| ApiError::Answer {
-            url: url.clone(),
-            message,
-        })?;
-        for advisory in &mut parsed {
-            advisory.source = super::OSV_API.to_owned();
+    Ok(answer)
+}
+
+/// `GET /v1/vulns/{id}`: the record the batch answer named, parsed, as the API's.
+fn record(http: &Http, base: &str, id: &str) -> Result<Vec<Advisory>, ApiError> {
+    let url = format!(
+        "{base}/v1/vulns/{}",
+        url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+    );
+    let bytes = match http.get(&url, MAX_ANSWER)? {
+        Fetched::Body(bytes) => bytes,
+        Fetched::NotFound => {
+            return Err(ApiError::Answer {
+                url,
+                message: format!("the record {id} it named does not exist"),
+            });
         }
-        advisories.extend(parsed);
+    };
+    let mut parsed = super::osv::parse_record(&bytes).map_err(|message| ApiError::Answer {
+        url: url.clone(),
+        message,
+    })?;
+    for advisory in &mut parsed {
+        advisory.source = super::OSV_API.to_owned();
     }
-    Ok(advisories)
+    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -114,7 +114,34 @@ fn check_name(text: &str, p: &RawPackage) -> Result<(), String> {
 /// Parses and resolves a lockfile's text. Errors are one line, with toml's position.
 pub(crate) fn parse(text: &str) -> Result<Locked, String> {
     let raw: RawLockfile = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
-    let version = match raw.version {
+    let version = format_version(&raw)?;
+    let v1_checksums: HashMap<&str, &str> = raw
+        .metadata
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix("checksum ")?, value.as_str()?)))
+        .collect();
+    let raws: Vec<&RawPackage> = raw.package.iter().chain(raw.root.as_ref()).collect();
+    let mut packages = Vec::with_capacity(raws.len());
+    for p in &raws {
+        packages.push(locked_package(text, p, &v1_checksums)?);
+    }
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in raws.iter().enumerate() {
+        by_name
+            .entry(p.name.get_ref().as_str())
+            .or_default()
+            .push(i);
+    }
+    for (from, p) in raws.iter().enumerate() {
+        packages[from].dependencies = dependencies(p, &raws, &by_name)?;
+    }
+    Ok(Locked { version, packages })
+}
+
+/// The format version: as written, or for a lockfile without one, 1 when it has v1's
+/// checksums or sources in its dependency entries, else 2.
+fn format_version(raw: &RawLockfile) -> Result<u32, String> {
+    Ok(match raw.version {
         Some(v @ 1..=4) => v,
         Some(v) => {
             return Err(format!(
@@ -130,95 +157,92 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
             1
         }
         None => 2,
-    };
-    let v1_checksums: HashMap<&str, &str> = raw
-        .metadata
-        .iter()
-        .filter_map(|(key, value)| Some((key.strip_prefix("checksum ")?, value.as_str()?)))
-        .collect();
+    })
+}
 
-    let raws: Vec<&RawPackage> = raw.package.iter().chain(raw.root.as_ref()).collect();
-    let mut packages = Vec::with_capacity(raws.len());
-    for p in &raws {
-        check_name(text, p)?;
-        let version = semver::Version::parse(&p.version).map_err(|e| {
-            format!(
-                "package `{}` has version `{}`, which is not semver: {e}",
-                p.name.get_ref(),
-                p.version
-            )
-        })?;
-        let mut checksum = p.checksum.clone();
-        if checksum.is_none() {
-            let key = match &p.source {
-                Some(source) => format!("{} {} ({source})", p.name.get_ref(), p.version),
-                None => format!("{} {}", p.name.get_ref(), p.version),
-            };
-            checksum = v1_checksums.get(key.as_str()).map(|s| (*s).to_owned());
-        }
-        let checksum = checksum.filter(|c| c != "<none>");
-        if let Some(sum) = &checksum
-            && (sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            return Err(format!(
-                "package `{} {}` has checksum `{sum}`, which is not a SHA-256 in hex",
-                p.name.get_ref(),
-                p.version
-            ));
-        }
-        packages.push(LockedPackage {
-            name: p.name.get_ref().clone(),
-            version,
-            source: p.source.clone(),
-            checksum: checksum.map(|c| c.to_ascii_lowercase()),
-            dependencies: Vec::new(),
-        });
+/// One package entry, checked (name, semver version, SHA-256 checksum), its dependencies not
+/// yet resolved. A v1 lockfile keeps checksums in `[metadata]`.
+fn locked_package(
+    text: &str,
+    p: &RawPackage,
+    v1_checksums: &HashMap<&str, &str>,
+) -> Result<LockedPackage, String> {
+    check_name(text, p)?;
+    let version = semver::Version::parse(&p.version).map_err(|e| {
+        format!(
+            "package `{}` has version `{}`, which is not semver: {e}",
+            p.name.get_ref(),
+            p.version
+        )
+    })?;
+    let mut checksum = p.checksum.clone();
+    if checksum.is_none() {
+        let key = match &p.source {
+            Some(source) => format!("{} {} ({source})", p.name.get_ref(), p.version),
+            None => format!("{} {}", p.name.get_ref(), p.version),
+        };
+        checksum = v1_checksums.get(key.as_str()).map(|s| (*s).to_owned());
     }
+    let checksum = checksum.filter(|c| c != "<none>");
+    if let Some(sum) = &checksum
+        && (sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(format!(
+            "package `{} {}` has checksum `{sum}`, which is not a SHA-256 in hex",
+            p.name.get_ref(),
+            p.version
+        ));
+    }
+    Ok(LockedPackage {
+        name: p.name.get_ref().clone(),
+        version,
+        source: p.source.clone(),
+        checksum: checksum.map(|c| c.to_ascii_lowercase()),
+        dependencies: Vec::new(),
+    })
+}
 
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, p) in raws.iter().enumerate() {
-        by_name
-            .entry(p.name.get_ref().as_str())
-            .or_default()
-            .push(i);
-    }
-    for (from, p) in raws.iter().enumerate() {
-        let mut deps = Vec::with_capacity(p.dependencies.len());
-        for text in &p.dependencies {
-            let dep = dep_ref(text);
-            let candidates = by_name.get(dep.name).map(Vec::as_slice).unwrap_or(&[]);
-            let matching: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&c| dep.version.is_none_or(|v| raws[c].version == v))
-                .filter(|&c| {
-                    dep.source
-                        .is_none_or(|s| same_source(s, raws[c].source.as_deref()))
-                })
-                .collect();
-            match matching[..] {
-                [only] => deps.push(only),
-                [] => {
-                    return Err(format!(
-                        "package `{} {}` depends on `{text}`, which the lockfile does not contain: regenerate it with `cargo generate-lockfile`",
-                        p.name.get_ref(),
-                        p.version
-                    ));
-                }
-                _ => {
-                    return Err(format!(
-                        "package `{} {}` depends on `{text}`, which matches several packages",
-                        p.name.get_ref(),
-                        p.version
-                    ));
-                }
+/// A package's dependencies, each resolved to the one package of `raws` it names (by name,
+/// and by version and source when written), sorted and without repeats.
+fn dependencies(
+    p: &RawPackage,
+    raws: &[&RawPackage],
+    by_name: &HashMap<&str, Vec<usize>>,
+) -> Result<Vec<usize>, String> {
+    let mut deps = Vec::with_capacity(p.dependencies.len());
+    for text in &p.dependencies {
+        let dep = dep_ref(text);
+        let candidates = by_name.get(dep.name).map(Vec::as_slice).unwrap_or(&[]);
+        let matching: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| dep.version.is_none_or(|v| raws[c].version == v))
+            .filter(|&c| {
+                dep.source
+                    .is_none_or(|s| same_source(s, raws[c].source.as_deref()))
+            })
+            .collect();
+        match matching[..] {
+            [only] => deps.push(only),
+            [] => {
+                return Err(format!(
+                    "package `{} {}` depends on `{text}`, which the lockfile does not contain: regenerate it with `cargo generate-lockfile`",
+                    p.name.get_ref(),
+                    p.version
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "package `{} {}` depends on `{text}`, which matches several packages",
+                    p.name.get_ref(),
+                    p.version
+                ));
             }
         }
-        deps.sort_unstable();
-        deps.dedup();
-        packages[from].dependencies = deps;
     }
-    Ok(Locked { version, packages })
+    deps.sort_unstable();
+    deps.dedup();
+    Ok(deps)
 }
 
 /// A dependency's source names its package's source; for git, dependency entries may lack the

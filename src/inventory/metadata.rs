@@ -102,51 +102,11 @@ pub(crate) fn from_metadata(
             manifest: workspace_root.join("Cargo.toml"),
             summary: "cargo metadata returned no resolved dependency graph".to_owned(),
         })?;
-
     // Every package cargo reported, in a stable order (ids hold absolute paths: never output).
     let mut all: Vec<(Package, &PackageId)> = metadata
         .packages
         .iter()
-        .map(|pkg| {
-            let source = match PackageSource::parse(pkg.source.as_ref().map(|s| s.repr.as_str())) {
-                PackageSource::Path { .. } => PackageSource::Path {
-                    path: Some(relative_dir(
-                        workspace_root,
-                        pkg.manifest_path.as_std_path(),
-                    )),
-                },
-                other => other,
-            };
-            let checksum = pick_checksum(
-                checksums,
-                &pkg.name,
-                &pkg.version.to_string(),
-                pkg.source.as_ref().map(|s| s.repr.as_str()),
-            );
-            let package = Package {
-                name: pkg.name.to_string(),
-                version: pkg.version.clone(),
-                source,
-                checksum,
-                manifest: ManifestInfo {
-                    authors: pkg.authors.clone(),
-                    license: pkg.license.clone(),
-                    license_file: pkg
-                        .license_file
-                        .as_ref()
-                        .and_then(|f| f.file_name().map(str::to_owned)),
-                    description: pkg.description.clone(),
-                    repository: pkg.repository.as_deref().map(without_userinfo),
-                    homepage: pkg.homepage.as_deref().map(without_userinfo),
-                    documentation: pkg.documentation.as_deref().map(without_userinfo),
-                    has_bin: pkg.targets.iter().any(|t| t.is_bin()),
-                },
-                workspace_member: metadata.workspace_members.contains(&pkg.id),
-                reach: super::Reach::Unknown,
-                dependencies: Vec::new(),
-            };
-            (package, &pkg.id)
-        })
+        .map(|pkg| (package_of(pkg, metadata, checksums), &pkg.id))
         .collect();
     all.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
     let index: HashMap<&PackageId, usize> = all
@@ -154,9 +114,84 @@ pub(crate) fn from_metadata(
         .enumerate()
         .map(|(i, (_, id))| (*id, i))
         .collect();
+    let edges = resolved_edges(resolve, &index, all.len());
+    // The product first: the SBOM describes it and what it reaches, not every member of the
+    // workspace (an xtask or a second binary is not part of this product).
+    let given = resolve.root.as_ref().and_then(|id| index.get(id)).copied();
+    let unfiltered: Vec<Package> = all.iter().map(|(p, _)| p.clone()).collect();
+    let mut warnings = credential_warnings(metadata);
+    let product = choose_product(&unfiltered, product, given, &mut warnings);
+    let roots = match &product {
+        Product::Member(i) => vec![*i],
+        Product::Synthetic { dependencies, .. } => dependencies.clone(),
+    };
+    let is_member: Vec<bool> = unfiltered.iter().map(|p| p.workspace_member).collect();
+    let reach = graph::reach(&edges, &roots, &is_member, include_dev);
+    let (packages, renumber) = keep_reached(all, &reach, &edges, include_dev);
+    Ok(Inventory {
+        origin,
+        packages,
+        product: renumbered_product(product, &renumber, &unfiltered),
+        warnings,
+        lockfile: workspace_root.join("Cargo.lock"),
+    })
+}
 
-    // The resolved edges with their kinds (already filtered by platform when cargo was asked).
-    let mut edges: Vec<Vec<(usize, EdgeKinds)>> = vec![Vec::new(); all.len()];
+/// One package as cargo reported it: its source (a path one relative to the workspace root),
+/// the lockfile's checksum, what its manifest says (links without credentials).
+fn package_of(
+    pkg: &cargo_metadata::Package,
+    metadata: &Metadata,
+    checksums: &lockfile::Checksums,
+) -> Package {
+    let workspace_root = metadata.workspace_root.as_std_path();
+    let source = match PackageSource::parse(pkg.source.as_ref().map(|s| s.repr.as_str())) {
+        PackageSource::Path { .. } => PackageSource::Path {
+            path: Some(relative_dir(
+                workspace_root,
+                pkg.manifest_path.as_std_path(),
+            )),
+        },
+        other => other,
+    };
+    let checksum = pick_checksum(
+        checksums,
+        &pkg.name,
+        &pkg.version.to_string(),
+        pkg.source.as_ref().map(|s| s.repr.as_str()),
+    );
+    Package {
+        name: pkg.name.to_string(),
+        version: pkg.version.clone(),
+        source,
+        checksum,
+        manifest: ManifestInfo {
+            authors: pkg.authors.clone(),
+            license: pkg.license.clone(),
+            license_file: pkg
+                .license_file
+                .as_ref()
+                .and_then(|f| f.file_name().map(str::to_owned)),
+            description: pkg.description.clone(),
+            repository: pkg.repository.as_deref().map(without_userinfo),
+            homepage: pkg.homepage.as_deref().map(without_userinfo),
+            documentation: pkg.documentation.as_deref().map(without_userinfo),
+            has_bin: pkg.targets.iter().any(|t| t.is_bin()),
+        },
+        workspace_member: metadata.workspace_members.contains(&pkg.id),
+        reach: super::Reach::Unknown,
+        dependencies: Vec::new(),
+    }
+}
+
+/// The resolved edges with their kinds (already filtered by platform when cargo was asked),
+/// between the `count` packages `index` numbers.
+fn resolved_edges(
+    resolve: &cargo_metadata::Resolve,
+    index: &HashMap<&PackageId, usize>,
+    count: usize,
+) -> Vec<Vec<(usize, EdgeKinds)>> {
+    let mut edges: Vec<Vec<(usize, EdgeKinds)>> = vec![Vec::new(); count];
     for node in &resolve.nodes {
         let Some(&from) = index.get(&node.id) else {
             continue;
@@ -177,20 +212,17 @@ pub(crate) fn from_metadata(
             edges[from].push((to, kinds));
         }
     }
-    // The product first: the SBOM describes it and what it reaches, not every member of the
-    // workspace (an xtask or a second binary is not part of this product).
-    let given = resolve.root.as_ref().and_then(|id| index.get(id)).copied();
-    let unfiltered: Vec<Package> = all.iter().map(|(p, _)| p.clone()).collect();
-    let mut warnings = credential_warnings(metadata);
-    let product = choose_product(&unfiltered, product, given, &mut warnings);
-    let roots = match &product {
-        Product::Member(i) => vec![*i],
-        Product::Synthetic { dependencies, .. } => dependencies.clone(),
-    };
-    let is_member: Vec<bool> = unfiltered.iter().map(|p| p.workspace_member).collect();
-    let reach = graph::reach(&edges, &roots, &is_member, include_dev);
+    edges
+}
 
-    // Keep what the product reaches; renumber.
+/// Keeps what the product reaches, renumbered, with the dependencies that count; returns them
+/// and each old number's new one.
+fn keep_reached(
+    all: Vec<(Package, &PackageId)>,
+    reach: &[Option<super::Reach>],
+    edges: &[Vec<(usize, EdgeKinds)>],
+    include_dev: bool,
+) -> (Vec<Package>, Vec<Option<usize>>) {
     let mut renumber = vec![None; all.len()];
     let mut packages = Vec::new();
     for (old, (package, _)) in all.into_iter().enumerate() {
@@ -213,7 +245,17 @@ pub(crate) fn from_metadata(
         deps.dedup();
         packages[from].dependencies = deps;
     }
-    let product = match product {
+    (packages, renumber)
+}
+
+/// The product in the kept packages' numbering; a member the filters dropped becomes a named
+/// application of nothing.
+fn renumbered_product(
+    product: Product,
+    renumber: &[Option<usize>],
+    unfiltered: &[Package],
+) -> Product {
+    match product {
         Product::Member(i) => renumber[i].map_or_else(
             || Product::Synthetic {
                 name: unfiltered[i].name.clone(),
@@ -231,14 +273,7 @@ pub(crate) fn from_metadata(
             version,
             dependencies: dependencies.iter().filter_map(|&d| renumber[d]).collect(),
         },
-    };
-    Ok(Inventory {
-        origin,
-        packages,
-        product,
-        warnings,
-        lockfile: workspace_root.join("Cargo.lock"),
-    })
+    }
 }
 
 /// The stable order of packages: name, version, then source.

@@ -3,16 +3,22 @@
 //! Two ways in: `cargo metadata` (the resolved graph for one target and feature set, see
 //! [`metadata`]) and a bare `Cargo.lock` (every package, no kinds or targets, see [`lockfile`]).
 //! Both give the same [`Inventory`], which later stages (SBOM, advisories, policy) consume.
+//! A third, a supplier's own CycloneDX SBOM ([`cyclonedx`]), names packages of any ecosystem
+//! by purl ([`purl`]).
 
 mod cargo;
 mod cargo_config;
+pub mod cyclonedx;
 mod graph;
 mod head;
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod lockcheck_tests;
 pub mod lockfile;
 mod lockfile_format;
 pub mod metadata;
+pub mod purl;
 mod source;
 mod workdir;
 

@@ -1,10 +1,12 @@
 //! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
 
 mod component;
-pub mod input;
 mod license;
 pub mod ntia;
 mod validate;
+
+/// Reading a supplier's SBOM is inventory; its old path kept for the command layer.
+pub use crate::inventory::cyclonedx as input;
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -181,8 +183,55 @@ fn build(
         }
         components.push(component::component(package, &refs[index], warnings));
     }
+    let (product_component, product_ref, product_deps) =
+        product_component(inventory, &refs, warnings);
+    let mut dependencies: Vec<Dependency> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| Some(*index) != product_index)
+        .map(|(index, package)| dependency(&refs[index], &package.dependencies, &refs))
+        .collect();
+    dependencies.push(dependency(&product_ref, &product_deps, &refs));
+    dependencies.sort_by(|a, b| a.dependency_ref.cmp(&b.dependency_ref));
+    let aggregate = if inventory.origin.is_resolved() {
+        AggregateType::Complete
+    } else {
+        AggregateType::Unknown
+    };
+    let mut all_refs: Vec<BomReference> = dependencies
+        .iter()
+        .map(|d| BomReference::new(&d.dependency_ref))
+        .collect();
+    all_refs.sort_by(|a, b| a.0.cmp(&b.0));
+    let metadata = metadata(inventory, options, product_component)?;
+    Ok(Bom {
+        version: 1,
+        serial_number: Some(UrnUuid::generate()),
+        metadata: Some(metadata),
+        components: Some(Components(components)),
+        dependencies: Some(Dependencies(dependencies)),
+        compositions: Some(Compositions(vec![Composition {
+            bom_ref: None,
+            aggregate,
+            assemblies: None,
+            dependencies: Some(all_refs),
+            vulnerabilities: None,
+            signature: None,
+        }])),
+        spec_version: options.spec.cdx(),
+        ..Bom::default()
+    })
+}
 
-    let (product_component, product_ref, product_deps) = match &inventory.product {
+/// The SBOM's subject: the product package as an application, or the named application made
+/// of several members; with its bom-ref and its dependencies.
+fn product_component(
+    inventory: &Inventory,
+    refs: &[String],
+    warnings: &mut Vec<String>,
+) -> (Component, String, Vec<usize>) {
+    match &inventory.product {
         Product::Member(index) => {
             let package = &inventory.packages[*index];
             let mut c = component::component(package, &refs[*index], warnings);
@@ -205,32 +254,18 @@ fn build(
             c.version = version.as_deref().map(NormalizedString::new);
             (c, bom_ref, dependencies.clone())
         }
-    };
+    }
+}
 
-    let mut dependencies: Vec<Dependency> = inventory
-        .packages
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| Some(*index) != product_index)
-        .map(|(index, package)| dependency(&refs[index], &package.dependencies, &refs))
-        .collect();
-    dependencies.push(dependency(&product_ref, &product_deps, &refs));
-    dependencies.sort_by(|a, b| a.dependency_ref.cmp(&b.dependency_ref));
-
-    let aggregate = if inventory.origin.is_resolved() {
-        AggregateType::Complete
-    } else {
-        AggregateType::Unknown
-    };
-    let mut all_refs: Vec<BomReference> = dependencies
-        .iter()
-        .map(|d| BomReference::new(&d.dependency_ref))
-        .collect();
-    all_refs.sort_by(|a, b| a.0.cmp(&b.0));
-
+/// The SBOM's metadata: when, by which tool, by whom, about which product from which
+/// supplier, and how the inventory was taken.
+fn metadata(
+    inventory: &Inventory,
+    options: &SbomOptions,
+    mut product_component: Component,
+) -> Result<Metadata, SbomError> {
     let supplier = options.supplier.as_ref().map(supplier_entity).transpose()?;
     // The supplier of the SBOM's subject is the supplier of the product (NTIA: supplier name).
-    let mut product_component = product_component;
     product_component.supplier = supplier.clone();
     let mut authors: Vec<String> = options.authors.clone();
     if authors.is_empty()
@@ -238,8 +273,7 @@ fn build(
     {
         authors.push(supplier.name.clone());
     }
-
-    let metadata = Metadata {
+    Ok(Metadata {
         timestamp: DateTime::try_from(rfc3339(options.stamp.time)).ok(),
         tools: Some(Tools::List(vec![Tool {
             vendor: None,
@@ -269,24 +303,6 @@ fn build(
             properties
         })),
         lifecycles: None,
-    };
-
-    Ok(Bom {
-        version: 1,
-        serial_number: Some(UrnUuid::generate()),
-        metadata: Some(metadata),
-        components: Some(Components(components)),
-        dependencies: Some(Dependencies(dependencies)),
-        compositions: Some(Compositions(vec![Composition {
-            bom_ref: None,
-            aggregate,
-            assemblies: None,
-            dependencies: Some(all_refs),
-            vulnerabilities: None,
-            signature: None,
-        }])),
-        spec_version: options.spec.cdx(),
-        ..Bom::default()
     })
 }
 

@@ -1,14 +1,14 @@
 //! A supplier's own CycloneDX JSON SBOM (1.4, 1.5 or 1.6), read through a minimal model of
 //! our own (the parts an audit needs: the subject, the components with their purls, nested
-//! ones included), size-capped before parsing and depth-capped while parsing.
+//! ones included), size-capped before parsing and depth-capped while parsing. A supplier's SBOM
+//! is the inventory of a product this tool did not build: what is in it, not what is known of it.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::advisories::foreign::{Component, ecosystem_of};
+use super::purl::Component;
 
 /// The largest SBOM read by default (64 MiB; `--max-sbom-size`).
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -107,51 +107,82 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
         path: path.to_path_buf(),
         message,
     };
+    check_bytes(&bytes).map_err(invalid)?;
+    let bom: Bom = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+    check_format(&bom).map_err(invalid)?;
+    let metadata = bom.metadata.as_ref();
+    let subject = metadata.and_then(|m| m.component.as_ref());
+    Ok(Input {
+        product: product_of(subject, path),
+        supplier: supplier_of(metadata),
+        components: components_of(&bom.components, subject).map_err(invalid)?,
+        bytes,
+    })
+}
+
+/// What can be told of the document before it is parsed: that it is a JSON object, in UTF-8,
+/// of no more objects than this tool reads.
+fn check_bytes(bytes: &[u8]) -> Result<(), String> {
     // serde_json stops at 128 levels of nesting, so a hostile depth costs nothing; the
     // number of objects is counted before parsing, so a hostile breadth costs nothing either.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(invalid(
+        return Err(
             "the document is not a JSON object (a CycloneDX BOM is one, at line 1)".to_owned(),
-        ));
+        );
     }
     // JSON is UTF-8 (RFC 8259), the parts this audit ignores included: they are kept as the
     // evidence and read again for the completeness check, which would fail far from the file.
-    if let Err(e) = std::str::from_utf8(&bytes) {
-        let at = e.valid_up_to();
-        let before = &bytes[..at];
-        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = at
-            - before
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |n| n + 1)
-            + 1;
-        return Err(invalid(format!(
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let (line, column) = line_and_column(bytes, e.valid_up_to());
+        return Err(format!(
             "not UTF-8 at line {line}, byte {column} of the line: JSON is UTF-8; convert the file (e.g. iconv -t UTF-8) or have the tool that made it write UTF-8"
-        )));
+        ));
     }
     let objects = bytes.iter().filter(|b| **b == b'{').count();
     if objects > MAX_OBJECTS {
-        return Err(invalid(format!(
+        return Err(format!(
             "{objects} JSON objects, more than the {MAX_OBJECTS} this tool reads in one SBOM"
-        )));
+        ));
     }
-    let bom: Bom = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+    Ok(())
+}
+
+/// The line and the byte of that line (both from 1) of the byte at offset `at`.
+fn line_and_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = at
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |n| n + 1)
+        + 1;
+    (line, column)
+}
+
+/// That the document says it is CycloneDX, of a version this tool reads.
+fn check_format(bom: &Bom) -> Result<(), String> {
     if bom.bom_format != "CycloneDX" {
-        return Err(invalid(format!(
+        return Err(format!(
             "bomFormat is `{}`",
             crate::text::clean(&bom.bom_format)
-        )));
+        ));
     }
     if !["1.4", "1.5", "1.6"].contains(&bom.spec_version.as_str()) {
-        return Err(invalid(format!(
+        return Err(format!(
             "specVersion {} (this tool reads 1.4, 1.5 and 1.6)",
             crate::text::clean(&bom.spec_version)
-        )));
+        ));
     }
-    let metadata = bom.metadata;
-    let subject = metadata.as_ref().and_then(|m| m.component.as_ref());
-    let product = match subject {
+    Ok(())
+}
+
+/// The subject's name, version and purl; without a subject, the file's name.
+fn product_of(
+    subject: Option<&CdxComponent>,
+    path: &Path,
+) -> (String, Option<String>, Option<String>) {
+    match subject {
         Some(c) => (c.name.clone(), c.version.clone(), c.purl.clone()),
         None => (
             path.file_stem()
@@ -160,20 +191,30 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
             None,
             None,
         ),
-    };
-    let supplier = metadata
-        .as_ref()
+    }
+}
+
+/// The document's supplier, or else the subject's.
+fn supplier_of(metadata: Option<&Metadata>) -> Option<String> {
+    metadata
         .and_then(|m| {
             m.supplier
                 .as_ref()
                 .or(m.component.as_ref().and_then(|c| c.supplier.as_ref()))
         })
-        .and_then(|s| s.name.clone());
+        .and_then(|s| s.name.clone())
+}
+
+/// Every component, nested ones included, in document order (depth first), within
+/// [`MAX_DEPTH`] and [`MAX_COMPONENTS`].
+fn components_of(
+    top: &[CdxComponent],
+    subject: Option<&CdxComponent>,
+) -> Result<Vec<Component>, String> {
     let mut components = Vec::new();
     // The components, and those nested under the subject itself (cdxgen writes some there).
     let nested_in_subject = subject.map(|c| c.components.iter()).into_iter().flatten();
-    let mut stack: Vec<(&CdxComponent, usize)> = bom
-        .components
+    let mut stack: Vec<(&CdxComponent, usize)> = top
         .iter()
         .chain(nested_in_subject)
         .map(|c| (c, 0))
@@ -181,79 +222,26 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Input, InputError> {
     stack.reverse();
     while let Some((component, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
-            return Err(invalid(format!(
+            return Err(format!(
                 "components nested more than {MAX_DEPTH} deep (at component `{}`)",
                 crate::text::clean(&component.name)
-            )));
+            ));
         }
         if components.len() == MAX_COMPONENTS {
-            return Err(invalid(format!(
+            return Err(format!(
                 "more than {MAX_COMPONENTS} components, the most this tool audits in one SBOM: audit the SBOMs of the product's parts one by one"
-            )));
+            ));
         }
-        components.push(component_of(component));
+        components.push(Component::identify(
+            &component.name,
+            component.version.as_deref(),
+            component.purl.as_deref(),
+        ));
         for child in component.components.iter().rev() {
             stack.push((child, depth + 1));
         }
     }
-    Ok(Input {
-        product,
-        supplier,
-        components,
-        bytes,
-    })
-}
-
-fn component_of(c: &CdxComponent) -> Component {
-    let parsed = c
-        .purl
-        .as_deref()
-        .and_then(|p| packageurl::PackageUrl::from_str(p).ok());
-    // A purl that names where a package comes from other than its public registry (a
-    // repository_url, a path, a VCS) is not one the public databases describe.
-    let private = parsed.as_ref().and_then(|p| {
-        p.qualifiers()
-            .keys()
-            .find(|k| matches!(k.as_ref(), "repository_url" | "download_url" | "vcs_url"))
-            .map(|k| {
-                format!(
-                    "its purl names its own source ({k}): a private or local package, which public advisory databases do not describe"
-                )
-            })
-    });
-    let version = c
-        .version
-        .clone()
-        .or_else(|| parsed.as_ref().and_then(|p| p.version().map(str::to_owned)))
-        .unwrap_or_default();
-    // A version that is a path, a link or a repository (npm's `file:`, `git+ssh://...`, Go's
-    // `(devel)`) names a local or private source: never sent, never matched.
-    let private = private.or_else(|| {
-        let v = version.to_ascii_lowercase();
-        let local = ["file:", "link:", "git+", "git:", "github:", "http:", "https:", "ssh:", "workspace:", "portal:"]
-            .iter()
-            .any(|p| v.starts_with(p))
-            || v.contains("://")
-            || v == "(devel)";
-        local.then(|| {
-            "its version names a local or private source (a path, link or repository): never sent to or matched against public databases".to_owned()
-        })
-    });
-    let identified = parsed
-        .as_ref()
-        .filter(|_| private.is_none())
-        .and_then(ecosystem_of);
-    Component {
-        name: identified
-            .as_ref()
-            .map(|(_, name)| name.clone())
-            .unwrap_or_else(|| c.name.clone()),
-        version,
-        purl: c.purl.clone(),
-        ecosystem: identified.map(|(ecosystem, _)| ecosystem.to_owned()),
-        private,
-        raw_name: c.name.clone(),
-    }
+    Ok(components)
 }
 
 #[cfg(test)]
