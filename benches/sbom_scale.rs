@@ -14,8 +14,8 @@ mod common;
 use common::median;
 
 use charter_audit::advisories::{self, SourceOptions};
+use charter_audit::inventory::cyclonedx as input;
 use charter_audit::net::{Http, HttpOptions};
-use charter_audit::sbom::input;
 
 const RUNS: usize = 5;
 const RECORDS: usize = 5_000;

@@ -43,7 +43,54 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level modules each file's code names through `crate::` (comments left out).
+/// The top-level modules a piece of code names after `crate::`: paths (`crate::a::b`) and
+/// grouped imports (`crate::{a::b, c}`, over several lines too). Comments are left out.
+fn modules_named(code: &str) -> Vec<String> {
+    let code: String = code
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let name = |text: &str| -> String {
+        text.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue; // `other_crate::`, not ours
+        }
+        let rest = &code[at + "crate::".len()..];
+        let Some(group) = rest.strip_prefix('{') else {
+            found.push(name(rest));
+            continue;
+        };
+        // The names at the group's top level: after `{` and after each `,` at depth 0.
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    found.push(name(&group[start..i]));
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    found.push(name(&group[start..i]));
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    found.retain(|n| n.starts_with(|c: char| c.is_ascii_lowercase()));
+    found
+}
+
+/// Every arrow of the crate: (from, to) → the files that draw it.
 fn arrows() -> BTreeMap<(String, String), Vec<String>> {
     let src = root().join("src");
     let mut files = Vec::new();
@@ -62,26 +109,28 @@ fn arrows() -> BTreeMap<(String, String), Vec<String>> {
         if from == "lib" || from == "main" {
             continue;
         }
-        for line in std::fs::read_to_string(&file).unwrap().lines() {
-            let code = line.split("//").next().unwrap_or_default();
-            for (at, _) in code.match_indices("crate::") {
-                if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
-                    continue; // `charter_audit_crate::`, not ours
-                }
-                let to: String = code[at + "crate::".len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if !to.is_empty() && to != from && to.chars().next().unwrap().is_lowercase() {
-                    arrows
-                        .entry((from.clone(), to))
-                        .or_default()
-                        .push(relative.display().to_string());
-                }
+        for to in modules_named(&std::fs::read_to_string(&file).unwrap()) {
+            if to != from {
+                arrows
+                    .entry((from.clone(), to))
+                    .or_default()
+                    .push(relative.display().to_string());
             }
         }
     }
     arrows
+}
+
+#[test]
+fn paths_and_grouped_imports_are_seen_and_comments_are_not() {
+    let code = "use crate::advisories::Finding;\n\
+                use crate::{\n    policy::{self, Rule},\n    registry::apply,\n    time,\n};\n\
+                let x = crate::report::render(); // crate::attest in a comment\n\
+                use other_crate::cli;\n";
+    assert_eq!(
+        modules_named(code),
+        ["advisories", "policy", "registry", "time", "report"]
+    );
 }
 
 #[test]

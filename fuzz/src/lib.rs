@@ -23,9 +23,9 @@ use charter_audit::attest::dsse;
 use charter_audit::attest::keys::{Algorithm, PrivateKey};
 use charter_audit::attest::verify;
 use charter_audit::inventory::LockfileError;
+use charter_audit::inventory::cyclonedx::InputError;
 use charter_audit::model::report::Report;
 use charter_audit::policy::PolicyError;
-use charter_audit::sbom::input::InputError;
 
 /// The size cap the command line applies to an SBOM by default (`--max-sbom-size 64`).
 const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
@@ -83,7 +83,7 @@ pub fn config(bytes: &[u8]) {
 /// A supplier's CycloneDX JSON SBOM (`audit --sbom`).
 pub fn cyclonedx(bytes: &[u8]) {
     let (_dir, path) = scratch("bom.cdx.json", bytes);
-    match charter_audit::sbom::input::read(&path, MAX_SBOM_BYTES) {
+    match charter_audit::inventory::cyclonedx::read(&path, MAX_SBOM_BYTES) {
         Ok(input) => assert_eq!(input.bytes, bytes, "the evidence is the document as given"),
         Err(error @ (InputError::Invalid { .. } | InputError::Read { .. })) => {
             names(&error.to_string(), &path);

@@ -8,9 +8,7 @@ use std::str::FromStr;
 
 use super::matching::{Coverage, Finding, FindingPackage, Unchecked, finding, merge};
 use super::model::{Advisory, Affected, RawRange};
-
-/// What a supplier's SBOM names is inventory; re-exported where matching always found it.
-pub use crate::inventory::purl::Component;
+use crate::inventory::purl::Component;
 
 /// A name as the ecosystem compares names: PEP 503 for PyPI, lower case for NuGet and
 /// Packagist, as written elsewhere.

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::{AuditError, Options};
 use crate::advisories::platform::TargetRecord;
-use crate::advisories::{self, Coverage, Finding, SourceRecord, foreign, osv_api};
+use crate::advisories::{self, Coverage, Finding, SourceRecord, osv_api};
+use crate::inventory::purl::Component;
 use crate::inventory::{self, Inventory, InventoryOptions, Origin, PackageSource};
 use crate::model::report::{Builder, InventoryKind, Product};
 use crate::net::Http;
@@ -71,11 +72,11 @@ pub(super) fn from_cargo(
     let mut database = database?;
     let (inventory, mut warnings, (lookups, registry)) = inventory_and_facts?;
     if let Some(base) = &options.osv_api {
-        let crates: Vec<foreign::Component> = inventory
+        let crates: Vec<Component> = inventory
             .packages
             .iter()
             .filter(|p| p.source == PackageSource::CratesIo)
-            .map(|p| foreign::Component {
+            .map(|p| Component {
                 name: p.name.clone(),
                 version: p.version.to_string(),
                 purl: Some(p.purl()),
@@ -150,7 +151,7 @@ pub(super) fn from_sbom(
     max_bytes: u64,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    let input = sbom::input::read(path, max_bytes)?;
+    let input = inventory::cyclonedx::read(path, max_bytes)?;
     let mut database = advisories::load(&options.sources, http)?;
     if let Some(base) = &options.osv_api {
         ask_osv_api(
@@ -230,7 +231,7 @@ fn ask_osv_api(
     database: &mut advisories::Database,
     http: &Http,
     base: &str,
-    components: &[foreign::Component],
+    components: &[Component],
     private: &[String],
 ) -> Result<(), AuditError> {
     let sendable = osv_api::sendable(components, private);

@@ -73,7 +73,7 @@ pub enum AuditError {
     #[error(transparent)]
     Inventory(#[from] InventoryError),
     #[error(transparent)]
-    SbomInput(#[from] crate::sbom::input::InputError),
+    SbomInput(#[from] crate::inventory::cyclonedx::InputError),
     #[error(transparent)]
     Sbom(#[from] SbomError),
     #[error(transparent)]

@@ -14,7 +14,6 @@ use crate::model::report::{Outcome as Result_, Report};
 use crate::net::{Http, HttpOptions};
 use crate::policy;
 use crate::report::{self, html, markdown, sarif};
-use crate::sbom;
 use crate::time::{Stamp, evaluation_time};
 
 pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
@@ -97,7 +96,9 @@ fn options(
             path: path.clone(),
             max_bytes: args
                 .max_sbom_size
-                .map_or(sbom::input::MAX_BYTES, |mib| mib * 1024 * 1024),
+                .map_or(crate::inventory::cyclonedx::MAX_BYTES, |mib| {
+                    mib * 1024 * 1024
+                }),
         },
         None if args.max_sbom_size.is_some() => {
             return Err(Error::Usage(

@@ -12,8 +12,6 @@ pub mod cyclonedx;
 mod graph;
 mod head;
 #[cfg(test)]
-mod import_tests;
-#[cfg(test)]
 mod lockcheck_tests;
 pub mod lockfile;
 mod lockfile_format;

@@ -6,8 +6,6 @@ pub mod ntia;
 mod validate;
 
 /// Reading a supplier's SBOM is inventory; its old path kept for the command layer.
-pub use crate::inventory::cyclonedx as input;
-
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
