@@ -8,13 +8,13 @@ use std::str::FromStr;
 
 use super::matching::{Coverage, Finding, FindingPackage, Unchecked, finding, merge};
 use super::model::{Advisory, Affected, RawRange};
-use crate::inventory::purl::Component;
+use crate::inventory::purl::{Component, Ecosystem};
 
 /// A name as the ecosystem compares names: PEP 503 for PyPI, lower case for NuGet and
 /// Packagist, as written elsewhere.
-fn normal_name(ecosystem: &str, name: &str) -> String {
+fn normal_name(ecosystem: &Ecosystem, name: &str) -> String {
     match ecosystem {
-        "PyPI" => {
+        Ecosystem::PyPi => {
             let mut out = String::new();
             let mut dash = false;
             for c in name.chars() {
@@ -30,8 +30,15 @@ fn normal_name(ecosystem: &str, name: &str) -> String {
             }
             out
         }
-        "NuGet" | "Packagist" => name.to_ascii_lowercase(),
-        _ => name.to_owned(),
+        Ecosystem::NuGet | Ecosystem::Packagist => name.to_ascii_lowercase(),
+        Ecosystem::CratesIo
+        | Ecosystem::Npm
+        | Ecosystem::Maven
+        | Ecosystem::Go
+        | Ecosystem::RubyGems
+        | Ecosystem::Hex
+        | Ecosystem::Pub
+        | Ecosystem::Other(_) => name.to_owned(),
     }
 }
 
@@ -67,17 +74,25 @@ impl Ordered {
     }
 }
 
-fn ordered(ecosystem: &str, version: &str) -> Option<Ordered> {
+fn ordered(ecosystem: &Ecosystem, version: &str) -> Option<Ordered> {
     match ecosystem {
-        "crates.io" | "npm" => semver::Version::parse(version).ok().map(Ordered::Semver),
-        "Go" => semver::Version::parse(version.strip_prefix('v').unwrap_or(version))
+        Ecosystem::CratesIo | Ecosystem::Npm => {
+            semver::Version::parse(version).ok().map(Ordered::Semver)
+        }
+        Ecosystem::Go => semver::Version::parse(version.strip_prefix('v').unwrap_or(version))
             .ok()
             .map(Ordered::Semver),
-        "PyPI" => pep440_rs::Version::from_str(version)
+        Ecosystem::PyPi => pep440_rs::Version::from_str(version)
             .ok()
             .map(Ordered::Pep440),
-        "Maven" => Some(Ordered::Maven(super::maven::MavenVersion::parse(version))),
-        _ => None,
+        Ecosystem::Maven => Some(Ordered::Maven(super::maven::MavenVersion::parse(version))),
+        // No version order this tool knows: only a record's `versions` list can place it.
+        Ecosystem::RubyGems
+        | Ecosystem::NuGet
+        | Ecosystem::Packagist
+        | Ecosystem::Hex
+        | Ecosystem::Pub
+        | Ecosystem::Other(_) => None,
     }
 }
 
@@ -167,10 +182,7 @@ pub(crate) fn check(
             }
         };
         let candidates = by_package
-            .get(&(
-                ecosystem.to_owned(),
-                normal_name(ecosystem, &component.name),
-            ))
+            .get(&(ecosystem.clone(), normal_name(ecosystem, &component.name)))
             .cloned()
             .unwrap_or_default();
         let own = ordered(ecosystem, &component.version);
@@ -214,8 +226,8 @@ pub(crate) fn check(
 }
 
 /// The advisories still in force, by ecosystem and name as the ecosystem compares names.
-fn by_package(advisories: &[Advisory]) -> HashMap<(String, String), Vec<&Advisory>> {
-    let mut by_package: HashMap<(String, String), Vec<&Advisory>> = HashMap::new();
+fn by_package(advisories: &[Advisory]) -> HashMap<(Ecosystem, String), Vec<&Advisory>> {
+    let mut by_package: HashMap<(Ecosystem, String), Vec<&Advisory>> = HashMap::new();
     for advisory in advisories.iter().filter(|a| !a.withdrawn) {
         let key = (
             advisory.ecosystem.clone(),
@@ -230,7 +242,7 @@ fn by_package(advisories: &[Advisory]) -> HashMap<(String, String), Vec<&Advisor
 fn checkable<'c>(
     component: &'c Component,
     uncovered: &dyn Fn(&Component) -> Option<String>,
-) -> Result<&'c str, String> {
+) -> Result<&'c Ecosystem, String> {
     if let Some(reason) = &component.private {
         return Err(reason.clone());
     }
@@ -272,7 +284,9 @@ fn decide(advisory: &Advisory, component: &Component, own: Option<&Ordered>) -> 
                     // order this tool does not know, when the version is semver.
                     let version = own.cloned().or_else(|| {
                         (range.kind == "SEMVER")
-                            .then(|| ordered("npm", component.version.trim_start_matches('v')))
+                            .then(|| {
+                                ordered(&Ecosystem::Npm, component.version.trim_start_matches('v'))
+                            })
                             .flatten()
                     });
                     match version {
@@ -304,7 +318,7 @@ fn finding_of(
     group: &[&Advisory],
     native_ids: &BTreeSet<String>,
     own: Option<&Ordered>,
-    ecosystem: &str,
+    ecosystem: &Ecosystem,
 ) -> Finding {
     let package = FindingPackage {
         name: component.name.clone(),
@@ -323,7 +337,7 @@ fn finding_of(
     if let Some(patched) = own.and_then(|own| fixes_on_its_line(group, own)) {
         f.patched = patched;
     }
-    f.ecosystem = ecosystem.to_owned();
+    f.ecosystem = ecosystem.clone();
     f
 }
 
@@ -378,7 +392,7 @@ mod tests {
                 ("fixed", "3.2.4"),
             ],
         );
-        let v = |s: &str| ordered("PyPI", s).unwrap();
+        let v = |s: &str| ordered(&Ecosystem::PyPi, s).unwrap();
         assert_eq!(fix_above(&r, &v("3.2.1")).as_deref(), Some("3.2.4"));
         assert_eq!(fix_above(&r, &v("3.0")).as_deref(), Some("3.1.12"));
         assert_eq!(fix_above(&r, &v("3.2.4")), None);
@@ -387,7 +401,7 @@ mod tests {
     #[test]
     fn pep440_orders_what_semver_cannot() {
         let r = range("ECOSYSTEM", &[("introduced", "0"), ("fixed", "2.0.post1")]);
-        let v = |s: &str| ordered("PyPI", s).unwrap();
+        let v = |s: &str| ordered(&Ecosystem::PyPi, s).unwrap();
         assert_eq!(in_range(&r, &v("2.0")), Some(true));
         assert_eq!(in_range(&r, &v("2.0rc1")), Some(true));
         assert_eq!(in_range(&r, &v("2.0.post1")), Some(false));
@@ -401,17 +415,17 @@ mod tests {
     #[test]
     fn unknown_orders_are_undecided_not_clean() {
         let r = range("ECOSYSTEM", &[("introduced", "1.0"), ("fixed", "1.2")]);
-        assert_eq!(ordered("RubyGems", "1.1"), None);
-        let maven = ordered("Maven", "1.2-rc1").unwrap();
+        assert_eq!(ordered(&Ecosystem::RubyGems, "1.1"), None);
+        let maven = ordered(&Ecosystem::Maven, "1.2-rc1").unwrap();
         assert_eq!(in_range(&r, &maven), Some(true));
         // Semver ordering of an npm range, with last_affected inclusive.
         let r2 = range(
             "SEMVER",
             &[("introduced", "1.0.0"), ("last_affected", "1.2.0")],
         );
-        let v = ordered("npm", "1.2.0").unwrap();
+        let v = ordered(&Ecosystem::Npm, "1.2.0").unwrap();
         assert_eq!(in_range(&r2, &v), Some(true));
-        let v = ordered("npm", "1.2.1").unwrap();
+        let v = ordered(&Ecosystem::Npm, "1.2.1").unwrap();
         assert_eq!(in_range(&r2, &v), Some(false));
         let _ = r;
     }
@@ -419,9 +433,9 @@ mod tests {
     #[test]
     fn pypi_names_are_normalised() {
         assert_eq!(
-            normal_name("PyPI", "Django_REST.framework"),
+            normal_name(&Ecosystem::PyPi, "Django_REST.framework"),
             "django-rest-framework"
         );
-        assert_eq!(normal_name("npm", "@Scope/Name"), "@Scope/Name");
+        assert_eq!(normal_name(&Ecosystem::Npm, "@Scope/Name"), "@Scope/Name");
     }
 }

@@ -21,7 +21,7 @@ pub struct Finding {
     pub kind: Kind,
     pub package: FindingPackage,
     /// The OSV ecosystem of the package (`crates.io` for a Rust crate).
-    pub ecosystem: String,
+    pub ecosystem: crate::inventory::purl::Ecosystem,
     pub title: String,
     pub severity: Severity,
     /// Every score and rating, from every source.
@@ -372,7 +372,7 @@ mod tests {
             id: id.to_owned(),
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
             package: "smallvec".to_owned(),
-            ecosystem: "crates.io".to_owned(),
+            ecosystem: crate::inventory::purl::Ecosystem::CratesIo,
             crates_io: true,
             kind: Kind::Vulnerability,
             title: id.into(),

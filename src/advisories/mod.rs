@@ -24,7 +24,7 @@ pub use osv::OsvError;
 pub use rustsec_db::DbFileError;
 
 use crate::inventory::Inventory;
-use crate::inventory::purl::Component;
+use crate::inventory::purl::{Component, Ecosystem};
 
 pub(crate) const RUSTSEC: &str = "rustsec";
 pub(crate) const OSV: &str = "osv";
@@ -403,7 +403,10 @@ impl Database {
                 .iter()
                 .map(|c| {
                     (
-                        c.ecosystem.clone().unwrap_or_default(),
+                        c.ecosystem
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
                         c.name.clone(),
                         c.version.clone(),
                     )
@@ -421,19 +424,19 @@ impl Database {
 pub fn check_components(components: &[Component], database: &Database) -> (Vec<Finding>, Coverage) {
     // The ecosystems an offline source covers (an OSV export of that ecosystem, RustSec for
     // crates.io); a component of another one is checked only if the OSV API was asked about it.
-    let mut offline: BTreeSet<&str> = database
+    let mut offline: BTreeSet<&Ecosystem> = database
         .advisories
         .iter()
         .filter(|a| a.source != OSV_API)
-        .map(|a| a.ecosystem.as_str())
+        .map(|a| &a.ecosystem)
         .collect();
     if database.sources.iter().any(|s| s.name == RUSTSEC) {
-        offline.insert("crates.io");
+        offline.insert(&Ecosystem::CratesIo);
     }
     let api = database.sources.iter().any(|s| s.name == OSV_API);
     let covered = |c: &Component| -> Option<String> {
-        let ecosystem = c.ecosystem.as_deref()?;
-        let key = (ecosystem.to_owned(), c.name.clone(), c.version.clone());
+        let ecosystem = c.ecosystem.as_ref()?;
+        let key = (ecosystem.to_string(), c.name.clone(), c.version.clone());
         if offline.contains(ecosystem) || database.api_sent.contains(&key) {
             None
         } else if api {
@@ -461,7 +464,7 @@ pub fn check_components(components: &[Component], database: &Database) -> (Vec<F
         .iter()
         .filter(|c| !unchecked.contains(&(c.name.as_str(), c.version.as_str())))
         .filter_map(|c| {
-            let ecosystem = c.ecosystem.as_deref()?;
+            let ecosystem = c.ecosystem.as_ref()?;
             Some((
                 ecosystem,
                 c.name.as_str(),
@@ -484,7 +487,7 @@ pub fn check(inventory: &Inventory, database: &Database) -> (Vec<Finding>, Cover
         .filter(|p| p.source == crate::inventory::PackageSource::CratesIo)
         .map(|p| {
             (
-                "crates.io",
+                &Ecosystem::CratesIo,
                 p.name.as_str(),
                 p.version.to_string(),
                 Some(p.purl()),
@@ -502,7 +505,7 @@ impl Database {
     fn mark_partial(
         &self,
         coverage: &mut Coverage,
-        checked: Vec<(&str, &str, String, Option<String>)>,
+        checked: Vec<(&Ecosystem, &str, String, Option<String>)>,
     ) {
         for (ecosystem, name, version, purl) in checked {
             let gap = self.sources.iter().find_map(|source| {
@@ -512,7 +515,7 @@ impl Database {
                     .find(|problem| {
                         if source.name == RUSTSEC {
                             // `crates/NAME/...` is about NAME; anything else about any crate.
-                            ecosystem == "crates.io"
+                            *ecosystem == Ecosystem::CratesIo
                                 && problem.file.split('/').nth(1).is_none_or(|c| c == name)
                         } else {
                             true

@@ -369,7 +369,7 @@ pub struct Advisory {
     /// The package it is about (a crate, or a package of `ecosystem`).
     pub package: String,
     /// The OSV ecosystem (`crates.io`, `npm`, `PyPI`, `Maven`, `Go`...).
-    pub ecosystem: String,
+    pub ecosystem: crate::inventory::purl::Ecosystem,
     /// True for crates.io advisories, which match only crates.io packages.
     pub crates_io: bool,
     pub kind: Kind,

@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::rustsec_db::parse_date;
 use super::{LoadProblem, Loaded};
+use crate::inventory::purl::Ecosystem;
 
 /// Limits on what is read, so that a hostile export cannot exhaust memory.
 const MAX_ENTRIES: usize = 200_000;
@@ -286,7 +287,8 @@ fn convert(mut record: Record) -> Result<Vec<Advisory>, String> {
         let Some(package) = &affected.package else {
             continue;
         };
-        let crates_io = package.ecosystem == "crates.io";
+        let ecosystem = Ecosystem::parse(&package.ecosystem);
+        let crates_io = ecosystem == Ecosystem::CratesIo;
         let affected_versions = if crates_io {
             semver_versions(&record.id, &package.name, affected)?
         } else {
@@ -296,7 +298,7 @@ fn convert(mut record: Record) -> Result<Vec<Advisory>, String> {
             id: record.id.clone(),
             aliases: common.aliases.clone(),
             package: package.name.clone(),
-            ecosystem: package.ecosystem.clone(),
+            ecosystem,
             crates_io,
             kind: kind_of(affected),
             title: common.title.clone(),

@@ -225,7 +225,7 @@ fn convert(
         date,
         withdrawn: meta.withdrawn.is_some(),
         affected: Affected::Requirements(advisory.versions.clone()),
-        ecosystem: "crates.io".to_owned(),
+        ecosystem: crate::inventory::purl::Ecosystem::CratesIo,
         scores: meta
             .cvss
             .iter()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{AuditError, Options};
 use crate::advisories::platform::TargetRecord;
 use crate::advisories::{self, Coverage, Finding, SourceRecord, osv_api};
-use crate::inventory::purl::Component;
+use crate::inventory::purl::{Component, Ecosystem};
 use crate::inventory::{self, Inventory, InventoryOptions, Origin, PackageSource};
 use crate::model::report::{Builder, InventoryKind, Product};
 use crate::net::Http;
@@ -80,7 +80,7 @@ pub(super) fn from_cargo(
                 name: p.name.clone(),
                 version: p.version.to_string(),
                 purl: Some(p.purl()),
-                ecosystem: Some("crates.io".to_owned()),
+                ecosystem: Some(Ecosystem::CratesIo),
                 private: None,
                 raw_name: p.name.clone(),
             })
@@ -170,7 +170,10 @@ pub(super) fn from_sbom(
             name: c.name.clone(),
             version: c.version.clone(),
             purl: c.purl.clone().unwrap_or_default(),
-            source: c.ecosystem.clone().unwrap_or_else(|| "unknown".to_owned()),
+            source: c
+                .ecosystem
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), Ecosystem::to_string),
             yanked: None,
             published_at: None,
             newest: None,
@@ -190,7 +193,7 @@ pub(super) fn from_sbom(
     if input
         .components
         .iter()
-        .any(|c| c.ecosystem.as_deref() != Some("crates.io"))
+        .any(|c| c.ecosystem != Some(Ecosystem::CratesIo))
         && options.sources.osv_db.is_none()
         && options.osv_api.is_none()
     {

@@ -265,7 +265,12 @@ mod tests {
         let got: Vec<(String, Option<String>)> = input
             .components
             .iter()
-            .map(|c| (c.name.clone(), c.ecosystem.clone()))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.ecosystem.as_ref().map(ToString::to_string),
+                )
+            })
             .collect();
         assert_eq!(
             got,

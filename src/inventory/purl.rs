@@ -5,6 +5,91 @@
 
 use std::str::FromStr;
 
+/// An OSV ecosystem (<https://ossf.github.io/osv-schema/#affectedpackage-field>): the ones this
+/// tool knows by name, and any other an OSV record names, kept as written. Ordered and written
+/// as OSV writes the name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ecosystem {
+    CratesIo,
+    Npm,
+    PyPi,
+    Maven,
+    Go,
+    RubyGems,
+    NuGet,
+    Packagist,
+    Hex,
+    Pub,
+    /// An ecosystem this tool has no version order or purl type for (`Debian:12`...).
+    Other(String),
+}
+
+impl Ecosystem {
+    /// Every ecosystem this tool knows by name.
+    const KNOWN: [Ecosystem; 10] = [
+        Ecosystem::CratesIo,
+        Ecosystem::Npm,
+        Ecosystem::PyPi,
+        Ecosystem::Maven,
+        Ecosystem::Go,
+        Ecosystem::RubyGems,
+        Ecosystem::NuGet,
+        Ecosystem::Packagist,
+        Ecosystem::Hex,
+        Ecosystem::Pub,
+    ];
+
+    /// The ecosystem OSV names `name`.
+    pub fn parse(name: &str) -> Ecosystem {
+        Ecosystem::KNOWN
+            .into_iter()
+            .find(|e| e.as_str() == name)
+            .unwrap_or_else(|| Ecosystem::Other(name.to_owned()))
+    }
+
+    /// Its name as OSV writes it (`crates.io`, `PyPI`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPi => "PyPI",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::Go => "Go",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Hex => "Hex",
+            Ecosystem::Pub => "Pub",
+            Ecosystem::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialOrd for Ecosystem {
+    fn partial_cmp(&self, other: &Ecosystem) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ecosystem {
+    /// By name, as OSV writes it.
+    fn cmp(&self, other: &Ecosystem) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl serde::Serialize for Ecosystem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One component of a supplier's SBOM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Component {
@@ -12,7 +97,7 @@ pub struct Component {
     pub version: String,
     pub purl: Option<String>,
     /// The OSV ecosystem its purl type names, when there is one.
-    pub ecosystem: Option<String>,
+    pub ecosystem: Option<Ecosystem>,
     /// Why it is not to be checked at all, when it is not (a private source).
     pub private: Option<String>,
     /// Its name as the SBOM wrote it (before purl normalisation), for `private` patterns.
@@ -44,7 +129,7 @@ impl Component {
                 .unwrap_or_else(|| raw_name.to_owned()),
             version,
             purl: purl.map(str::to_owned),
-            ecosystem: identified.map(|(ecosystem, _)| ecosystem.to_owned()),
+            ecosystem: identified.map(|(ecosystem, _)| ecosystem),
             private,
             raw_name: raw_name.to_owned(),
         }
@@ -90,23 +175,23 @@ fn names_a_local_version(version: &str) -> Option<String> {
 }
 
 /// The OSV ecosystem of a purl type, and the package name OSV uses for it.
-pub fn ecosystem_of(purl: &packageurl::PackageUrl<'_>) -> Option<(&'static str, String)> {
+pub fn ecosystem_of(purl: &packageurl::PackageUrl<'_>) -> Option<(Ecosystem, String)> {
     let name = purl.name().to_owned();
     let namespaced = |separator: &str| match purl.namespace() {
         Some(ns) if !ns.is_empty() => format!("{ns}{separator}{name}"),
         _ => name.clone(),
     };
     Some(match purl.ty() {
-        "cargo" => ("crates.io", name.clone()),
-        "npm" => ("npm", namespaced("/")),
-        "pypi" => ("PyPI", name.clone()),
-        "maven" => ("Maven", namespaced(":")),
-        "golang" => ("Go", namespaced("/")),
-        "gem" => ("RubyGems", name.clone()),
-        "nuget" => ("NuGet", name.clone()),
-        "composer" => ("Packagist", namespaced("/")),
-        "hex" => ("Hex", name.clone()),
-        "pub" => ("Pub", name.clone()),
+        "cargo" => (Ecosystem::CratesIo, name.clone()),
+        "npm" => (Ecosystem::Npm, namespaced("/")),
+        "pypi" => (Ecosystem::PyPi, name.clone()),
+        "maven" => (Ecosystem::Maven, namespaced(":")),
+        "golang" => (Ecosystem::Go, namespaced("/")),
+        "gem" => (Ecosystem::RubyGems, name.clone()),
+        "nuget" => (Ecosystem::NuGet, name.clone()),
+        "composer" => (Ecosystem::Packagist, namespaced("/")),
+        "hex" => (Ecosystem::Hex, name.clone()),
+        "pub" => (Ecosystem::Pub, name.clone()),
         _ => return None,
     })
 }
@@ -129,7 +214,7 @@ mod tests {
         assert!(local.private.is_some());
         let public = Component::identify("Guava", Some("30.0"), Some("pkg:maven/com.google/guava"));
         assert_eq!(public.name, "com.google:guava");
-        assert_eq!(public.ecosystem.as_deref(), Some("Maven"));
+        assert_eq!(public.ecosystem, Some(Ecosystem::Maven));
         assert_eq!((public.raw_name.as_str(), public.private), ("Guava", None));
     }
 }

@@ -105,7 +105,7 @@ fn yanked(component: &ComponentFacts) -> Finding {
             version: version.clone(),
             purl: component.purl.clone(),
         },
-        ecosystem: "crates.io".to_owned(),
+        ecosystem: crate::inventory::purl::Ecosystem::CratesIo,
         title: format!("{name} {version} was yanked from crates.io"),
         severity: Severity::Unscored,
         severities: Vec::new(),

@@ -460,7 +460,7 @@ mod tests {
                 version: "1.0.0".to_owned(),
                 purl: "pkg:npm/left-pad@1.0.0".to_owned(),
             },
-            ecosystem: "npm".to_owned(),
+            ecosystem: crate::inventory::purl::Ecosystem::Npm,
             title: "undated".to_owned(),
             severity: Severity::High,
             severities: Vec::new(),
