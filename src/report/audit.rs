@@ -1,9 +1,11 @@
 //! The audit report for a terminal. The report itself is [`crate::model::report::Report`],
 //! whose JSON is the `--format json` output; this and the other formats only render it.
 
-use crate::advisories::Kind;
-use crate::model::report::{Outcome, Report};
-use crate::policy::Verdict;
+use anstyle::{AnsiColor, Style};
+
+use crate::advisories::{Kind, SourceRecord};
+use crate::model::report::{Finding, Outcome, Report};
+use crate::policy::{RuleFinding, Verdict};
 use crate::text::clean;
 
 /// The human-readable report, for a terminal: grouped by verdict, each with what to do; every
@@ -12,31 +14,65 @@ use crate::text::clean;
 /// Actions runs a log line beginning `::` as a workflow command); coloured headings when
 /// `colour`.
 pub fn human(report: &Report, colour: bool) -> String {
-    let paint = |style: anstyle::Style, text: &str| {
-        if colour {
+    let paint = Paint { colour };
+    let mut out = headline(report, paint);
+    for verdict in Verdict::ALL {
+        let (findings, rules) = report.of_verdict(verdict);
+        if findings.is_empty() && rules.is_empty() {
+            continue;
+        }
+        verdict_section(&mut out, verdict, &findings, &rules, paint);
+    }
+    coverage(&mut out, report);
+    evidence(&mut out, report);
+    out
+}
+
+/// Headings in colour on a terminal, plain text otherwise.
+#[derive(Clone, Copy)]
+struct Paint {
+    colour: bool,
+}
+
+impl Paint {
+    fn apply(self, style: Style, text: &str) -> String {
+        if self.colour {
             format!("{}{text}{}", style.render(), style.render_reset())
         } else {
             text.to_owned()
         }
-    };
-    let red = anstyle::Style::new()
-        .bold()
-        .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    let yellow = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Yellow.into()));
-    let green = anstyle::Style::new()
-        .bold()
-        .fg_color(Some(anstyle::AnsiColor::Green.into()));
-    let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
-    let mut out = String::new();
+    }
+}
+
+fn red() -> Style {
+    Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
+}
+
+fn green() -> Style {
+    Style::new().bold().fg_color(Some(AnsiColor::Green.into()))
+}
+
+/// The colour of a verdict's heading.
+fn verdict_style(verdict: Verdict) -> Style {
+    match verdict {
+        Verdict::Violation => red(),
+        Verdict::Warning => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Verdict::Excepted => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Verdict::Info => Style::new(),
+    }
+}
+
+/// The first line: the result, the product, the counts and the policy.
+fn headline(report: &Report, paint: Paint) -> String {
     let product = match &report.product.version {
         Some(v) => format!("{} {}", clean(&report.product.name), clean(v)),
         None => clean(&report.product.name),
     };
     let verdict = match report.result {
-        Outcome::Pass => paint(green, "PASS"),
-        Outcome::Fail => paint(red, "FAIL"),
+        Outcome::Pass => paint.apply(green(), "PASS"),
+        Outcome::Fail => paint.apply(red(), "FAIL"),
     };
-    out.push_str(&format!(
+    format!(
         "{verdict}: {product}: {} violation(s), {} warning(s), {} excepted, in {} components; policy {}, evaluated at {}\n",
         report.summary.violation,
         report.summary.warning,
@@ -44,42 +80,51 @@ pub fn human(report: &Report, colour: bool) -> String {
         report.components.total,
         clean(&report.policy.base),
         report.evaluated_at
+    )
+}
+
+/// The findings and rule findings that got one verdict, under its heading.
+fn verdict_section(
+    out: &mut String,
+    verdict: Verdict,
+    findings: &[&Finding],
+    rules: &[&RuleFinding],
+    paint: Paint,
+) {
+    out.push_str(&format!(
+        "\n{} ({}):\n",
+        paint.apply(verdict_style(verdict), verdict_heading(verdict)),
+        findings.len() + rules.len()
     ));
-    for verdict in Verdict::ALL {
-        let (of, rules) = report.of_verdict(verdict);
-        if of.is_empty() && rules.is_empty() {
-            continue;
-        }
-        let style = match verdict {
-            Verdict::Violation => red,
-            Verdict::Warning => yellow,
-            Verdict::Excepted => cyan,
-            Verdict::Info => anstyle::Style::new(),
-        };
+    for f in findings {
         out.push_str(&format!(
-            "\n{} ({}):\n",
-            paint(style, verdict_heading(verdict)),
-            of.len() + rules.len()
+            "  - {} {}  {}  {}  {}\n",
+            clean(&f.package.name),
+            clean(&f.package.version),
+            clean(&f.id),
+            kind_label(f),
+            clean(&f.title)
         ));
-        for f in of {
-            // Informational advisories are not scored for patch age, whatever their CVSS.
-            let kind = match f.kind {
-                Kind::Vulnerability => format!("vulnerability [{}]", f.severity.as_str()),
-                other => kind_word(other).to_owned(),
-            };
-            out.push_str(&format!(
-                "  - {} {}  {}  {kind}  {}\n",
-                clean(&f.package.name),
-                clean(&f.package.version),
-                clean(&f.id),
-                clean(&f.title)
-            ));
-            out.push_str(&format!("      {}: {}\n", f.rule, clean(&f.message)));
-        }
-        for r in rules {
-            out.push_str(&format!("  {}: {}\n", r.rule, clean(&r.message)));
+        out.push_str(&format!("      {}: {}\n", f.rule, clean(&f.message)));
+    }
+    for r in rules {
+        out.push_str(&format!("  {}: {}\n", r.rule, clean(&r.message)));
+    }
+}
+
+/// What the advisory is about; a vulnerability with its severity. Informational advisories
+/// are not scored for patch age, whatever their CVSS.
+fn kind_label(finding: &Finding) -> String {
+    match finding.kind {
+        Kind::Vulnerability => format!("vulnerability [{}]", finding.severity.as_str()),
+        Kind::Yanked | Kind::Unsound | Kind::Unmaintained | Kind::Notice => {
+            finding.kind.as_str().to_owned()
         }
     }
+}
+
+/// How many components were checked, and the target when none was judged for.
+fn coverage(out: &mut String, report: &Report) {
     out.push_str(&format!(
         "\nChecked {} of {} components",
         report.coverage.checked, report.components.total
@@ -94,6 +139,10 @@ pub fn human(report: &Report, colour: bool) -> String {
     if report.target.triple().is_none() {
         out.push_str(&format!("Target: all ({}).\n", report.target.note));
     }
+}
+
+/// What the verdicts rest on: the registry index and every advisory source.
+fn evidence(out: &mut String, report: &Report) {
     if let Some(registry) = &report.registry {
         out.push_str(&format!(
             "\nRegistry index: {} ({} crates looked up at {}, {} unknown)\n",
@@ -105,26 +154,30 @@ pub fn human(report: &Report, colour: bool) -> String {
     }
     out.push_str("\nAdvisory sources:\n");
     for s in &report.sources {
-        out.push_str(&format!(
-            "  - {} ({}), {} advisories, last updated {}{}\n",
-            clean(&s.name),
-            clean(&s.uri),
-            s.advisories,
-            clean(s.last_updated.as_deref().unwrap_or("unknown")),
-            s.revision
-                .as_deref()
-                .map(|r| format!(", revision {}", clean(r)))
-                .unwrap_or_default()
-        ));
-        for skipped in &s.skipped {
-            out.push_str(&format!(
-                "    skipped {}: {}\n",
-                clean(&skipped.file),
-                clean(&skipped.reason)
-            ));
-        }
+        advisory_source(out, s);
     }
-    out
+}
+
+/// One advisory source, and the files of it that were skipped.
+fn advisory_source(out: &mut String, s: &SourceRecord) {
+    out.push_str(&format!(
+        "  - {} ({}), {} advisories, last updated {}{}\n",
+        clean(&s.name),
+        clean(&s.uri),
+        s.advisories,
+        clean(s.last_updated.as_deref().unwrap_or("unknown")),
+        s.revision
+            .as_deref()
+            .map(|r| format!(", revision {}", clean(r)))
+            .unwrap_or_default()
+    ));
+    for skipped in &s.skipped {
+        out.push_str(&format!(
+            "    skipped {}: {}\n",
+            clean(&skipped.file),
+            clean(&skipped.reason)
+        ));
+    }
 }
 
 fn verdict_heading(verdict: Verdict) -> &'static str {
@@ -133,15 +186,5 @@ fn verdict_heading(verdict: Verdict) -> &'static str {
         Verdict::Warning => "Warnings",
         Verdict::Excepted => "Excepted",
         Verdict::Info => "Information",
-    }
-}
-
-fn kind_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vulnerability => "vulnerability",
-        Kind::Yanked => "yanked",
-        Kind::Unsound => "unsound",
-        Kind::Unmaintained => "unmaintained",
-        Kind::Notice => "notice",
     }
 }

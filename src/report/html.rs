@@ -116,13 +116,48 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// How grave a finding is, for sorting: vulnerabilities by severity band, above every other
+/// kind.
 fn severity_rank(finding: &Finding) -> u8 {
-    match (finding.kind, finding.severity) {
-        (Kind::Vulnerability, Severity::Critical) => 5,
-        (Kind::Vulnerability, Severity::High | Severity::Unscored) => 4,
-        (Kind::Vulnerability, Severity::Medium) => 3,
-        (Kind::Vulnerability, Severity::Low) => 2,
-        _ => 1,
+    match finding.kind {
+        Kind::Vulnerability => match finding.severity {
+            Severity::Critical => 5,
+            Severity::High | Severity::Unscored => 4,
+            Severity::Medium => 3,
+            Severity::Low => 2,
+        },
+        Kind::Yanked | Kind::Unmaintained | Kind::Unsound | Kind::Notice => 1,
+    }
+}
+
+/// The severity column: a vulnerability's band, else what the advisory is about.
+fn severity_label(finding: &Finding) -> &'static str {
+    match finding.kind {
+        Kind::Vulnerability => finding.severity.as_str(),
+        Kind::Yanked | Kind::Unmaintained | Kind::Unsound | Kind::Notice => finding.kind.as_str(),
+    }
+}
+
+/// The exposure against the window, with a bar that turns red past the window or on a
+/// violation.
+fn exposure_bar(finding: &Finding) -> String {
+    match (finding.exposure_days, finding.window_days) {
+        (Some(e), Some(w)) => {
+            let share = if w == 0 {
+                100
+            } else {
+                (e.max(0) * 100 / i64::from(w)).min(100)
+            };
+            let over = if e > i64::from(w) || finding.verdict == Verdict::Violation {
+                " over"
+            } else {
+                ""
+            };
+            format!(
+                "{e} / {w}<div class=\"bar{over}\" role=\"img\" aria-label=\"{e} of {w} days\"><span style=\"width:{share}%\"></span></div>"
+            )
+        }
+        _ => "–".to_owned(),
     }
 }
 
@@ -135,12 +170,10 @@ fn findings_table(out: &mut String, report: &Report) {
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     // Worst first: verdict, then severity, then exposure.
     findings.sort_by_key(|f| {
-        let verdict = Some(f.verdict);
-        let exposure = f.exposure_days;
         (
-            std::cmp::Reverse(verdict),
+            std::cmp::Reverse(f.verdict),
             std::cmp::Reverse(severity_rank(f)),
-            std::cmp::Reverse(exposure),
+            std::cmp::Reverse(f.exposure_days),
         )
     });
     out.push_str(
@@ -153,45 +186,22 @@ fn findings_table(out: &mut String, report: &Report) {
          <th>What to do</th></tr></thead>\n<tbody>\n",
     );
     for f in findings {
-        let j = f;
-        let severity = if f.kind == Kind::Vulnerability {
-            f.severity.as_str().to_owned()
-        } else {
-            format!("{:?}", f.kind).to_lowercase()
-        };
-        let exposure = j.exposure_days.unwrap_or(-1);
-        let bar = match (j.exposure_days, j.window_days) {
-            (Some(e), Some(w)) => {
-                let share = if w == 0 {
-                    100
-                } else {
-                    (e.max(0) * 100 / i64::from(w)).min(100)
-                };
-                let over = if e > i64::from(w) || j.verdict == Verdict::Violation {
-                    " over"
-                } else {
-                    ""
-                };
-                format!(
-                    "{e} / {w}<div class=\"bar{over}\" role=\"img\" aria-label=\"{e} of {w} days\"><span style=\"width:{share}%\"></span></div>"
-                )
-            }
-            _ => "–".to_owned(),
-        };
         out.push_str(&format!(
-            "<tr data-package=\"{}\" data-severity=\"{}\" data-exposure=\"{exposure}\">\
+            "<tr data-package=\"{}\" data-severity=\"{}\" data-exposure=\"{}\">\
              <td>{} {}</td><td>{} <br><span class=\"muted\">{}</span></td><td>{}</td>\
-             <td class=\"{}\">{}</td><td>{bar}</td><td>{}</td></tr>\n",
+             <td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&f.package.name),
             severity_rank(f),
+            f.exposure_days.unwrap_or(-1),
             esc(&f.package.name),
             esc(&f.package.version),
             advisory(f),
             esc(&f.title),
-            severity,
-            j.verdict.as_str(),
-            j.verdict.as_str(),
-            esc(&j.message) + &functions(f)
+            severity_label(f),
+            f.verdict.as_str(),
+            f.verdict.as_str(),
+            exposure_bar(f),
+            esc(&f.message) + &functions(f)
         ));
     }
     out.push_str("</tbody>\n</table>\n");
@@ -230,11 +240,19 @@ fn advisory(finding: &Finding) -> String {
     }
 }
 
+/// Whether rule findings of a verdict are listed: informational ones are not.
+fn listed(verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Violation | Verdict::Warning | Verdict::Excepted => true,
+        Verdict::Info => false,
+    }
+}
+
 fn rule_findings(out: &mut String, report: &Report) {
     let rules: Vec<_> = report
         .rule_findings
         .iter()
-        .filter(|r| r.verdict != Verdict::Info)
+        .filter(|r| listed(r.verdict))
         .collect();
     if !rules.is_empty() {
         out.push_str("<h2>Other rules</h2>\n<ul>\n");

@@ -2,8 +2,9 @@
 //! pull request: the result, what to upgrade, and what the evidence rests on. Every string
 //! from the project or an advisory is escaped, so that none of it becomes markup or HTML.
 
+use crate::advisories::{Kind, Unchecked};
 use crate::model::report::{Finding, Outcome, Report};
-use crate::policy::Verdict;
+use crate::policy::{RuleFinding, Verdict};
 use crate::text::clean;
 
 /// The most components listed as not checked (the rest are counted).
@@ -11,28 +12,8 @@ const MAX_LISTED: usize = 100;
 
 /// Renders the report.
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    let product = match &report.product.version {
-        Some(v) => format!("{} {}", escape(&report.product.name), escape(v)),
-        None => escape(&report.product.name),
-    };
-    let (mark, word) = match report.result {
-        Outcome::Pass => ("✅", "PASS"),
-        Outcome::Fail => ("❌", "FAIL"),
-    };
-    let count = |verdict: Verdict| report.summary.count(verdict);
-    out.push_str(&format!("## {mark} charter-audit: {word}: {product}\n\n"));
-    out.push_str(&format!(
-        "{} violation(s), {} warning(s), {} excepted, in {} components; policy `{}` ({}), evaluated at {}.\n",
-        count(Verdict::Violation),
-        count(Verdict::Warning),
-        count(Verdict::Excepted),
-        report.components.total,
-        code_span(&report.policy.base),
-        report.policy.digest,
-        report.evaluated_at
-    ));
-    for verdict in [Verdict::Violation, Verdict::Warning, Verdict::Excepted] {
+    let mut out = headline(report);
+    for verdict in Verdict::ALL.into_iter().filter(|v| listed(*v)) {
         let (findings, rules) = report.of_verdict(verdict);
         if findings.is_empty() && rules.is_empty() {
             continue;
@@ -42,64 +23,122 @@ pub fn render(report: &Report) -> String {
             heading(verdict),
             findings.len() + rules.len()
         ));
-        if !findings.is_empty() {
-            out.push_str(
-                "| package | advisory | severity | exposure / window (days) | what to do |\n",
-            );
-            out.push_str("| --- | --- | --- | --- | --- |\n");
-            for f in findings {
-                let j = f;
-                let days = match (j.exposure_days, j.window_days) {
-                    (Some(e), Some(w)) => format!("{e} / {w}"),
-                    _ => "–".to_owned(),
-                };
-                out.push_str(&format!(
-                    "| {} {} | {} {} | {} | {} | {} |\n",
-                    escape(&f.package.name),
-                    escape(&f.package.version),
-                    advisory_link(f),
-                    escape(&f.title),
-                    if f.kind == crate::advisories::Kind::Vulnerability {
-                        f.severity.as_str()
-                    } else {
-                        "–"
-                    },
-                    days,
-                    escape(&j.message)
-                ));
-            }
-        }
-        if !rules.is_empty() {
-            out.push('\n');
-            for r in rules {
-                out.push_str(&format!("- `{}`: {}\n", r.rule, escape(&r.message)));
-            }
-        }
+        findings_table(&mut out, &findings);
+        rule_list(&mut out, &rules);
     }
-    let unchecked = &report.coverage.unchecked;
-    if !unchecked.is_empty() {
-        // Listed here, as the summary says: the Information findings are not rendered in
-        // Markdown. A job summary is capped (1 MiB on GitHub), so the list is too.
+    unchecked(&mut out, &report.coverage.unchecked);
+    evidence(&mut out, report);
+    out
+}
+
+/// The result, the product, the counts and the policy.
+fn headline(report: &Report) -> String {
+    let product = match &report.product.version {
+        Some(v) => format!("{} {}", escape(&report.product.name), escape(v)),
+        None => escape(&report.product.name),
+    };
+    let (mark, word) = match report.result {
+        Outcome::Pass => ("✅", "PASS"),
+        Outcome::Fail => ("❌", "FAIL"),
+    };
+    let count = |verdict: Verdict| report.summary.count(verdict);
+    format!(
+        "## {mark} charter-audit: {word}: {product}\n\n\
+         {} violation(s), {} warning(s), {} excepted, in {} components; policy `{}` ({}), evaluated at {}.\n",
+        count(Verdict::Violation),
+        count(Verdict::Warning),
+        count(Verdict::Excepted),
+        report.components.total,
+        code_span(&report.policy.base),
+        report.policy.digest,
+        report.evaluated_at
+    )
+}
+
+/// Whether a verdict gets a section: the Information findings are not rendered in Markdown
+/// (the components not checked are listed on their own).
+fn listed(verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Violation | Verdict::Warning | Verdict::Excepted => true,
+        Verdict::Info => false,
+    }
+}
+
+/// The findings of one verdict as a table, one row each.
+fn findings_table(out: &mut String, findings: &[&Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    out.push_str("| package | advisory | severity | exposure / window (days) | what to do |\n");
+    out.push_str("| --- | --- | --- | --- | --- |\n");
+    for f in findings {
+        let days = match (f.exposure_days, f.window_days) {
+            (Some(e), Some(w)) => format!("{e} / {w}"),
+            _ => "–".to_owned(),
+        };
         out.push_str(&format!(
-            "\n<details><summary>{} component(s) were not checked against the advisory databases: never read them as clean</summary>\n\n",
-            unchecked.len()
+            "| {} {} | {} {} | {} | {} | {} |\n",
+            escape(&f.package.name),
+            escape(&f.package.version),
+            advisory_link(f),
+            escape(&f.title),
+            severity(f),
+            days,
+            escape(&f.message)
         ));
-        for u in unchecked.iter().take(MAX_LISTED) {
-            out.push_str(&format!(
-                "- {} {}: {}\n",
-                escape(&u.name),
-                escape(&u.version),
-                escape(&u.reason)
-            ));
-        }
-        if unchecked.len() > MAX_LISTED {
-            out.push_str(&format!(
-                "- and {} more: report.json and report.html list every one\n",
-                unchecked.len() - MAX_LISTED
-            ));
-        }
-        out.push_str("\n</details>\n");
     }
+}
+
+/// A vulnerability's severity; the other kinds are not scored.
+fn severity(finding: &Finding) -> &'static str {
+    match finding.kind {
+        Kind::Vulnerability => finding.severity.as_str(),
+        Kind::Yanked | Kind::Unsound | Kind::Unmaintained | Kind::Notice => "–",
+    }
+}
+
+/// The rule findings of one verdict, as a list after the table.
+fn rule_list(out: &mut String, rules: &[&RuleFinding]) {
+    if rules.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for r in rules {
+        out.push_str(&format!("- `{}`: {}\n", r.rule, escape(&r.message)));
+    }
+}
+
+/// The components not checked, folded away: listed here, as the summary says, since the
+/// Information findings are not rendered in Markdown. A job summary is capped (1 MiB on
+/// GitHub), so the list is too.
+fn unchecked(out: &mut String, unchecked: &[Unchecked]) {
+    if unchecked.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\n<details><summary>{} component(s) were not checked against the advisory databases: never read them as clean</summary>\n\n",
+        unchecked.len()
+    ));
+    for u in unchecked.iter().take(MAX_LISTED) {
+        out.push_str(&format!(
+            "- {} {}: {}\n",
+            escape(&u.name),
+            escape(&u.version),
+            escape(&u.reason)
+        ));
+    }
+    if unchecked.len() > MAX_LISTED {
+        out.push_str(&format!(
+            "- and {} more: report.json and report.html list every one\n",
+            unchecked.len() - MAX_LISTED
+        ));
+    }
+    out.push_str("\n</details>\n");
+}
+
+/// What the verdicts rest on, folded away: the advisory databases, the registry index, the
+/// target and the coverage.
+fn evidence(out: &mut String, report: &Report) {
     out.push_str("\n<details><summary>Evidence</summary>\n\n");
     for s in &report.sources {
         out.push_str(&format!(
@@ -134,7 +173,6 @@ pub fn render(report: &Report) -> String {
         report.components.total,
         report.components.inventory.as_str()
     ));
-    out
 }
 
 fn heading(verdict: Verdict) -> &'static str {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::advisories::{FindingPackage, Kind};
+use crate::advisories::{FindingPackage, Kind, Severity};
 use crate::model::report::{Finding, Report};
 use crate::policy::{Rule as Code, RuleFinding, Verdict};
 use crate::text::clean;
@@ -135,72 +135,15 @@ fn rule_code(code: Code) -> (&'static str, &'static str) {
 
 /// Renders the report as a SARIF log.
 pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rules = RuleTable::default();
     let mut results = Vec::new();
     for finding in &report.findings {
-        let judgement = finding;
-        let rule_index = *index.entry(finding.id.clone()).or_insert_with(|| {
-            rules.push(advisory_rule(finding));
-            rules.len() - 1
-        });
-        let mut result = json!({
-            "ruleId": clean(&finding.id),
-            "ruleIndex": rule_index,
-            "level": level(judgement.verdict),
-            "message": {"text": format!("{}: {}", clean(&finding.title), clean(&judgement.message))},
-            "locations": [location(lockfile, Some(&finding.package))],
-            "partialFingerprints": {"charterAudit/v1": fingerprint(&[&finding.id, &finding.package.purl])},
-            "properties": {
-                "verdict": judgement.verdict,
-                "rule": judgement.rule,
-                "package": clean(&finding.package.purl),
-                "exposure_days": judgement.exposure_days,
-                "window_days": judgement.window_days,
-                "fix_version": finding.fix_version.as_deref().map(clean),
-                "upgrade_to": finding.upgrade_to.as_deref().map(clean),
-            },
-        });
-        // The functions at fault, so a reviewer can check whether the product calls them.
-        if !finding.functions.is_empty() {
-            result["properties"]["functions"] = json!(
-                finding
-                    .functions
-                    .iter()
-                    .map(|f| clean(f))
-                    .collect::<Vec<_>>()
-            );
-        }
-        if let (Verdict::Excepted, Some(exception)) = (judgement.verdict, &judgement.exception) {
-            result["suppressions"] = json!([{
-                "kind": "external",
-                "status": "accepted",
-                "justification": format!(
-                    "{} (approved by {}, until {})",
-                    clean(&exception.reason),
-                    clean(&exception.approved_by),
-                    exception.expires
-                ),
-            }]);
-        }
-        results.push(result);
+        let rule_index = rules.index_of(&finding.id, || advisory_rule(finding));
+        results.push(advisory_result(finding, rule_index, lockfile));
     }
     for finding in &report.rule_findings {
-        let rule_index = *index
-            .entry(finding.rule.as_str().to_owned())
-            .or_insert_with(|| {
-                rules.push(code_rule(finding));
-                rules.len() - 1
-            });
-        results.push(json!({
-            "ruleId": finding.rule,
-            "ruleIndex": rule_index,
-            "level": level(finding.verdict),
-            "message": {"text": clean(&finding.message)},
-            "locations": [location(lockfile, finding.package.as_ref())],
-            "partialFingerprints": {"charterAudit/v1": fingerprint(&[finding.rule.as_str(), &finding.subject])},
-            "properties": {"verdict": finding.verdict},
-        }));
+        let rule_index = rules.index_of(finding.rule.as_str(), || code_rule(finding));
+        results.push(rule_result(finding, rule_index, lockfile));
     }
     let log = json!({
         "$schema": SCHEMA,
@@ -210,7 +153,7 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
                 "name": report.tool.name,
                 "version": report.tool.version,
                 "semanticVersion": report.tool.version,
-                "rules": rules,
+                "rules": rules.rules,
             }},
             "automationDetails": {"id": format!("charter-audit/{}/", clean(&report.product.name))},
             "invocations": [{
@@ -231,36 +174,87 @@ pub fn render(report: &Report, lockfile: &LockfileLocation) -> String {
     out
 }
 
-fn advisory_rule(finding: &Finding) -> Rule {
-    let kind = match finding.kind {
-        Kind::Vulnerability => "vulnerability",
-        Kind::Yanked => "yanked",
-        Kind::Unmaintained => "unmaintained",
-        Kind::Unsound => "unsound",
-        Kind::Notice => "notice",
-    };
-    let mut properties = json!({
-        "tags": ["security", "supply-chain", kind],
-        "kind": kind,
-    });
-    // GitHub ranks security results by `security-severity`, a CVSS-like score as a string.
-    if finding.kind == Kind::Vulnerability {
-        let score = finding
-            .severities
-            .iter()
-            .filter_map(|s| s.score)
-            .fold(None, |best: Option<f64>, s| {
-                Some(best.map_or(s, |b| b.max(s)))
-            });
-        let score = score.unwrap_or(match finding.severity {
-            crate::advisories::Severity::Low => 3.0,
-            crate::advisories::Severity::Medium => 5.5,
-            crate::advisories::Severity::High | crate::advisories::Severity::Unscored => 8.0,
-            crate::advisories::Severity::Critical => 9.5,
-        });
-        properties["security-severity"] = json!(format!("{score:.1}"));
-        properties["severity"] = json!(finding.severity.as_str());
+/// The run's rules, each once, in the order first referred to: an advisory's by its id, a
+/// rule code's by its code.
+#[derive(Default)]
+struct RuleTable {
+    rules: Vec<Rule>,
+    index: BTreeMap<String, usize>,
+}
+
+impl RuleTable {
+    /// The index of the rule `id`, made by `make` when it is not there yet.
+    fn index_of(&mut self, id: &str, make: impl FnOnce() -> Rule) -> usize {
+        if let Some(index) = self.index.get(id) {
+            return *index;
+        }
+        self.rules.push(make());
+        let index = self.rules.len() - 1;
+        self.index.insert(id.to_owned(), index);
+        index
     }
+}
+
+/// The result for one advisory finding, at its package's entry in the lockfile; an excepted
+/// finding is suppressed with the exception's justification.
+fn advisory_result(finding: &Finding, rule_index: usize, lockfile: &LockfileLocation) -> Value {
+    let mut result = json!({
+        "ruleId": clean(&finding.id),
+        "ruleIndex": rule_index,
+        "level": level(finding.verdict),
+        "message": {"text": format!("{}: {}", clean(&finding.title), clean(&finding.message))},
+        "locations": [location(lockfile, Some(&finding.package))],
+        "partialFingerprints": {"charterAudit/v1": fingerprint(&[&finding.id, &finding.package.purl])},
+        "properties": {
+            "verdict": finding.verdict,
+            "rule": finding.rule,
+            "package": clean(&finding.package.purl),
+            "exposure_days": finding.exposure_days,
+            "window_days": finding.window_days,
+            "fix_version": finding.fix_version.as_deref().map(clean),
+            "upgrade_to": finding.upgrade_to.as_deref().map(clean),
+        },
+    });
+    // The functions at fault, so a reviewer can check whether the product calls them.
+    if !finding.functions.is_empty() {
+        result["properties"]["functions"] = json!(
+            finding
+                .functions
+                .iter()
+                .map(|f| clean(f))
+                .collect::<Vec<_>>()
+        );
+    }
+    if let (Verdict::Excepted, Some(exception)) = (finding.verdict, &finding.exception) {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": format!(
+                "{} (approved by {}, until {})",
+                clean(&exception.reason),
+                clean(&exception.approved_by),
+                exception.expires
+            ),
+        }]);
+    }
+    result
+}
+
+/// The result for one rule finding, at its package's entry or else the lockfile's first line.
+fn rule_result(finding: &RuleFinding, rule_index: usize, lockfile: &LockfileLocation) -> Value {
+    json!({
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": level(finding.verdict),
+        "message": {"text": clean(&finding.message)},
+        "locations": [location(lockfile, finding.package.as_ref())],
+        "partialFingerprints": {"charterAudit/v1": fingerprint(&[finding.rule.as_str(), &finding.subject])},
+        "properties": {"verdict": finding.verdict},
+    })
+}
+
+/// The rule for one advisory, from the first finding of it.
+fn advisory_rule(finding: &Finding) -> Rule {
     let title = clean(&finding.title);
     let short = if title.is_empty() {
         clean(&finding.id)
@@ -271,20 +265,7 @@ fn advisory_rule(finding: &Finding) -> Rule {
         id: clean(&finding.id),
         name: None,
         short_description: text(short.clone()),
-        full_description: text({
-            let mut parts = vec![format!(
-                "{short}. Package: {}",
-                clean(&finding.package.name)
-            )];
-            if !finding.patched.is_empty() {
-                parts.push(format!("patched: {}", clean(&finding.patched.join(" or "))));
-            }
-            if !finding.aliases.is_empty() {
-                let aliases: Vec<String> = finding.aliases.iter().map(|a| clean(a)).collect();
-                parts.push(format!("aliases: {}", aliases.join(", ")));
-            }
-            parts.join("; ")
-        }),
+        full_description: text(full_description(finding, &short)),
         help_uri: finding
             .references
             .iter()
@@ -294,14 +275,64 @@ fn advisory_rule(finding: &Finding) -> Rule {
             None => format!("Read the advisory {} and act on it.", clean(&finding.id)),
         }),
         default_configuration: Configuration {
-            level: if finding.kind == Kind::Vulnerability {
-                "error"
-            } else {
-                "warning"
+            level: match finding.kind {
+                Kind::Vulnerability => "error",
+                Kind::Yanked | Kind::Unmaintained | Kind::Unsound | Kind::Notice => "warning",
             },
         },
-        properties,
+        properties: advisory_properties(finding),
     }
+}
+
+/// The advisory's title, package, patched versions and aliases.
+fn full_description(finding: &Finding, short: &str) -> String {
+    let mut parts = vec![format!(
+        "{short}. Package: {}",
+        clean(&finding.package.name)
+    )];
+    if !finding.patched.is_empty() {
+        parts.push(format!("patched: {}", clean(&finding.patched.join(" or "))));
+    }
+    if !finding.aliases.is_empty() {
+        let aliases: Vec<String> = finding.aliases.iter().map(|a| clean(a)).collect();
+        parts.push(format!("aliases: {}", aliases.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// The advisory rule's tags and kind; for a vulnerability also its severity, and the
+/// `security-severity` score GitHub ranks security results by.
+fn advisory_properties(finding: &Finding) -> Value {
+    let kind = finding.kind.as_str();
+    let mut properties = json!({
+        "tags": ["security", "supply-chain", kind],
+        "kind": kind,
+    });
+    match finding.kind {
+        Kind::Vulnerability => {
+            properties["security-severity"] = json!(format!("{:.1}", security_severity(finding)));
+            properties["severity"] = json!(finding.severity.as_str());
+        }
+        Kind::Yanked | Kind::Unmaintained | Kind::Unsound | Kind::Notice => {}
+    }
+    properties
+}
+
+/// A CVSS-like score: the highest score of any source, else one for the severity band.
+fn security_severity(finding: &Finding) -> f64 {
+    let score = finding
+        .severities
+        .iter()
+        .filter_map(|s| s.score)
+        .fold(None, |best: Option<f64>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        });
+    score.unwrap_or(match finding.severity {
+        Severity::Low => 3.0,
+        Severity::Medium => 5.5,
+        Severity::High | Severity::Unscored => 8.0,
+        Severity::Critical => 9.5,
+    })
 }
 
 fn code_rule(finding: &RuleFinding) -> Rule {
