@@ -123,7 +123,13 @@ fn parse_config_capped(
     let base_name = v.base_name(&table, names, forced_base);
     let base = builtin(&base_name).map(|p| p.settings.to_map());
     if base.is_none() {
-        v.problem(0, format!("`{base_name}` is not a built-in policy"));
+        v.problem(
+            0,
+            format!(
+                "`{base_name}` is not a built-in policy: one of {}",
+                names.join(", ")
+            ),
+        );
     }
     let base = base.unwrap_or_default();
     let mut settings = base.clone();
