@@ -46,7 +46,10 @@ pub enum Kind {
     Text,
 }
 
-/// Every setting a policy has: `(section, key, kind, what it means)`.
+/// Every setting a policy has: `(section, key, kind, what it means)`, in the order messages
+/// list them. Each is a field of [`Settings`]; the test
+/// `every_setting_of_a_builtin_policy_is_a_field_and_every_field_a_setting` fails if the two
+/// disagree.
 pub const SETTINGS: &[(&str, &str, Kind, &str)] = &[
     ("", "description", Kind::Text, "what the policy is for"),
     (
