@@ -177,10 +177,10 @@ fn policy_concerns(
     // Another base is fine if none of its settings is looser than the required policy's
     // (nhs-charter-strict satisfies nhs-charter); each setting is judged below, whatever the
     // attestation says of its own overrides.
-    if let Some(builtin) = crate::policy::builtin(required) {
+    if let Some(builtin) = crate::policy::builtin(required).map(|p| p.settings.to_map()) {
         for (section, key, kind, _) in SETTINGS {
             let path = model::path(section, key);
-            let Some(expected) = builtin.settings.get(&path) else {
+            let Some(expected) = builtin.get(&path) else {
                 continue;
             };
             let value = policy

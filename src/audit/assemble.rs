@@ -67,7 +67,7 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
         policy: PolicyRecord {
             base: config.policy.base.clone(),
             digest: policy::digest(&config.policy),
-            settings: config.policy.settings.clone(),
+            settings: config.policy.settings.to_map(),
             overrides: config.overrides.clone(),
             exceptions: config.exceptions.clone(),
         },

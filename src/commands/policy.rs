@@ -12,10 +12,7 @@ pub(super) fn run(action: &PolicyAction) -> Result<Outcome, Error> {
             let mut text = String::new();
             for (name, _) in policy::BUILTIN {
                 let description = policy::builtin(name)
-                    .and_then(|p| match p.settings.get("description") {
-                        Some(policy::model::Value::Text(t)) => Some(t.clone()),
-                        _ => None,
-                    })
+                    .map(|p| p.settings.description)
                     .unwrap_or_default();
                 let default = if *name == "nhs-charter" {
                     " (default)"

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::model::{Direction, Kind, Policy, SETTINGS, Value, direction, path};
+use super::model::{Direction, Policy, SETTINGS, Value, direction, path};
 
 mod exceptions;
+mod settings;
 
 pub use exceptions::{Exception, MAX_CONFIG_BYTES, MAX_EXCEPTIONS};
 
@@ -38,17 +39,6 @@ fn render(file: &str, problems: &[Problem]) -> String {
         lines.push(format!("  {file}:{}:{}: {}", p.line, p.column, p.message));
     }
     lines.join("\n")
-}
-
-/// An SPDX licence id (of the licence list, or `LicenseRef-...`).
-fn is_license_id(id: &str) -> bool {
-    spdx::license_id(id).is_some()
-        || id.strip_prefix("LicenseRef-").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        })
 }
 
 /// A setting that differs from the base policy.
@@ -97,10 +87,11 @@ pub fn parse_policy(file: &str, base: &str, text: &str) -> Result<Policy, Config
             );
         }
     }
-    v.result(Policy {
+    let settings = v.typed(&settings);
+    v.result(settings.map(|settings| Policy {
         base: base.to_owned(),
         settings,
-    })
+    }))
 }
 
 /// Parses a supplier's `charter-audit.toml` over the built-in policy it extends.
@@ -129,58 +120,50 @@ fn parse_config_capped(
     let Some(table) = v.document() else {
         return Err(v.finish());
     };
-    let base_name = match table.get("extends") {
-        _ if forced_base.is_some() => forced_base.unwrap_or("nhs-charter").to_owned(),
-        None => "nhs-charter".to_owned(),
-        Some(value) => match value.get_ref().as_str() {
-            Some(name) if names.contains(&name) => name.to_owned(),
-            _ => {
-                v.problem(
-                    value.span().start,
-                    format!(
-                        "`extends` must name a built-in policy: one of {}",
-                        names.join(", ")
-                    ),
-                );
-                "nhs-charter".to_owned()
-            }
-        },
-    };
-    let base = builtin(&base_name).unwrap_or_else(|| Policy {
-        base: base_name.clone(),
-        settings: BTreeMap::new(),
-    });
-    let mut settings = base.settings.clone();
+    let base_name = v.base_name(&table, names, forced_base);
+    let base = builtin(&base_name).map(|p| p.settings.to_map());
+    if base.is_none() {
+        v.problem(
+            0,
+            format!(
+                "`{base_name}` is not a built-in policy: one of {}",
+                names.join(", ")
+            ),
+        );
+    }
+    let base = base.unwrap_or_default();
+    let mut settings = base.clone();
     v.settings(
         &table,
         &mut settings,
         &["extends", "supplier", "exception", "private"],
     );
-    let private = match table.get("private") {
-        None => Vec::new(),
-        Some(value) => match value.get_ref() {
-            DeValue::Array(items) if items.iter().all(|i| i.get_ref().as_str().is_some()) => items
-                .iter()
-                .filter_map(|i| i.get_ref().as_str().map(str::to_owned))
-                .collect(),
-            _ => {
-                v.problem(
-                    value.span().start,
-                    "`private` must be a list of package-name patterns, such as [\"@example-health/*\"]".to_owned(),
-                );
-                Vec::new()
-            }
-        },
-    };
+    let private = v.private(&table);
     let supplier = table.get("supplier").and_then(|s| v.supplier(s));
     let exceptions = match table.get("exception") {
         None => Vec::new(),
         Some(list) => v.exceptions(list),
     };
+    let overrides = overrides(&base, &settings);
+    let settings = v.typed(&settings);
+    v.result(settings.map(|settings| Config {
+        policy: Policy {
+            base: base_name,
+            settings,
+        },
+        overrides,
+        supplier,
+        exceptions,
+        private,
+    }))
+}
+
+/// The settings that differ from the base policy's, in the order of [`SETTINGS`].
+fn overrides(base: &BTreeMap<String, Value>, settings: &BTreeMap<String, Value>) -> Vec<Override> {
     let mut overrides = Vec::new();
     for (section, key, kind, _) in SETTINGS {
         let p = path(section, key);
-        if let (Some(b), Some(value)) = (base.settings.get(&p), settings.get(&p))
+        if let (Some(b), Some(value)) = (base.get(&p), settings.get(&p))
             && b != value
         {
             overrides.push(Override {
@@ -191,17 +174,7 @@ fn parse_config_capped(
             });
         }
     }
-    let policy = Policy {
-        base: base_name,
-        settings,
-    };
-    v.result(Config {
-        policy,
-        overrides,
-        supplier,
-        exceptions,
-        private,
-    })
+    overrides
 }
 
 struct Validator<'a> {
@@ -272,164 +245,53 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn result<T>(self, value: T) -> Result<T, ConfigError> {
-        if self.problems.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.finish())
+    /// The value, when no problem was found (there is one whenever there is no value).
+    fn result<T>(self, value: Option<T>) -> Result<T, ConfigError> {
+        match value {
+            Some(value) if self.problems.is_empty() => Ok(value),
+            _ => Err(self.finish()),
         }
     }
 
-    /// Reads every policy setting of the document into `settings`; other top-level keys must
-    /// be in `also`.
-    fn settings(
-        &mut self,
-        table: &Table<'a>,
-        settings: &mut BTreeMap<String, Value>,
-        also: &[&str],
-    ) {
-        let sections: Vec<&str> = {
-            let mut s: Vec<&str> = SETTINGS
-                .iter()
-                .map(|(section, _, _, _)| *section)
-                .filter(|s| !s.is_empty())
-                .collect();
-            s.dedup();
-            s
+    /// The built-in policy the file extends (`--policy` wins), `nhs-charter` if it names none.
+    fn base_name(&mut self, table: &Table<'a>, names: &[&str], forced: Option<&str>) -> String {
+        if let Some(forced) = forced {
+            return forced.to_owned();
+        }
+        match table.get("extends") {
+            None => "nhs-charter".to_owned(),
+            Some(value) => match value.get_ref().as_str() {
+                Some(name) if names.contains(&name) => name.to_owned(),
+                _ => {
+                    self.problem(
+                        value.span().start,
+                        format!(
+                            "`extends` must name a built-in policy: one of {}",
+                            names.join(", ")
+                        ),
+                    );
+                    "nhs-charter".to_owned()
+                }
+            },
+        }
+    }
+
+    /// The `private` list of package-name patterns.
+    fn private(&mut self, table: &Table<'a>) -> Vec<String> {
+        let Some(value) = table.get("private") else {
+            return Vec::new();
         };
-        for (key, value) in table.iter() {
-            let name = key.get_ref().as_ref();
-            if also.contains(&name) {
-                continue;
-            }
-            if sections.contains(&name) {
-                match value.get_ref().as_table() {
-                    Some(inner) => self.section(name, inner, settings),
-                    None => self.problem(
-                        key.span().start,
-                        format!("`{name}` must be a table: write it as [{name}]"),
-                    ),
-                }
-                continue;
-            }
-            if let Some((_, _, kind, _)) = SETTINGS
+        match value.get_ref() {
+            DeValue::Array(items) if items.iter().all(|i| i.get_ref().as_str().is_some()) => items
                 .iter()
-                .find(|(s, k, _, _)| s.is_empty() && *k == name)
-            {
-                if let Some(v) = self.value(name, *kind, value) {
-                    settings.insert(name.to_owned(), v);
-                }
-                continue;
-            }
-            let mut allowed: Vec<String> = sections.iter().map(|s| format!("[{s}]")).collect();
-            allowed.push("description".to_owned());
-            allowed.extend(also.iter().map(|a| (*a).to_owned()));
-            self.problem(
-                key.span().start,
-                format!("unknown key `{name}`; allowed here: {}", allowed.join(", ")),
-            );
-        }
-    }
-
-    fn section(
-        &mut self,
-        section: &str,
-        table: &Table<'a>,
-        settings: &mut BTreeMap<String, Value>,
-    ) {
-        let allowed: Vec<&str> = SETTINGS
-            .iter()
-            .filter(|(s, _, _, _)| *s == section)
-            .map(|(_, k, _, _)| *k)
-            .collect();
-        for (key, value) in table.iter() {
-            let name = key.get_ref().as_ref();
-            match SETTINGS
-                .iter()
-                .find(|(s, k, _, _)| *s == section && *k == name)
-            {
-                Some((_, _, kind, _)) => {
-                    if let Some(v) = self.value(&path(section, name), *kind, value) {
-                        settings.insert(path(section, name), v);
-                    }
-                }
-                None => self.problem(
-                    key.span().start,
-                    format!(
-                        "unknown key `{name}` in [{section}]; allowed: {}",
-                        allowed.join(", ")
-                    ),
-                ),
-            }
-        }
-    }
-
-    fn value(&mut self, setting: &str, kind: Kind, value: &Spanned<DeValue<'a>>) -> Option<Value> {
-        let at = value.span().start;
-        let parsed = match (kind, value.get_ref()) {
-            (Kind::Days, DeValue::Integer(i)) => {
-                let digits = i.as_str().replace('_', "");
-                match i64::from_str_radix(&digits, i.radix()) {
-                    Ok(n) if n < 0 => Err(format!(
-                        "`{setting}` is {n}: a number of days cannot be negative"
-                    )),
-                    Ok(n) if n > 36_500 => Err(format!("`{setting}` is {n}: at most 36500 days")),
-                    Ok(n) => Ok(Value::Days(n as u32)),
-                    Err(_) => Err(format!("`{setting}` must be a whole number of days")),
-                }
-            }
-            (Kind::Days, _) => Err(format!(
-                "`{setting}` must be a whole number of days, such as 14"
-            )),
-            (Kind::Level, DeValue::String(s)) => super::model::Level::parse(s)
-                .map(Value::Level)
-                .ok_or_else(|| {
-                    format!("`{setting}` is `{s}`; allowed: \"warning\", \"violation\"")
-                }),
-            (Kind::Level, _) => Err(format!("`{setting}` must be \"warning\" or \"violation\"")),
-            (Kind::Names, DeValue::Array(items)) => {
-                let names: Option<Vec<String>> = items
-                    .iter()
-                    .map(|i| i.get_ref().as_str().map(str::to_owned))
-                    .collect();
-                names.map(Value::Names).ok_or_else(|| {
-                    format!("`{setting}` must be a list of names, such as [\"crates.io\"]")
-                })
-            }
-            (Kind::Names, _) => Err(format!(
-                "`{setting}` must be a list of names, such as [\"crates.io\"]"
-            )),
-            (Kind::LicenseAllow | Kind::LicenseDeny, DeValue::Array(items)) => {
-                let mut names = Vec::new();
-                let mut bad = Vec::new();
-                for item in items {
-                    match item.get_ref().as_str() {
-                        Some(id) if is_license_id(id) => names.push(id.to_owned()),
-                        Some(id) => bad.push(format!("`{id}`")),
-                        None => bad.push("a value that is not a string".to_owned()),
-                    }
-                }
-                if bad.is_empty() {
-                    Ok(Value::Names(names))
-                } else {
-                    Err(format!(
-                        "`{setting}` holds {} that {} not an SPDX licence id; use ids such as \"MIT\", \"Apache-2.0\" or \"LicenseRef-...\" (https://spdx.org/licenses/)",
-                        bad.join(", "),
-                        if bad.len() == 1 { "is" } else { "are" }
-                    ))
-                }
-            }
-            (Kind::LicenseAllow | Kind::LicenseDeny, _) => Err(format!(
-                "`{setting}` must be a list of SPDX licence ids, such as [\"MIT\", \"Apache-2.0\"]"
-            )),
-            (Kind::Text, DeValue::String(s)) => Ok(Value::Text(s.to_string())),
-            (Kind::Text, _) => Err(format!("`{setting}` must be a string")),
-        };
-        match parsed {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.problem(at, message);
-                None
+                .filter_map(|i| i.get_ref().as_str().map(str::to_owned))
+                .collect(),
+            _ => {
+                self.problem(
+                    value.span().start,
+                    "`private` must be a list of package-name patterns, such as [\"@example-health/*\"]".to_owned(),
+                );
+                Vec::new()
             }
         }
     }
@@ -497,10 +359,9 @@ mod tests {
         assert_eq!(by["patch-age.low"], Direction::Loosening);
         assert_eq!(by["informational.unsound"], Direction::Tightening);
         assert_eq!(by["sources.allowed-registries"], Direction::Loosening);
-        assert_eq!(config.policy.days("patch-age.medium"), 21);
+        assert_eq!(config.policy.settings.patch_age.medium, 21);
         assert_eq!(
-            config.policy.days("patch-age.critical"),
-            14,
+            config.policy.settings.patch_age.critical, 14,
             "the rest from the base"
         );
     }
@@ -559,6 +420,30 @@ expires = 2026-12-31
 "#;
         let error = parse(text).unwrap_err();
         insta::assert_snapshot!(error.to_string());
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_refused_where_it_is_written_not_read_as_a_default() {
+        let error = parse("extends = \"nhs-charter\"\n\n[patch-age]\nmedium = 21\n  critcal = 3\n")
+            .unwrap_err();
+        assert_eq!(
+            error.problems,
+            [Problem {
+                line: 5,
+                column: 3,
+                message: "unknown key `critcal` in [patch-age]; allowed: critical, high, unscored, medium, low, no-fix".to_owned(),
+            }]
+        );
+        let error =
+            parse("[yanked]\nverdict = \"warning\"\n\n[patchage]\nmedium = 21\n").unwrap_err();
+        assert_eq!(error.problems.len(), 1, "{error}");
+        assert_eq!((error.problems[0].line, error.problems[0].column), (4, 2));
+        assert!(
+            error.problems[0]
+                .message
+                .starts_with("unknown key `patchage`; allowed here: [patch-age], "),
+            "{error}"
+        );
     }
 
     #[test]

@@ -153,23 +153,106 @@ mod tests {
     fn every_builtin_policy_parses_and_is_complete() {
         for (name, text) in BUILTIN {
             let policy = config::parse_policy(name, name, text).unwrap();
-            assert_eq!(policy.settings.len(), model::SETTINGS.len(), "{name}");
+            assert_eq!(
+                policy.settings.to_map().len(),
+                model::SETTINGS.len(),
+                "{name}"
+            );
         }
-        let default = builtin("nhs-charter").unwrap();
-        for severity in ["critical", "high", "unscored"] {
-            assert_eq!(default.days(&format!("patch-age.{severity}")), 14);
+        let default = builtin("nhs-charter").unwrap().settings;
+        let days = &default.patch_age;
+        for window in [days.critical, days.high, days.unscored] {
+            assert_eq!(window, 14);
         }
-        assert_eq!(default.days("patch-age.medium"), 30);
-        assert_eq!(default.days("patch-age.low"), 90);
-        assert_eq!(default.days("advisory-db.max-age-days"), 7);
-        let strict = builtin("nhs-charter-strict").unwrap();
+        assert_eq!(days.medium, 30);
+        assert_eq!(days.low, 90);
+        assert_eq!(default.advisory_db.max_age_days, 7);
+        let strict = builtin("nhs-charter-strict").unwrap().settings;
+        let halved = &strict.patch_age;
         // The strict policy halves every window.
-        for key in ["critical", "high", "unscored", "medium", "no-fix"] {
-            let p = format!("patch-age.{key}");
-            assert_eq!(strict.days(&p), default.days(&p) / 2, "{p}");
+        for (window, default) in [
+            (halved.critical, days.critical),
+            (halved.high, days.high),
+            (halved.unscored, days.unscored),
+            (halved.medium, days.medium),
+            (halved.no_fix, days.no_fix),
+        ] {
+            assert_eq!(window, default / 2);
         }
-        assert_eq!(strict.days("patch-age.low"), 45);
-        assert_eq!(strict.days("advisory-db.max-age-days"), 2);
-        assert_eq!(strict.level("exceptions.too-far-ahead"), Level::Violation);
+        assert_eq!(halved.low, 45);
+        assert_eq!(strict.advisory_db.max_age_days, 2);
+        assert_eq!(strict.exceptions.too_far_ahead, Level::Violation);
+    }
+
+    /// The `section.key` names a policy file writes, read from its TOML alone.
+    fn names_written(text: &str) -> Vec<String> {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let mut names = Vec::new();
+        for (key, value) in table {
+            match value {
+                toml::Value::Table(section) => {
+                    names.extend(section.keys().map(|inner| format!("{key}.{inner}")));
+                }
+                _ => names.push(key),
+            }
+        }
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_setting_of_a_builtin_policy_is_a_field_and_every_field_a_setting() {
+        let mut known: Vec<String> = model::SETTINGS
+            .iter()
+            .map(|(section, key, _, _)| model::path(section, key))
+            .collect();
+        known.sort();
+        for (name, text) in BUILTIN {
+            let settings = builtin(name).unwrap().settings;
+            let map = settings.to_map();
+            // The file, the fields and the table of settings name the same settings.
+            assert_eq!(names_written(text), known, "{name}: the file and SETTINGS");
+            assert_eq!(
+                map.keys().cloned().collect::<Vec<_>>(),
+                known,
+                "{name}: the fields and SETTINGS"
+            );
+            // Each value survives the trip through the names and back into the fields.
+            assert_eq!(
+                model::Settings::from_map(&map).as_ref(),
+                Some(&settings),
+                "{name}"
+            );
+            // A map missing a setting, or with one more, makes no settings.
+            let mut short = map.clone();
+            short.remove("licenses.verdict");
+            assert_eq!(model::Settings::from_map(&short), None);
+            let mut long = map.clone();
+            long.insert("patch-age.severe".to_owned(), model::Value::Days(1));
+            assert_eq!(model::Settings::from_map(&long), None);
+        }
+    }
+
+    #[test]
+    fn the_digest_of_each_builtin_policy_is_what_reports_have_always_recorded() {
+        // The digests reports and attestations of the built-in policies carry: the typed
+        // settings serialise to the same `section.key` object, so the same bytes.
+        for (name, expected) in [
+            (
+                "nhs-charter",
+                "sha256:f8d83b5ec72cb48c234a30ec28d3eb1d7a2598cedbecfa40421e14548b687663",
+            ),
+            (
+                "nhs-charter-strict",
+                "sha256:aa08386134652809028cb087ead92c0d838d77f555a6b0de9ff27df560add13e",
+            ),
+        ] {
+            let policy = builtin(name).unwrap();
+            assert_eq!(digest(&policy), expected, "{name}");
+            assert_eq!(
+                serde_json::to_value(&policy.settings).unwrap(),
+                serde_json::to_value(policy.settings.to_map()).unwrap()
+            );
+        }
     }
 }

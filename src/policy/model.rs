@@ -1,4 +1,4 @@
-//! A policy: the thresholds and verdict levels each rule uses, as named settings.
+//! A policy: the thresholds and verdict levels each rule uses, one typed field per setting.
 
 use std::collections::BTreeMap;
 
@@ -46,7 +46,10 @@ pub enum Kind {
     Text,
 }
 
-/// Every setting a policy has: `(section, key, kind, what it means)`.
+/// Every setting a policy has: `(section, key, kind, what it means)`, in the order messages
+/// list them. Each is a field of [`Settings`]; the test
+/// `every_setting_of_a_builtin_policy_is_a_field_and_every_field_a_setting` fails if the two
+/// disagree.
 pub const SETTINGS: &[(&str, &str, Kind, &str)] = &[
     ("", "description", Kind::Text, "what the policy is for"),
     (
@@ -258,38 +261,212 @@ fn allowing(base: &[String], value: &[String]) -> std::cmp::Ordering {
     }
 }
 
-/// A complete policy: every setting of [`SETTINGS`] has a value.
+/// A complete policy: the built-in policy it is or extends, and every setting's value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Policy {
     /// The built-in policy it is, or extends.
     pub base: String,
-    /// `section.key` → value.
-    pub settings: BTreeMap<String, Value>,
+    pub settings: Settings,
 }
 
-impl Policy {
-    /// Days of a `Days` setting (0 when absent: validation guarantees every setting is there).
-    pub fn days(&self, path: &str) -> u32 {
-        match self.settings.get(path) {
-            Some(Value::Days(d)) => *d,
-            _ => 0,
-        }
+/// Every setting of a policy, one field each, so that a rule reads its setting as a field: a
+/// misspelt name is a compile error rather than a silent default, and a setting added here is
+/// a compile error in [`Settings::to_map`] until it is named there (and, through the test that
+/// compares them, in [`SETTINGS`]). Field names are the TOML names, in kebab-case.
+///
+/// It serialises as reports and attestations record a policy: one object of `section.key` →
+/// value, keys sorted (the bytes [`crate::policy::digest`] hashes).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    /// What the policy is for.
+    pub description: String,
+    pub patch_age: PatchAge,
+    pub informational: Informational,
+    pub yanked: Yanked,
+    pub advisory_db: AdvisoryDb,
+    pub sources: Sources,
+    pub sbom_completeness: SbomCompleteness,
+    pub licenses: Licenses,
+    pub exceptions: Exceptions,
+}
+
+/// `[patch-age]`: days a fix may wait, by the vulnerability's severity.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PatchAge {
+    pub critical: u32,
+    pub high: u32,
+    pub unscored: u32,
+    pub medium: u32,
+    pub low: u32,
+    /// Days an advisory with no fix yet may stand before it is a violation.
+    pub no_fix: u32,
+}
+
+/// `[informational]`: RustSec's informational advisories.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Informational {
+    pub unmaintained: Level,
+    pub unsound: Level,
+    pub notice: Level,
+}
+
+/// `[yanked]`: a yanked version in use.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Yanked {
+    pub verdict: Level,
+}
+
+/// `[advisory-db]`: how fresh the advisory database must be.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AdvisoryDb {
+    pub max_age_days: u32,
+}
+
+/// `[sources]`: where packages may come from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Sources {
+    pub allowed_registries: Vec<String>,
+    pub git: Level,
+}
+
+/// `[sbom-completeness]`: the NTIA minimum elements.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SbomCompleteness {
+    pub missing_supplier_or_author: Level,
+    pub components_without_author: Level,
+}
+
+/// `[licenses]`: SPDX licence ids allowed and denied (off while both are empty).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Licenses {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub verdict: Level,
+}
+
+/// `[exceptions]`: how far ahead an exception may expire.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Exceptions {
+    pub max_days_ahead: u32,
+    pub too_far_ahead: Level,
+}
+
+impl Settings {
+    /// Every setting by its `section.key` name, as reports record them. Destructured without
+    /// `..`: a field added to [`Settings`] does not compile until it is named here.
+    pub fn to_map(&self) -> BTreeMap<String, Value> {
+        let Settings {
+            description,
+            patch_age:
+                PatchAge {
+                    critical,
+                    high,
+                    unscored,
+                    medium,
+                    low,
+                    no_fix,
+                },
+            informational:
+                Informational {
+                    unmaintained,
+                    unsound,
+                    notice,
+                },
+            yanked: Yanked { verdict: yanked },
+            advisory_db: AdvisoryDb { max_age_days },
+            sources:
+                Sources {
+                    allowed_registries,
+                    git,
+                },
+            sbom_completeness:
+                SbomCompleteness {
+                    missing_supplier_or_author,
+                    components_without_author,
+                },
+            licenses:
+                Licenses {
+                    allow,
+                    deny,
+                    verdict: licenses,
+                },
+            exceptions:
+                Exceptions {
+                    max_days_ahead,
+                    too_far_ahead,
+                },
+        } = self;
+        [
+            ("description", Value::Text(description.clone())),
+            ("patch-age.critical", Value::Days(*critical)),
+            ("patch-age.high", Value::Days(*high)),
+            ("patch-age.unscored", Value::Days(*unscored)),
+            ("patch-age.medium", Value::Days(*medium)),
+            ("patch-age.low", Value::Days(*low)),
+            ("patch-age.no-fix", Value::Days(*no_fix)),
+            ("informational.unmaintained", Value::Level(*unmaintained)),
+            ("informational.unsound", Value::Level(*unsound)),
+            ("informational.notice", Value::Level(*notice)),
+            ("yanked.verdict", Value::Level(*yanked)),
+            ("advisory-db.max-age-days", Value::Days(*max_age_days)),
+            (
+                "sources.allowed-registries",
+                Value::Names(allowed_registries.clone()),
+            ),
+            ("sources.git", Value::Level(*git)),
+            (
+                "sbom-completeness.missing-supplier-or-author",
+                Value::Level(*missing_supplier_or_author),
+            ),
+            (
+                "sbom-completeness.components-without-author",
+                Value::Level(*components_without_author),
+            ),
+            ("licenses.allow", Value::Names(allow.clone())),
+            ("licenses.deny", Value::Names(deny.clone())),
+            ("licenses.verdict", Value::Level(*licenses)),
+            ("exceptions.max-days-ahead", Value::Days(*max_days_ahead)),
+            ("exceptions.too-far-ahead", Value::Level(*too_far_ahead)),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
     }
 
-    /// The level of a `Level` setting.
-    pub fn level(&self, path: &str) -> Level {
-        match self.settings.get(path) {
-            Some(Value::Level(l)) => *l,
-            _ => Level::Violation,
+    /// The settings a map of `section.key` → value holds, when it holds every one of them
+    /// and nothing else (the field names are serde's, so they cannot drift from the struct).
+    pub fn from_map(map: &BTreeMap<String, Value>) -> Option<Settings> {
+        let mut root = serde_json::Map::new();
+        for (name, value) in map {
+            let value = serde_json::to_value(value).ok()?;
+            match name.split_once('.') {
+                None => {
+                    root.insert(name.clone(), value);
+                }
+                Some((section, key)) => {
+                    let section = root
+                        .entry(section)
+                        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+                    section.as_object_mut()?.insert(key.to_owned(), value);
+                }
+            }
         }
+        serde_json::from_value(serde_json::Value::Object(root)).ok()
     }
+}
 
-    /// The names of a `Names` setting.
-    pub fn names(&self, path: &str) -> &[String] {
-        match self.settings.get(path) {
-            Some(Value::Names(n)) => n,
-            _ => &[],
-        }
+impl Serialize for Settings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_map().serialize(serializer)
     }
 }
 

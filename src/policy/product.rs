@@ -41,7 +41,7 @@ fn finding(
 /// `sources`: registries other than the allowed ones are violations, git dependencies get the
 /// policy's `sources.git` level, and every package that was not checked is listed.
 pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> Vec<RuleFinding> {
-    let allowed = policy.names("sources.allowed-registries");
+    let allowed = &policy.settings.sources.allowed_registries;
     let mut out = Vec::new();
     for package in &inventory.packages {
         let label = package.display();
@@ -59,7 +59,7 @@ pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> V
                 ),
             ),
             PackageSource::Git { url, commit, .. } => (
-                policy.level("sources.git").into(),
+                policy.settings.sources.git.into(),
                 format!(
                     "{label} is a git dependency ({url}{}): no registry vouches for it",
                     commit
@@ -126,7 +126,9 @@ fn registry_allowed(allowed: &[String], registry: &str) -> bool {
 /// `sbom-completeness`: the NTIA minimum elements of the SBOM this run made.
 pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
     let level: Verdict = policy
-        .level("sbom-completeness.missing-supplier-or-author")
+        .settings
+        .sbom_completeness
+        .missing_supplier_or_author
         .into();
     let mut out = Vec::new();
     let mut missing = |what: &str, how: &str| {
@@ -175,7 +177,9 @@ pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
         out.push(finding(
             Rule::SbomCompleteness,
             policy
-                .level("sbom-completeness.components-without-author")
+                .settings
+                .sbom_completeness
+                .components_without_author
                 .into(),
             "component authors".to_owned(),
             format!(
@@ -193,12 +197,12 @@ pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
 /// (off while both are empty). The product's own workspace members are the supplier's to
 /// licence, and are not judged.
 pub fn licenses(inventory: &Inventory, policy: &Policy) -> Vec<RuleFinding> {
-    let allow = policy.names("licenses.allow");
-    let deny = policy.names("licenses.deny");
+    let allow = &policy.settings.licenses.allow;
+    let deny = &policy.settings.licenses.deny;
     if allow.is_empty() && deny.is_empty() {
         return Vec::new();
     }
-    let level: Verdict = policy.level("licenses.verdict").into();
+    let level: Verdict = policy.settings.licenses.verdict.into();
     // A licence is named by its id and, for the deprecated GNU ids, by what they mean
     // (`GPL-3.0` is `GPL-3.0-only`, `GPL-3.0+` is `GPL-3.0-or-later`).
     let acceptable = |item: &LicenseItem| {

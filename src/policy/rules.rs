@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::assess::{Assessed, Judged};
 use super::config::Exception;
-use super::model::{Level, Policy};
+use super::model::{Level, PatchAge, Policy};
 use super::verdict::{AppliedException, ClockStart, Judgement, Rule, RuleFinding, Verdict};
 use crate::advisories::{Finding, Kind, Severity, SourceRecord};
 use crate::registry::apply::FixFacts;
@@ -94,11 +94,32 @@ fn judge_with(
         return simple(Rule::NotApplicable, Level::Warning, why.clone())
             .with_verdict(Verdict::Info);
     }
-    let mut judgement = match finding.kind {
+    let mut judgement = rule_judgement(finding, fix, policy, now);
+    if matches!(judgement.verdict, Verdict::Violation | Verdict::Warning)
+        && let Some(exception) = exceptions
+            .iter()
+            .copied()
+            .filter(|e| matches(e, finding))
+            .min_by_key(|e| expired(e, now))
+    {
+        apply_exception(&mut judgement, exception, now);
+    }
+    judgement
+}
+
+/// What the rule for the finding's kind makes of it, before exceptions.
+fn rule_judgement(
+    finding: &Finding,
+    fix: &FixFacts,
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Judgement {
+    let settings = &policy.settings;
+    match finding.kind {
         Kind::Vulnerability => patch_age(finding, fix, policy, now),
         Kind::Yanked => simple(
             Rule::Yanked,
-            policy.level("yanked.verdict"),
+            settings.yanked.verdict,
             match &fix.upgrade_to {
                 Some(to) => format!(
                     "upgrade {name} {version} → {to}: {version} was yanked from its registry",
@@ -113,7 +134,7 @@ fn judge_with(
         ),
         Kind::Unmaintained => simple(
             Rule::Unmaintained,
-            policy.level("informational.unmaintained"),
+            settings.informational.unmaintained,
             format!(
                 "{} is unmaintained: plan a replacement",
                 finding.package.name
@@ -121,7 +142,7 @@ fn judge_with(
         ),
         Kind::Unsound => simple(
             Rule::Unsound,
-            policy.level("informational.unsound"),
+            settings.informational.unsound,
             format!(
                 "{} {} has unsound API: check whether the product uses it",
                 finding.package.name, finding.package.version
@@ -129,41 +150,34 @@ fn judge_with(
         ),
         Kind::Notice => simple(
             Rule::Notice,
-            policy.level("informational.notice"),
+            settings.informational.notice,
             format!("notice about {}: read it", finding.package.name),
         ),
-    };
-    if matches!(judgement.verdict, Verdict::Violation | Verdict::Warning)
-        && let Some(exception) = exceptions
-            .iter()
-            .copied()
-            .filter(|e| matches(e, finding))
-            .min_by_key(|e| expired(e, now))
-    {
-        {
-            let expired = expired(exception, now);
-            if expired {
-                judgement.message.push_str(&format!(
-                    "; exception for {} expired on {} (it was valid through that day)",
-                    exception.id, exception.expires
-                ));
-            } else {
-                judgement.verdict = Verdict::Excepted;
-                judgement.message.push_str(&format!(
-                    "; excepted until {} ({}; approved by {})",
-                    exception.expires, exception.reason, exception.approved_by
-                ));
-            }
-            judgement.exception = Some(AppliedException {
-                id: exception.id.clone(),
-                reason: exception.reason.clone(),
-                expires: exception.expires.clone(),
-                approved_by: exception.approved_by.clone(),
-                expired,
-            });
-        }
     }
-    judgement
+}
+
+/// An exception that names the finding: in force, it excepts it; expired, it is noted.
+fn apply_exception(judgement: &mut Judgement, exception: &Exception, now: OffsetDateTime) {
+    let expired = expired(exception, now);
+    if expired {
+        judgement.message.push_str(&format!(
+            "; exception for {} expired on {} (it was valid through that day)",
+            exception.id, exception.expires
+        ));
+    } else {
+        judgement.verdict = Verdict::Excepted;
+        judgement.message.push_str(&format!(
+            "; excepted until {} ({}; approved by {})",
+            exception.expires, exception.reason, exception.approved_by
+        ));
+    }
+    judgement.exception = Some(AppliedException {
+        id: exception.id.clone(),
+        reason: exception.reason.clone(),
+        expires: exception.expires.clone(),
+        approved_by: exception.approved_by.clone(),
+        expired,
+    });
 }
 
 impl Judgement {
@@ -194,21 +208,7 @@ fn patch_age(finding: &Finding, fix: &FixFacts, policy: &Policy, now: OffsetDate
         .and_then(crate::time::parse_day)
         .map(|d| d.midnight().assume_utc())
     else {
-        // Every advisory source dates its records, so this is a record that did not say:
-        // its exposure has no lower bound, and not knowing never shortens it.
-        return Judgement {
-            verdict: Verdict::Violation,
-            rule: Rule::PatchAge,
-            message: format!(
-                "{} {}: the advisory gives no date, so how long it has been exposed is unknown; treated as past every window",
-                finding.package.name, finding.package.version
-            ),
-            exposure_days: None,
-            window_days: None,
-            clock_start: None,
-            clock_start_from: None,
-            exception: None,
-        };
+        return undated(finding);
     };
     let fix_time = fix
         .fix_published_at
@@ -222,76 +222,103 @@ fn patch_age(finding: &Finding, fix: &FixFacts, policy: &Policy, now: OffsetDate
     // An advisory or fix dated after the evaluation time (a database newer than `--now`) has
     // no exposure yet.
     let exposure = (now - start).max(Duration::ZERO);
-    let exposure_days = exposure.whole_days();
-    let name = &finding.package.name;
-    let version = &finding.package.version;
-    let mut judgement = Judgement {
-        verdict: Verdict::Warning,
+    let patch_age = &policy.settings.patch_age;
+    let window = if fix.fix_version.is_some() || fix_undated(finding, fix) {
+        severity_window(patch_age, finding.severity)
+    } else {
+        patch_age.no_fix
+    };
+    let past = exposure > Duration::days(i64::from(window));
+    Judgement {
+        verdict: if past {
+            Verdict::Violation
+        } else {
+            Verdict::Warning
+        },
         rule: Rule::PatchAge,
-        message: String::new(),
-        exposure_days: Some(exposure_days),
-        window_days: None,
+        message: patch_age_message(finding, fix, window, exposure, past),
+        exposure_days: Some(exposure.whole_days()),
+        window_days: Some(window),
         clock_start: Some(crate::time::rfc3339(start)),
         clock_start_from: Some(from),
         exception: None,
-    };
-    match (&fix.fix_version, &fix.upgrade_to) {
-        (Some(_), upgrade) => {
-            let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
-            judgement.window_days = Some(window);
-            let to = upgrade
-                .as_deref()
-                .or(fix.fix_version.as_deref())
-                .unwrap_or("?");
-            if exposure > Duration::days(i64::from(window)) {
-                judgement.verdict = Verdict::Violation;
-                judgement.message = format!(
-                    "upgrade {name} {version} → {to}: fix available for {} days, window {window}",
-                    shown_days(exposure, window)
-                );
-            } else {
-                let left = i64::from(window) - exposure_days;
-                judgement.message = format!(
-                    "upgrade {name} {version} → {to}: fix available for {exposure_days} days, {left} day(s) left of the {window}-day window"
-                );
-            }
-            if let Some(note) = &fix.registry_note {
-                judgement.message.push_str(&format!(" ({note})"));
-            }
-        }
-        (None, _) if fix.registry_note.is_some() && !finding.patched.is_empty() => {
-            // A fix exists but the registry cannot say when it was published: count from the
-            // advisory's publication, the earliest the clock can start, so that not knowing
-            // never shortens the exposure.
-            let window = policy.days(&format!("patch-age.{}", severity_key(finding.severity)));
-            judgement.window_days = Some(window);
-            let to = finding.patched.join(" or ");
-            let note = fix.registry_note.as_deref().unwrap_or_default();
-            judgement.verdict = if exposure > Duration::days(i64::from(window)) {
-                Verdict::Violation
-            } else {
-                Verdict::Warning
-            };
-            judgement.message = format!(
-                "upgrade {name} {version} to a release {to}: the registry facts are unknown ({note}), so the clock counts from the advisory's publication: {} days, window {window}",
-                shown_days(exposure, window)
-            );
-        }
-        (None, _) => {
-            let limit = policy.days("patch-age.no-fix");
-            judgement.window_days = Some(limit);
-            judgement.verdict = if exposure > Duration::days(i64::from(limit)) {
-                Verdict::Violation
-            } else {
-                Verdict::Warning
-            };
-            judgement.message = format!(
-                "{name} {version}: no fixed release yet; advisory published {} days ago (limit {limit})",
-                shown_days(exposure, limit)
-            );
-        }
     }
-    judgement
+}
+
+/// A fix exists but the registry cannot say when it was published: the clock counts from the
+/// advisory's publication, the earliest it can start, so that not knowing never shortens the
+/// exposure.
+fn fix_undated(finding: &Finding, fix: &FixFacts) -> bool {
+    fix.fix_version.is_none() && fix.registry_note.is_some() && !finding.patched.is_empty()
+}
+
+/// A vulnerability whose record gives no date. Every advisory source dates its records, so
+/// this is a record that did not say: its exposure has no lower bound, and not knowing never
+/// shortens it.
+fn undated(finding: &Finding) -> Judgement {
+    Judgement {
+        verdict: Verdict::Violation,
+        rule: Rule::PatchAge,
+        message: format!(
+            "{} {}: the advisory gives no date, so how long it has been exposed is unknown; treated as past every window",
+            finding.package.name, finding.package.version
+        ),
+        exposure_days: None,
+        window_days: None,
+        clock_start: None,
+        clock_start_from: None,
+        exception: None,
+    }
+}
+
+/// The days a fix for a vulnerability of `severity` may wait.
+fn severity_window(patch_age: &PatchAge, severity: Severity) -> u32 {
+    match severity {
+        Severity::Critical => patch_age.critical,
+        Severity::High => patch_age.high,
+        Severity::Medium => patch_age.medium,
+        Severity::Low => patch_age.low,
+        Severity::Unscored => patch_age.unscored,
+    }
+}
+
+/// What the patch-age rule says of a finding `exposure` into its `window` (`past` it or not).
+fn patch_age_message(
+    finding: &Finding,
+    fix: &FixFacts,
+    window: u32,
+    exposure: Duration,
+    past: bool,
+) -> String {
+    let name = &finding.package.name;
+    let version = &finding.package.version;
+    let shown = shown_days(exposure, window);
+    if fix_undated(finding, fix) {
+        let to = finding.patched.join(" or ");
+        let note = fix.registry_note.as_deref().unwrap_or_default();
+        return format!(
+            "upgrade {name} {version} to a release {to}: the registry facts are unknown ({note}), so the clock counts from the advisory's publication: {shown} days, window {window}"
+        );
+    }
+    let Some(fixed) = &fix.fix_version else {
+        return format!(
+            "{name} {version}: no fixed release yet; advisory published {shown} days ago (limit {window})"
+        );
+    };
+    let to = fix.upgrade_to.as_deref().unwrap_or(fixed);
+    let mut message = if past {
+        format!("upgrade {name} {version} → {to}: fix available for {shown} days, window {window}")
+    } else {
+        let days = exposure.whole_days();
+        let left = i64::from(window) - days;
+        format!(
+            "upgrade {name} {version} → {to}: fix available for {days} days, {left} day(s) left of the {window}-day window"
+        )
+    };
+    if let Some(note) = &fix.registry_note {
+        message.push_str(&format!(" ({note})"));
+    }
+    message
 }
 
 /// Whole days of exposure, as the reports show them; "more than N" when the exposure is past
@@ -303,10 +330,6 @@ fn shown_days(exposure: Duration, limit: u32) -> String {
     } else {
         thousands(days)
     }
-}
-
-fn severity_key(severity: Severity) -> &'static str {
-    severity.as_str()
 }
 
 fn thousands(n: i64) -> String {
@@ -351,57 +374,72 @@ pub fn rule_findings(
     exceptions: &[Exception],
     now: OffsetDateTime,
 ) -> Vec<RuleFinding> {
+    let mut out: Vec<RuleFinding> = sources
+        .iter()
+        .filter_map(|source| database_age(source, policy.settings.advisory_db.max_age_days, now))
+        .collect();
+    out.extend(exception_rules(findings, policy, exceptions, now));
+    out
+}
+
+/// `advisory-db-age`: a database older than `max_age` days, updated after the evaluation
+/// time, or of unknown age.
+fn database_age(source: &SourceRecord, max_age: u32, now: OffsetDateTime) -> Option<RuleFinding> {
+    let updated = source
+        .last_updated
+        .as_deref()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    let (verdict, message) = match updated {
+        Some(updated) if now - updated > Duration::days(i64::from(max_age)) => (
+            Verdict::Violation,
+            format!(
+                "the {} database was last updated {} days before the evaluation time (limit {max_age}): update it; stale evidence is not evidence",
+                source.name,
+                (now - updated).whole_days()
+            ),
+        ),
+        Some(updated) if updated > now => (
+            Verdict::Warning,
+            format!(
+                "the {} database was last updated at {}, after the evaluation time: what it says was not known then, and advisories dated after it have no exposure yet",
+                source.name,
+                crate::time::rfc3339(updated)
+            ),
+        ),
+        Some(_) => return None,
+        None => (
+            Verdict::Violation,
+            format!(
+                "the {} database's last update is unknown: {}",
+                source.name,
+                if source.name == crate::advisories::OSV {
+                    "its records carry no dates"
+                } else {
+                    "pass --advisory-db-date for a plain folder"
+                }
+            ),
+        ),
+    };
+    Some(RuleFinding {
+        rule: Rule::AdvisoryDbAge,
+        verdict,
+        subject: source.name.clone(),
+        message,
+        package: None,
+    })
+}
+
+/// `exception-unused` and `exception-expiry`: exceptions that match no finding, or expire
+/// further ahead than the policy's `exceptions.max-days-ahead`.
+fn exception_rules(
+    findings: &[Judged],
+    policy: &Policy,
+    exceptions: &[Exception],
+    now: OffsetDateTime,
+) -> Vec<RuleFinding> {
     let mut out = Vec::new();
-    let max_age = policy.days("advisory-db.max-age-days");
-    for source in sources {
-        let updated = source
-            .last_updated
-            .as_deref()
-            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-        match updated {
-            Some(updated) if now - updated > Duration::days(i64::from(max_age)) => {
-                out.push(RuleFinding {
-                    rule: Rule::AdvisoryDbAge,
-                    verdict: Verdict::Violation,
-                    subject: source.name.clone(),
-                    message: format!(
-                        "the {} database was last updated {} days before the evaluation time (limit {max_age}): update it; stale evidence is not evidence",
-                        source.name,
-                        (now - updated).whole_days()
-                    ),
-                    package: None,
-                });
-            }
-            Some(updated) if updated > now => out.push(RuleFinding {
-                rule: Rule::AdvisoryDbAge,
-                verdict: Verdict::Warning,
-                subject: source.name.clone(),
-                message: format!(
-                    "the {} database was last updated at {}, after the evaluation time: what it says was not known then, and advisories dated after it have no exposure yet",
-                    source.name,
-                    crate::time::rfc3339(updated)
-                ),
-                package: None,
-            }),
-            Some(_) => {}
-            None => out.push(RuleFinding {
-                rule: Rule::AdvisoryDbAge,
-                verdict: Verdict::Violation,
-                subject: source.name.clone(),
-                message: format!(
-                    "the {} database's last update is unknown: {}",
-                    source.name,
-                    if source.name == crate::advisories::OSV {
-                        "its records carry no dates"
-                    } else {
-                        "pass --advisory-db-date for a plain folder"
-                    }
-                ),
-                package: None,
-            }),
-        }
-    }
-    let horizon = policy.days("exceptions.max-days-ahead");
+    let limits = &policy.settings.exceptions;
+    let horizon = limits.max_days_ahead;
     // Each finding under its id and aliases: an exception is checked against the findings it
     // names, not against every finding.
     let mut by_name: HashMap<&str, Vec<&Finding>> = HashMap::new();
@@ -431,7 +469,7 @@ pub fn rule_findings(
             if ahead > i64::from(horizon) {
                 out.push(RuleFinding {
                     rule: Rule::ExceptionExpiry,
-                    verdict: policy.level("exceptions.too-far-ahead").into(),
+                    verdict: limits.too_far_ahead.into(),
                     subject: exception.id.clone(),
                     message: format!(
                         "the exception for {} expires in {ahead} days, more than {horizon}: review exceptions more often",

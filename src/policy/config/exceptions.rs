@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
-use toml::de::DeValue;
+use toml::de::{DeTable, DeValue};
 
 use super::Validator;
 
@@ -35,6 +35,19 @@ pub struct Exception {
     #[serde(skip)]
     pub line: usize,
 }
+
+/// The keys an exception may have.
+const KEYS: [&str; 6] = [
+    "id",
+    "package",
+    "version",
+    "reason",
+    "expires",
+    "approved-by",
+];
+
+/// An exception's fields as written: key → (text, where the value starts).
+type Fields = BTreeMap<&'static str, (String, usize)>;
 
 impl<'a> Validator<'a> {
     /// Reads the `exception` list.
@@ -71,86 +84,10 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             };
-            let mut fields: BTreeMap<&str, (String, usize)> = BTreeMap::new();
-            for (key, v) in table.iter() {
-                let name = key.get_ref().as_ref();
-                const KEYS: [&str; 6] = [
-                    "id",
-                    "package",
-                    "version",
-                    "reason",
-                    "expires",
-                    "approved-by",
-                ];
-                if !KEYS.contains(&name) {
-                    self.problem(
-                        key.span().start,
-                        format!(
-                            "unknown key `{name}` in [[exception]]; allowed: {}",
-                            KEYS.join(", ")
-                        ),
-                    );
-                    continue;
-                }
-                let text = match v.get_ref() {
-                    DeValue::String(s) => Some(s.to_string()),
-                    DeValue::Datetime(d) if name == "expires" => Some(d.to_string()),
-                    _ => None,
-                };
-                match text {
-                    Some(t) => {
-                        fields.insert(
-                            KEYS.iter().find(|k| **k == name).copied().unwrap_or("id"),
-                            (t, v.span().start),
-                        );
-                    }
-                    None => self.problem(v.span().start, format!("`{name}` must be a string")),
-                }
-            }
-            let mut missing = Vec::new();
-            for required in ["id", "reason", "expires", "approved-by"] {
-                match fields.get(required) {
-                    Some((t, _)) if !t.trim().is_empty() => {}
-                    _ => missing.push(required),
-                }
-            }
-            if !missing.is_empty() {
-                self.problem(
-                    at,
-                    format!(
-                        "this exception needs {}: an exception is documented, approved and expires",
-                        missing.join(", ")
-                    ),
-                );
+            let fields = self.exception_fields(table);
+            let Some(exception) = self.exception(at, &fields) else {
                 continue;
-            }
-            let (expires, expires_at) = fields["expires"].clone();
-            if crate::time::parse_day(&expires).is_none() || expires.len() != 10 {
-                self.problem(
-                    expires_at,
-                    format!("`expires` is `{expires}`, not a date: give one such as 2026-12-31 (valid through that day, UTC)"),
-                );
-                continue;
-            }
-            if let Some((version, version_at)) = fields.get("version")
-                && semver::Version::parse(version).is_err()
-            {
-                self.problem(
-                    *version_at,
-                    format!("`version` is `{version}`, not a version such as 1.5.4"),
-                );
-                continue;
-            }
-            let exception = Exception {
-                id: fields["id"].0.clone(),
-                package: fields.get("package").map(|f| f.0.clone()),
-                version: fields.get("version").map(|f| f.0.clone()),
-                reason: fields["reason"].0.clone(),
-                expires,
-                approved_by: fields["approved-by"].0.clone(),
-                line: 0,
             };
-            let (line, _) = self.position(at);
             let key = (
                 exception.id.clone(),
                 exception.package.clone(),
@@ -166,10 +103,88 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             }
-            seen.insert(key, line);
-            out.push(Exception { line, ..exception });
+            seen.insert(key, exception.line);
+            out.push(exception);
         }
         out
+    }
+
+    /// The fields of one `[[exception]]` table that are strings (`expires` may be a date);
+    /// every other key or value is a problem.
+    fn exception_fields(&mut self, table: &DeTable<'a>) -> Fields {
+        let mut fields = Fields::new();
+        for (key, v) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let Some(known) = KEYS.iter().find(|k| **k == name).copied() else {
+                self.problem(
+                    key.span().start,
+                    format!(
+                        "unknown key `{name}` in [[exception]]; allowed: {}",
+                        KEYS.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let text = match v.get_ref() {
+                DeValue::String(s) => Some(s.to_string()),
+                DeValue::Datetime(d) if name == "expires" => Some(d.to_string()),
+                _ => None,
+            };
+            match text {
+                Some(t) => {
+                    fields.insert(known, (t, v.span().start));
+                }
+                None => self.problem(v.span().start, format!("`{name}` must be a string")),
+            }
+        }
+        fields
+    }
+
+    /// The exception the fields of the table at `at` make: documented, approved, expiring on
+    /// a date, for a version that is one.
+    fn exception(&mut self, at: usize, fields: &Fields) -> Option<Exception> {
+        let text = |key: &str| fields.get(key).map(|(t, _)| t.clone());
+        let missing: Vec<&str> = ["id", "reason", "expires", "approved-by"]
+            .into_iter()
+            .filter(|required| text(required).is_none_or(|t| t.trim().is_empty()))
+            .collect();
+        if !missing.is_empty() {
+            self.problem(
+                at,
+                format!(
+                    "this exception needs {}: an exception is documented, approved and expires",
+                    missing.join(", ")
+                ),
+            );
+            return None;
+        }
+        let (expires, expires_at) = fields.get("expires").cloned()?;
+        if crate::time::parse_day(&expires).is_none() || expires.len() != 10 {
+            self.problem(
+                expires_at,
+                format!("`expires` is `{expires}`, not a date: give one such as 2026-12-31 (valid through that day, UTC)"),
+            );
+            return None;
+        }
+        if let Some((version, version_at)) = fields.get("version")
+            && semver::Version::parse(version).is_err()
+        {
+            self.problem(
+                *version_at,
+                format!("`version` is `{version}`, not a version such as 1.5.4"),
+            );
+            return None;
+        }
+        let (line, _) = self.position(at);
+        Some(Exception {
+            id: text("id")?,
+            package: text("package"),
+            version: text("version"),
+            reason: text("reason")?,
+            expires,
+            approved_by: text("approved-by")?,
+            line,
+        })
     }
 }
 
