@@ -154,3 +154,31 @@ fn attest_refuses_a_verdict_or_rule_this_version_does_not_know() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("charter-audit/report/v2"), "{stderr}");
 }
+
+#[test]
+fn attest_refuses_a_report_whose_policy_lacks_a_setting_or_names_an_unknown_one() {
+    for (edit, what) in [
+        (
+            (|r: &mut serde_json::Value| {
+                r["policy"]["settings"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("patch-age.critical");
+            }) as fn(&mut serde_json::Value),
+            "a setting left out",
+        ),
+        (
+            |r: &mut serde_json::Value| {
+                r["policy"]["settings"]["patch-age.critcal"] = 36500.into();
+            },
+            "a misspelt setting",
+        ),
+    ] {
+        let (code, stderr) = attest_edited(edit);
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(
+            stderr.contains("does not hold every setting of this version"),
+            "{what}: {stderr}"
+        );
+    }
+}

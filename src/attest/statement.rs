@@ -348,6 +348,7 @@ fn policy(policy: &model::PolicyRecord) -> Result<super::predicate::Policy, serd
         digest: policy.digest.clone(),
         settings: policy
             .settings
+            .to_map()
             .iter()
             .map(|(k, v)| Ok((k.clone(), serde_json::to_value(v)?)))
             .collect::<Result<_, serde_json::Error>>()?,

@@ -67,7 +67,7 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
         policy: PolicyRecord {
             base: config.policy.base.clone(),
             digest: policy::digest(&config.policy),
-            settings: config.policy.settings.to_map(),
+            settings: config.policy.settings.clone(),
             overrides: config.overrides.clone(),
             exceptions: config.exceptions.clone(),
         },

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::report::{Builder, InventoryKind, Outcome, Report};
-use crate::policy::model::Value;
 use crate::policy::{Rule, Verdict};
 
 /// What one audit evidences of one principle or provision.
@@ -80,11 +79,7 @@ fn facts(report: &Report) -> Facts {
             .filter(|r| r.rule == rule && r.verdict == verdict)
             .count()
     };
-    let window = |severity: &str| match report.policy.settings.get(&format!("patch-age.{severity}"))
-    {
-        Some(Value::Days(days)) => u64::from(*days),
-        _ => u64::MAX,
-    };
+    let window = &report.policy.settings.patch_age;
     Facts {
         patch_age_violations: patch_age(Verdict::Violation),
         patch_age_excepted: patch_age(Verdict::Excepted),
@@ -95,7 +90,9 @@ fn facts(report: &Report) -> Facts {
             .filter(|u| !u.own_code)
             .count(),
         source_warnings: rule_count(Rule::Sources, Verdict::Warning),
-        windows: ["critical", "high", "unscored"].map(window).to_vec(),
+        windows: [window.critical, window.high, window.unscored]
+            .map(u64::from)
+            .to_vec(),
         registry_unknown: rule_count(Rule::RegistryFacts, Verdict::Warning) > 0,
         stale_database: rule_count(Rule::AdvisoryDbAge, Verdict::Violation) > 0,
         skipped_files: report.sources.iter().any(|s| !s.skipped.is_empty()),
@@ -470,12 +467,8 @@ mod tests {
     }
 
     fn with_windows(report: &mut Report, critical: u32) {
-        for (severity, days) in [("critical", critical), ("high", 14), ("unscored", 14)] {
-            report
-                .policy
-                .settings
-                .insert(format!("patch-age.{severity}"), Value::Days(days));
-        }
+        let windows = &mut report.policy.settings.patch_age;
+        (windows.critical, windows.high, windows.unscored) = (critical, 14, 14);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisories::platform::TargetRecord;
 use crate::advisories::{Coverage, FindingPackage, Kind, Severity, SourceRecord, model::Score};
 use crate::policy::assess::Judged;
+use crate::policy::model::Settings;
 use crate::policy::{
     AppliedException, ClockStart, Exception, Override, Rule, RuleFinding, Verdict,
 };
@@ -58,9 +59,35 @@ pub struct Report {
 pub struct PolicyRecord {
     pub base: String,
     pub digest: String,
-    pub settings: std::collections::BTreeMap<String, crate::policy::model::Value>,
+    /// Every setting, written as one object of `section.key` → value.
+    #[serde(with = "flat_settings")]
+    pub settings: Settings,
     pub overrides: Vec<Override>,
     pub exceptions: Vec<Exception>,
+}
+
+/// The settings as reports write them: one flat object of `section.key` → value, read back
+/// only when it holds every setting of this version and nothing else.
+mod flat_settings {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::policy::model::{Settings, Value};
+
+    pub fn serialize<S: Serializer>(settings: &Settings, serializer: S) -> Result<S::Ok, S::Error> {
+        settings.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Settings, D::Error> {
+        let map = BTreeMap::<String, Value>::deserialize(deserializer)?;
+        Settings::from_map(&map).ok_or_else(|| {
+            D::Error::custom(
+                "policy.settings does not hold every setting of this version and nothing else",
+            )
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,7 +483,9 @@ pub(crate) fn sample() -> Report {
         policy: PolicyRecord {
             base: "nhs-charter".to_owned(),
             digest: String::new(),
-            settings: std::collections::BTreeMap::new(),
+            settings: crate::policy::builtin("nhs-charter")
+                .map(|p| p.settings)
+                .unwrap_or_else(|| unreachable!("a built-in policy")),
             overrides: Vec::new(),
             exceptions: Vec::new(),
         },
