@@ -246,30 +246,8 @@ pub(crate) fn finding(
         .iter()
         .flat_map(|a| std::iter::once(a.id.as_str()).chain(a.aliases.iter().map(String::as_str)))
         .collect();
-    // The id by a fixed order of databases (RUSTSEC, GHSA, CVE, then others), never by sort
-    // order alone: the RUSTSEC id of the native database first, else any RUSTSEC id (RustSec's
-    // own OSV export names its records so, and the two forms must name a finding alike).
-    let id = ids
-        .iter()
-        .min_by_key(|id| (lead_rank(id, native_ids), **id))
-        .map(|id| (*id).to_owned())
-        .unwrap_or_default();
-    // The record that speaks for the title and the versions: the one with that id (the native
-    // RustSec entry first), else the record whose own id ranks first.
-    let lead = group
-        .iter()
-        .find(|a| a.id == id && a.source == super::RUSTSEC)
-        .or_else(|| group.iter().find(|a| a.id == id))
-        .or_else(|| {
-            group.iter().min_by_key(|a| {
-                (
-                    lead_rank(&a.id, native_ids),
-                    a.source != super::RUSTSEC,
-                    &a.id,
-                )
-            })
-        })
-        .unwrap_or(&group[0]);
+    let id = leading_id(&ids, native_ids);
+    let lead = lead_record(group, &id, native_ids);
     // The gravest kind any record gives: one record calling a vulnerability "unmaintained"
     // must not make it a warning.
     let kind = group
@@ -277,27 +255,7 @@ pub(crate) fn finding(
         .map(|a| a.kind)
         .min_by_key(|kind| gravity(*kind))
         .unwrap_or(lead.kind);
-    let mut severities: Vec<Score> = group.iter().flat_map(|a| a.scores.clone()).collect();
-    severities.sort_by(|a, b| {
-        (&a.source, a.kind, &a.vector)
-            .partial_cmp(&(&b.source, b.kind, &b.vector))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    severities.dedup();
-    let severity = overall(&severities);
-    let vector = [ScoreKind::CvssV3, ScoreKind::CvssV4]
-        .iter()
-        .find_map(|kind| {
-            severities
-                .iter()
-                .filter(|s| s.kind == *kind)
-                .max_by(|a, b| {
-                    a.score
-                        .partial_cmp(&b.score)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                })
-        })
-        .and_then(|s| s.vector.clone());
+    let (severities, severity, vector) = scores(group);
     let mut patched: Vec<String> = lead.affected.patched();
     patched.dedup();
     let references: BTreeSet<String> = group.iter().flat_map(|a| a.references.clone()).collect();
@@ -336,6 +294,66 @@ pub(crate) fn finding(
         affected: Some(lead.affected.clone()),
         scopes: group.iter().map(|a| a.scope.clone()).collect(),
     }
+}
+
+/// The id by a fixed order of databases (RUSTSEC, GHSA, CVE, then others), never by sort order
+/// alone: the RUSTSEC id of the native database first, else any RUSTSEC id (RustSec's own OSV
+/// export names its records so, and the two forms must name a finding alike).
+fn leading_id(ids: &BTreeSet<&str>, native_ids: &BTreeSet<String>) -> String {
+    ids.iter()
+        .min_by_key(|id| (lead_rank(id, native_ids), **id))
+        .map(|id| (*id).to_owned())
+        .unwrap_or_default()
+}
+
+/// The record that speaks for the title and the versions: the one with the leading id (the
+/// native RustSec entry first), else the record whose own id ranks first.
+fn lead_record<'a>(
+    group: &[&'a Advisory],
+    id: &str,
+    native_ids: &BTreeSet<String>,
+) -> &'a Advisory {
+    group
+        .iter()
+        .find(|a| a.id == id && a.source == super::RUSTSEC)
+        .or_else(|| group.iter().find(|a| a.id == id))
+        .or_else(|| {
+            group.iter().min_by_key(|a| {
+                (
+                    lead_rank(&a.id, native_ids),
+                    a.source != super::RUSTSEC,
+                    &a.id,
+                )
+            })
+        })
+        .unwrap_or(&group[0])
+}
+
+/// Every score of the group (each once), the severity they give, and the CVSS vector behind
+/// it when a CVSS score decided it.
+fn scores(group: &[&Advisory]) -> (Vec<Score>, Severity, Option<String>) {
+    let mut severities: Vec<Score> = group.iter().flat_map(|a| a.scores.clone()).collect();
+    severities.sort_by(|a, b| {
+        (&a.source, a.kind, &a.vector)
+            .partial_cmp(&(&b.source, b.kind, &b.vector))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    severities.dedup();
+    let severity = overall(&severities);
+    let vector = [ScoreKind::CvssV3, ScoreKind::CvssV4]
+        .iter()
+        .find_map(|kind| {
+            severities
+                .iter()
+                .filter(|s| s.kind == *kind)
+                .max_by(|a, b| {
+                    a.score
+                        .partial_cmp(&b.score)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+        })
+        .and_then(|s| s.vector.clone());
+    (severities, severity, vector)
 }
 
 /// Which id leads a merged finding: RUSTSEC (of the native database, then any), GHSA, CVE,

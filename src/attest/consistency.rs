@@ -15,11 +15,18 @@ use time::format_description::well_known::Rfc3339;
 
 use super::predicate::{Findings, Outcome, Predicate};
 use crate::model::verification::Concern;
+use crate::policy::Verdict;
 use crate::policy::model::{self, SETTINGS};
 use crate::text::clean;
 
 /// The verdicts a predicate counts.
-const VERDICTS: [&str; 4] = ["violation", "warning", "excepted", "info"];
+/// The verdicts a predicate may name: the policy's, as reports write them.
+const VERDICTS: [&str; 4] = [
+    Verdict::ALL[0].as_str(),
+    Verdict::ALL[1].as_str(),
+    Verdict::ALL[2].as_str(),
+    Verdict::ALL[3].as_str(),
+];
 
 /// How a predicate contradicts itself: every problem found, in one message.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

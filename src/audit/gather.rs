@@ -52,40 +52,16 @@ pub(super) fn from_cargo(
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    // The database loads on one thread while the inventory and its registry facts are taken
-    // on this one (they do not depend on each other). A missing database is the likelier
-    // mistake, so its error is the one reported when both fail.
-    let (database, inventory_and_facts) = std::thread::scope(|scope| {
-        let database = scope.spawn(|| advisories::load(&options.sources, http));
-        let rest = inventory::take(inventory_options)
-            .map_err(AuditError::from)
-            .and_then(|inventory| {
-                let mut warnings = inventory.warnings.clone();
-                let facts = registry_facts(options, &inventory, http, &mut warnings)?;
-                Ok((inventory, warnings, facts))
-            });
-        let database = database
-            .join()
-            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
-        (database, rest)
-    });
-    let mut database = database?;
-    let (inventory, mut warnings, (lookups, registry)) = inventory_and_facts?;
+    let (mut database, inventory, mut warnings, (lookups, registry)) =
+        take_and_load(options, inventory_options, http)?;
     if let Some(base) = &options.osv_api {
-        let crates: Vec<Component> = inventory
-            .packages
-            .iter()
-            .filter(|p| p.source == PackageSource::CratesIo)
-            .map(|p| Component {
-                name: p.name.clone(),
-                version: p.version.to_string(),
-                purl: Some(p.purl()),
-                ecosystem: Some(Ecosystem::CratesIo),
-                private: None,
-                raw_name: p.name.clone(),
-            })
-            .collect();
-        ask_osv_api(&mut database, http, base, &crates, &options.config.private)?;
+        ask_osv_api(
+            &mut database,
+            http,
+            base,
+            &crates_of(&inventory),
+            &options.config.private,
+        )?;
     }
     let (mut findings, coverage) = advisories::check(&inventory, &database);
     let target = TargetRecord::of(&inventory.origin);
@@ -106,11 +82,7 @@ pub(super) fn from_cargo(
     if options.sbom_warnings {
         warnings.extend(sbom.warnings);
     }
-    let policy = &options.config.policy;
-    let mut rule_findings = product::sources(&inventory, &coverage, policy);
-    let gaps = registry::locked::gaps(&inventory, lookups.as_ref());
-    rule_findings.extend(product::lockfile_incomplete(&gaps));
-    rule_findings.extend(product::licenses(&inventory, policy));
+    let rule_findings = inventory_rules(&inventory, &coverage, lookups.as_ref(), options);
     let mut builder = Builder::from_env(&|name| std::env::var(name).ok());
     // The toolchain that resolved the graph, when cargo did.
     if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
@@ -143,6 +115,74 @@ pub(super) fn from_cargo(
     })
 }
 
+/// The rules that need the Cargo inventory itself: where packages come from, whether the
+/// lockfile locks what the index requires, under which licences.
+fn inventory_rules(
+    inventory: &Inventory,
+    coverage: &Coverage,
+    lookups: Option<&Lookups>,
+    options: &Options,
+) -> Vec<RuleFinding> {
+    let policy = &options.config.policy;
+    let mut rule_findings = product::sources(inventory, coverage, policy);
+    let gaps = registry::locked::gaps(inventory, lookups);
+    rule_findings.extend(product::lockfile_incomplete(&gaps));
+    rule_findings.extend(product::licenses(inventory, policy));
+    rule_findings
+}
+
+/// The advisory database, the inventory, its warnings, and its registry facts.
+type Taken = (
+    advisories::Database,
+    Inventory,
+    Vec<String>,
+    (Option<Lookups>, Option<RegistryRecord>),
+);
+
+/// The database loads on one thread while the inventory and its registry facts are taken on
+/// this one (they do not depend on each other). A missing database is the likelier mistake, so
+/// its error is the one reported when both fail.
+fn take_and_load(
+    options: &Options,
+    inventory_options: &InventoryOptions,
+    http: &Http,
+) -> Result<Taken, AuditError> {
+    let (database, inventory_and_facts) = std::thread::scope(|scope| {
+        let database = scope.spawn(|| advisories::load(&options.sources, http));
+        let rest = inventory::take(inventory_options)
+            .map_err(AuditError::from)
+            .and_then(|inventory| {
+                let mut warnings = inventory.warnings.clone();
+                let facts = registry_facts(options, &inventory, http, &mut warnings)?;
+                Ok((inventory, warnings, facts))
+            });
+        let database = database
+            .join()
+            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
+        (database, rest)
+    });
+    let database = database?;
+    let (inventory, warnings, facts) = inventory_and_facts?;
+    Ok((database, inventory, warnings, facts))
+}
+
+/// The crates.io packages, as the OSV API is asked about them.
+fn crates_of(inventory: &Inventory) -> Vec<Component> {
+    inventory
+        .packages
+        .iter()
+        .filter(|p| p.source == PackageSource::CratesIo)
+        .map(|p| Component {
+            name: p.name.clone(),
+            version: p.version.to_string(),
+            purl: Some(p.purl()),
+            ecosystem: Some(Ecosystem::CratesIo),
+            private: None,
+            raw_name: p.name.clone(),
+        })
+        .collect()
+}
+
 /// A supplier's own CycloneDX SBOM, of any ecosystem: its components matched against the
 /// advisory sources (OSV for the other ecosystems) with no registry facts.
 pub(super) fn from_sbom(
@@ -163,23 +203,7 @@ pub(super) fn from_sbom(
         )?;
     }
     let (findings, coverage) = advisories::check_components(&input.components, &database);
-    let packages: Vec<ComponentFacts> = input
-        .components
-        .iter()
-        .map(|c| ComponentFacts {
-            name: c.name.clone(),
-            version: c.version.clone(),
-            purl: c.purl.clone().unwrap_or_default(),
-            source: c
-                .ecosystem
-                .as_ref()
-                .map_or_else(|| "unknown".to_owned(), Ecosystem::to_string),
-            yanked: None,
-            published_at: None,
-            newest: None,
-            registry_note: Some("no registry facts are looked up for a supplier's SBOM".to_owned()),
-        })
-        .collect();
+    let packages = sbom_packages(&input.components);
     let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
     for p in &packages {
         *by_source.entry(p.source.clone()).or_default() += 1;
@@ -227,6 +251,26 @@ pub(super) fn from_sbom(
         rule_findings: unchecked,
         target: TargetRecord::sbom(),
     })
+}
+
+/// The components of a supplier's SBOM, with no registry facts (none are looked up).
+fn sbom_packages(components: &[Component]) -> Vec<ComponentFacts> {
+    components
+        .iter()
+        .map(|c| ComponentFacts {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone().unwrap_or_default(),
+            source: c
+                .ecosystem
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), Ecosystem::to_string),
+            yanked: None,
+            published_at: None,
+            newest: None,
+            registry_note: Some("no registry facts are looked up for a supplier's SBOM".to_owned()),
+        })
+        .collect()
 }
 
 /// Asks the OSV API about the public components, and adds what it says as a source.

@@ -27,7 +27,7 @@ impl Verdict {
     ];
 
     /// The verdict as reports write it.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Verdict::Info => "info",
             Verdict::Warning => "warning",
