@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inventory;
+pub mod json;
 pub mod model;
 pub mod net;
 pub mod policy;

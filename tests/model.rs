@@ -73,6 +73,15 @@ fn the_report_is_read_back_through_the_types_that_wrote_it_byte_for_byte() {
 
 /// `attest --report FILE` with one edit made to the report `audit --out-dir` wrote.
 fn attest_edited(edit: impl FnOnce(&mut serde_json::Value)) -> (i32, String) {
+    attest_edited_bytes(|bytes| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        edit(&mut value);
+        *bytes = serde_json::to_vec_pretty(&value).unwrap();
+    })
+}
+
+/// `attest --report FILE` with one edit made to the bytes of the report `audit --out-dir` wrote.
+fn attest_edited_bytes(edit: impl FnOnce(&mut Vec<u8>)) -> (i32, String) {
     let home = CargoHome::new();
     let (_, dir) = report(
         &home,
@@ -85,10 +94,9 @@ fn attest_edited(edit: impl FnOnce(&mut serde_json::Value)) -> (i32, String) {
     );
     let evidence = dir.path().join("evidence");
     let path = evidence.join("report.json");
-    let mut value: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    edit(&mut value);
-    std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    edit(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
     let output = charter_audit(&home)
         .args(["attest", "--unsigned", "--report"])
         .arg(&path)
@@ -181,4 +189,94 @@ fn attest_refuses_a_report_whose_policy_lacks_a_setting_or_names_an_unknown_one(
             "{what}: {stderr}"
         );
     }
+}
+
+#[test]
+fn attest_refuses_a_violation_relabelled_with_its_summary_and_result_made_to_agree() {
+    let (code, stderr) = attest_edited(|report| {
+        let mut moved = 0;
+        for finding in report["findings"].as_array_mut().unwrap() {
+            if finding["verdict"] == "violation" {
+                finding["verdict"] = "info".into();
+                moved += 1;
+            }
+        }
+        assert!(moved > 0, "the demo has violations to relabel");
+        let summary = report["summary"].as_object_mut().unwrap();
+        let violations = summary["violation"].as_u64().unwrap() - moved;
+        let info = summary
+            .get("info")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+            + moved;
+        summary.insert("info".to_owned(), info.into());
+        if violations == 0 {
+            summary.remove("violation");
+            report["result"] = "pass".into();
+        } else {
+            summary.insert("violation".to_owned(), violations.into());
+        }
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is not the one its own facts, settings and exceptions give"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attest_refuses_a_report_whose_policy_digest_is_not_its_settings() {
+    let (code, stderr) = attest_edited(|report| {
+        report["policy"]["settings"]["patch-age.medium"] = 31.into();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("do not have the digest it records"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attest_refuses_a_report_that_names_a_key_twice() {
+    // The first-wins reader sees a window of 99999 days, the last-wins reader 14.
+    let (code, stderr) = attest_edited_bytes(|bytes| {
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let edited = text.replacen(
+            "\"patch-age.critical\": 14,",
+            "\"patch-age.critical\": 99999, \"patch-age.critical\": 14,",
+            1,
+        );
+        assert_ne!(edited, text, "the report has the setting to repeat");
+        *bytes = edited.into_bytes();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is given twice"), "{stderr}");
+}
+
+#[test]
+fn attest_refuses_a_report_of_another_tool_or_version() {
+    let (code, stderr) = attest_edited(|report| {
+        report["tool"]["version"] = "99.0.0".into();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not this charter-audit"), "{stderr}");
+}
+
+#[test]
+fn attest_reads_no_more_than_an_sbom_may_hold() {
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args([
+            "attest",
+            "--unsigned",
+            "--report",
+            "/dev/zero",
+            "--sbom",
+            "/dev/zero",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("larger than the 64 MiB limit"), "{stderr}");
 }

@@ -4,6 +4,7 @@
 //! (inventory, advisories, registry, policy) for the facts it carries, and never `report`,
 //! `attest`, `commands` or `cli`.
 
+mod check;
 pub mod principles;
 pub mod report;
 pub mod verification;

@@ -84,7 +84,7 @@ mod flat_settings {
         let map = BTreeMap::<String, Value>::deserialize(deserializer)?;
         Settings::from_map(&map).ok_or_else(|| {
             D::Error::custom(
-                "policy.settings does not hold every setting of this version and nothing else",
+                "policy.settings does not hold every setting of this version, each once and of its type, and nothing else",
             )
         })
     }
@@ -397,6 +397,24 @@ pub enum ReportError {
     Schema { found: String },
     #[error("its summary or result does not follow from its findings")]
     Inconsistent,
+    #[error("it names a key twice: {0}")]
+    Duplicate(String),
+    #[error(
+        "it was written by {name} {version}, not this charter-audit: make it with this version"
+    )]
+    Tool { name: String, version: String },
+    #[error("its policy's settings do not have the digest it records")]
+    Digest,
+    #[error("its evaluation time `{0}` is not an RFC 3339 time")]
+    Time(String),
+    #[error(
+        "the verdict it records on {id} ({package}) is not the one its own facts, settings and exceptions give"
+    )]
+    Verdict { id: String, package: String },
+    #[error(
+        "the database-age and exception findings it records are not the ones its own facts give"
+    )]
+    RuleFindings,
 }
 
 impl Report {
@@ -441,6 +459,8 @@ impl Report {
     /// or a summary and result that do not follow from the findings are refused.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportError> {
         let report: Report = serde_json::from_slice(bytes).map_err(ReportError::NotOurs)?;
+        // Two readers of the same bytes must see the same report: no key named twice in a map.
+        crate::json::strict(bytes).map_err(ReportError::Duplicate)?;
         if report.schema != SCHEMA {
             return Err(ReportError::Schema {
                 found: report.schema,
@@ -450,6 +470,7 @@ impl Report {
         {
             return Err(ReportError::Inconsistent);
         }
+        super::check::check(&report)?;
         Ok(report)
     }
 }
