@@ -8,6 +8,11 @@
 //! client bounds each read only, so the body is read on a thread of its own and given up at
 //! the deadline. Redirects are followed at most [`MAX_REDIRECTS`] times, never from `https`
 //! to `http`.
+//!
+//! Many small answers (index entries, OSV records) are asked for [`IN_FLIGHT`] at once
+//! ([`concurrently`]) on the one client, whose pool of connections they share, over HTTP/2
+//! when the server offers it (ALPN); [`cache`] keeps them between runs and asks the server
+//! only whether they changed.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
