@@ -344,3 +344,21 @@ fn osv_api_records_are_fetched_concurrently_then_only_revalidated() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_cache_folder_others_may_write_is_refused_before_any_index_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lock = lockfile(dir.path());
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let index = index(Duration::ZERO);
+    let output = audit(&lock, &index.server.url("/"), &cache, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("other users may write to it"), "{stderr}");
+    assert_eq!(index.server.connections(), 0);
+    assert!(util::files_under(&cache).is_empty());
+}

@@ -242,6 +242,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_record_id_from_the_server_cannot_name_a_cache_file_outside_the_folder() {
+        let folder = Path::new("/cache/osv-api/x");
+        for id in ["../../../etc/passwd", "/abs", "..", "", "a/b", "GHSA-xxxx"] {
+            let file = cache_file(folder, id);
+            let inside = file.strip_prefix(folder).unwrap();
+            assert_eq!(inside.components().count(), 2, "{id}: {}", file.display());
+            assert!(
+                inside
+                    .to_str()
+                    .unwrap()
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b'/'),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
     fn private_patterns() {
         let private = vec!["@example-health/*".to_owned(), "nhs-?ogin".to_owned()];
         assert!(is_private("@example-health/nhs-login", &private));
