@@ -99,7 +99,7 @@ fn audit(lock: &Path, url: &str, cache: &Path, extra: &[&str]) -> std::process::
         .unwrap()
 }
 
-/// The report without the times that rightly differ between two runs.
+/// The report without the time that rightly differs between two runs (of the index lookup).
 fn report(output: &std::process::Output) -> Value {
     assert!(
         output.status.code() == Some(0) || output.status.code() == Some(1),
@@ -333,7 +333,11 @@ fn osv_api_records_are_fetched_concurrently_then_only_revalidated() {
             .unwrap();
         assert_eq!(if_none_match(head), Some(format!("\"{id}\"")), "{head}");
     }
-    assert_eq!(cold, warm);
+    // The same findings and verdicts (the OSV API's answer is dated when asked, so the report's
+    // times and the database-age warning differ).
+    assert_eq!(cold["findings"], warm["findings"]);
+    assert_eq!(cold["summary"], warm["summary"]);
+    assert_eq!(cold["findings"].as_array().unwrap().len(), 3);
     let files = util::files_under(&cache);
     assert_eq!(files.len(), 2, "{files:?}");
     for file in files {
