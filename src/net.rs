@@ -8,9 +8,19 @@
 //! client bounds each read only, so the body is read on a thread of its own and given up at
 //! the deadline. Redirects are followed at most [`MAX_REDIRECTS`] times, never from `https`
 //! to `http`.
+//!
+//! Many small answers (index entries, OSV records) are asked for [`IN_FLIGHT`] at once
+//! ([`concurrently`]) on the one client, whose pool of connections they share, over HTTP/2
+//! when the server offers it (ALPN); [`cache`] keeps them between runs and asks the server
+//! only whether they changed.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
+
+pub mod cache;
+mod concurrent;
+
+pub use concurrent::{IN_FLIGHT, concurrently};
 
 /// Redirects followed for one request, at most.
 pub const MAX_REDIRECTS: usize = 10;
@@ -74,6 +84,30 @@ pub enum Fetched {
     NotFound,
 }
 
+/// What identifies the version of an answer a cache holds, sent back to ask whether it is
+/// still current (`If-None-Match`, `If-Modified-Since`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The answer to a conditional GET.
+#[derive(Debug)]
+pub enum Revalidated {
+    /// 200: a body, and how to ask about it next time.
+    Body(Vec<u8>, Validators),
+    /// 304: what the cache holds is current (no body was sent).
+    NotModified,
+    NotFound,
+}
+
 /// The one HTTP client.
 #[derive(Debug)]
 pub struct Http {
@@ -108,6 +142,11 @@ impl Http {
         })
     }
 
+    /// Whether this client refuses every request (`--offline`).
+    pub fn is_offline(&self) -> bool {
+        self.client.is_none()
+    }
+
     /// GETs `url`, reading at most `limit` bytes, retrying 429, 5xx and failed connections.
     pub fn get(&self, url: &str, limit: u64) -> Result<Fetched, HttpError> {
         self.get_with(url, limit, None)
@@ -120,11 +159,22 @@ impl Http {
 
     /// POSTs a JSON `body` to `url`, as [`Http::get`] reads the answer.
     pub fn post_json(&self, url: &str, body: &[u8], limit: u64) -> Result<Fetched, HttpError> {
-        self.request(url, Some(body), limit, None)
+        plain(url, self.request(url, Some(body), limit, None, None)?)
+    }
+
+    /// As [`Http::get`], asking only for a body newer than the one `known` identifies: the
+    /// server answers `304 Not Modified`, with no body, when it has none.
+    pub fn get_if_changed(
+        &self,
+        url: &str,
+        limit: u64,
+        known: Option<&Validators>,
+    ) -> Result<Revalidated, HttpError> {
+        self.request(url, None, limit, None, known.filter(|k| !k.is_empty()))
     }
 
     fn get_with(&self, url: &str, limit: u64, what: Option<&str>) -> Result<Fetched, HttpError> {
-        self.request(url, None, limit, what)
+        plain(url, self.request(url, None, limit, what, None)?)
     }
 
     fn request(
@@ -133,7 +183,8 @@ impl Http {
         body: Option<&[u8]>,
         limit: u64,
         what: Option<&str>,
-    ) -> Result<Fetched, HttpError> {
+        known: Option<&Validators>,
+    ) -> Result<Revalidated, HttpError> {
         let Some(client) = &self.client else {
             return Err(HttpError::Offline {
                 url: url.to_owned(),
@@ -143,7 +194,7 @@ impl Http {
         loop {
             attempt += 1;
             let last = attempt >= self.options.attempts;
-            match self.attempt(client, url, body, limit, what) {
+            match self.attempt(client, url, body, limit, what, known) {
                 Ok(fetched) => return Ok(fetched),
                 Err(Retry::No(error)) => return Err(error),
                 Err(Retry::After(error, wait)) if last => {
@@ -176,22 +227,48 @@ impl Http {
         body: Option<&[u8]>,
         limit: u64,
         what: Option<&str>,
-    ) -> Result<Fetched, Retry> {
+        known: Option<&Validators>,
+    ) -> Result<Revalidated, Retry> {
+        use reqwest::header;
         // One deadline for the whole answer: connect, headers and body.
         let deadline = Instant::now() + self.options.timeout;
-        let request = match body {
+        let mut request = match body {
             Some(body) => client
                 .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_vec()),
             None => client.get(url),
         };
+        if let Some(known) = known {
+            if let Some(etag) = &known.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = &known.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, date);
+            }
+        }
         let response = request.send().map_err(|e| self.transport(url, &e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(Fetched::NotFound);
+            return Ok(Revalidated::NotFound);
+        }
+        // A 304 answers only a question asked; to any other request it is a refusal.
+        if status == reqwest::StatusCode::NOT_MODIFIED && known.is_some() {
+            return Ok(Revalidated::NotModified);
         }
         check_status(url, &response)?;
+        let validator = |name: header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() <= MAX_VALIDATOR_LEN)
+                .map(str::to_owned)
+        };
+        let validators = Validators {
+            etag: validator(header::ETAG),
+            last_modified: validator(header::LAST_MODIFIED),
+        };
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(Retry::No(HttpError::TooLarge {
                 url: url.to_owned(),
@@ -210,7 +287,7 @@ impl Http {
                 limit,
             }));
         }
-        Ok(Fetched::Body(body))
+        Ok(Revalidated::Body(body, validators))
     }
 
     /// Why the body could not be read: too slow, or broken off.
@@ -264,6 +341,23 @@ impl Http {
             url: url.to_owned(),
             seconds: self.options.timeout.as_secs().max(1),
         }
+    }
+}
+
+/// The longest `ETag` or `Last-Modified` kept (longer ones are not sent back; a real one is
+/// tens of bytes).
+const MAX_VALIDATOR_LEN: usize = 1024;
+
+/// The answer to a request that asked no question: a 304 cannot come back (see `attempt`).
+fn plain(url: &str, answer: Revalidated) -> Result<Fetched, HttpError> {
+    match answer {
+        Revalidated::Body(body, _) => Ok(Fetched::Body(body)),
+        Revalidated::NotFound => Ok(Fetched::NotFound),
+        Revalidated::NotModified => Err(HttpError::Status {
+            url: url.to_owned(),
+            status: 304,
+            attempts: 1,
+        }),
     }
 }
 

@@ -13,6 +13,12 @@ use time::format_description::well_known::Rfc3339;
 
 use super::cache::UnsafeCache;
 pub use super::cache::cache_dir;
+
+/// Checks the cache folder `dir` as a download into it is checked (creating it if missing),
+/// for the other answers kept there: registry index entries, OSV API records.
+pub fn secure_cache(dir: &Path) -> Result<(), FetchError> {
+    Ok(super::cache::secure(dir)?)
+}
 use crate::net::{Fetched, Http, HttpError};
 
 /// The advisory-db repository's main-branch archive.

@@ -1,14 +1,18 @@
 //! The OSV API (<https://google.github.io/osv.dev/api/>), opt-in: `POST /v1/querybatch` for the
 //! components a supplier's SBOM names (at most 1,000 queries a call, following every
 //! `next_page_token`), then `GET /v1/vulns/{id}` once for each record, at most
-//! [`MAX_RECORDS`] records a run. Only public packages are
+//! [`MAX_RECORDS`] records a run, [`crate::net::IN_FLIGHT`] at once, each kept in the user's
+//! cache folder and asked for again only if changed (`crate::net::cache`). Only public
+//! packages are
 //! ever sent: never a component without an ecosystem, one whose purl names a private source,
 //! or one whose name matches the configuration's `private` patterns.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::json;
+use sha2::Digest;
 
 use super::model::Advisory;
 use crate::inventory::purl::Component;
@@ -92,22 +96,34 @@ pub fn sendable<'a>(components: &'a [Component], private: &[String]) -> Vec<&'a 
         .collect()
 }
 
-/// Asks the API about `components`; returns every record that applies, parsed.
+/// Asks the API about `components`; returns every record that applies, parsed, in the order
+/// of their ids. `cache` is the user's cache folder, already checked, or `None`.
 pub fn query(
     http: &Http,
     base: &str,
     components: &[&Component],
+    cache: Option<&Path>,
 ) -> Result<Vec<Advisory>, ApiError> {
     let base = base.trim_end_matches('/');
     let mut ids = BTreeSet::new();
     for chunk in components.chunks(BATCH) {
         record_ids(http, base, chunk, &mut ids)?;
     }
-    let mut advisories = Vec::new();
-    for id in ids {
-        advisories.extend(record(http, base, &id)?);
-    }
-    Ok(advisories)
+    let folder = cache.map(|root| crate::net::cache::folder(root, "osv-api", base));
+    let ids: Vec<String> = ids.into_iter().collect();
+    let records = crate::net::concurrently(&ids, crate::net::IN_FLIGHT, |id| {
+        record(http, base, id, folder.as_deref())
+    })?;
+    Ok(records.into_iter().flatten().collect())
+}
+
+/// Where the record `id` is kept: the id comes from the server, so the file is named by its
+/// digest, which cannot leave the folder.
+fn cache_file(folder: &Path, id: &str) -> PathBuf {
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    folder
+        .join(hex::encode(&digest[..2]))
+        .join(hex::encode(digest))
 }
 
 /// Adds to `ids` the ids of the records that apply to one batch of components, following
@@ -191,12 +207,18 @@ fn ask_batch(
 }
 
 /// `GET /v1/vulns/{id}`: the record the batch answer named, parsed, as the API's.
-fn record(http: &Http, base: &str, id: &str) -> Result<Vec<Advisory>, ApiError> {
+fn record(
+    http: &Http,
+    base: &str,
+    id: &str,
+    folder: Option<&Path>,
+) -> Result<Vec<Advisory>, ApiError> {
     let url = format!(
         "{base}/v1/vulns/{}",
         url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
     );
-    let bytes = match http.get(&url, MAX_ANSWER)? {
+    let file = folder.map(|folder| cache_file(folder, id));
+    let bytes = match crate::net::cache::get(http, &url, MAX_ANSWER, file.as_deref())? {
         Fetched::Body(bytes) => bytes,
         Fetched::NotFound => {
             return Err(ApiError::Answer {
@@ -218,6 +240,24 @@ fn record(http: &Http, base: &str, id: &str) -> Result<Vec<Advisory>, ApiError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_id_from_the_server_cannot_name_a_cache_file_outside_the_folder() {
+        let folder = Path::new("/cache/osv-api/x");
+        for id in ["../../../etc/passwd", "/abs", "..", "", "a/b", "GHSA-xxxx"] {
+            let file = cache_file(folder, id);
+            let inside = file.strip_prefix(folder).unwrap();
+            assert_eq!(inside.components().count(), 2, "{id}: {}", file.display());
+            assert!(
+                inside
+                    .to_str()
+                    .unwrap()
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b'/'),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn private_patterns() {

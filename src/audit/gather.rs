@@ -57,6 +57,7 @@ pub(super) fn from_cargo(
     if let Some(base) = &options.osv_api {
         ask_osv_api(
             &mut database,
+            options.sources.cache_dir.as_deref(),
             http,
             base,
             &crates_of(&inventory),
@@ -196,6 +197,7 @@ pub(super) fn from_sbom(
     if let Some(base) = &options.osv_api {
         ask_osv_api(
             &mut database,
+            options.sources.cache_dir.as_deref(),
             http,
             base,
             &input.components,
@@ -276,6 +278,7 @@ fn sbom_packages(components: &[Component]) -> Vec<ComponentFacts> {
 /// Asks the OSV API about the public components, and adds what it says as a source.
 fn ask_osv_api(
     database: &mut advisories::Database,
+    options_cache_dir: Option<&Path>,
     http: &Http,
     base: &str,
     components: &[Component],
@@ -283,9 +286,28 @@ fn ask_osv_api(
 ) -> Result<(), AuditError> {
     let sendable = osv_api::sendable(components, private);
     let at = crate::time::clock();
-    let records = osv_api::query(http, base, &sendable)?;
+    let cache = http_cache(options_cache_dir, http)?;
+    let records = osv_api::query(http, base, &sendable, cache.as_deref())?;
     database.add_api(records, &sendable, base, at)?;
     Ok(())
+}
+
+/// The user's cache folder, checked as the advisory download checks it (a planted entry would
+/// be a planted fact), when this run will use the network; `None` when there is none to use.
+fn http_cache(cache_dir: Option<&Path>, http: &Http) -> Result<Option<PathBuf>, AuditError> {
+    match cache_dir {
+        Some(dir) if !http.is_offline() => {
+            advisories::fetch::secure_cache(dir).map_err(advisories::AdvisoryError::from)?;
+            Ok(Some(dir.to_path_buf()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The folder of the index at `base` in the user's cache folder.
+fn index_cache(options: &Options, http: &Http, base: &str) -> Result<Option<PathBuf>, AuditError> {
+    let root = http_cache(options.sources.cache_dir.as_deref(), http)?;
+    Ok(root.map(|root| crate::net::cache::folder(&root, "registry-index", base)))
 }
 
 /// The registry index the options name (or crates.io's, or cargo's cache when offline).
@@ -322,6 +344,7 @@ fn registry_facts(
         Some(url) if url.contains("://") => Index::Http(HttpIndex {
             base: url.to_owned(),
             http,
+            cache: index_cache(options, http, url)?,
         }),
         Some(dir) => {
             let root = PathBuf::from(dir);
@@ -345,6 +368,7 @@ fn registry_facts(
         None => Index::Http(HttpIndex {
             base: CRATES_IO_INDEX.to_owned(),
             http,
+            cache: index_cache(options, http, CRATES_IO_INDEX)?,
         }),
     };
     let source = index.source();

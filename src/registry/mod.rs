@@ -35,11 +35,16 @@ pub enum RegistryError {
 }
 
 /// Where index entries come from.
-pub trait IndexSource {
+pub trait IndexSource: Sync {
     /// The entry (one JSON line per version) of a crate, or `None` when the index has none.
     fn entry(&self, name: &str) -> Result<Option<String>, RegistryError>;
     /// How the report names this source.
     fn describe(&self) -> String;
+    /// How many entries may be asked for at once: one for a folder (a read costs no wait),
+    /// more for a server (each costs a round trip).
+    fn in_flight(&self) -> usize {
+        1
+    }
 }
 
 /// A folder in the sparse-index layout (`re/ge/regex`), such as a mirror or a test snapshot.
@@ -165,31 +170,49 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    /// Looks up each name; a crate the index does not know is recorded, never a failure.
+    /// Looks up each name; a crate the index does not know is recorded, never a failure. Each
+    /// index entry is asked for once, however many names share it (`SmallVec` and `smallvec`
+    /// have one), up to [`IndexSource::in_flight`] at once; the result is the same whatever
+    /// order the answers come in.
     pub fn fetch<'a>(
         source: &dyn IndexSource,
         names: impl IntoIterator<Item = &'a str>,
     ) -> Result<Lookups, RegistryError> {
         let mut lookups = Lookups::default();
         let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
-        let bar = crate::progress::items(names.len() as u64, "looking up the registry index");
-        for name in names {
-            bar.inc(1);
-            if !index::is_index_name(name) {
-                let why = "not a crate name a registry index can hold".to_owned();
-                lookups.entries.insert(name.to_owned(), Entry::Unknown(why));
-                continue;
+        // One name for each index path, to ask the source with.
+        let mut paths: BTreeMap<String, &str> = BTreeMap::new();
+        for name in &names {
+            if let Some(path) = index::path_of(name) {
+                paths.entry(path).or_insert(name);
             }
-            let entry = match source.entry(name)? {
-                None => Entry::Unknown("the registry index has no entry for this crate".to_owned()),
-                Some(text) => match index::parse_named(&text, name) {
+        }
+        let bar = crate::progress::items(paths.len() as u64, "looking up the registry index");
+        let asked: Vec<(&String, &&str)> = paths.iter().collect();
+        let texts = crate::net::concurrently(&asked, source.in_flight(), |(_, name)| {
+            let text = source.entry(name);
+            bar.inc(1);
+            text
+        })?;
+        bar.finish_and_clear();
+        let texts: BTreeMap<&String, Option<String>> =
+            asked.iter().map(|(path, _)| *path).zip(texts).collect();
+        for name in names {
+            let text = index::path_of(name).and_then(|path| texts.get(&path).cloned());
+            let entry = match text {
+                None if !index::is_index_name(name) => {
+                    Entry::Unknown("not a crate name a registry index can hold".to_owned())
+                }
+                None | Some(None) => {
+                    Entry::Unknown("the registry index has no entry for this crate".to_owned())
+                }
+                Some(Some(text)) => match index::parse_named(&text, name) {
                     Ok(versions) => Entry::Known(versions),
                     Err(why) => Entry::Unknown(why),
                 },
             };
             lookups.entries.insert(name.to_owned(), entry);
         }
-        bar.finish_and_clear();
         Ok(lookups)
     }
 
@@ -250,6 +273,40 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_crate_name_cannot_place_a_cache_entry_outside_the_cache_folder() {
+        let top = tempfile::tempdir().unwrap();
+        let cache = top.path().join("cache");
+        let options = crate::net::HttpOptions::new(false, std::time::Duration::from_secs(2));
+        let http = crate::net::Http::new(options).unwrap();
+        // Nothing listens there: a request would be an error, not `None`.
+        let index = HttpIndex {
+            base: "http://127.0.0.1:9/".to_owned(),
+            http: &http,
+            cache: Some(cache.clone()),
+        };
+        let hostile = [
+            "../../escape",
+            "..",
+            "a/../../b",
+            "/etc/passwd",
+            "é",
+            "a\\..\\b",
+        ];
+        for name in hostile {
+            assert!(index.entry(name).unwrap().is_none(), "{name}");
+        }
+        let lookups = Lookups::fetch(&index, hostile).unwrap();
+        assert!(
+            lookups
+                .entries
+                .values()
+                .all(|e| matches!(e, Entry::Unknown(why) if why.contains("not a crate name")))
+        );
+        let written: Vec<_> = std::fs::read_dir(top.path()).unwrap().collect();
+        assert!(written.is_empty(), "{written:?}");
+    }
+
+    #[test]
     fn cargo_cache_format_decodes() {
         let mut bytes = vec![3u8, 2, 0, 0, 0];
         bytes.extend_from_slice(b"etag\x001.0.0\x00{\"vers\":\"1.0.0\"}\x001.0.1\x00{\"vers\":\"1.0.1\",\"yanked\":true}\x00");
@@ -265,6 +322,9 @@ mod tests {
 pub struct HttpIndex<'a> {
     pub base: String,
     pub http: &'a crate::net::Http,
+    /// The folder that keeps this index's entries between runs (see `net::cache`), each at its
+    /// index path, which no crate name can lead out of; `None` caches nothing.
+    pub cache: Option<PathBuf>,
 }
 
 /// The largest index entry read (crates.io's largest are a few MiB).
@@ -280,7 +340,8 @@ impl IndexSource for HttpIndex<'_> {
             return Ok(None);
         };
         let url = format!("{base}/{relative}");
-        match self.http.get(&url, MAX_ENTRY_BYTES) {
+        let file = self.cache.as_ref().map(|cache| cache.join(&relative));
+        match crate::net::cache::get(self.http, &url, MAX_ENTRY_BYTES, file.as_deref()) {
             Ok(crate::net::Fetched::Body(bytes)) => {
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             }
@@ -294,5 +355,9 @@ impl IndexSource for HttpIndex<'_> {
 
     fn describe(&self) -> String {
         self.base.clone()
+    }
+
+    fn in_flight(&self) -> usize {
+        crate::net::IN_FLIGHT
     }
 }

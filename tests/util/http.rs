@@ -25,6 +25,10 @@ pub enum Reply {
     Trickle { interval: Duration, head: bool },
     /// A redirect (302) to this location.
     Redirect(String),
+    /// A 200 with this body and an `ETag` header of this value (quotes included).
+    Tagged { etag: String, body: Vec<u8> },
+    /// A 304 Not Modified, no body.
+    NotModified,
 }
 
 pub struct Server {
@@ -36,8 +40,8 @@ pub struct Server {
     stop: Arc<AtomicBool>,
 }
 
-/// A handler that sees each request's body too: `(path, nth, body)`.
-type BodyHandler = dyn Fn(&str, usize, &[u8]) -> Reply + Send + Sync;
+/// A handler that sees each request's body and head too: `(path, nth, body, head)`.
+type BodyHandler = dyn Fn(&str, usize, &[u8], &str) -> Reply + Send + Sync;
 
 impl Server {
     /// Starts a server; `handler(path, nth request for that path from 1)`.
@@ -48,6 +52,14 @@ impl Server {
     /// Starts a server whose handler sees each request's body (for POSTs).
     pub fn start_with_body(
         handler: impl Fn(&str, usize, &[u8]) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        Server::start_with_head(move |path, nth, body, _| handler(path, nth, body))
+    }
+
+    /// Starts a server whose handler sees each request's body and its request line and
+    /// headers (`head`, as received), for conditional requests.
+    pub fn start_with_head(
+        handler: impl Fn(&str, usize, &[u8], &str) -> Reply + Send + Sync + 'static,
     ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -165,7 +177,7 @@ fn serve(
         seen.push(path.clone());
         seen.iter().filter(|p| **p == path).count()
     };
-    let _ = match handler(&path, nth, &body) {
+    let _ = match handler(&path, nth, &body, &text) {
         Reply::Body(status, body) => {
             let head = format!(
                 "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -221,6 +233,18 @@ fn serve(
         Reply::Redirect(location) => stream.write_all(
             format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 .as_bytes(),
+        ),
+        Reply::Tagged { etag, body } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream
+                .write_all(head.as_bytes())
+                .and_then(|()| stream.write_all(&body))
+        }
+        Reply::NotModified => stream.write_all(
+            b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n",
         ),
         Reply::Stall(wait) => {
             std::thread::sleep(wait);

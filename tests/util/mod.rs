@@ -76,6 +76,11 @@ impl CargoHome {
 pub fn charter_audit(home: &CargoHome) -> Command {
     let mut cmd = Command::cargo_bin("charter-audit").unwrap();
     cmd.env("CARGO_HOME", home.path())
+        // The answers a run keeps (index entries, OSV records) stay with this home.
+        .env(
+            "CHARTER_AUDIT_CACHE_DIR",
+            home.path().join("charter-audit-cache"),
+        )
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .env_remove("RUSTC_WRAPPER")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
