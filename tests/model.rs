@@ -280,3 +280,24 @@ fn attest_reads_no_more_than_an_sbom_may_hold() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("larger than the 64 MiB limit"), "{stderr}");
 }
+
+#[test]
+fn an_sbom_with_components_nested_under_the_product_is_attested() {
+    let home = CargoHome::new();
+    let out = tempfile::tempdir().unwrap();
+    let output = charter_audit(&home)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["audit", "--offline", "--now", NOW, "--unsigned"])
+        .args(["--sbom", "fixtures/sboms/edge.cdx.json"])
+        .args(["--osv-db", "fixtures/advisories/osv-edge"])
+        .arg("--out-dir")
+        .arg(out.path().join("evidence"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(
+        out.path().join("evidence/attestation.intoto.json").exists(),
+        "{stderr}"
+    );
+}
