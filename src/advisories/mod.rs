@@ -3,6 +3,7 @@
 
 mod archive;
 mod cache;
+pub mod compiled;
 pub mod fetch;
 pub mod foreign;
 mod matching;
@@ -167,16 +168,26 @@ pub fn load(options: &SourceOptions, http: &crate::net::Http) -> Result<Database
     };
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     match &options.advisory_db {
-        Some(root) => sources.push(Box::new(Native::local(root, options.advisory_db_date))),
+        Some(root) => sources.push(Box::new(Native::local(
+            root,
+            options.advisory_db_date,
+            options.cache_dir.clone(),
+        ))),
         None if !options.offline => {
             let fetched =
                 fetch::fetch(http, &options.advisory_db_url, options.cache_dir.as_deref())?;
-            sources.push(Box::new(Native::fetched(fetched)));
+            sources.push(Box::new(Native::fetched(
+                fetched,
+                options.cache_dir.clone(),
+            )));
         }
         None => {}
     }
     if let Some(path) = &options.osv_db {
-        sources.push(Box::new(OsvExport { path: path.clone() }));
+        sources.push(Box::new(OsvExport {
+            path: path.clone(),
+            cache: options.cache_dir.clone(),
+        }));
     }
     for source in sources {
         database.add(source.read(options.allow_partial)?);
@@ -212,7 +223,10 @@ impl Source for Native {
             }
             return Err(AdvisoryError::NotRustSec(root.clone()));
         }
-        let loaded = rustsec_db::load(root)?;
+        let crates = root.join("crates");
+        let loaded = compiled(RUSTSEC, root, &crates, native.cache.as_deref(), || {
+            rustsec_db::load(root)
+        })?;
         let skipped = fail_closed(root, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {
@@ -259,6 +273,8 @@ impl Source for Native {
 /// An OSV export: a folder of OSV JSON records or a zip of them (`--osv-db`).
 struct OsvExport {
     path: PathBuf,
+    /// Where its compiled form is kept.
+    cache: Option<PathBuf>,
 }
 
 impl Source for OsvExport {
@@ -270,7 +286,7 @@ impl Source for OsvExport {
                 osv: true,
             });
         }
-        let loaded = osv::load(path)?;
+        let loaded = compiled(OSV, path, path, self.cache.as_deref(), || osv::load(path))?;
         let skipped = fail_closed(path, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {
@@ -341,10 +357,12 @@ struct Native {
     expected: Option<String>,
     /// A download: kept in the cache once it has loaded (and its private folder until then).
     pending: Option<fetch::Pending>,
+    /// Where its compiled form is kept.
+    cache: Option<PathBuf>,
 }
 
 impl Native {
-    fn local(root: &Path, date: Option<time::Date>) -> Native {
+    fn local(root: &Path, date: Option<time::Date>, cache: Option<PathBuf>) -> Native {
         let checkout = fetch::checkout_revision(root);
         let (updated, updated_from) = match (&checkout, date) {
             (_, Some(date)) => (Some(date.midnight().assume_utc()), "flag"),
@@ -360,10 +378,11 @@ impl Native {
             fetched_at: None,
             expected: None,
             pending: None,
+            cache,
         }
     }
 
-    fn fetched(fetched: fetch::FetchedDb) -> Native {
+    fn fetched(fetched: fetch::FetchedDb, cache: Option<PathBuf>) -> Native {
         Native {
             root: fetched.root,
             uri: fetched.uri,
@@ -372,6 +391,8 @@ impl Native {
             updated_from: "archive-commit-time",
             fetched_at: Some(fetched.fetched_at),
             expected: fetched.expected,
+            // A download still in its staging folder is not compiled: it moves when kept.
+            cache: cache.filter(|_| fetched.pending.is_none()),
             pending: fetched.pending,
         }
     }
@@ -538,6 +559,28 @@ impl Database {
             }
         }
     }
+}
+
+/// What `load` gives for the database at `root`, from its compiled form when one was kept for
+/// the listing of `listed` (see `compiled`); else loaded, and kept if whole.
+fn compiled<E>(
+    kind: &str,
+    root: &Path,
+    listed: &Path,
+    cache: Option<&Path>,
+    load: impl FnOnce() -> Result<Loaded, E>,
+) -> Result<Loaded, E> {
+    // The listing is taken before the files are read: a file changed while they are read
+    // changes the next run's key.
+    let slot = compiled::Slot::of(kind, root, listed, cache);
+    if let Some(kept) = slot.as_ref().and_then(compiled::Slot::read) {
+        return Ok(kept);
+    }
+    let loaded = load()?;
+    if let Some(slot) = slot {
+        slot.write(&loaded);
+    }
+    Ok(loaded)
 }
 
 fn fail_closed(

@@ -32,7 +32,7 @@ impl Kind {
 }
 
 /// Which versions an advisory affects, in the form its database gave.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Affected {
     /// RustSec's native `patched` and `unaffected` requirements.
     Requirements(rustsec::advisory::Versions),
@@ -51,14 +51,14 @@ pub enum Affected {
 
 /// An OSV range as written: its `type` and its events (`introduced`, `fixed`,
 /// `last_affected`, `limit`) in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawRange {
     pub kind: String,
     pub events: Vec<(String, String)>,
 }
 
 /// One event of an OSV range.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// `introduced`; `None` is OSV's `"0"`, before every version.
     Introduced(Option<semver::Version>),
@@ -334,6 +334,32 @@ impl<'a, T> IntoIterator for &'a Shared<T> {
     }
 }
 
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<T>::deserialize(deserializer).map(Shared::from)
+    }
+}
+
+/// A date as its Julian day number: the compiled database's form (`time` has no serde here).
+mod julian_day {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(date: &time::Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(date.to_julian_day())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<time::Date, D::Error> {
+        let day = i32::deserialize(d)?;
+        time::Date::from_julian_day(day).map_err(serde::de::Error::custom)
+    }
+}
+
 impl<T: Clone> IntoIterator for Shared<T> {
     type Item = T;
     type IntoIter = SharedIter<T>;
@@ -361,8 +387,9 @@ impl<T: Clone> Iterator for SharedIter<T> {
     }
 }
 
-/// An advisory, normalised.
-#[derive(Clone, Debug)]
+/// An advisory, normalised. Serialised only into the compiled database (`compiled`), which
+/// this version of the tool alone reads back.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Advisory {
     pub id: String,
     pub aliases: Shared<String>,
@@ -375,6 +402,7 @@ pub struct Advisory {
     pub kind: Kind,
     pub title: std::sync::Arc<str>,
     /// The advisory's date: its publication, 00:00 UTC of this day.
+    #[serde(with = "julian_day")]
     pub date: time::Date,
     pub withdrawn: bool,
     pub affected: Affected,

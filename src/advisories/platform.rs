@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What an advisory says of where it applies.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     /// Operating systems (`target_os` values: `windows`, `linux`...); empty is every one.
     pub os: Vec<String>,

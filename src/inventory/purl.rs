@@ -90,6 +90,13 @@ impl serde::Serialize for Ecosystem {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Ecosystem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Ecosystem::parse(&name))
+    }
+}
+
 /// One component of a supplier's SBOM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Component {

@@ -1,0 +1,305 @@
+//! The compiled advisory database: what a database folder (or OSV export zip) loaded to, kept
+//! in one file in the user's cache folder, so that the next run reads one file instead of
+//! parsing every advisory again.
+//!
+//! **Key.** A database is known by the listing of its files (relative name, type, size,
+//! modification time to the nanosecond, inode), read with one `stat` per file and no open:
+//! the way cargo fingerprints a source tree. A cached database is used only when the listing
+//! is the one it was built from; a file added, removed, resized or touched makes the next run
+//! parse the folder again and replace the file. A file changed within the same modification
+//! time and size would go unseen (as with cargo), so a database with a file modified in the
+//! last two seconds is not cached at all (git's "racy" rule). The report's revision for a
+//! plain folder is the content digest recorded when the cache was built from those files.
+//!
+//! **Trust.** The file is ours only if it says so: a header with a magic string, the format
+//! version and this crate's version, the key, and the SHA-256 of the payload; the read is
+//! bounded ([`MAX_BYTES`]). Anything else (corrupt, truncated, foreign, another version, another
+//! key) is not used, silently, and the database is parsed and the file written again: never
+//! an error, never a source of advisories the files do not hold. The folder is the download
+//! cache's (`cache::secure`: this user's, writable by no one else); a folder that is not safe
+//! is not used. Written atomically (temporary file in the same folder, then rename). Only a
+//! database that loaded whole is kept.
+//!
+//! **Serialisation.** serde, measured on the RustSec database (1,205 advisories,
+//! `cargo bench --bench audit`, release build, 2-core AMD EPYC): see [`encode`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::Loaded;
+use super::model::Advisory;
+
+/// The most bytes a compiled database may have: the sources are bounded at 256 MiB.
+pub(crate) const MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Entries listed for a key at most: more and nothing is cached.
+const MAX_ENTRIES: usize = 200_000;
+/// Folders deep at most.
+const MAX_DEPTH: usize = 16;
+const MAGIC: &[u8; 24] = b"charter-audit compiled\n\0";
+/// Bumped whenever the payload's shape changes.
+const FORMAT: u32 = 1;
+
+/// What is kept: everything the database loaded to (a database with problems is not kept).
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    digest: Option<String>,
+    advisories: Vec<Advisory>,
+}
+
+/// Where one database's compiled file is, and the key it must carry.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    path: PathBuf,
+    key: [u8; 32],
+    /// False when a file was modified too recently to trust its modification time.
+    settled: bool,
+}
+
+impl Slot {
+    /// The slot of the database at `root` (`kind`: `rustsec` or `osv`; `listed`: the folder or
+    /// file whose listing keys it), or `None` when there is no cache folder or the listing
+    /// cannot be made.
+    pub(crate) fn of(kind: &str, root: &Path, listed: &Path, cache: Option<&Path>) -> Option<Slot> {
+        let cache = cache?;
+        let dir = cache.join("compiled");
+        super::cache::secure(cache).ok()?;
+        super::cache::secure(&dir).ok()?;
+        let root = std::fs::canonicalize(root).ok()?;
+        let mut name = Sha256::new();
+        name.update(kind.as_bytes());
+        name.update([0]);
+        name.update(root.as_os_str().as_encoded_bytes());
+        let name = hex::encode(&name.finalize()[..16]);
+        let mut listing = Listing::new(kind, &root);
+        listing.walk(listed, Path::new(""), 0)?;
+        Some(Slot {
+            path: dir.join(format!("{kind}-{name}.bin")),
+            key: listing.hash.finalize().into(),
+            settled: listing.settled,
+        })
+    }
+
+    /// The database kept for this key, or `None` (missing, damaged, foreign, stale).
+    pub(crate) fn read(&self) -> Option<Loaded> {
+        let bytes = crate::regular_file::read(&self.path, MAX_BYTES).ok()?;
+        let payload = decode_file(&bytes, &self.key)?;
+        Some(Loaded {
+            advisories: payload.advisories,
+            problems: Vec::new(),
+            digest: payload.digest,
+        })
+    }
+
+    /// Keeps what loaded, if it loaded whole and its files are settled; a failure to write is
+    /// not an error (the next run parses again).
+    pub(crate) fn write(&self, loaded: &Loaded) {
+        if !self.settled || !loaded.problems.is_empty() {
+            return;
+        }
+        let Some(bytes) = encode_file(&loaded.advisories, loaded.digest.as_deref(), &self.key)
+        else {
+            return;
+        };
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut file| {
+            file.write_all(&bytes)?;
+            file.persist(&self.path).map_err(|e| e.error)?;
+            Ok(())
+        });
+        drop(written);
+    }
+}
+
+/// The header and payload of a compiled database for `key`, or `None` when it would be over
+/// [`MAX_BYTES`].
+pub(crate) fn encode_file(
+    advisories: &[Advisory],
+    digest: Option<&str>,
+    key: &[u8; 32],
+) -> Option<Vec<u8>> {
+    #[derive(Serialize)]
+    struct PayloadRef<'a> {
+        digest: Option<&'a str>,
+        advisories: &'a [Advisory],
+    }
+    let payload = encode(&PayloadRef { digest, advisories })?;
+    let mut out = Vec::with_capacity(payload.len() + 128);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    out.push(u8::try_from(version.len()).ok()?);
+    out.extend_from_slice(version);
+    out.extend_from_slice(key);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(&payload));
+    out.extend_from_slice(&payload);
+    Some(out)
+}
+
+/// The payload of a compiled database, if `bytes` is one this version wrote for `key`.
+fn decode_file(bytes: &[u8], key: &[u8; 32]) -> Option<Payload> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (format, rest) = rest.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*format) != FORMAT {
+        return None;
+    }
+    let (length, rest) = rest.split_first()?;
+    let (version, rest) = rest.split_at_checked(usize::from(*length))?;
+    if version != env!("CARGO_PKG_VERSION").as_bytes() {
+        return None;
+    }
+    let (stored_key, rest) = rest.split_first_chunk::<32>()?;
+    if stored_key != key {
+        return None;
+    }
+    let (length, rest) = rest.split_first_chunk::<8>()?;
+    let (sum, payload) = rest.split_first_chunk::<32>()?;
+    if u64::try_from(payload.len()).ok()? != u64::from_le_bytes(*length)
+        || Sha256::digest(payload).as_slice() != sum.as_slice()
+    {
+        return None;
+    }
+    decode(payload)
+}
+
+/// The advisories a compiled database holds, if `bytes` is one for `key`: the reader the
+/// fuzz target and the property test drive.
+pub fn read_bytes(bytes: &[u8], key: &[u8; 32]) -> Option<usize> {
+    decode_file(bytes, key).map(|p| p.advisories.len())
+}
+
+/// serde_json: no new dependency, self-describing (so the model's `skip_serializing_if` fields
+/// read back), and fast enough that the load is a small part of a warm run.
+fn encode<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+    let mut out = Capped(Vec::new());
+    serde_json::to_writer(&mut out, value).ok()?;
+    Some(out.0)
+}
+
+fn decode(payload: &[u8]) -> Option<Payload> {
+    serde_json::from_slice(payload).ok()
+}
+
+/// A buffer that refuses to grow past [`MAX_BYTES`]: an OSV record of many packages is held
+/// once in memory but written once per package.
+struct Capped(Vec<u8>);
+
+impl Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if (self.0.len() + bytes.len()) as u64 > MAX_BYTES {
+            return Err(std::io::Error::other("compiled database too large"));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The listing a key is made of.
+struct Listing {
+    hash: Sha256,
+    entries: usize,
+    settled: bool,
+    /// Modification times after this are too recent to trust.
+    racy_after: Option<std::time::SystemTime>,
+}
+
+impl Listing {
+    fn new(kind: &str, root: &Path) -> Listing {
+        let mut hash = Sha256::new();
+        hash.update(MAGIC);
+        hash.update(FORMAT.to_le_bytes());
+        hash.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hash.update([0]);
+        hash.update(kind.as_bytes());
+        hash.update([0]);
+        hash.update(root.as_os_str().as_encoded_bytes());
+        hash.update([0]);
+        Listing {
+            hash,
+            entries: 0,
+            settled: true,
+            racy_after: std::time::SystemTime::now().checked_sub(std::time::Duration::from_secs(2)),
+        }
+    }
+
+    /// Adds `path` (named `name` in the listing) and, for a folder (not a link), everything
+    /// under it, in name order.
+    fn walk(&mut self, path: &Path, name: &Path, depth: usize) -> Option<()> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES || depth > MAX_DEPTH {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        self.entry(name, &meta);
+        if !meta.is_dir() {
+            return Some(());
+        }
+        let mut children = Vec::new();
+        for entry in std::fs::read_dir(path).ok()? {
+            children.push(entry.ok()?.file_name());
+            if children.len() > MAX_ENTRIES {
+                return None;
+            }
+        }
+        children.sort();
+        for child in children {
+            self.walk(&path.join(&child), &name.join(&child), depth + 1)?;
+        }
+        Some(())
+    }
+
+    fn entry(&mut self, name: &Path, meta: &std::fs::Metadata) {
+        let name = name.as_os_str().as_encoded_bytes();
+        self.hash.update((name.len() as u64).to_le_bytes());
+        self.hash.update(name);
+        let kind = meta.file_type();
+        let kind: u8 = if kind.is_symlink() {
+            1
+        } else if kind.is_dir() {
+            2
+        } else if kind.is_file() {
+            3
+        } else {
+            4
+        };
+        self.hash.update([kind]);
+        self.hash.update(meta.len().to_le_bytes());
+        let modified = meta.modified().ok();
+        let since = modified
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        self.hash.update(since.as_secs().to_le_bytes());
+        self.hash.update(since.subsec_nanos().to_le_bytes());
+        // The inode change time, which no one can set back: a file edited and then given its
+        // old modification time again still changes the key.
+        #[cfg(unix)]
+        let changed = {
+            use std::os::unix::fs::MetadataExt;
+            self.hash.update(meta.ino().to_le_bytes());
+            self.hash.update(meta.dev().to_le_bytes());
+            self.hash.update(meta.ctime().to_le_bytes());
+            self.hash.update(meta.ctime_nsec().to_le_bytes());
+            u64::try_from(meta.ctime()).ok().map(|secs| {
+                std::time::UNIX_EPOCH
+                    + std::time::Duration::new(secs, u32::try_from(meta.ctime_nsec()).unwrap_or(0))
+            })
+        };
+        #[cfg(not(unix))]
+        let changed = modified;
+        let newest = modified.max(changed);
+        if modified.is_none()
+            || newest.is_none_or(|m| self.racy_after.is_none_or(|after| m > after))
+        {
+            self.settled = false;
+        }
+    }
+}
