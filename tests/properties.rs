@@ -127,7 +127,7 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 fn every_seed_passes_its_harness() {
     type Harness = fn(&[u8]);
-    let harnesses: [(&str, Harness); 10] = [
+    let harnesses: [(&str, Harness); 11] = [
         ("lockfile", harness::lockfile),
         ("config", harness::config),
         ("cyclonedx", harness::cyclonedx),
@@ -138,6 +138,7 @@ fn every_seed_passes_its_harness() {
         ("statement", harness::statement),
         ("bundle", harness::bundle),
         ("report", harness::report),
+        ("advisory_cache", harness::advisory_cache),
     ];
     for (target, run) in harnesses {
         for seed in seeds(target) {
@@ -188,6 +189,11 @@ proptest! {
     #[test]
     fn any_osv_zip_is_read_or_refused_naming_it(bytes in prop_oneof![noise(), mutated("osv_zip")]) {
         harness::osv_zip(&bytes);
+    }
+
+    #[test]
+    fn no_compiled_database_file_gives_advisories_its_files_do_not_hold(bytes in prop_oneof![noise(), mutated("advisory_cache")]) {
+        harness::advisory_cache(&bytes);
     }
 
     #[test]

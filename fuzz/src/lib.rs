@@ -207,3 +207,32 @@ pub fn report(bytes: &[u8]) {
         );
     }
 }
+
+/// A RustSec advisory the compiled-database harness loads.
+const ADVISORY: &str = "```toml\n[advisory]\nid = \"RUSTSEC-2021-0003\"\npackage = \"smallvec\"\ndate = \"2021-01-08\"\n\n[versions]\npatched = [\">= 1.6.1\"]\n```\n\n# Buffer overflow\n";
+
+/// A compiled advisory database (`advisories::compiled`) as the next run reads it from the
+/// cache folder. Whatever the file holds, the database loaded is the one its files hold (the
+/// fuzzer cannot make a header for a key that includes a fresh folder's inodes and change
+/// times); and the reader takes any payload behind a valid header without panicking.
+pub fn advisory_cache(bytes: &[u8]) {
+    use charter_audit::advisories::compiled;
+    let key = [7u8; 32];
+    compiled::read_bytes(bytes, &key);
+    compiled::read_bytes(&compiled::frame(bytes, &key), &key);
+
+    let (dir, _) = scratch(
+        "db/crates/smallvec/RUSTSEC-2021-0003.md",
+        ADVISORY.as_bytes(),
+    );
+    let root = dir.path().join("db");
+    let cold = load_database(&root, true).expect("the harness's database loads");
+    let cache = dir.path().join("cache");
+    let (path, _) = compiled::slot_file("rustsec", &root, &cache).expect("a cache slot");
+    std::fs::write(&path, bytes).expect("the planted file");
+    let warm = load_database(&root, true).expect("the harness's database loads");
+    assert_eq!(
+        cold.sources, warm.sources,
+        "a planted compiled file changed the database"
+    );
+}

@@ -128,17 +128,35 @@ pub(crate) fn encode_file(
         advisories: &'a [Advisory],
     }
     let payload = encode(&PayloadRef { digest, advisories })?;
+    Some(frame(&payload, key))
+}
+
+/// `payload` behind the header that says it is this version's compiled database for `key`.
+pub fn frame(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     let version = env!("CARGO_PKG_VERSION").as_bytes();
-    out.push(u8::try_from(version.len()).ok()?);
+    // A crate version is far shorter than 255 bytes.
+    out.push(u8::try_from(version.len()).unwrap_or(u8::MAX));
     out.extend_from_slice(version);
     out.extend_from_slice(key);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(&payload));
-    out.extend_from_slice(&payload);
-    Some(out)
+    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Where the compiled form of the database at `root` would be kept in `cache`, and the key it
+/// must carry now (`kind`: `rustsec`, whose listing is of `root/crates`, or `osv`): for tests
+/// and the fuzz harness, which plant files there.
+pub fn slot_file(kind: &str, root: &Path, cache: &Path) -> Option<(PathBuf, [u8; 32])> {
+    let listed = if kind == super::RUSTSEC {
+        root.join("crates")
+    } else {
+        root.to_path_buf()
+    };
+    Slot::of(kind, root, &listed, Some(cache)).map(|slot| (slot.path, slot.key))
 }
 
 /// The payload of a compiled database, if `bytes` is one this version wrote for `key`.
