@@ -105,7 +105,15 @@ pub fn fetch(http: &Http, url: &str, cache: Option<&Path>) -> Result<FetchedDb, 
         let age = crate::time::clock() - cached.fetched_at;
         let fresh = age >= time::Duration::ZERO && age.unsigned_abs() < FRESH_FOR;
         // Files removed, changed or added since: not the database that was verified.
-        let unchanged = || super::rustsec_db::digest(&cached.root).ok() == cached.expected;
+        // The compiled database kept for these files, when their listing is unchanged, holds
+        // the digest of what was read: then they need not be read twice (here and to load).
+        let unchanged = || {
+            let compiled = cache.and_then(|cache| {
+                super::compiled::slot_file(super::RUSTSEC, &cached.root, cache)
+                    .and_then(|(path, key)| super::compiled::read_digest(&path, &key))
+            });
+            compiled.or_else(|| super::rustsec_db::digest(&cached.root).ok()) == cached.expected
+        };
         if fresh && unchanged() {
             return Ok(cached);
         }

@@ -346,6 +346,40 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
     }
 }
 
+/// Scores with every field written: the compiled database's format (postcard) has no field
+/// names, so a field skipped when empty (as the report's JSON skips them) cannot be read back.
+mod scores_in_full {
+    use super::{Score, ScoreKind, Severity, Shared};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    type Full = (ScoreKind, Option<String>, Option<f64>, Severity, String);
+
+    pub(super) fn serialize<S: Serializer>(
+        scores: &Shared<Score>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            scores
+                .iter()
+                .map(|sc| (sc.kind, &sc.vector, sc.score, sc.severity, &sc.source)),
+        )
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Shared<Score>, D::Error> {
+        let full = Vec::<Full>::deserialize(d)?;
+        Ok(full
+            .into_iter()
+            .map(|(kind, vector, score, severity, source)| Score {
+                kind,
+                vector,
+                score,
+                severity,
+                source,
+            })
+            .collect())
+    }
+}
+
 /// A date as its Julian day number: the compiled database's form (`time` has no serde here).
 mod julian_day {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -406,6 +440,7 @@ pub struct Advisory {
     pub date: time::Date,
     pub withdrawn: bool,
     pub affected: Affected,
+    #[serde(with = "scores_in_full")]
     pub scores: Shared<Score>,
     pub references: Shared<String>,
     /// The database it came from (`rustsec`, `osv`).

@@ -113,11 +113,22 @@ pub fn path_of(name: &str) -> Option<String> {
 /// `smallvec` answers for `SmallVec` too; a line naming the crate otherwise (case, `-` or `_`)
 /// means the registry serves no package spelled `name`.
 pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> {
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(parsed) = serde_json::from_str::<Line>(line) else {
+    // Each line is parsed once: a line naming the crate otherwise is the answer wherever it
+    // is, else the first line that is not JSON, else the versions.
+    let mut out = Vec::new();
+    let mut unreadable = None;
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
             continue;
+        }
+        let parsed = match serde_json::from_str::<Line>(line) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                unreadable.get_or_insert_with(|| not_an_entry(number, &e));
+                continue;
+            }
         };
-        if let Some(listed) = parsed.name.filter(|listed| listed != name) {
+        if let Some(listed) = parsed.name.as_deref().filter(|listed| *listed != name) {
             let listed: String = listed.chars().take(MAX_NAME_LEN + 1).collect();
             return Err(format!(
                 "the registry index lists this crate as {listed:?}, not {name:?}: the registry \
@@ -125,8 +136,14 @@ pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> 
                  are one crate to crates.io)"
             ));
         }
+        if unreadable.is_none() {
+            out.extend(version_of(parsed));
+        }
     }
-    parse(text).map_err(|message| format!("index entry unreadable: {message}"))
+    match unreadable {
+        Some(message) => Err(format!("index entry unreadable: {message}")),
+        None => Ok(out),
+    }
 }
 
 /// Parses an index file. Lines that are not versions this tool understands (a version that is
@@ -137,23 +154,29 @@ pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(line)
-            .map_err(|e| format!("line {}: not an index entry: {e}", number + 1))?;
-        let Ok(version) = semver::Version::parse(&parsed.vers) else {
-            continue;
-        };
-        let pubtime = parsed
-            .pubtime
-            .as_deref()
-            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-        out.push(IndexVersion {
-            version,
-            yanked: parsed.yanked,
-            pubtime,
-            requires: required(parsed.deps),
-        });
+        let parsed: Line = serde_json::from_str(line).map_err(|e| not_an_entry(number, &e))?;
+        out.extend(version_of(parsed));
     }
     Ok(out)
+}
+
+fn not_an_entry(number: usize, error: &serde_json::Error) -> String {
+    format!("line {}: not an index entry: {error}", number + 1)
+}
+
+/// The version a line records, or `None` when its version is not semver.
+fn version_of(parsed: Line) -> Option<IndexVersion> {
+    let version = semver::Version::parse(&parsed.vers).ok()?;
+    let pubtime = parsed
+        .pubtime
+        .as_deref()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    Some(IndexVersion {
+        version,
+        yanked: parsed.yanked,
+        pubtime,
+        requires: required(parsed.deps),
+    })
 }
 
 #[cfg(test)]
