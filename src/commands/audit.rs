@@ -57,13 +57,17 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let audit = audit::run(&options(args, config, stamp, now)?, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);
-    let renderings = Renderings::of(&audit)?;
-    let bytes = match args.format {
-        ReportFormat::Json => renderings.json.clone(),
-        ReportFormat::Human => report::audit::human(&audit.report, colour(&output)),
-        ReportFormat::Sarif => renderings.sarif.clone(),
-        ReportFormat::Markdown => renderings.markdown.clone(),
-        ReportFormat::Html => renderings.html.clone(),
+    let renderings = Renderings::new(&audit);
+    if args.out_dir.is_some() {
+        // Every file is made before any is written.
+        renderings.json()?;
+    }
+    let bytes: std::borrow::Cow<'_, str> = match args.format {
+        ReportFormat::Json => renderings.json()?.into(),
+        ReportFormat::Human => report::audit::human(&audit.report, colour(&output)).into(),
+        ReportFormat::Sarif => renderings.sarif().into(),
+        ReportFormat::Markdown => renderings.markdown().into(),
+        ReportFormat::Html => renderings.html().into(),
     };
     if let Some(dir) = &args.out_dir {
         write_out_dir(dir, &audit, &renderings, &signing)?;
@@ -72,7 +76,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
         && let Err(e) = report::append(
             std::path::Path::new(&summary),
-            renderings.markdown.as_bytes(),
+            renderings.markdown().as_bytes(),
         )
     {
         all_warnings.push(format!("the job summary was not written: {e}"));
@@ -179,27 +183,52 @@ impl Signing {
     }
 }
 
-/// Every rendering of the report, made before anything is written.
-struct Renderings {
-    json: String,
-    sarif: String,
-    markdown: String,
-    html: String,
+/// The renderings of the report, each made once and only when something needs it (with
+/// `--out-dir`, all of them, before anything is written).
+struct Renderings<'a> {
+    audit: &'a Audit,
+    json: std::cell::OnceCell<String>,
+    sarif: std::cell::OnceCell<String>,
+    markdown: std::cell::OnceCell<String>,
+    html: std::cell::OnceCell<String>,
 }
 
-impl Renderings {
-    fn of(audit: &Audit) -> Result<Renderings, Error> {
-        let report = &audit.report;
-        let lockfile = sarif::LockfileLocation::new(
-            repository_path(&audit.lockfile_path),
-            &std::fs::read_to_string(&audit.lockfile_path).unwrap_or_default(),
-        );
-        Ok(Renderings {
-            json: report.to_json().map_err(Error::Json)?,
-            sarif: sarif::render(report, &lockfile),
-            markdown: markdown::render(report),
-            html: html::render(report),
+impl<'a> Renderings<'a> {
+    fn new(audit: &'a Audit) -> Renderings<'a> {
+        Renderings {
+            audit,
+            json: std::cell::OnceCell::new(),
+            sarif: std::cell::OnceCell::new(),
+            markdown: std::cell::OnceCell::new(),
+            html: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn json(&self) -> Result<&str, Error> {
+        if let Some(json) = self.json.get() {
+            return Ok(json);
+        }
+        let json = self.audit.report.to_json().map_err(Error::Json)?;
+        Ok(self.json.get_or_init(|| json))
+    }
+
+    fn sarif(&self) -> &str {
+        self.sarif.get_or_init(|| {
+            let lockfile = sarif::LockfileLocation::new(
+                repository_path(&self.audit.lockfile_path),
+                &std::fs::read_to_string(&self.audit.lockfile_path).unwrap_or_default(),
+            );
+            sarif::render(&self.audit.report, &lockfile)
         })
+    }
+
+    fn markdown(&self) -> &str {
+        self.markdown
+            .get_or_init(|| markdown::render(&self.audit.report))
+    }
+
+    fn html(&self) -> &str {
+        self.html.get_or_init(|| html::render(&self.audit.report))
     }
 }
 
@@ -213,10 +242,10 @@ fn write_out_dir(
 ) -> Result<(), Error> {
     let mut files: Vec<(&str, &[u8])> = vec![
         ("sbom.cdx.json", &audit.sbom),
-        ("report.json", renderings.json.as_bytes()),
-        ("report.sarif", renderings.sarif.as_bytes()),
-        ("report.md", renderings.markdown.as_bytes()),
-        ("report.html", renderings.html.as_bytes()),
+        ("report.json", renderings.json()?.as_bytes()),
+        ("report.sarif", renderings.sarif().as_bytes()),
+        ("report.md", renderings.markdown().as_bytes()),
+        ("report.html", renderings.html().as_bytes()),
     ];
     let signed;
     let public_pem;
@@ -248,8 +277,8 @@ fn attest(
             subjects: signing.subjects.clone(),
             signed: signing.key.is_some(),
             reports: vec![
-                Subject::of("report.json", renderings.json.as_bytes()),
-                Subject::of("report.html", renderings.html.as_bytes()),
+                Subject::of("report.json", renderings.json()?.as_bytes()),
+                Subject::of("report.html", renderings.html().as_bytes()),
             ],
         },
         "report.json",
