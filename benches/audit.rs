@@ -47,12 +47,17 @@ fn main() {
     });
     let (findings, _) = advisories::check(&inventory, &database);
     let facts = median(RUNS, || {
-        let names = inventory.packages.iter().map(|p| p.name.as_str());
+        let packages = inventory
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), &p.version));
+        // Read from the index folder itself: the compiled facts are measured by `offline`.
         let lookups = Lookups::fetch(
             &DirIndex {
                 root: index.clone(),
             },
-            names,
+            packages,
+            None,
         )
         .unwrap();
         let packages = apply::components(&inventory, Some(&lookups), now);

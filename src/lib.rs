@@ -11,6 +11,7 @@ pub mod attest;
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod compiled;
 pub mod error;
 pub mod inventory;
 pub mod json;

@@ -100,6 +100,12 @@ pub fn web_link(reference: &str) -> Option<String> {
     text.chars().all(allowed).then(|| text.to_owned())
 }
 
+/// Bytes as text, each invalid sequence replaced: without a copy or a second scan when they
+/// are UTF-8, the usual case (`String::from_utf8_lossy` scans them more slowly, then copies).
+pub fn utf8_lossy(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// A local path as an output names it: `file:PATH` as given when relative, else `file:…/NAME`
 /// (its last component), so that no absolute path of the build machine is ever written.
 pub fn local_uri(path: &std::path::Path) -> String {

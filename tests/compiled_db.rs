@@ -63,9 +63,17 @@ impl Setup {
 
     /// The compiled files in the cache.
     fn compiled(&self) -> Vec<PathBuf> {
+        // The registry facts of the index folder are kept there too (`registry-*`).
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.cache.join("compiled"))
             .map(|entries| entries.map(|e| e.unwrap().path()).collect())
             .unwrap_or_default();
+        files.retain(|f| {
+            !f.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("registry-")
+        });
         files.sort();
         files
     }

@@ -262,7 +262,7 @@ fn the_advisory_download_fails_closed_with_what_to_check() {
         if let Some(server) = &server {
             assert!(!server.paths().is_empty(), "{url}: the server was asked");
         }
-        let cached = util::files_under(cache.path());
+        let cached = util::cached_besides_registry_facts(cache.path());
         assert!(cached.is_empty(), "{url}: cached {cached:?}");
     }
 }
@@ -386,7 +386,7 @@ fn a_download_is_bounded_as_a_whole_in_bounded_memory() {
         assert_eq!(output.status.code(), Some(2), "{expect}: {output:?}");
         assert!(message.contains(expect), "names the limit: {message}");
         assert!(message.contains("main.tar.gz"), "names the URL: {message}");
-        let cached = util::files_under(cache.path());
+        let cached = util::cached_besides_registry_facts(cache.path());
         assert!(cached.is_empty(), "{expect}: cached {cached:?}");
     }
 }

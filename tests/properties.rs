@@ -127,7 +127,7 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 fn every_seed_passes_its_harness() {
     type Harness = fn(&[u8]);
-    let harnesses: [(&str, Harness); 11] = [
+    let harnesses: [(&str, Harness); 12] = [
         ("lockfile", harness::lockfile),
         ("config", harness::config),
         ("cyclonedx", harness::cyclonedx),
@@ -139,6 +139,7 @@ fn every_seed_passes_its_harness() {
         ("bundle", harness::bundle),
         ("report", harness::report),
         ("advisory_cache", harness::advisory_cache),
+        ("registry_cache", harness::registry_cache),
     ];
     for (target, run) in harnesses {
         for seed in seeds(target) {
@@ -194,6 +195,11 @@ proptest! {
     #[test]
     fn no_compiled_database_file_gives_advisories_its_files_do_not_hold(bytes in prop_oneof![noise(), mutated("advisory_cache")]) {
         harness::advisory_cache(&bytes);
+    }
+
+    #[test]
+    fn no_compiled_registry_file_gives_facts_the_index_does_not_hold(bytes in prop_oneof![noise(), mutated("registry_cache")]) {
+        harness::registry_cache(&bytes);
     }
 
     #[test]

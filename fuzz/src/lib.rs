@@ -236,3 +236,38 @@ pub fn advisory_cache(bytes: &[u8]) {
         "a planted compiled file changed the database"
     );
 }
+
+/// An index entry the compiled-registry harness looks up.
+const INDEX_ENTRY: &str = "{\"name\":\"regex\",\"vers\":\"1.5.4\",\"deps\":[{\"name\":\"memchr\",\"req\":\"^2\"}],\"pubtime\":\"2021-08-02T00:00:00Z\"}\n{\"name\":\"regex\",\"vers\":\"1.5.5\",\"yanked\":true}\n";
+
+/// The compiled registry facts (`registry::compiled`) as the next run reads them from the
+/// cache folder. Whatever the file holds, the facts looked up are the ones the index folder
+/// holds (the fuzzer cannot make an entry whose stamp is a fresh file's inode and change
+/// time); and the reader takes any payload behind a valid header without panicking.
+pub fn registry_cache(bytes: &[u8]) {
+    use charter_audit::registry::{DirIndex, Lookups, compiled};
+    let key = [7u8; 32];
+    compiled::read_bytes(bytes, &key);
+    compiled::read_bytes(&compiled::frame(bytes, &key), &key);
+
+    let (dir, _) = scratch("index/re/ge/regex", INDEX_ENTRY.as_bytes());
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    std::fs::create_dir_all(&folder).expect("the compiled folder");
+    let locked = semver::Version::new(1, 5, 4);
+    let look = || {
+        let lookups = Lookups::fetch(&index, [("regex", &locked)], Some(&folder))
+            .expect("the harness's index is read");
+        format!("{:?}", lookups.entries)
+    };
+    let cold = look();
+    let (path, _) = compiled::slot_file("folder", &index.root, &folder).expect("a cache slot");
+    std::fs::write(&path, bytes).expect("the planted file");
+    assert_eq!(
+        cold,
+        look(),
+        "a planted compiled file changed the registry facts"
+    );
+}

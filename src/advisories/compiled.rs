@@ -13,7 +13,7 @@
 //!
 //! **Trust.** The file is ours only if it says so: a header with a magic string, the format
 //! version and this crate's version, the key, and the SHA-256 of the payload; the read is
-//! bounded ([`MAX_BYTES`]). Anything else (corrupt, truncated, foreign, another version, another
+//! bounded (`crate::compiled::MAX_BYTES`). Anything else (corrupt, truncated, foreign, another version, another
 //! key) is not used, silently, and the database is parsed and the file written again: never
 //! an error, never a source of advisories the files do not hold. The folder is the download
 //! cache's (`cache::secure`: this user's, writable by no one else); a folder that is not safe
@@ -27,7 +27,6 @@
 //! (307 KB: 10.1 M decoding, the rest the payload's SHA-256 and the read); parsing the 1,205
 //! advisory files had taken about 160 M. bincode and rmp-serde were not measured.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -36,13 +35,10 @@ use sha2::{Digest, Sha256};
 use super::Loaded;
 use super::model::Advisory;
 
-/// The most bytes a compiled database may have: the sources are bounded at 256 MiB.
-pub(crate) const MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// Entries listed for a key at most: more and nothing is cached.
 const MAX_ENTRIES: usize = 200_000;
 /// Folders deep at most.
 const MAX_DEPTH: usize = 16;
-const MAGIC: &[u8; 24] = b"charter-audit compiled\n\0";
 /// Bumped whenever the payload's shape changes.
 const FORMAT: u32 = 1;
 
@@ -88,8 +84,7 @@ impl Slot {
 
     /// The database kept for this key, or `None` (missing, damaged, foreign, stale).
     pub(crate) fn read(&self) -> Option<Loaded> {
-        let bytes = crate::regular_file::read(&self.path, MAX_BYTES).ok()?;
-        let payload = decode_file(&bytes, &self.key)?;
+        let payload: Payload = crate::compiled::read(&self.path, FORMAT, &self.key)?;
         Some(Loaded {
             advisories: payload.advisories,
             problems: Vec::new(),
@@ -103,24 +98,14 @@ impl Slot {
         if !self.settled || !loaded.problems.is_empty() {
             return;
         }
-        let Some(bytes) = encode_file(&loaded.advisories, loaded.digest.as_deref(), &self.key)
-        else {
-            return;
-        };
-        let Some(dir) = self.path.parent() else {
-            return;
-        };
-        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut file| {
-            file.write_all(&bytes)?;
-            file.persist(&self.path).map_err(|e| e.error)?;
-            Ok(())
-        });
-        drop(written);
+        if let Some(bytes) = encode_file(&loaded.advisories, loaded.digest.as_deref(), &self.key) {
+            crate::compiled::write_framed(&self.path, &bytes);
+        }
     }
 }
 
 /// The header and payload of a compiled database for `key`, or `None` when it would be over
-/// [`MAX_BYTES`].
+/// `crate::compiled::MAX_BYTES`.
 pub(crate) fn encode_file(
     advisories: &[Advisory],
     digest: Option<&str>,
@@ -131,24 +116,13 @@ pub(crate) fn encode_file(
         digest: Option<&'a str>,
         advisories: &'a [Advisory],
     }
-    let payload = encode(&PayloadRef { digest, advisories })?;
+    let payload = crate::compiled::encode(&PayloadRef { digest, advisories })?;
     Some(frame(&payload, key))
 }
 
 /// `payload` behind the header that says it is this version's compiled database for `key`.
 pub fn frame(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 128);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT.to_le_bytes());
-    let version = env!("CARGO_PKG_VERSION").as_bytes();
-    // A crate version is far shorter than 255 bytes.
-    out.push(u8::try_from(version.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(version);
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(payload));
-    out.extend_from_slice(payload);
-    out
+    crate::compiled::frame(FORMAT, payload, key)
 }
 
 /// Where the compiled form of the database at `root` would be kept in `cache`, and the key it
@@ -165,71 +139,18 @@ pub fn slot_file(kind: &str, root: &Path, cache: &Path) -> Option<(PathBuf, [u8;
 
 /// The payload of a compiled database, if `bytes` is one this version wrote for `key`.
 fn decode_file(bytes: &[u8], key: &[u8; 32]) -> Option<Payload> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-    let (format, rest) = rest.split_first_chunk::<4>()?;
-    if u32::from_le_bytes(*format) != FORMAT {
-        return None;
-    }
-    let (length, rest) = rest.split_first()?;
-    let (version, rest) = rest.split_at_checked(usize::from(*length))?;
-    if version != env!("CARGO_PKG_VERSION").as_bytes() {
-        return None;
-    }
-    let (stored_key, rest) = rest.split_first_chunk::<32>()?;
-    if stored_key != key {
-        return None;
-    }
-    let (length, rest) = rest.split_first_chunk::<8>()?;
-    let (sum, payload) = rest.split_first_chunk::<32>()?;
-    if u64::try_from(payload.len()).ok()? != u64::from_le_bytes(*length)
-        || Sha256::digest(payload).as_slice() != sum.as_slice()
-    {
-        return None;
-    }
-    decode(payload)
+    crate::compiled::decode(crate::compiled::unframe(bytes, FORMAT, key)?)
 }
 
 /// The content digest recorded in the compiled database at `path` for `key`, if there is one.
 pub(crate) fn read_digest(path: &Path, key: &[u8; 32]) -> Option<String> {
-    let bytes = crate::regular_file::read(path, MAX_BYTES).ok()?;
-    decode_file(&bytes, key)?.digest
+    crate::compiled::read::<Payload>(path, FORMAT, key)?.digest
 }
 
 /// The advisories a compiled database holds, if `bytes` is one for `key`: the reader the
 /// fuzz target and the property test drive.
 pub fn read_bytes(bytes: &[u8], key: &[u8; 32]) -> Option<usize> {
     decode_file(bytes, key).map(|p| p.advisories.len())
-}
-
-/// postcard: the payload in its compact form (no field names, lengths before strings). It
-/// writes no field names, so the model's fields that JSON skips when empty (`Score`'s) are
-/// written in full (`model::scores_in_full`).
-fn encode<T: Serialize>(value: &T) -> Option<Vec<u8>> {
-    let out = postcard::to_io(value, Capped(Vec::new())).ok()?;
-    Some(out.0)
-}
-
-fn decode(payload: &[u8]) -> Option<Payload> {
-    let (payload, rest) = postcard::take_from_bytes::<Payload>(payload).ok()?;
-    rest.is_empty().then_some(payload)
-}
-
-/// A buffer that refuses to grow past [`MAX_BYTES`]: an OSV record of many packages is held
-/// once in memory but written once per package.
-struct Capped(Vec<u8>);
-
-impl Write for Capped {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if (self.0.len() + bytes.len()) as u64 > MAX_BYTES {
-            return Err(std::io::Error::other("compiled database too large"));
-        }
-        self.0.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The listing a key is made of.
@@ -244,7 +165,7 @@ struct Listing {
 impl Listing {
     fn new(kind: &str, root: &Path) -> Listing {
         let mut hash = Sha256::new();
-        hash.update(MAGIC);
+        hash.update(b"charter-audit compiled advisories\0");
         hash.update(FORMAT.to_le_bytes());
         hash.update(env!("CARGO_PKG_VERSION").as_bytes());
         hash.update([0]);
@@ -256,7 +177,7 @@ impl Listing {
             hash,
             entries: 0,
             settled: true,
-            racy_after: std::time::SystemTime::now().checked_sub(std::time::Duration::from_secs(2)),
+            racy_after: crate::compiled::racy_after(),
         }
     }
 
@@ -290,45 +211,15 @@ impl Listing {
         let name = name.as_os_str().as_encoded_bytes();
         self.hash.update((name.len() as u64).to_le_bytes());
         self.hash.update(name);
-        let kind = meta.file_type();
-        let kind: u8 = if kind.is_symlink() {
-            1
-        } else if kind.is_dir() {
-            2
-        } else if kind.is_file() {
-            3
-        } else {
-            4
-        };
-        self.hash.update([kind]);
-        self.hash.update(meta.len().to_le_bytes());
-        let modified = meta.modified().ok();
-        let since = modified
-            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-            .unwrap_or_default();
-        self.hash.update(since.as_secs().to_le_bytes());
-        self.hash.update(since.subsec_nanos().to_le_bytes());
-        // The inode change time, which no one can set back: a file edited and then given its
-        // old modification time again still changes the key.
-        #[cfg(unix)]
-        let changed = {
-            use std::os::unix::fs::MetadataExt;
-            self.hash.update(meta.ino().to_le_bytes());
-            self.hash.update(meta.dev().to_le_bytes());
-            self.hash.update(meta.ctime().to_le_bytes());
-            self.hash.update(meta.ctime_nsec().to_le_bytes());
-            u64::try_from(meta.ctime()).ok().map(|secs| {
-                std::time::UNIX_EPOCH
-                    + std::time::Duration::new(secs, u32::try_from(meta.ctime_nsec()).unwrap_or(0))
-            })
-        };
-        #[cfg(not(unix))]
-        let changed = modified;
-        let newest = modified.max(changed);
-        if modified.is_none()
-            || newest.is_none_or(|m| self.racy_after.is_none_or(|after| m > after))
-        {
-            self.settled = false;
-        }
+        let (stamp, settled) = crate::compiled::Stamp::of(meta, self.racy_after);
+        self.hash.update([stamp.kind]);
+        self.hash.update(stamp.len.to_le_bytes());
+        self.hash.update(stamp.modified.0.to_le_bytes());
+        self.hash.update(stamp.modified.1.to_le_bytes());
+        self.hash.update(stamp.inode.to_le_bytes());
+        self.hash.update(stamp.device.to_le_bytes());
+        self.hash.update(stamp.changed.0.to_le_bytes());
+        self.hash.update(stamp.changed.1.to_le_bytes());
+        self.settled &= settled;
     }
 }

@@ -52,7 +52,7 @@ pub(super) fn from_cargo(
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    let (mut database, inventory, mut warnings, (lookups, registry)) =
+    let (mut database, inventory, mut warnings, (lookups, registry), sbom) =
         take_and_load(options, inventory_options, http)?;
     if let Some(base) = &options.osv_api {
         ask_osv_api(
@@ -68,18 +68,6 @@ pub(super) fn from_cargo(
     let target = TargetRecord::of(&inventory.origin);
     advisories::platform::mark(&mut findings, &target);
     let packages = registry::apply::components(&inventory, lookups.as_ref(), options.now);
-    // The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
-    let sbom = sbom::generate(
-        &inventory,
-        &SbomOptions {
-            spec: Spec::V1_5,
-            format: Format::Json,
-            supplier: options.supplier.clone(),
-            authors: options.authors.clone(),
-            stamp: options.stamp,
-            evaluated_at: Some(rfc3339(options.now)),
-        },
-    )?;
     if options.sbom_warnings {
         warnings.extend(sbom.warnings);
     }
@@ -132,17 +120,34 @@ fn inventory_rules(
     rule_findings
 }
 
-/// The advisory database, the inventory, its warnings, and its registry facts.
+/// The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+fn own_sbom(inventory: &Inventory, options: &Options) -> Result<sbom::Document, AuditError> {
+    Ok(sbom::generate(
+        inventory,
+        &SbomOptions {
+            spec: Spec::V1_5,
+            format: Format::Json,
+            supplier: options.supplier.clone(),
+            authors: options.authors.clone(),
+            stamp: options.stamp,
+            evaluated_at: Some(rfc3339(options.now)),
+        },
+    )?)
+}
+
+/// The advisory database, the inventory, its warnings, its registry facts and its SBOM.
 type Taken = (
     advisories::Database,
     Inventory,
     Vec<String>,
     (Option<Lookups>, Option<RegistryRecord>),
+    sbom::Document,
 );
 
-/// The database loads on one thread while the inventory and its registry facts are taken on
-/// this one (they do not depend on each other). A missing database is the likelier mistake, so
-/// its error is the one reported when both fail.
+/// The database loads on one thread while the inventory is taken on this one; then the SBOM is
+/// made on another while the registry facts are found here (none of them depends on another).
+/// A missing database is the likelier mistake, so its error is the one reported when both
+/// fail.
 fn take_and_load(
     options: &Options,
     inventory_options: &InventoryOptions,
@@ -154,8 +159,16 @@ fn take_and_load(
             .map_err(AuditError::from)
             .and_then(|inventory| {
                 let mut warnings = inventory.warnings.clone();
-                let facts = registry_facts(options, &inventory, http, &mut warnings)?;
-                Ok((inventory, warnings, facts))
+                let (sbom, facts) = std::thread::scope(|inner| {
+                    let sbom = inner.spawn(|| own_sbom(&inventory, options));
+                    let facts = registry_facts(options, &inventory, http, &mut warnings);
+                    // A panic is a bug, not an input's fault: it goes on as one.
+                    let sbom = sbom
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (sbom, facts)
+                });
+                Ok((inventory, warnings, facts?, sbom?))
             });
         let database = database
             .join()
@@ -163,8 +176,8 @@ fn take_and_load(
         (database, rest)
     });
     let database = database?;
-    let (inventory, warnings, facts) = inventory_and_facts?;
-    Ok((database, inventory, warnings, facts))
+    let (inventory, warnings, facts, sbom) = inventory_and_facts?;
+    Ok((database, inventory, warnings, facts, sbom))
 }
 
 /// The crates.io packages, as the OSV API is asked about them.
@@ -304,6 +317,16 @@ fn http_cache(cache_dir: Option<&Path>, http: &Http) -> Result<Option<PathBuf>, 
     }
 }
 
+/// The folder of compiled files in the user's cache folder, when it is safe to use (this
+/// user's, writable by no one else); else none, silently: compiled files only save time.
+fn compiled_folder(cache_dir: Option<&Path>) -> Option<PathBuf> {
+    let cache_dir = cache_dir?;
+    let folder = cache_dir.join("compiled");
+    advisories::fetch::secure_cache(cache_dir).ok()?;
+    advisories::fetch::secure_cache(&folder).ok()?;
+    Some(folder)
+}
+
 /// The folder of the index at `base` in the user's cache folder.
 fn index_cache(options: &Options, http: &Http, base: &str) -> Result<Option<PathBuf>, AuditError> {
     let root = http_cache(options.sources.cache_dir.as_deref(), http)?;
@@ -334,11 +357,11 @@ fn registry_facts(
     http: &Http,
     warnings: &mut Vec<String>,
 ) -> Result<(Option<Lookups>, Option<RegistryRecord>), AuditError> {
-    let names: Vec<&str> = inventory
+    let packages: Vec<(&str, &semver::Version)> = inventory
         .packages
         .iter()
         .filter(|p| p.source == PackageSource::CratesIo)
-        .map(|p| p.name.as_str())
+        .map(|p| (p.name.as_str(), &p.version))
         .collect();
     let index = match options.registry_index.as_deref() {
         Some(url) if url.contains("://") => Index::Http(HttpIndex {
@@ -373,7 +396,8 @@ fn registry_facts(
     };
     let source = index.source();
     let looked_up_at = rfc3339(crate::time::clock());
-    let lookups = Lookups::fetch(source, names)?;
+    let compiled = compiled_folder(options.sources.cache_dir.as_deref());
+    let lookups = Lookups::fetch(source, packages, compiled.as_deref())?;
     let unknown = lookups
         .entries
         .values()

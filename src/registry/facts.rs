@@ -124,7 +124,7 @@ mod tests {
             version: semver::Version::parse(v).unwrap(),
             yanked,
             pubtime: t,
-            requires: Vec::new(),
+            requires: None,
         }
     }
 

@@ -1,24 +1,29 @@
 //! The crates.io sparse index format: one JSON object per published version, one file per
 //! crate at `1/a`, `2/ab`, `3/a/abc` or `ab/cd/abcd...`.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// One published version, as the index records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexVersion {
     pub version: semver::Version,
     pub yanked: bool,
     /// When it was published; the index has recorded this since 2025 (older caches lack it).
+    #[serde(with = "unix_nanos")]
     pub pubtime: Option<OffsetDateTime>,
     /// The packages this version always depends on: every dependency that is not optional and
-    /// not a dev-dependency, for every target. Sorted by name, without repeats.
-    pub requires: Vec<Required>,
+    /// not a dev-dependency, for every target. Sorted by name, without repeats. Read only for
+    /// the versions asked for (the locked ones: reading every version's dependencies was most
+    /// of an offline audit's time); `None` for the others.
+    pub requires: Option<Vec<Required>>,
 }
 
 /// A dependency a published version always needs, as the index lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Required {
     /// The real name (the index's `package` when the dependency is renamed).
     pub name: String,
@@ -31,15 +36,23 @@ pub struct Required {
     pub registry: Option<String>,
 }
 
+/// What every line is read for; its dependencies (most of its bytes) are skipped unread.
 #[derive(Deserialize)]
-struct Line {
+struct Head<'a> {
     /// The crate's name exactly as the registry spells it.
-    #[serde(default)]
-    name: Option<String>,
-    vers: String,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    vers: Cow<'a, str>,
     #[serde(default)]
     yanked: bool,
-    pubtime: Option<String>,
+    #[serde(default, borrow)]
+    pubtime: Option<Cow<'a, str>>,
+}
+
+/// The dependencies of a line whose version was asked for.
+#[derive(Deserialize)]
+struct Deps {
     #[serde(default)]
     deps: Vec<Dep>,
 }
@@ -108,27 +121,23 @@ pub fn path_of(name: &str) -> Option<String> {
     })
 }
 
-/// Parses the index file found for the locked name `name`: its versions, or why the index
-/// does not know a package of exactly that name. The index path is lowercase, so the file of
-/// `smallvec` answers for `SmallVec` too; a line naming the crate otherwise (case, `-` or `_`)
-/// means the registry serves no package spelled `name`.
-pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> {
-    // Each line is parsed once: a line naming the crate otherwise is the answer wherever it
-    // is, else the first line that is not JSON, else the versions.
-    let mut out = Vec::new();
-    let mut unreadable = None;
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = match serde_json::from_str::<Line>(line) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                unreadable.get_or_insert_with(|| not_an_entry(number, &e));
-                continue;
-            }
-        };
-        if let Some(listed) = parsed.name.as_deref().filter(|listed| *listed != name) {
+/// An index file read: the names its lines give the crate (each once, in the order they first
+/// appear), the first line that is not an index entry, and the versions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parsed {
+    pub listed: Vec<String>,
+    pub unreadable: Option<String>,
+    pub versions: Vec<IndexVersion>,
+}
+
+impl Parsed {
+    /// The versions of the locked name `name`, or why the index does not know a package of
+    /// exactly that name. The index path is lowercase, so the file of `smallvec` answers for
+    /// `SmallVec` too; a line naming the crate otherwise (case, `-` or `_`) means the registry
+    /// serves no package spelled `name`, wherever that line is; else a line that is not JSON
+    /// makes the entry unreadable.
+    pub fn for_name(self, name: &str) -> Result<Vec<IndexVersion>, String> {
+        if let Some(listed) = self.listed.iter().find(|listed| *listed != name) {
             let listed: String = listed.chars().take(MAX_NAME_LEN + 1).collect();
             return Err(format!(
                 "the registry index lists this crate as {listed:?}, not {name:?}: the registry \
@@ -136,47 +145,114 @@ pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> 
                  are one crate to crates.io)"
             ));
         }
-        if unreadable.is_none() {
-            out.extend(version_of(parsed));
+        match self.unreadable {
+            Some(message) => Err(format!("index entry unreadable: {message}")),
+            None => Ok(self.versions),
         }
     }
-    match unreadable {
-        Some(message) => Err(format!("index entry unreadable: {message}")),
-        None => Ok(out),
+
+    /// Whether the dependencies of every version in `wanted` that the entry lists were read.
+    pub fn has_requires_of<'v>(
+        &self,
+        mut wanted: impl Iterator<Item = &'v semver::Version>,
+    ) -> bool {
+        wanted.all(|w| {
+            self.versions
+                .iter()
+                .all(|v| v.version != *w || v.requires.is_some())
+        })
     }
 }
 
-/// Parses an index file. Lines that are not versions this tool understands (a version that is
-/// not semver) are skipped; a line that is not JSON is an error naming its number.
-pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
-    let mut out = Vec::new();
+/// Reads an index file, each line once, the dependencies only of the versions `wanted` says
+/// yes to.
+pub fn parse_entry(text: &str, wanted: impl Fn(&semver::Version) -> bool) -> Parsed {
+    let mut parsed = Parsed::default();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(line).map_err(|e| not_an_entry(number, &e))?;
-        out.extend(version_of(parsed));
+        let head = match serde_json::from_str::<Head>(line) {
+            Ok(head) => head,
+            Err(e) => {
+                parsed
+                    .unreadable
+                    .get_or_insert_with(|| not_an_entry(number, &e));
+                continue;
+            }
+        };
+        if let Some(listed) = head.name.as_deref()
+            && !parsed.listed.iter().any(|known| known == listed)
+        {
+            parsed.listed.push(listed.to_owned());
+        }
+        if parsed.unreadable.is_some() {
+            continue;
+        }
+        let Ok(version) = semver::Version::parse(&head.vers) else {
+            continue;
+        };
+        let requires = if wanted(&version) {
+            match serde_json::from_str::<Deps>(line) {
+                Ok(deps) => Some(required(deps.deps)),
+                Err(e) => {
+                    parsed.unreadable = Some(not_an_entry(number, &e));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        parsed.versions.push(IndexVersion {
+            version,
+            yanked: head.yanked,
+            pubtime: head
+                .pubtime
+                .as_deref()
+                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok()),
+            requires,
+        });
     }
-    Ok(out)
+    parsed
+}
+
+/// Parses the index file found for the locked name `name`, every version's dependencies read:
+/// its versions, or why the index does not know a package of exactly that name.
+pub fn parse_named(text: &str, name: &str) -> Result<Vec<IndexVersion>, String> {
+    parse_entry(text, |_| true).for_name(name)
+}
+
+/// Parses an index file, every version's dependencies read. Lines that are not versions this
+/// tool understands (a version that is not semver) are skipped; a line that is not JSON is an
+/// error naming its number.
+pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
+    let parsed = parse_entry(text, |_| true);
+    match parsed.unreadable {
+        Some(message) => Err(message),
+        None => Ok(parsed.versions),
+    }
 }
 
 fn not_an_entry(number: usize, error: &serde_json::Error) -> String {
     format!("line {}: not an index entry: {error}", number + 1)
 }
 
-/// The version a line records, or `None` when its version is not semver.
-fn version_of(parsed: Line) -> Option<IndexVersion> {
-    let version = semver::Version::parse(&parsed.vers).ok()?;
-    let pubtime = parsed
-        .pubtime
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-    Some(IndexVersion {
-        version,
-        yanked: parsed.yanked,
-        pubtime,
-        requires: required(parsed.deps),
-    })
+/// A publication time as nanoseconds since the Unix epoch, in the compiled registry facts.
+mod unix_nanos {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        t.map(OffsetDateTime::unix_timestamp_nanos).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        Option::<i128>::deserialize(d)?
+            .map(|n| OffsetDateTime::from_unix_timestamp_nanos(n).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 #[cfg(test)]
@@ -245,11 +321,13 @@ mod tests {
         let versions = parse(text).unwrap();
         let names: Vec<&str> = versions[0]
             .requires
+            .as_ref()
+            .unwrap()
             .iter()
             .map(|r| r.name.as_str())
             .collect();
         assert_eq!(names, ["cc", "libc", "smallvec", "smallvec"]);
-        let smallvec = &versions[0].requires[2..];
+        let smallvec = &versions[0].requires.as_ref().unwrap()[2..];
         assert_eq!(smallvec[0].req_text, "^1");
         assert_eq!(
             smallvec[1].req,
@@ -282,7 +360,7 @@ mod tests {
                 .collect();
             let line = serde_json::json!({"name": "x", "vers": "1.0.0", "deps": listed}).to_string();
             let parsed = parse(&line).map_err(proptest::test_runner::TestCaseError::fail)?;
-            let mut names: Vec<String> = parsed[0].requires.iter().map(|r| r.name.clone()).collect();
+            let mut names: Vec<String> = parsed[0].requires.iter().flatten().map(|r| r.name.clone()).collect();
             names.dedup();
             let mut expected: Vec<String> = deps
                 .iter()

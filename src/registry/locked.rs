@@ -76,7 +76,17 @@ pub fn gaps(inventory: &Inventory, lookups: Option<&Lookups>) -> Vec<Gap> {
             }
             continue;
         };
-        for needed in &this.requires {
+        // The audit asks for the dependencies of every locked version; were they missing,
+        // the package could not be checked, which is a gap, never a pass.
+        let Some(requires) = &this.requires else {
+            out.push(gap(
+                None,
+                "was looked up without its dependencies, so what it needs cannot be checked"
+                    .to_owned(),
+            ));
+            continue;
+        };
+        for needed in requires {
             if !is_locked(inventory, package, needed) {
                 let from = needed
                     .registry

@@ -4,6 +4,7 @@
 //! layout, cargo's local index cache, or (online) an HTTP sparse index.
 
 pub mod apply;
+pub mod compiled;
 pub mod facts;
 pub mod index;
 pub mod locked;
@@ -45,6 +46,11 @@ pub trait IndexSource: Sync {
     fn in_flight(&self) -> usize {
         1
     }
+    /// The folder whose files are the entries (named by kind), for a source on this machine
+    /// whose reads may be compiled (see [`compiled`]); `None` for a server.
+    fn local_root(&self) -> Option<(&'static str, &Path)> {
+        None
+    }
 }
 
 /// A folder in the sparse-index layout (`re/ge/regex`), such as a mirror or a test snapshot.
@@ -63,6 +69,10 @@ impl IndexSource for DirIndex {
 
     fn describe(&self) -> String {
         crate::text::local_uri(&self.root)
+    }
+
+    fn local_root(&self) -> Option<(&'static str, &Path)> {
+        Some(("folder", &self.root))
     }
 }
 
@@ -113,6 +123,10 @@ impl IndexSource for CargoCache {
     fn describe(&self) -> String {
         "cargo-cache:crates.io".to_owned()
     }
+
+    fn local_root(&self) -> Option<(&'static str, &Path)> {
+        Some(("cargo-cache", &self.root))
+    }
 }
 
 /// Cargo's cache file: a version byte, the index format as a little-endian u32, a cache key,
@@ -128,7 +142,10 @@ fn decode_cache(bytes: &[u8]) -> Result<String, String> {
         if json.is_empty() {
             continue;
         }
-        lines.push_str(&String::from_utf8_lossy(json));
+        match std::str::from_utf8(json) {
+            Ok(json) => lines.push_str(json),
+            Err(_) => lines.push_str(&String::from_utf8_lossy(json)),
+        }
         lines.push('\n');
     }
     Ok(lines)
@@ -138,7 +155,7 @@ fn decode_cache(bytes: &[u8]) -> Result<String, String> {
 /// anyone, and the crate names come from the audited project's lockfile).
 fn read_optional(path: &Path) -> Result<Option<String>, RegistryError> {
     match crate::regular_file::read(path, MAX_ENTRY_BYTES) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => Ok(Some(crate::text::utf8_lossy(bytes))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(not_read(path.to_path_buf(), e)),
     }
@@ -170,43 +187,109 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    /// Looks up each name; a crate the index does not know is recorded, never a failure. Each
-    /// index entry is asked for once, however many names share it (`SmallVec` and `smallvec`
-    /// have one), up to [`IndexSource::in_flight`] at once; the result is the same whatever
-    /// order the answers come in.
+    /// Looks up each package's name; a crate the index does not know is recorded, never a
+    /// failure. Each index entry is asked for once, however many names share it (`SmallVec`
+    /// and `smallvec` have one), up to [`IndexSource::in_flight`] at once; the result is the
+    /// same whatever order the answers come in. The dependencies are read of the packages'
+    /// versions only. With `compiled` (a folder of the user's cache, already checked), the
+    /// entries of a source on this machine are kept there and taken from there while their
+    /// files are unchanged.
     pub fn fetch<'a>(
         source: &dyn IndexSource,
-        names: impl IntoIterator<Item = &'a str>,
+        packages: impl IntoIterator<Item = (&'a str, &'a semver::Version)>,
+        compiled: Option<&Path>,
     ) -> Result<Lookups, RegistryError> {
-        let mut lookups = Lookups::default();
-        let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
-        // One name for each index path, to ask the source with.
-        let mut paths: BTreeMap<String, &str> = BTreeMap::new();
-        for name in &names {
+        let mut wanted: BTreeMap<&str, Vec<&semver::Version>> = BTreeMap::new();
+        for (name, version) in packages {
+            wanted.entry(name).or_default().push(version);
+        }
+        // One name for each index path, to ask the source with, and the versions asked of it.
+        let mut paths: BTreeMap<String, (&str, Vec<&semver::Version>)> = BTreeMap::new();
+        for (name, versions) in &wanted {
             if let Some(path) = index::path_of(name) {
-                paths.entry(path).or_insert(name);
+                let asked = paths.entry(path).or_insert((name, Vec::new()));
+                asked.1.extend(versions.iter().copied());
             }
         }
-        let bar = crate::progress::items(paths.len() as u64, "looking up the registry index");
-        let asked: Vec<(&String, &&str)> = paths.iter().collect();
-        let texts = crate::net::concurrently(&asked, source.in_flight(), |(_, name)| {
-            let text = source.entry(name);
-            bar.inc(1);
-            text
-        })?;
+        let mut compiled = compiled.and_then(|folder| {
+            let (kind, root) = source.local_root()?;
+            compiled::Compiled::open(kind, root, folder)
+        });
+        let asked: Vec<(&String, &(&str, Vec<&semver::Version>))> = paths.iter().collect();
+        // Which entries are kept unchanged (a `stat` each, no read), and whether any will be
+        // read that can be kept for the next run.
+        let looks: Vec<compiled::Look> = asked
+            .iter()
+            .map(|(path, (_, versions))| match &compiled {
+                Some(compiled) => compiled.look(path, versions),
+                None => compiled::Look::Read(None),
+            })
+            .collect();
+        let keep_all = looks
+            .iter()
+            .any(|look| matches!(look, compiled::Look::Read(Some(_))));
+        let to_read: Vec<_> = asked
+            .iter()
+            .zip(&looks)
+            .filter(|(_, look)| matches!(look, compiled::Look::Read(_)))
+            .map(|(asked, _)| *asked)
+            .collect();
+        let bar = crate::progress::items(to_read.len() as u64, "looking up the registry index");
+        let read =
+            crate::net::concurrently(&to_read, source.in_flight(), |(_, (name, versions))| {
+                let text = source.entry(name)?;
+                bar.inc(1);
+                Ok(text.map(|text| index::parse_entry(&text, |v| versions.contains(&v))))
+            })?;
         bar.finish_and_clear();
-        let texts: BTreeMap<&String, Option<String>> =
-            asked.iter().map(|(path, _)| *path).zip(texts).collect();
-        for name in names {
-            let text = index::path_of(name).and_then(|path| texts.get(&path).cloned());
-            let entry = match text {
+        let mut read = read.into_iter();
+        let mut texts: BTreeMap<&String, (usize, Option<index::Parsed>)> = BTreeMap::new();
+        for ((path, _), look) in asked.iter().zip(looks) {
+            let parsed = match look {
+                compiled::Look::Kept => compiled.as_mut().and_then(|c| c.take(path, keep_all)),
+                compiled::Look::Read(stamp) => {
+                    let parsed = read.next().flatten();
+                    if let (Some(compiled), Some(stamp), Some(parsed)) =
+                        (compiled.as_mut(), stamp, &parsed)
+                    {
+                        compiled.keep(path, stamp, parsed.clone());
+                    }
+                    parsed
+                }
+            };
+            texts.insert(path, (0, parsed));
+        }
+        if let Some(compiled) = compiled {
+            compiled.save();
+        }
+        // How many names share each entry: the last of them takes it without a copy.
+        for name in wanted.keys() {
+            if let Some(path) = index::path_of(name)
+                && let Some((sharing, _)) = texts.get_mut(&path)
+            {
+                *sharing += 1;
+            }
+        }
+        let mut lookups = Lookups::default();
+        for name in wanted.into_keys() {
+            let parsed = index::path_of(name)
+                .and_then(|path| texts.get_mut(&path))
+                .map(|(sharing, parsed)| {
+                    *sharing -= 1;
+                    if *sharing == 0 {
+                        parsed.take()
+                    } else {
+                        parsed.clone()
+                    }
+                });
+            let entry = match parsed {
                 None if !index::is_index_name(name) => {
                     Entry::Unknown("not a crate name a registry index can hold".to_owned())
                 }
                 None | Some(None) => {
                     Entry::Unknown("the registry index has no entry for this crate".to_owned())
                 }
-                Some(Some(text)) => match index::parse_named(&text, name) {
+                Some(Some(parsed)) => match parsed.for_name(name) {
                     Ok(versions) => Entry::Known(versions),
                     Err(why) => Entry::Unknown(why),
                 },
@@ -295,7 +378,8 @@ mod tests {
         for name in hostile {
             assert!(index.entry(name).unwrap().is_none(), "{name}");
         }
-        let lookups = Lookups::fetch(&index, hostile).unwrap();
+        let v = semver::Version::new(1, 0, 0);
+        let lookups = Lookups::fetch(&index, hostile.iter().map(|n| (*n, &v)), None).unwrap();
         assert!(
             lookups
                 .entries
@@ -304,6 +388,73 @@ mod tests {
         );
         let written: Vec<_> = std::fs::read_dir(top.path()).unwrap().collect();
         assert!(written.is_empty(), "{written:?}");
+    }
+
+    /// An index folder whose entries were written long enough ago to be kept compiled.
+    fn settled_index(entries: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in entries {
+            let file = dir.path().join("index").join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("compiled")).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        dir
+    }
+
+    fn requires_of(lookups: &Lookups, name: &str, version: &str) -> Option<Vec<String>> {
+        let version = semver::Version::parse(version).unwrap();
+        lookups
+            .all_versions(name)?
+            .iter()
+            .find(|v| v.version == version)?
+            .requires
+            .as_ref()
+            .map(|r| r.iter().map(|r| r.name.clone()).collect())
+    }
+
+    #[test]
+    fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for() {
+        let entry = concat!(
+            r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
+            "\n",
+            r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
+            "\n"
+        );
+        let dir = settled_index(&[("3/m/mid", entry)]);
+        let index = DirIndex {
+            root: dir.path().join("index"),
+        };
+        let folder = dir.path().join("compiled");
+        let v1_0 = semver::Version::new(1, 0, 0);
+        let v1_1 = semver::Version::new(1, 1, 0);
+        let cold = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+        assert_eq!(requires_of(&cold, "mid", "1.0.0").unwrap(), ["a"]);
+        assert_eq!(requires_of(&cold, "mid", "1.1.0"), None, "not asked for");
+        let kept: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(kept.len(), 1, "the settled entry is kept");
+        let written = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+        let file = dir.path().join("index/3/m/mid");
+        // The kept entry answers, and nothing is written again.
+        let warm = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+        assert_eq!(requires_of(&warm, "mid", "1.0.0").unwrap(), ["a"]);
+        let now = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+        assert_eq!(now, written, "the compiled file was written again");
+        // Another locked version needs dependencies the kept entry lacks: the file is read.
+        let other = Lookups::fetch(&index, [("mid", &v1_1)], Some(&folder)).unwrap();
+        assert_eq!(requires_of(&other, "mid", "1.1.0").unwrap(), ["b"]);
+        // An entry edited (the same size) is read again, not taken from the compiled file.
+        std::fs::write(&file, entry.replace(r#""name":"a""#, r#""name":"c""#)).unwrap();
+        let edited = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+        assert_eq!(requires_of(&edited, "mid", "1.0.0").unwrap(), ["c"]);
+        // An entry removed is no entry, whatever was kept.
+        std::fs::remove_file(&file).unwrap();
+        let removed = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+        assert!(matches!(removed.entries["mid"], Entry::Unknown(_)));
     }
 
     #[test]
@@ -342,9 +493,7 @@ impl IndexSource for HttpIndex<'_> {
         let url = format!("{base}/{relative}");
         let file = self.cache.as_ref().map(|cache| cache.join(&relative));
         match crate::net::cache::get(self.http, &url, MAX_ENTRY_BYTES, file.as_deref()) {
-            Ok(crate::net::Fetched::Body(bytes)) => {
-                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-            }
+            Ok(crate::net::Fetched::Body(bytes)) => Ok(Some(crate::text::utf8_lossy(bytes))),
             Ok(crate::net::Fetched::NotFound) => Ok(None),
             Err(error) => Err(RegistryError::Http {
                 url: base.to_owned(),

@@ -27,6 +27,19 @@ pub fn without_lookup_time(report: &str) -> String {
         .join("\n")
 }
 
+/// The files under a cache folder but the registry facts compiled from a local index folder
+/// (`compiled/registry-*`), which are kept whatever becomes of the advisory database.
+pub fn cached_besides_registry_facts(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| {
+            !(f.parent().is_some_and(|p| p.ends_with("compiled"))
+                && f.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("registry-")))
+        })
+        .collect()
+}
+
 /// Every file under `dir`, in any folder depth.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
