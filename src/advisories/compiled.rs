@@ -104,6 +104,28 @@ impl Slot {
     }
 }
 
+/// What `load` gives for the database at `root`, from its compiled form when one was kept for
+/// the listing of `listed` (see `compiled`); else loaded, and kept if whole.
+pub(super) fn through<E>(
+    kind: &str,
+    root: &Path,
+    listed: &Path,
+    cache: Option<&Path>,
+    load: impl FnOnce() -> Result<Loaded, E>,
+) -> Result<Loaded, E> {
+    // The listing is taken before the files are read: a file changed while they are read
+    // changes the next run's key.
+    let slot = Slot::of(kind, root, listed, cache);
+    if let Some(kept) = slot.as_ref().and_then(Slot::read) {
+        return Ok(kept);
+    }
+    let loaded = load()?;
+    if let Some(slot) = slot {
+        slot.write(&loaded);
+    }
+    Ok(loaded)
+}
+
 /// The header and payload of a compiled database for `key`, or `None` when it would be over
 /// `crate::compiled::MAX_BYTES`.
 pub(crate) fn encode_file(

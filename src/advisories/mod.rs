@@ -224,7 +224,7 @@ impl Source for Native {
             return Err(AdvisoryError::NotRustSec(root.clone()));
         }
         let crates = root.join("crates");
-        let loaded = compiled(RUSTSEC, root, &crates, native.cache.as_deref(), || {
+        let loaded = compiled::through(RUSTSEC, root, &crates, native.cache.as_deref(), || {
             rustsec_db::load(root)
         })?;
         let skipped = fail_closed(root, &loaded, allow_partial)?;
@@ -286,7 +286,7 @@ impl Source for OsvExport {
                 osv: true,
             });
         }
-        let loaded = compiled(OSV, path, path, self.cache.as_deref(), || osv::load(path))?;
+        let loaded = compiled::through(OSV, path, path, self.cache.as_deref(), || osv::load(path))?;
         let skipped = fail_closed(path, &loaded, allow_partial)?;
         if loaded.advisories.is_empty() {
             return Err(AdvisoryError::Empty {
@@ -559,28 +559,6 @@ impl Database {
             }
         }
     }
-}
-
-/// What `load` gives for the database at `root`, from its compiled form when one was kept for
-/// the listing of `listed` (see `compiled`); else loaded, and kept if whole.
-fn compiled<E>(
-    kind: &str,
-    root: &Path,
-    listed: &Path,
-    cache: Option<&Path>,
-    load: impl FnOnce() -> Result<Loaded, E>,
-) -> Result<Loaded, E> {
-    // The listing is taken before the files are read: a file changed while they are read
-    // changes the next run's key.
-    let slot = compiled::Slot::of(kind, root, listed, cache);
-    if let Some(kept) = slot.as_ref().and_then(compiled::Slot::read) {
-        return Ok(kept);
-    }
-    let loaded = load()?;
-    if let Some(slot) = slot {
-        slot.write(&loaded);
-    }
-    Ok(loaded)
 }
 
 fn fail_closed(
