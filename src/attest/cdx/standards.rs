@@ -151,8 +151,8 @@ fn requirement(principle: &Principle) -> Requirement {
     }
 }
 
-/// The standards of the map's requirements, in the map's order, each with its requirements.
-pub fn standards(map: &[Principle]) -> Vec<Standard> {
+/// The standards of the map's requirements, in the order given, each with its requirements.
+pub fn standards<'a>(map: impl IntoIterator<Item = &'a Principle>) -> Vec<Standard> {
     let mut out: Vec<Standard> = Vec::new();
     for principle in map {
         let reference = standard_ref(principle.framework, &principle.id);
