@@ -176,3 +176,67 @@ fn attested_facts(out: &mut String, a: &Attested) {
     }
     out.push_str("</ul>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::principles::{Framework, Principle, Status};
+    use crate::model::verification::{Concern, Policy, Product};
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"'&";
+
+    fn authentic() -> Verification {
+        let text = || HOSTILE.to_owned();
+        Verification::Authentic(Box::new(Authentic {
+            signers: vec![text()],
+            attested: Attested {
+                product: Product {
+                    name: text(),
+                    version: Some(text()),
+                    purl: Some(text()),
+                    commit: Some(text()),
+                },
+                supplier: Some(text()),
+                passed: true,
+                evaluated_at: text(),
+                built_by: text(),
+                findings: [(text(), vec![text()])].into_iter().collect(),
+                sources: Vec::new(),
+                checked: 0,
+                unchecked: Vec::new(),
+                policy: Policy {
+                    base: text(),
+                    digest: text(),
+                    overrides: Vec::new(),
+                    exceptions: Vec::new(),
+                },
+                principles: vec![Principle {
+                    framework: Framework::Dspt,
+                    id: text(),
+                    title: text(),
+                    status: Status::Partial,
+                    evidence: text(),
+                }],
+                cyclonedx: Some((text(), true)),
+            },
+            bundle_key: None,
+            concerns: vec![Concern::UnacceptedSource {
+                name: text(),
+                uri: text(),
+            }],
+        }))
+    }
+
+    #[test]
+    fn text_from_the_evidence_stays_text() {
+        let page = render(&authentic());
+        assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"));
+        assert!(page.contains("<td class=\"warning\">partial</td>"));
+        let refused = render(&Verification::NotAuthentic {
+            reason: HOSTILE.to_owned(),
+        });
+        assert!(!refused.contains("<script"), "{refused}");
+        assert!(!refused.contains("What this release evidences"));
+    }
+}
