@@ -27,6 +27,7 @@ FILES = {
     "attestation.intoto.json",
     "attestations.intoto.jsonl",
     "sbom.cdx.json",
+    "attestation.cdx.json",
     "report.json",
     "report.html",
     "signing-key.pub",

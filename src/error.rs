@@ -44,6 +44,9 @@ pub enum Error {
     /// A report and SBOM that cannot be attested.
     #[error(transparent)]
     Statement(#[from] crate::attest::statement::StatementError),
+    /// A CycloneDX attestation that cannot be made.
+    #[error(transparent)]
+    Cdx(#[from] crate::attest::cdx::CdxError),
     /// Evidence that is not packed into a bundle.
     #[error(transparent)]
     Bundle(#[from] crate::attest::bundle::MakeError),

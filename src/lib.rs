@@ -9,6 +9,7 @@
 pub mod advisories;
 pub mod attest;
 pub mod audit;
+pub mod cdx16;
 pub mod cli;
 pub mod commands;
 pub mod compiled;

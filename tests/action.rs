@@ -178,6 +178,7 @@ fn inputs_reach_the_right_flags_and_the_key_only_the_environment() {
         "out-dir=evidence",
         "report-sarif=evidence/report.sarif",
         "report-html=evidence/report.html",
+        "attestation-cdx=evidence/attestation.cdx.json",
         "attestation=evidence/attestation.intoto.json",
         "bundle=evidence/submission.tar.gz",
     ] {

@@ -11,6 +11,7 @@ use base64::Engine;
 use charter_audit::attest::dsse::{self, Envelope, IN_TOTO};
 use charter_audit::attest::keys::PrivateKey;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use util::{CargoHome, charter_audit, fixture};
 
 const NOW: &str = "2026-08-25T00:00:00Z";
@@ -492,6 +493,12 @@ fn the_signing_key_never_appears_in_any_output() {
     assert!(!dir.path().join("broken").exists(), "nothing written");
 }
 
+fn signed_statement_cyclonedx_name(statement: &Value) -> &str {
+    statement["predicate"]["cyclonedx_attestation"]["name"]
+        .as_str()
+        .unwrap()
+}
+
 #[test]
 fn attest_makes_the_same_statement_from_the_files_and_unsigned_for_keyless_signing() {
     let run = signed("ed25519", &[]);
@@ -504,10 +511,24 @@ fn attest_makes_the_same_statement_from_the_files_and_unsigned_for_keyless_signi
         .arg(evidence.join("sbom.cdx.json"))
         .arg("--subject")
         .arg(&run.artifact)
+        .arg("--cyclonedx")
+        .arg(run.dir.path().join("keyless.cdx.json"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let mut unsigned: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // attest writes the CycloneDX attestation where it is told, and records it by that name.
+    let cyclonedx = std::fs::read(run.dir.path().join("keyless.cdx.json")).unwrap();
+    let recorded = &unsigned["predicate"]["cyclonedx_attestation"];
+    assert_eq!(recorded["name"], "keyless.cdx.json");
+    assert_eq!(
+        recorded["digest"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&cyclonedx)).as_str()
+    );
+    assert_eq!(
+        signed_statement_cyclonedx_name(&run.statement()),
+        "attestation.cdx.json"
+    );
     let mut signed = run.statement();
     // The same statement, but for provision 3.1: unsigned, it is only partly evidenced.
     let status_of_3_1 = |statement: &Value| {
@@ -531,6 +552,9 @@ fn attest_makes_the_same_statement_from_the_files_and_unsigned_for_keyless_signi
     assert_eq!(signed["predicate"]["reports"].as_array().unwrap().len(), 2);
     unsigned["predicate"]["reports"] = Value::Null;
     signed["predicate"]["reports"] = Value::Null;
+    // The CycloneDX attestations differ as the maps do (3.1), and name their statements.
+    unsigned["predicate"]["cyclonedx_attestation"] = Value::Null;
+    signed["predicate"]["cyclonedx_attestation"] = Value::Null;
     assert_eq!(unsigned, signed);
 
     // Without a key, attest says how to give one.

@@ -22,6 +22,7 @@ fn a_bundle_round_trips_and_says_what_it_holds() {
             "attestation.intoto.json",
             "attestations.intoto.jsonl",
             "sbom.cdx.json",
+            "attestation.cdx.json",
             "report.json",
             "report.html",
             "signing-key.pub"
@@ -86,6 +87,7 @@ fn a_file_changed_inside_the_bundle_is_exit_3() {
         "report.html",
         "report.json",
         "sbom.cdx.json",
+        "attestation.cdx.json",
         "attestations.intoto.jsonl",
     ] {
         let tampered = dir.path().join(format!("tampered-{target}.tar.gz"));
@@ -98,6 +100,14 @@ fn a_file_changed_inside_the_bundle_is_exit_3() {
         assert_eq!(code, 3, "{target}: {out}");
         assert!(out.starts_with("NOT AUTHENTIC"), "{target}: {out}");
     }
+    // The CycloneDX attestation the signed predicate records cannot be left out either.
+    let without = dir.path().join("without-cyclonedx.tar.gz");
+    repack(&bundle, &without, |files| {
+        files.retain(|(n, _)| n != "attestation.cdx.json");
+    });
+    let (code, out) = verify(&without, &key, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("it lacks attestation.cdx.json"), "{out}");
 }
 
 #[test]

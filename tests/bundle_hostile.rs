@@ -221,7 +221,7 @@ fn only_the_tar_headers_bundle_writes_are_read() {
         "it lacks attestations.intoto.jsonl",
     );
     let mut swapped = files.clone();
-    swapped.swap(4, 5);
+    swapped.swap(5, 6);
     let tar = Tar::default().files(&swapped, time).end();
     refused(
         "reports swapped",

@@ -70,6 +70,7 @@ fn out_dir_writes_every_output_of_one_run() {
     assert_eq!(
         names,
         [
+            "attestation.cdx.json",
             "report.html",
             "report.json",
             "report.md",

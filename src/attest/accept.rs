@@ -53,6 +53,8 @@ pub struct Request<'a> {
     pub subjects: &'a [Subject],
     /// Their copy of the SBOM, which must be the attested one.
     pub sbom: Option<&'a Subject>,
+    /// Their copy of the CycloneDX attestation, which must be the one the predicate records.
+    pub cyclonedx: Option<&'a Subject>,
     /// The built-in policy the attested one must be no looser than.
     pub policy: Option<&'a str>,
     /// How many days old the evaluation may be.
@@ -70,7 +72,15 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
         },
         Ok((verified, bundle_key)) => Verification::Authentic(Box::new(Authentic {
             concerns: concerns(&verified.predicate, request),
-            attested: attested(&verified.predicate),
+            attested: {
+                let mut attested = attested(&verified.predicate);
+                // Checked when given, or when the bundle holds it (a bundle must, if recorded).
+                let checked = request.cyclonedx.is_some() || bundle_key.is_some();
+                if let Some((_, verified)) = &mut attested.cyclonedx {
+                    *verified = checked;
+                }
+                attested
+            },
             signers: verified.signers,
             bundle_key,
         })),
@@ -79,6 +89,18 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
 
 /// Whether the evidence is authentic and about the recipient's files.
 fn authenticate(
+    evidence: Evidence<'_>,
+    request: &Request<'_>,
+) -> Result<(Verified, Option<BundleKey>), Refused> {
+    let (verified, key) = authenticate_statement(evidence, request)?;
+    // The recipient's own copy of the CycloneDX attestation, if given, must be the recorded one.
+    if let Some(own) = request.cyclonedx {
+        verify::check_cyclonedx(&verified.predicate, own)?;
+    }
+    Ok((verified, key))
+}
+
+fn authenticate_statement(
     evidence: Evidence<'_>,
     request: &Request<'_>,
 ) -> Result<(Verified, Option<BundleKey>), Refused> {
@@ -260,6 +282,11 @@ pub fn attested(p: &Predicate) -> Attested {
             })
             .collect(),
         policy: policy(&p.policy),
+        principles: p.principles.clone(),
+        cyclonedx: p
+            .cyclonedx_attestation
+            .as_ref()
+            .map(|c| (c.name.clone(), false)),
     }
 }
 

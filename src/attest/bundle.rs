@@ -29,12 +29,14 @@ pub const FILES: &[&str] = &[
     "attestation.intoto.json",
     "attestations.intoto.jsonl",
     "sbom.cdx.json",
+    "attestation.cdx.json",
     "report.json",
     "report.html",
     "signing-key.pub",
 ];
-/// The files a bundle may leave out: reports its attestation does not record.
-const OPTIONAL: &[&str] = &["report.json", "report.html"];
+/// The files a bundle may leave out: reports and a CycloneDX attestation its attestation does
+/// not record.
+const OPTIONAL: &[&str] = &["attestation.cdx.json", "report.json", "report.html"];
 
 /// The most of a bundle file `verify --bundle` reads.
 pub const MAX_COMPRESSED: u64 = 128 * 1024 * 1024;
@@ -122,6 +124,8 @@ attestation.intoto.json    the signed attestation (a DSSE envelope of an in-toto
 attestations.intoto.jsonl  the same, with the SBOM and the findings as standard in-toto
                            statements (CycloneDX, vulns v0.2), one signed envelope per line
 sbom.cdx.json              the CycloneDX SBOM of the product
+attestation.cdx.json       the same claims as a CycloneDX 1.6 attestation (when the run made
+                           one; its digest is in the signed attestation)
 report.json                the full audit report (schema charter-audit/report/v1)
 report.html                the same report, for people: open it in a browser
 signing-key.pub            the public key that signed, for comparison only: never trust it
@@ -262,8 +266,12 @@ pub fn make(folder: &Folder<'_>) -> Result<Made, MakeError> {
         folder
             .files
             .iter()
-            .filter(|(n, _)| {
-                !n.starts_with("report.") || predicate.reports.iter().any(|r| r.name == *n)
+            .filter(|(n, _)| match *n {
+                "attestation.cdx.json" => predicate
+                    .cyclonedx_attestation
+                    .as_ref()
+                    .is_some_and(|c| c.name == *n),
+                _ => !n.starts_with("report.") || predicate.reports.iter().any(|r| r.name == *n),
             })
             .map(|(n, b)| (*n, b.as_slice())),
     );

@@ -26,6 +26,7 @@ use crate::model::verification::BundleKey;
 /// The longest key id a signature in a bundle may give, of ASCII letters, digits and `._:-`.
 pub const MAX_KEYID: usize = 128;
 const JSONL: &str = "attestations.intoto.jsonl";
+const CYCLONEDX: &str = "attestation.cdx.json";
 
 /// The verified attestation, and what of it the later files are checked against.
 #[derive(Debug)]
@@ -77,7 +78,9 @@ impl<'k, 's> Contents<'k, 's> {
     /// Judges a file by its name, before its content is read: a report must be one the
     /// attestation (read before it) records.
     pub(super) fn admit(&self, name: &str) -> Result<(), Refused> {
-        if name.starts_with("report.") && recorded(self.attestation()?, name).is_none() {
+        if (name.starts_with("report.") || name == CYCLONEDX)
+            && recorded(self.attestation()?, name).is_none()
+        {
             return Err(Refused::Tampered(format!(
                 "{name} is not one the attestation records"
             )));
@@ -106,7 +109,7 @@ impl<'k, 's> Contents<'k, 's> {
             }
             JSONL => self.lines(reader)?,
             "sbom.cdx.json" => self.sbom(reader)?,
-            "report.json" | "report.html" => {
+            "report.json" | "report.html" | CYCLONEDX => {
                 let mut hashing = Hashing::new(reader);
                 std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io)?;
                 let (sha256, sha512) = hashing.hex();
@@ -263,9 +266,15 @@ impl<'k, 's> Contents<'k, 's> {
             .attestation
             .ok_or_else(|| missing("attestation.intoto.json"))?;
         let predicate = &attestation.verified.predicate;
-        for report in &predicate.reports {
+        for report in predicate
+            .reports
+            .iter()
+            .chain(&predicate.cyclonedx_attestation)
+        {
             let name = report.name.as_str();
-            if ["report.json", "report.html"].contains(&name) && !self.reports.contains(&name) {
+            if ["report.json", "report.html", CYCLONEDX].contains(&name)
+                && !self.reports.contains(&name)
+            {
                 return Err(missing(name));
             }
         }
@@ -306,13 +315,13 @@ impl<'k, 's> Contents<'k, 's> {
     }
 }
 
-/// The digest the attestation records for a report.
+/// The digest the attestation records for a report or the CycloneDX attestation.
 fn recorded<'a>(attestation: &'a Attestation, name: &str) -> Option<&'a predicate::Digest> {
-    attestation
-        .verified
-        .predicate
+    let predicate = &attestation.verified.predicate;
+    predicate
         .reports
         .iter()
+        .chain(&predicate.cyclonedx_attestation)
         .find(|r| r.name == name)
         .map(|r| &r.digest)
 }

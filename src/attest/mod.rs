@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod bundle;
 mod bundle_check;
+pub mod cdx;
 pub mod consistency;
 pub mod dsse;
 pub mod keys;

@@ -38,6 +38,10 @@ pub struct Predicate {
     pub principles: Vec<Principle>,
     #[serde(default)]
     pub reports: Vec<Subject>,
+    /// The CycloneDX 1.6 attestation of the run (`attestation.cdx.json`), when one was made: an
+    /// evidence file the signature covers through this digest, never a subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cyclonedx_attestation: Option<Subject>,
     /// The target triple the audit judged for, or `all`; absent when the audit did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,

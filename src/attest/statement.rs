@@ -101,6 +101,9 @@ pub struct Inputs<'a> {
     /// The report files of the run (`report.json`, `report.html`), whose digests the
     /// predicate records so that a bundle's copies can be checked.
     pub reports: Vec<Subject>,
+    /// The CycloneDX attestation of the run ([`super::cdx::of_run`]), by name and digest, when
+    /// one was made.
+    pub cyclonedx: Option<Subject>,
 }
 
 /// Why the statements could not be made.
@@ -282,6 +285,7 @@ fn predicate(
         })?,
         principles: principles::map(report, !inputs.subjects.is_empty(), inputs.signed),
         reports: inputs.reports.iter().map(Subject::typed).collect(),
+        cyclonedx_attestation: inputs.cyclonedx.as_ref().map(Subject::typed),
         // The target platform-specific advisories were judged for.
         target: Some(report.target.triple.clone()),
     };
@@ -387,7 +391,7 @@ fn builder(builder: &model::Builder) -> Result<super::predicate::Builder, serde_
 }
 
 /// The findings by verdict and severity, with their ids.
-fn findings_summary(report: &Report) -> super::predicate::Findings {
+pub(crate) fn findings_summary(report: &Report) -> super::predicate::Findings {
     let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for finding in &report.findings {

@@ -44,6 +44,10 @@ pub enum NotAuthentic {
     SubjectMismatch(String),
     #[error("{0}: its digest is not the attested SBOM's")]
     SbomMismatch(String),
+    #[error("{0}: its digest is not the CycloneDX attestation's the predicate records")]
+    CyclonedxMismatch(String),
+    #[error("{0}: the predicate records no CycloneDX attestation, so this one is not attested")]
+    CyclonedxNotRecorded(String),
     #[error("the statement does not parse as our predicate: {0}")]
     Predicate(#[from] predicate::Invalid),
     #[error("the predicate contradicts itself, which an audit never writes: {0}")]
@@ -179,6 +183,17 @@ pub(crate) fn digest_names(digest: &Value, file: &Subject) -> bool {
         }
     }
     known > 0
+}
+
+/// Whether `file` is the CycloneDX attestation the predicate records.
+pub fn check_cyclonedx(predicate: &Predicate, file: &Subject) -> Result<(), NotAuthentic> {
+    match &predicate.cyclonedx_attestation {
+        None => Err(NotAuthentic::CyclonedxNotRecorded(file.name.clone())),
+        Some(recorded) if !digest_is(&recorded.digest, file) => {
+            Err(NotAuthentic::CyclonedxMismatch(file.name.clone()))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Whether a digest our predicate records (both algorithms, as its schema requires) is the

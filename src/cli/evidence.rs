@@ -42,6 +42,12 @@ pub struct AttestArgs {
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
 
+    /// Also write the run as a CycloneDX 1.6 attestation (attestation.cdx.json: the principle
+    /// map as `definitions.standards` and `declarations`); its SHA-256 and SHA-512 are recorded
+    /// in the predicate, so the signature covers it.
+    #[arg(long, value_name = "FILE")]
+    pub cyclonedx: Option<PathBuf>,
+
     /// Where to write the envelope (or, with --unsigned, the statement): a file or `-`.
     #[arg(
         short,
@@ -85,6 +91,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub sbom: Option<PathBuf>,
 
+    /// The CycloneDX attestation you received (attestation.cdx.json), which must be the one the
+    /// signed predicate records.
+    #[arg(long, value_name = "FILE")]
+    pub cyclonedx: Option<PathBuf>,
+
     /// The oldest evaluation time you accept, in days before --now.
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,
@@ -103,6 +114,28 @@ pub struct VerifyArgs {
     /// source is not accepted (exit 1): every source an audit names is trusted for its facts.
     #[arg(long, value_name = "URI")]
     pub accept_source: Vec<String>,
+
+    /// `text`, or `html`: a page for the recipient, built only from what was verified (the
+    /// verdict, what the release evidences, the facts attested).
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+
+    /// Where to write it: a file (written atomically; the text verdict is still printed) or `-`.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE|-",
+        default_value = "-",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    pub output: String,
+}
+
+/// What `verify` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use audit::{AuditArgs, ReportFormat};
-pub use evidence::{AlgorithmArg, AttestArgs, BundleArgs, KeygenArgs, SigningArgs, VerifyArgs};
+pub use evidence::{
+    AlgorithmArg, AttestArgs, BundleArgs, KeygenArgs, SigningArgs, VerifyArgs, VerifyFormat,
+};
 pub use inventory::InventoryArgs;
 pub use sbom::{FormatArg, SbomArgs, SpecArg, SupplierArgs};
 

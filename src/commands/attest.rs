@@ -107,7 +107,7 @@ pub(super) fn sign(
 pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     let output = Output::parse(&args.output);
     report::check_destination(&output)?;
-    if let Some(path) = &args.jsonl {
+    for path in args.jsonl.iter().chain(&args.cyclonedx) {
         report::check_destination(&Output::File(path.clone()))?;
     }
     let key = signing_key(&args.signing)?;
@@ -123,17 +123,43 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     })?;
     let sbom = read(&args.sbom, "--sbom")?;
     let sbom_name = file_name(&args.sbom);
+    let subjects = subjects(&args.signing.subject)?;
+    // The statement, as the recipient receives it, is what the affirmation points at.
+    let statement_name = match &output {
+        Output::File(path) => file_name(path),
+        Output::Stdout => "attestation.intoto.json".to_owned(),
+    };
+    let cyclonedx = match &args.cyclonedx {
+        Some(path) => Some((
+            path,
+            crate::attest::cdx::of_run(&crate::attest::cdx::Run {
+                report: &report,
+                sbom_name: &sbom_name,
+                sbom: &sbom,
+                artifacts: !subjects.is_empty(),
+                signed: key.is_some(),
+                statement: Some(&statement_name),
+            })?,
+        )),
+        None => None,
+    };
     let inputs = Inputs {
         report: &report,
         sbom_name: &sbom_name,
         sbom: &sbom,
-        subjects: subjects(&args.signing.subject)?,
+        subjects,
         signed: key.is_some(),
         reports: vec![Subject::of("report.json", &report_bytes)],
+        cyclonedx: cyclonedx
+            .as_ref()
+            .map(|(path, bytes)| Subject::of(&file_name(path), bytes)),
     };
     let signed = sign(&inputs, &args.report.display().to_string(), key.as_ref())?;
     if let Some(path) = &args.jsonl {
         report::emit(&Output::File(path.clone()), &signed.jsonl)?;
+    }
+    if let Some((path, bytes)) = &cyclonedx {
+        report::emit(&Output::File((*path).clone()), bytes)?;
     }
     report::emit(&output, &signed.main)?;
     Ok(Outcome::default())

@@ -57,7 +57,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     let audit = audit::run(&options(args, config, stamp, now)?, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);
-    let renderings = Renderings::new(&audit);
+    let renderings = Renderings::new(&audit, &signing, args.out_dir.is_some());
     if args.out_dir.is_some() {
         // Every file is made before any is written.
         renderings.json()?;
@@ -187,6 +187,10 @@ impl Signing {
 /// `--out-dir`, all of them, before anything is written).
 struct Renderings<'a> {
     audit: &'a Audit,
+    /// What the run evidences (the principle map the predicate records, if it is attested),
+    /// and the CycloneDX attestation beside the reports, when there is one.
+    map: Vec<crate::model::principles::Principle>,
+    cyclonedx: Option<&'static str>,
     json: std::cell::OnceCell<String>,
     sarif: std::cell::OnceCell<String>,
     markdown: std::cell::OnceCell<String>,
@@ -194,9 +198,15 @@ struct Renderings<'a> {
 }
 
 impl<'a> Renderings<'a> {
-    fn new(audit: &'a Audit) -> Renderings<'a> {
+    fn new(audit: &'a Audit, signing: &Signing, out_dir: bool) -> Renderings<'a> {
         Renderings {
             audit,
+            map: crate::model::principles::map(
+                &audit.report,
+                !signing.subjects.is_empty(),
+                signing.key.is_some(),
+            ),
+            cyclonedx: out_dir.then_some(crate::attest::cdx::FILE_NAME),
             json: std::cell::OnceCell::new(),
             sarif: std::cell::OnceCell::new(),
             markdown: std::cell::OnceCell::new(),
@@ -222,13 +232,21 @@ impl<'a> Renderings<'a> {
         })
     }
 
+    fn claims(&self) -> report::principles::Claims<'_> {
+        report::principles::Claims {
+            map: &self.map,
+            cyclonedx: self.cyclonedx,
+        }
+    }
+
     fn markdown(&self) -> &str {
         self.markdown
-            .get_or_init(|| markdown::render(&self.audit.report))
+            .get_or_init(|| markdown::render(&self.audit.report, &self.claims()))
     }
 
     fn html(&self) -> &str {
-        self.html.get_or_init(|| html::render(&self.audit.report))
+        self.html
+            .get_or_init(|| html::render(&self.audit.report, &self.claims()))
     }
 }
 
@@ -240,8 +258,19 @@ fn write_out_dir(
     renderings: &Renderings,
     signing: &Signing,
 ) -> Result<(), Error> {
+    // The CycloneDX attestation of the run: the principle map the predicate records, whose
+    // digest the predicate records in turn.
+    let cyclonedx = crate::attest::cdx::of_run(&crate::attest::cdx::Run {
+        report: &audit.report,
+        sbom_name: "sbom.cdx.json",
+        sbom: &audit.sbom,
+        artifacts: !signing.subjects.is_empty(),
+        signed: signing.key.is_some(),
+        statement: signing.attesting.then_some("attestation.intoto.json"),
+    })?;
     let mut files: Vec<(&str, &[u8])> = vec![
         ("sbom.cdx.json", &audit.sbom),
+        (crate::attest::cdx::FILE_NAME, &cyclonedx),
         ("report.json", renderings.json()?.as_bytes()),
         ("report.sarif", renderings.sarif().as_bytes()),
         ("report.md", renderings.markdown().as_bytes()),
@@ -250,7 +279,7 @@ fn write_out_dir(
     let signed;
     let public_pem;
     if signing.attesting {
-        signed = attest(&audit.report, &audit.sbom, renderings, signing)?;
+        signed = attest(&audit.report, &audit.sbom, &cyclonedx, renderings, signing)?;
         files.push(("attestation.intoto.json", &signed.main));
         files.push(("attestations.intoto.jsonl", &signed.jsonl));
         if let Some(key) = &signing.key {
@@ -266,6 +295,7 @@ fn write_out_dir(
 fn attest(
     report: &Report,
     sbom: &[u8],
+    cyclonedx: &[u8],
     renderings: &Renderings,
     signing: &Signing,
 ) -> Result<super::attest::Signed, Error> {
@@ -280,6 +310,7 @@ fn attest(
                 Subject::of("report.json", renderings.json()?.as_bytes()),
                 Subject::of("report.html", renderings.html().as_bytes()),
             ],
+            cyclonedx: Some(Subject::of(crate::attest::cdx::FILE_NAME, cyclonedx)),
         },
         "report.json",
         signing.key.as_ref(),

@@ -8,12 +8,14 @@ use crate::Error;
 use crate::attest::accept::{self, Evidence, Request};
 use crate::attest::keys::PublicKey;
 use crate::attest::statement::Subject;
-use crate::cli::VerifyArgs;
+use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::model::verification::Verification;
 use crate::report::{self, Output};
 
 pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     // The verifier's own inputs: any problem here is exit 2.
+    let output = Output::parse(&args.output);
+    report::check_destination(&output)?;
     let now = crate::time::evaluation_time(args.now.as_deref())?;
     if let Some(name) = &args.policy
         && crate::policy::builtin(name).is_none()
@@ -39,6 +41,11 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|p| digest(p, "--sbom"))
         .transpose()?;
+    let cyclonedx = args
+        .cyclonedx
+        .as_deref()
+        .map(|p| digest(p, "--cyclonedx"))
+        .transpose()?;
     let path = args
         .bundle
         .as_ref()
@@ -61,6 +68,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             threshold: usize::from(args.threshold),
             subjects: &subjects,
             sbom: sbom.as_ref(),
+            cyclonedx: cyclonedx.as_ref(),
             policy: args.policy.as_deref(),
             max_age: args.max_age,
             accept_source: &args.accept_source,
@@ -68,11 +76,25 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         },
     );
     let text = report::verify::render(&verification);
+    let page = match args.format {
+        VerifyFormat::Text => None,
+        VerifyFormat::Html => Some(report::verify_html::render(&verification)),
+    };
+    // To a file: the page (or text) there, and the text verdict on standard output as ever.
+    let (stdout, file) = match (&output, page) {
+        (Output::Stdout, Some(page)) => (page, None),
+        (Output::Stdout, None) => (text, None),
+        (Output::File(_), Some(page)) => (text, Some(page)),
+        (Output::File(_), None) => (text.clone(), Some(text)),
+    };
+    if let Some(bytes) = file {
+        report::emit(&output, bytes.as_bytes())?;
+    }
     if let Verification::NotAuthentic { .. } = verification {
         // The verdict stands even if it cannot be printed.
-        let _ = report::emit(&Output::Stdout, text.as_bytes());
+        let _ = report::emit(&Output::Stdout, stdout.as_bytes());
     } else {
-        report::emit(&Output::Stdout, text.as_bytes())?;
+        report::emit(&Output::Stdout, stdout.as_bytes())?;
     }
     Ok(Outcome {
         code: verification.code(),

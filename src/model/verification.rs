@@ -92,6 +92,11 @@ pub struct Attested {
     pub checked: u64,
     pub unchecked: Vec<Unchecked>,
     pub policy: Policy,
+    /// What the release evidences, as the signed predicate says.
+    pub principles: Vec<crate::model::principles::Principle>,
+    /// The CycloneDX attestation the predicate records, by name, and whether the recipient's
+    /// copy (or the bundle's) was checked against its digest.
+    pub cyclonedx: Option<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,8 @@ use crate::policy::Verdict;
 use crate::policy::model::Direction;
 use crate::text::clean;
 
+use super::principles::Claims;
+
 /// Sorts the findings table by the column whose button is pressed (data-key values).
 const SCRIPT: &str = r##"document.querySelectorAll("th button[data-key]").forEach(function (b) {
   b.addEventListener("click", function () {
@@ -31,7 +33,7 @@ const SCRIPT: &str = r##"document.querySelectorAll("th button[data-key]").forEac
   });
 });"##;
 
-const STYLE: &str = r##"
+pub(super) const STYLE: &str = r##"
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1d1d1f; }
 h1 { font-size: 1.6rem; margin: 0 0 .3rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 .verdict { padding: 1rem 1.2rem; border-radius: 6px; margin-bottom: 1.5rem; }
@@ -40,7 +42,7 @@ h1 { font-size: 1.6rem; margin: 0 0 .3rem; } h2 { font-size: 1.2rem; margin-top:
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
 th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; }
-.violation { color: #b3261e; font-weight: 600; } .warning { color: #8a5a00; } .excepted { color: #1a5fb4; } .info { color: #555; }
+.evidenced { color: #1e7f3c; font-weight: 600; } .violation { color: #b3261e; font-weight: 600; } .warning { color: #8a5a00; } .excepted { color: #1a5fb4; } .info { color: #555; }
 .bar { width: 10rem; height: .7rem; background: #eee; border-radius: 3px; position: relative; overflow: hidden; }
 .bar span { display: block; height: 100%; background: #1e7f3c; } .bar.over span { background: #b3261e; }
 .flag { background: #fdecea; color: #b3261e; font-weight: 600; padding: 0 .3rem; border-radius: 3px; }
@@ -48,8 +50,8 @@ code { font-size: 13px; } .muted { color: #666; }
 td, th, li, p, code, h1 { overflow-wrap: anywhere; }
 "##;
 
-/// Renders the report.
-pub fn render(report: &Report) -> String {
+/// Renders the report, with the claims it evidences.
+pub fn render(report: &Report, claims: &Claims<'_>) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
     let count = |verdict: Verdict| report.summary.count(verdict);
     let product = match &report.product.version {
@@ -110,6 +112,7 @@ pub fn render(report: &Report) -> String {
 
     findings_table(&mut out, report);
     rule_findings(&mut out, report);
+    out.push_str(&super::principles::html(claims, esc));
     policy(&mut out, report);
     evidence(&mut out, report);
     out.push_str(&format!("<script>{SCRIPT}</script>\n</body>\n</html>\n"));

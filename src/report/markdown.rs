@@ -7,11 +7,13 @@ use crate::model::report::{Finding, Outcome, Report};
 use crate::policy::{RuleFinding, Verdict};
 use crate::text::clean;
 
+use super::principles::Claims;
+
 /// The most components listed as not checked (the rest are counted).
 const MAX_LISTED: usize = 100;
 
-/// Renders the report.
-pub fn render(report: &Report) -> String {
+/// Renders the report, with the claims it evidences.
+pub fn render(report: &Report, claims: &Claims<'_>) -> String {
     let mut out = headline(report);
     for verdict in Verdict::ALL.into_iter().filter(|v| listed(*v)) {
         let (findings, rules) = report.of_verdict(verdict);
@@ -27,6 +29,7 @@ pub fn render(report: &Report) -> String {
         rule_list(&mut out, &rules);
     }
     unchecked(&mut out, &report.coverage.unchecked);
+    out.push_str(&super::principles::markdown(claims, escape));
     evidence(&mut out, report);
     out
 }

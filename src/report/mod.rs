@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod html;
 pub mod markdown;
+pub mod principles;
 pub mod sarif;
 pub mod verify;
+pub mod verify_html;
 mod write;
 
 pub use write::{

@@ -155,6 +155,23 @@ fn summary(signers: &[String], p: &Attested) -> String {
         );
     }
     policy(&mut out, p);
+    match &p.cyclonedx {
+        Some((name, true)) => {
+            let _ = writeln!(
+                out,
+                "CycloneDX attestation: {}, its digest the one the signed predicate records",
+                clean(name)
+            );
+        }
+        Some((name, false)) => {
+            let _ = writeln!(
+                out,
+                "CycloneDX attestation: {} is recorded; give it with --cyclonedx FILE to check it",
+                clean(name)
+            );
+        }
+        None => {}
+    }
     out
 }
 
