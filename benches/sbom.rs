@@ -79,6 +79,8 @@ fn options() -> SbomOptions {
             reproducible: true,
         },
         evaluated_at: None,
+        profile: sbom::Profile::Ntia2021,
+        artifacts: Vec::new(),
     }
 }
 

@@ -2,7 +2,8 @@
 
 Every file must pass the strict schema validator for its spec version and format, and load into
 cyclonedx-python-lib's `Bom` model with `bom.validate()` passing (it rejects dangling dependency
-references). Usage: validate_sboms.py DIR MIN_COUNT
+references). CycloneDX 1.6, the default, must be among them in both formats. Usage:
+validate_sboms.py DIR MIN_COUNT
 """
 
 import json
@@ -16,7 +17,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
 
-VERSIONS = {"1.4": SchemaVersion.V1_4, "1.5": SchemaVersion.V1_5}
+VERSIONS = {"1.4": SchemaVersion.V1_4, "1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
 XML_NS = "{http://cyclonedx.org/schema/bom/"
 
 
@@ -49,14 +50,20 @@ def check(path):
     return spec, len(bom.components)
 
 
+# Every (spec version, format) that must have been validated at least once.
+REQUIRED = {("1.6", ".json"), ("1.6", ".xml"), ("1.5", ".json"), ("1.5", ".xml")}
+
+
 def main():
     folder = Path(sys.argv[1])
     minimum = int(sys.argv[2])
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".json", ".xml"))
     failures = 0
+    seen = set()
     for path in files:
         try:
             spec, count = check(path)
+            seen.add((spec, path.suffix))
             print(f"ok   {path.name}: CycloneDX {spec}, {count} components")
         except Exception as error:  # noqa: BLE001 - report every file, then fail
             failures += 1
@@ -64,6 +71,10 @@ def main():
     print(f"{len(files) - failures} passed, {failures} failed")
     if len(files) < minimum:
         print(f"expected at least {minimum} SBOMs in {folder}, found {len(files)}")
+        return 1
+    missing = sorted(REQUIRED - seen)
+    if missing:
+        print(f"no valid SBOM of {missing} (spec version, format) in {folder}")
         return 1
     return 1 if failures else 0
 

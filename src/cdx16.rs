@@ -14,7 +14,7 @@ const JSF: &str = include_str!("../schemas/cyclonedx/jsf-0.82.schema.json");
 /// The most schema errors a message names.
 const MAX_ERRORS: usize = 5;
 /// The most characters of each error a message keeps.
-const MAX_ERROR_CHARS: usize = 240;
+const MAX_ERROR_CHARS: usize = 300;
 
 /// Why a document is not CycloneDX 1.6.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +37,9 @@ fn validator() -> Result<&'static jsonschema::Validator, Invalid> {
                 .and_then(|r| r.add("http://cyclonedx.org/schema/jsf-0.82.schema.json", jsf))
                 .and_then(|r| r.prepare())
                 .map_err(|e| e.to_string())?;
+            // Offline: a reference the registry does not hold is an error, never a fetch.
             jsonschema::draft7::options()
+                .offline()
                 .should_validate_formats(true)
                 .with_registry(&registry)
                 .build(&bom)
@@ -50,9 +52,28 @@ fn validator() -> Result<&'static jsonschema::Validator, Invalid> {
 /// Checks `document` against the CycloneDX 1.6 JSON schema (formats asserted), naming the first
 /// few places it departs.
 pub fn validate(document: &Value) -> Result<(), Invalid> {
-    let errors: Vec<String> = validator()?
+    problems(document, MAX_ERRORS).map_err(|problems| match problems {
+        Problems::Schema(why) => Invalid::Schema(why),
+        Problems::Document(found) => Invalid::Document(found.join("; ")),
+    })
+}
+
+/// What [`problems`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problems {
+    /// The vendored schema does not load (a bug, never input).
+    Schema(String),
+    /// Where and how the document departs from the schema, one line each.
+    Document(Vec<String>),
+}
+
+/// Checks `document` against the CycloneDX 1.6 JSON schema (formats asserted); on failure, at
+/// most `max` places where and how it departs.
+pub fn problems(document: &Value, max: usize) -> Result<(), Problems> {
+    let errors: Vec<String> = validator()
+        .map_err(|e| Problems::Schema(e.to_string()))?
         .iter_errors(document)
-        .take(MAX_ERRORS)
+        .take(max)
         .map(|e| {
             // The message quotes the value, which may be large: a line's worth is enough.
             let text: String = format!("at `{}`: {e}", e.instance_path())
@@ -65,7 +86,7 @@ pub fn validate(document: &Value) -> Result<(), Invalid> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Invalid::Document(errors.join("; ")))
+        Err(Problems::Document(errors))
     }
 }
 

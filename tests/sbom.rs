@@ -56,6 +56,9 @@ fn demo_workspace_sbom() {
         "https://example.org",
         "--supplier-contact",
         "security@example.org",
+        // 1.5 as it always was (1.6, the default since, is in tests/sbom_1_6.rs).
+        "--spec-version",
+        "1.5",
     ]));
     save_sample("demo-1.5.json", &bytes);
 

@@ -62,6 +62,31 @@ fn workflow_commands_in_an_sbom_never_reach_the_ci_log() {
         assert_inert("standard error", &String::from_utf8_lossy(&output.stderr));
     }
 
+    // Judged by the bsi-tr-03183-2 profile, whose findings name components: inert too.
+    let config = dir.path().join("charter-audit.toml");
+    std::fs::write(
+        &config,
+        "[sbom-completeness]\nprofile = \"bsi-tr-03183-2\"\n",
+    )
+    .unwrap();
+    let output = charter_audit(&home)
+        .args(["audit", "--now", "2026-08-25T00:00:00Z"])
+        .arg("--sbom")
+        .arg(&path)
+        .arg("--config")
+        .arg(&config)
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21"])
+        .output()
+        .unwrap();
+    assert!(output.status.code().unwrap() < 2, "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("TR-03183-2 §5.2.2"), "{stdout}");
+    assert!(stdout.contains("pwned"), "the text is shown: {stdout}");
+    assert_inert("--format human, bsi-tr-03183-2", &stdout);
+    assert_inert("standard error", &String::from_utf8_lossy(&output.stderr));
+
     // The same text in an SBOM that cannot be read: the error names it, inert.
     sbom["specVersion"] = HOSTILE.into();
     std::fs::write(&path, serde_json::to_vec(&sbom).unwrap()).unwrap();

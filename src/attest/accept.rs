@@ -205,9 +205,13 @@ fn policy_concerns(
             let Some(expected) = builtin.get(&path) else {
                 continue;
             };
+            // A record leaves the profile out when it is the default (`ntia-2021`).
+            let default_profile = (path == model::PROFILE_SETTING)
+                .then(|| serde_json::Value::from(model::Profile::default().as_str()));
             let value = policy
                 .settings
                 .get(&path)
+                .or(default_profile.as_ref())
                 .and_then(|attested| model::Value::from_json(*kind, attested));
             if let Some(value) = value
                 && model::direction(*kind, expected, &value) == Direction::Loosening

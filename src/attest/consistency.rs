@@ -196,6 +196,8 @@ pub fn settings_problems(p: &Predicate) -> Vec<Concern> {
     }
     for (name, kind) in &known {
         match p.policy.settings.get(name) {
+            // Recorded only when not the default (`Settings::to_record`).
+            None if name == model::PROFILE_SETTING => {}
             None => out.push(Concern::MissingSetting {
                 setting: name.clone(),
             }),

@@ -354,7 +354,7 @@ fn policy(policy: &model::PolicyRecord) -> Result<super::predicate::Policy, serd
         digest: policy.digest.clone(),
         settings: policy
             .settings
-            .to_map()
+            .to_record()
             .iter()
             .map(|(k, v)| Ok((k.clone(), serde_json::to_value(v)?)))
             .collect::<Result<_, serde_json::Error>>()?,

@@ -16,7 +16,7 @@ use crate::registry::apply::ComponentFacts;
 use crate::registry::{
     self, CargoCache, DirIndex, HttpIndex, IndexSource, Lookups, RegistryRecord,
 };
-use crate::sbom::{self, Format, SbomOptions, Spec};
+use crate::sbom::{self, Format, Profile, SbomOptions, Spec};
 use crate::time::rfc3339;
 
 /// crates.io's sparse index.
@@ -120,17 +120,31 @@ fn inventory_rules(
     rule_findings
 }
 
-/// The SBOM of this run: written with --out-dir, and checked for the NTIA minimum elements.
+/// The SBOM of this run: written with --out-dir, and checked for the policy's completeness
+/// profile. CycloneDX 1.5 under the NTIA profile (as before profiles existed), 1.6 under the
+/// others, which ask for what only 1.6 holds; the release artifacts (--subject) are the product's
+/// deployable form, which TR-03183-2 asks for.
 fn own_sbom(inventory: &Inventory, options: &Options) -> Result<sbom::Document, AuditError> {
+    let profile = options.config.policy.settings.sbom_completeness.profile;
     Ok(sbom::generate(
         inventory,
         &SbomOptions {
-            spec: Spec::V1_5,
+            spec: if profile.needs_1_6() {
+                Spec::V1_6
+            } else {
+                Spec::V1_5
+            },
             format: Format::Json,
             supplier: options.supplier.clone(),
             authors: options.authors.clone(),
             stamp: options.stamp,
             evaluated_at: Some(rfc3339(options.now)),
+            profile,
+            artifacts: if profile == Profile::BsiTr03183_2 {
+                options.artifacts.clone()
+            } else {
+                Vec::new()
+            },
         },
     )?)
 }

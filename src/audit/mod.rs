@@ -16,7 +16,7 @@ use crate::inventory::{InventoryError, InventoryOptions};
 use crate::model::report::Report;
 use crate::net::Http;
 use crate::policy::Config;
-use crate::sbom::{SbomError, Supplier};
+use crate::sbom::{Artifact, SbomError, Supplier};
 use crate::time::Stamp;
 
 /// What to audit.
@@ -49,6 +49,9 @@ pub struct Options {
     /// The supplier named on the command line or in the configuration.
     pub supplier: Option<Supplier>,
     pub authors: Vec<String>,
+    /// The release artifacts (`--subject`): the product's deployable form in the SBOM, under
+    /// the `bsi-tr-03183-2` profile.
+    pub artifacts: Vec<Artifact>,
     /// Whether the SBOM's own warnings are worth giving (it is written with `--out-dir`).
     pub sbom_warnings: bool,
     /// When documents are stamped (`SOURCE_DATE_EPOCH`), and when ages are computed.

@@ -16,7 +16,7 @@ pub use evidence::{
     AlgorithmArg, AttestArgs, BundleArgs, KeygenArgs, SigningArgs, VerifyArgs, VerifyFormat,
 };
 pub use inventory::InventoryArgs;
-pub use sbom::{FormatArg, SbomArgs, SpecArg, SupplierArgs};
+pub use sbom::{FormatArg, ProfileArg, SbomArgs, SpecArg, SupplierArgs};
 
 /// Evidence for the NHS England Cyber Security Charter: an SBOM of your product, its known
 /// vulnerabilities and how long their fixes have waited, checked against your policy and signed.

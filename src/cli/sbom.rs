@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use super::InventoryArgs;
 use crate::report::Output;
-use crate::sbom::{Format, Spec, Supplier};
+use crate::sbom::{Format, Profile, Spec, Supplier};
 
 #[derive(Debug, Args)]
 pub struct SbomArgs {
@@ -18,8 +18,19 @@ pub struct SbomArgs {
     pub format: FormatArg,
 
     /// CycloneDX version to write.
-    #[arg(long, value_enum, default_value_t = SpecArg::V1_5)]
+    #[arg(long, value_enum, default_value_t = SpecArg::V1_6)]
     pub spec_version: SpecArg,
+
+    /// Completeness profile: write the SBOM for it and list on standard error, field by
+    /// field, what it lacks and why (the SBOM is written all the same, exit 0).
+    /// bsi-tr-03183-2 adds BSI's component properties and needs CycloneDX 1.6.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub profile: Option<ProfileArg>,
+
+    /// A release artifact of the product (repeatable): its file name and SHA-512 become the
+    /// product's `distribution` references (its deployable form, as TR-03183-2 asks).
+    #[arg(long, value_name = "FILE")]
+    pub subject: Vec<PathBuf>,
 
     #[command(flatten)]
     pub supplier: SupplierArgs,
@@ -91,10 +102,27 @@ pub enum FormatArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SpecArg {
+    #[value(name = "1.6")]
+    V1_6,
     #[value(name = "1.5")]
     V1_5,
     #[value(name = "1.4")]
     V1_4,
+}
+
+/// The completeness profiles, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// The NTIA minimum elements (2021).
+    #[value(name = "ntia-2021")]
+    Ntia2021,
+    /// CISA's minimum elements, August 2025 draft: adds component hash, licence, tool name,
+    /// generation context.
+    #[value(name = "cisa-2025-draft")]
+    Cisa2025Draft,
+    /// BSI TR-03183-2 v2.1.
+    #[value(name = "bsi-tr-03183-2")]
+    BsiTr03183_2,
 }
 
 impl SbomArgs {
@@ -102,7 +130,17 @@ impl SbomArgs {
         match self.spec_version {
             SpecArg::V1_4 => Spec::V1_4,
             SpecArg::V1_5 => Spec::V1_5,
+            SpecArg::V1_6 => Spec::V1_6,
         }
+    }
+
+    /// The profile asked for (`None`: no list of what is missing).
+    pub fn profile(&self) -> Option<Profile> {
+        self.profile.map(|p| match p {
+            ProfileArg::Ntia2021 => Profile::Ntia2021,
+            ProfileArg::Cisa2025Draft => Profile::Cisa2025Draft,
+            ProfileArg::BsiTr03183_2 => Profile::BsiTr03183_2,
+        })
     }
 
     pub fn format(&self) -> Format {

@@ -54,7 +54,16 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             crate::process::KEY_VARIABLE
         ));
     }
-    let audit = audit::run(&options(args, config, stamp, now)?, &http)?;
+    let mut audit_options = options(args, config, stamp, now)?;
+    audit_options.artifacts = signing
+        .subjects
+        .iter()
+        .map(|s| crate::sbom::Artifact {
+            name: s.name.clone(),
+            sha512: s.sha512.clone(),
+        })
+        .collect();
+    let audit = audit::run(&audit_options, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);
     let renderings = Renderings::new(&audit, &signing, args.out_dir.is_some());
@@ -132,6 +141,7 @@ fn options(
         offline,
         supplier: args.supplier.supplier(config.supplier.as_ref()),
         authors: args.supplier.author.clone(),
+        artifacts: Vec::new(),
         sbom_warnings: args.out_dir.is_some(),
         config,
         stamp,

@@ -447,6 +447,24 @@ expires = 2026-12-31
     }
 
     #[test]
+    fn a_profile_is_read_as_a_typed_setting_and_recorded_as_an_override() {
+        let config = parse("[sbom-completeness]\nprofile = \"bsi-tr-03183-2\"\n").unwrap();
+        assert_eq!(
+            config.policy.settings.sbom_completeness.profile,
+            super::super::model::Profile::BsiTr03183_2
+        );
+        assert_eq!(config.overrides.len(), 1);
+        assert_eq!(config.overrides[0].setting, "sbom-completeness.profile");
+        assert_eq!(config.overrides[0].direction, Direction::Tightening);
+        let error = parse("[sbom-completeness]\nprofile = \"bsi\"\n").unwrap_err();
+        assert_eq!(
+            error.problems[0].message,
+            "`sbom-completeness.profile` is `bsi`; allowed: \"ntia-2021\", \"cisa-2025-draft\", \"bsi-tr-03183-2\""
+        );
+        assert_eq!((error.problems[0].line, error.problems[0].column), (2, 11));
+    }
+
+    #[test]
     fn toml_syntax_errors_have_a_position() {
         let error = parse("[patch-age\ncritical = 14\n").unwrap_err();
         assert_eq!(error.problems.len(), 1);

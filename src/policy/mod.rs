@@ -249,9 +249,65 @@ mod tests {
         ] {
             let policy = builtin(name).unwrap();
             assert_eq!(digest(&policy), expected, "{name}");
+            // Every setting but the profile, which is left out while it is the default.
+            let mut recorded = policy.settings.to_map();
+            assert_eq!(
+                recorded.remove(model::PROFILE_SETTING),
+                Some(model::Value::Text("ntia-2021".to_owned()))
+            );
             assert_eq!(
                 serde_json::to_value(&policy.settings).unwrap(),
-                serde_json::to_value(policy.settings.to_map()).unwrap()
+                serde_json::to_value(recorded).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_profile_other_than_the_default_is_recorded_and_changes_the_digest() {
+        let mut policy = builtin("nhs-charter").unwrap();
+        let before = digest(&policy);
+        policy.settings.sbom_completeness.profile = model::Profile::BsiTr03183_2;
+        let recorded = serde_json::to_value(&policy.settings).unwrap();
+        assert_eq!(recorded[model::PROFILE_SETTING], "bsi-tr-03183-2");
+        assert_ne!(digest(&policy), before);
+        // A record without the profile reads as the default; with it, as recorded.
+        let map: std::collections::BTreeMap<String, model::Value> =
+            serde_json::from_value(recorded).unwrap();
+        assert_eq!(
+            model::Settings::from_map(&map)
+                .unwrap()
+                .sbom_completeness
+                .profile,
+            model::Profile::BsiTr03183_2
+        );
+        let mut without = map.clone();
+        without.remove(model::PROFILE_SETTING);
+        assert_eq!(
+            model::Settings::from_map(&without)
+                .unwrap()
+                .sbom_completeness
+                .profile,
+            model::Profile::Ntia2021
+        );
+    }
+
+    #[test]
+    fn a_profile_that_leaves_out_a_check_is_a_loosening() {
+        use model::{Direction, Kind, Value, direction};
+        let p = |name: &str| Value::Text(name.to_owned());
+        let cases = [
+            ("ntia-2021", "bsi-tr-03183-2", Direction::Tightening),
+            ("ntia-2021", "cisa-2025-draft", Direction::Tightening),
+            ("bsi-tr-03183-2", "ntia-2021", Direction::Loosening),
+            ("cisa-2025-draft", "bsi-tr-03183-2", Direction::Loosening),
+            ("bsi-tr-03183-2", "cisa-2025-draft", Direction::Loosening),
+            ("bsi-tr-03183-2", "bsi-tr-03183-2", Direction::Unchanged),
+        ];
+        for (base, value, expected) in cases {
+            assert_eq!(
+                direction(Kind::Profile, &p(base), &p(value)),
+                expected,
+                "{base} -> {value}"
             );
         }
     }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::sbom::Profile;
+
 /// What a rule makes of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -44,6 +46,9 @@ pub enum Kind {
     LicenseDeny,
     /// Free text (a description); neither.
     Text,
+    /// A completeness profile (`ntia-2021`, `cisa-2025-draft`, `bsi-tr-03183-2`); one that
+    /// checks everything another checks is stricter ([`Profile::includes`]).
+    Profile,
 }
 
 /// Every setting a policy has: `(section, key, kind, what it means)`, in the order messages
@@ -133,6 +138,12 @@ pub const SETTINGS: &[(&str, &str, Kind, &str)] = &[
         "components whose manifest names no author",
     ),
     (
+        "sbom-completeness",
+        "profile",
+        Kind::Profile,
+        "the completeness profile the SBOM is judged by: ntia-2021, cisa-2025-draft or bsi-tr-03183-2",
+    ),
+    (
         "licenses",
         "allow",
         Kind::LicenseAllow,
@@ -190,6 +201,10 @@ impl Value {
                 .collect::<Option<Vec<_>>>()
                 .map(Value::Names),
             Kind::Text => json.as_str().map(|t| Value::Text(t.to_owned())),
+            Kind::Profile => json
+                .as_str()
+                .and_then(Profile::parse)
+                .map(|p| Value::Text(p.as_str().to_owned())),
         }
     }
 
@@ -240,6 +255,15 @@ pub fn direction(kind: Kind, base: &Value, value: &Value) -> Direction {
             }
         }
         (Kind::LicenseDeny, Value::Names(b), Value::Names(v)) => allowing(b, v).reverse(),
+        (Kind::Profile, Value::Text(b), Value::Text(v)) => {
+            match (Profile::parse(b), Profile::parse(v)) {
+                (Some(b), Some(v)) if b == v => Equal,
+                (Some(b), Some(v)) if v.includes(b) => Greater,
+                // A profile that leaves out a check the other makes is looser, whatever it
+                // adds of its own.
+                _ => Less,
+            }
+        }
         _ => Equal,
     };
     match order {
@@ -341,6 +365,9 @@ pub struct Sources {
 pub struct SbomCompleteness {
     pub missing_supplier_or_author: Level,
     pub components_without_author: Level,
+    /// The profile the SBOM is judged by; `ntia-2021` when a report does not record it.
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 /// `[licenses]`: SPDX licence ids allowed and denied (off while both are empty).
@@ -392,6 +419,7 @@ impl Settings {
                 SbomCompleteness {
                     missing_supplier_or_author,
                     components_without_author,
+                    profile,
                 },
             licenses:
                 Licenses {
@@ -431,6 +459,10 @@ impl Settings {
                 "sbom-completeness.components-without-author",
                 Value::Level(*components_without_author),
             ),
+            (
+                "sbom-completeness.profile",
+                Value::Text(profile.as_str().to_owned()),
+            ),
             ("licenses.allow", Value::Names(allow.clone())),
             ("licenses.deny", Value::Names(deny.clone())),
             ("licenses.verdict", Value::Level(*licenses)),
@@ -464,9 +496,26 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The settings as reports and attestations record them (and the policy digest hashes
+    /// them): every setting, but `sbom-completeness.profile` only when it is not the default
+    /// `ntia-2021`, so that the reports and digests of policies that do not choose a profile
+    /// are what they were before profiles existed. A record without it reads as `ntia-2021`.
+    pub fn to_record(&self) -> BTreeMap<String, Value> {
+        let mut map = self.to_map();
+        if self.sbom_completeness.profile == Profile::default() {
+            map.remove(PROFILE_SETTING);
+        }
+        map
+    }
+}
+
+/// The one setting a record may leave out (meaning its default): see [`Settings::to_record`].
+pub const PROFILE_SETTING: &str = "sbom-completeness.profile";
+
 impl Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_map().serialize(serializer)
+        self.to_record().serialize(serializer)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::inventory::{Inventory, Package, PackageSource};
 use crate::registry::apply::ComponentFacts;
 use crate::registry::locked::Gap;
 use crate::sbom::ntia::Completeness;
+use crate::sbom::profile::{Cause, Gap as ProfileGap};
 
 fn package_of(package: &Package) -> FindingPackage {
     FindingPackage {
@@ -123,8 +124,49 @@ fn registry_allowed(allowed: &[String], registry: &str) -> bool {
     allowed.iter().any(|a| normal(a) == normal(registry))
 }
 
-/// `sbom-completeness`: the NTIA minimum elements of the SBOM this run made.
-pub fn completeness(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
+/// `sbom-completeness`: the NTIA minimum elements of the SBOM this run made, then what the
+/// policy's profile asks beyond them (`extra`, from [`crate::sbom::profile::extra_gaps`]):
+/// a field the supplier can give (a flag, the configuration) at the level of
+/// `missing-supplier-or-author`; a field the document lacks, a violation; a fact that does not
+/// exist or is no tool's to know (the deployable form of a crate compiled into the product),
+/// a warning, which says so: the policy cannot make it exist.
+pub fn completeness(
+    sbom: &Completeness,
+    extra: &[ProfileGap],
+    policy: &Policy,
+) -> Vec<RuleFinding> {
+    let mut out = ntia(sbom, policy);
+    let settings = &policy.settings.sbom_completeness;
+    for gap in extra {
+        let verdict = match gap.cause {
+            Cause::Supplier => settings.missing_supplier_or_author.into(),
+            Cause::Absent => Verdict::Violation,
+            Cause::Unknowable => Verdict::Warning,
+        };
+        let whom = match gap.components.as_slice() {
+            [] => String::new(),
+            [one] => format!(" for {one}"),
+            [first, ..] => format!(" for {} component(s), first {first}", gap.components.len()),
+        };
+        out.push(finding(
+            Rule::SbomCompleteness,
+            verdict,
+            gap.element.to_owned(),
+            format!(
+                "the SBOM has no {} ({}, profile {}){whom}: {}",
+                gap.element,
+                gap.source,
+                settings.profile.as_str(),
+                gap.why
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// The NTIA minimum elements, as every profile checks them.
+fn ntia(sbom: &Completeness, policy: &Policy) -> Vec<RuleFinding> {
     let level: Verdict = policy
         .settings
         .sbom_completeness

@@ -12,8 +12,14 @@ use cyclonedx_bom::models::property::{Properties, Property};
 use super::license;
 use crate::inventory::{Package, PackageSource, Reach};
 
-/// The component for a package; `warnings` collects what could not be kept as given.
-pub(super) fn component(package: &Package, bom_ref: &str, warnings: &mut Vec<String>) -> Component {
+/// The component for a package; `warnings` collects what could not be kept as given; `bsi`
+/// adds BSI's `bsi:component:*` properties ([`bsi_properties`]).
+pub(super) fn component(
+    package: &Package,
+    bom_ref: &str,
+    bsi: bool,
+    warnings: &mut Vec<String>,
+) -> Component {
     let manifest = &package.manifest;
     let mut component = Component::new(
         Classification::Library,
@@ -54,8 +60,40 @@ pub(super) fn component(package: &Package, bom_ref: &str, warnings: &mut Vec<Str
     if package.workspace_member && matches!(package.source, PackageSource::Path { path: Some(_) }) {
         properties.push(Property::new("charter-audit:workspace-member", "true"));
     }
+    if bsi {
+        properties.extend(bsi_properties(package));
+    }
     component.properties = Some(Properties(properties));
     component
+}
+
+/// BSI's `bsi:component:*` properties (TR-03183-2 §5.2.2; BSI's CycloneDX property taxonomy)
+/// of a dependency, as charter-audit can know them. A crate is distributed as source: a
+/// registry crate as its `.crate` file (`NAME-VERSION.crate`, the file cargo downloads and
+/// whose checksum the lockfile records), a gzip-compressed tar (`archive`) of source files and
+/// its manifest, which describes what it holds (`structured`), never run as it is
+/// (`non-executable`); a git or path dependency as a source tree, which is no archive and has
+/// no file name of its own. What the crate becomes in the product is compiled into the
+/// product's own files: it has no deployable form of its own, so none is claimed for it.
+pub(super) fn bsi_properties(package: &Package) -> Vec<Property> {
+    let registry = matches!(
+        package.source,
+        PackageSource::CratesIo | PackageSource::Registry { .. }
+    );
+    let mut properties = Vec::new();
+    if registry {
+        properties.push(Property::new(
+            "bsi:component:filename",
+            &format!("{}-{}.crate", text(&package.name), package.version),
+        ));
+    }
+    properties.push(Property::new("bsi:component:executable", "non-executable"));
+    properties.push(Property::new(
+        "bsi:component:archive",
+        if registry { "archive" } else { "no archive" },
+    ));
+    properties.push(Property::new("bsi:component:structured", "structured"));
+    properties
 }
 
 fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<ExternalReference> {

@@ -1,9 +1,15 @@
 //! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
 
 mod component;
+mod extend;
 mod license;
 pub mod ntia;
+pub mod profile;
+pub mod schema;
+mod v1_6;
 mod validate;
+
+pub use profile::Profile;
 
 /// Reading a supplier's SBOM is inventory; its old path kept for the command layer.
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +22,7 @@ use cyclonedx_bom::models::bom::{Bom, BomReference, SpecVersion, UrnUuid};
 use cyclonedx_bom::models::component::{Classification, Component, Components};
 use cyclonedx_bom::models::composition::{AggregateType, Composition, Compositions};
 use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
+use cyclonedx_bom::models::lifecycle::{Lifecycle, Lifecycles, Phase};
 use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::organization::{OrganizationalContact, OrganizationalEntity};
 use cyclonedx_bom::models::property::{Properties, Property};
@@ -26,17 +33,21 @@ use crate::inventory::{Inventory, Origin, Product, Target};
 use crate::time::{Stamp, rfc3339};
 
 /// The CycloneDX versions this tool writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Spec {
     V1_4,
     V1_5,
+    V1_6,
 }
 
 impl Spec {
+    /// The version the `cyclonedx-bom` crate models and checks the document as: 1.6 is
+    /// built and validated as 1.5 by the crate (which stops there), then written as 1.6 by
+    /// [`v1_6`] and checked against the official 1.6 schema ([`schema`]).
     fn cdx(self) -> SpecVersion {
         match self {
             Spec::V1_4 => SpecVersion::V1_4,
-            Spec::V1_5 => SpecVersion::V1_5,
+            Spec::V1_5 | Spec::V1_6 => SpecVersion::V1_5,
         }
     }
 
@@ -44,6 +55,7 @@ impl Spec {
         match self {
             Spec::V1_4 => "1.4",
             Spec::V1_5 => "1.5",
+            Spec::V1_6 => "1.6",
         }
     }
 }
@@ -74,6 +86,19 @@ pub struct SbomOptions {
     pub stamp: Stamp,
     /// The audit's evaluation time, for the SBOM an audit makes (a metadata property).
     pub evaluated_at: Option<String>,
+    /// The completeness profile the SBOM is written for: under `bsi-tr-03183-2` each
+    /// component carries BSI's `bsi:component:*` properties.
+    pub profile: Profile,
+    /// The product's deployable form: its release artifacts (`--subject`), each a
+    /// `distribution` reference of the product with its SHA-512.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A release artifact of the product: its file name (no path) and SHA-512 (hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    pub name: String,
+    pub sha512: String,
 }
 
 /// Why an SBOM could not be made.
@@ -90,6 +115,12 @@ pub enum SbomError {
         spec: &'static str,
         problems: String,
     },
+    #[error(
+        "the SBOM would not be valid CycloneDX 1.6 (checked against schemas/cyclonedx/bom-1.6.schema.json), so it was not written:\n{0}"
+    )]
+    Schema(String),
+    #[error("the SBOM just made does not read back as JSON (a bug of charter-audit): {0}")]
+    Readback(String),
     #[error("could not serialise the SBOM as CycloneDX {spec} {format}: {message}")]
     Serialise {
         spec: &'static str,
@@ -110,6 +141,9 @@ pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document
     let mut warnings = Vec::new();
     let mut bom = build(inventory, options, &mut warnings)?;
     validate::check(&bom, options.spec)?;
+    // What the crate's model holds but its checks (of 1.5 at most) would refuse: 1.6's
+    // reference types, artifacts named by a relative reference. The 1.6 schema checks them.
+    extend::after_validation(&mut bom, options);
     let bytes = if options.stamp.reproducible {
         // The serial number is derived from the content, so that equal inputs give equal bytes:
         // serialise once with a placeholder, hash, then put the real one in its place (the
@@ -140,22 +174,48 @@ fn replace_once(haystack: &mut [u8], needle: &[u8], with: &[u8]) {
 }
 
 fn serialise(bom: Bom, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
-    let spec = options.spec.cdx();
+    if options.spec != Spec::V1_6 {
+        return serialise_as(bom, options.spec, options.format);
+    }
+    let additions = v1_6::Additions::of(options)?;
+    match options.format {
+        Format::Json => {
+            let json = v1_6::json(&serialise_as(bom, Spec::V1_5, Format::Json)?, &additions)?;
+            schema::check_1_6(&json)?;
+            Ok(json)
+        }
+        Format::Xml => {
+            // No kept crate validates XML against the 1.6 XSD (CI does, with
+            // cyclonedx-python-lib): the same model is written as JSON too and that twin is
+            // checked against the 1.6 schema, so that what the XML says is checked here.
+            let twin = v1_6::json(
+                &serialise_as(bom.clone(), Spec::V1_5, Format::Json)?,
+                &additions,
+            )?;
+            schema::check_1_6(&twin)?;
+            v1_6::xml(&serialise_as(bom, Spec::V1_5, Format::Xml)?, &additions)
+        }
+    }
+}
+
+/// The crate's own serialisation of `bom` as `spec` (1.6 is never asked of it).
+fn serialise_as(bom: Bom, spec: Spec, format: Format) -> Result<Vec<u8>, SbomError> {
     let mut out = Vec::new();
-    let (result, format) = match options.format {
+    let (result, name) = match format {
         Format::Json => (
-            bom.output_as_json(&mut out, spec)
+            bom.output_as_json(&mut out, spec.cdx())
                 .map_err(|e| e.to_string()),
             "JSON",
         ),
         Format::Xml => (
-            bom.output_as_xml(&mut out, spec).map_err(|e| e.to_string()),
+            bom.output_as_xml(&mut out, spec.cdx())
+                .map_err(|e| e.to_string()),
             "XML",
         ),
     };
     result.map_err(|message| SbomError::Serialise {
-        spec: options.spec.as_str(),
-        format,
+        spec: spec.as_str(),
+        format: name,
         message,
     })?;
     if !out.ends_with(b"\n") {
@@ -170,6 +230,7 @@ fn build(
     warnings: &mut Vec<String>,
 ) -> Result<Bom, SbomError> {
     let refs = bom_refs(inventory);
+    let bsi = options.profile == Profile::BsiTr03183_2;
     let product_index = match &inventory.product {
         Product::Member(index) => Some(*index),
         Product::Synthetic { .. } => None,
@@ -179,10 +240,10 @@ fn build(
         if Some(index) == product_index {
             continue;
         }
-        components.push(component::component(package, &refs[index], warnings));
+        components.push(component::component(package, &refs[index], bsi, warnings));
     }
     let (product_component, product_ref, product_deps) =
-        product_component(inventory, &refs, warnings);
+        product_component(inventory, &refs, options, warnings);
     let mut dependencies: Vec<Dependency> = inventory
         .packages
         .iter()
@@ -227,12 +288,13 @@ fn build(
 fn product_component(
     inventory: &Inventory,
     refs: &[String],
+    options: &SbomOptions,
     warnings: &mut Vec<String>,
 ) -> (Component, String, Vec<usize>) {
-    match &inventory.product {
+    let (mut c, bom_ref, deps) = match &inventory.product {
         Product::Member(index) => {
             let package = &inventory.packages[*index];
-            let mut c = component::component(package, &refs[*index], warnings);
+            let mut c = component::component(package, &refs[*index], false, warnings);
             c.component_type = Classification::Application;
             c.scope = None;
             (c, refs[*index].clone(), package.dependencies.clone())
@@ -252,7 +314,21 @@ fn product_component(
             c.version = version.as_deref().map(NormalizedString::new);
             (c, bom_ref, dependencies.clone())
         }
+    };
+    // The product's deployable form is its release artifact: its file name, when there is
+    // one (BSI gives a component one file name). Whether it is executable, an archive or
+    // structured is the supplier's to say: charter-audit does not guess it from the bytes.
+    if options.profile == Profile::BsiTr03183_2
+        && let [artifact] = options.artifacts.as_slice()
+    {
+        let mut properties = c.properties.take().map(|p| p.0).unwrap_or_default();
+        properties.push(Property::new(
+            "bsi:component:filename",
+            &component::text(&artifact.name),
+        ));
+        c.properties = Some(Properties(properties));
     }
+    (c, bom_ref, deps)
 }
 
 /// The SBOM's metadata: when, by which tool, by whom, about which product from which
@@ -273,13 +349,7 @@ fn metadata(
     }
     Ok(Metadata {
         timestamp: DateTime::try_from(rfc3339(options.stamp.time)).ok(),
-        tools: Some(Tools::List(vec![Tool {
-            vendor: None,
-            name: Some(NormalizedString::new("charter-audit")),
-            version: Some(NormalizedString::new(env!("CARGO_PKG_VERSION"))),
-            hashes: None,
-            external_references: None,
-        }])),
+        tools: Some(tools(options.spec)),
         authors: (!authors.is_empty()).then(|| {
             authors
                 .iter()
@@ -300,8 +370,34 @@ fn metadata(
             }
             properties
         })),
-        lifecycles: None,
+        // The SBOM is made from the resolved dependency graph (cargo metadata, or the
+        // lockfile), before anything is built: CycloneDX's `pre-build` phase. Written in 1.6
+        // only, so that 1.5 and 1.4 documents stay as they were.
+        lifecycles: (options.spec >= Spec::V1_6)
+            .then(|| Lifecycles(vec![Lifecycle::Phase(Phase::PreBuild)])),
     })
+}
+
+/// The tool that wrote the SBOM: in 1.6 as a component (the form 1.5 introduced; the list
+/// is deprecated), before 1.6 as the list it always was.
+fn tools(spec: Spec) -> Tools {
+    let name = "charter-audit";
+    let version = env!("CARGO_PKG_VERSION");
+    if spec >= Spec::V1_6 {
+        let mut tool = Component::new(Classification::Application, name, version, None);
+        tool.bom_ref = None;
+        return Tools::Object {
+            services: None,
+            components: Some(Components(vec![tool])),
+        };
+    }
+    Tools::List(vec![Tool {
+        vendor: None,
+        name: Some(NormalizedString::new(name)),
+        version: Some(NormalizedString::new(version)),
+        hashes: None,
+        external_references: None,
+    }])
 }
 
 /// A unique, stable bom-ref per package: its purl, with ` (2)`, ` (3)`... in the rare case that

@@ -7,7 +7,16 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::super::model::{Kind, Level, SETTINGS, Settings, Value, path};
+use super::super::model::{Kind, Level, Profile, SETTINGS, Settings, Value, path};
+
+/// The profiles' names, quoted, as messages list them.
+fn profile_names() -> String {
+    Profile::ALL
+        .iter()
+        .map(|p| format!("\"{}\"", p.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 use super::{Table, Validator};
 
 /// An SPDX licence id (of the licence list, or `LicenseRef-...`).
@@ -183,6 +192,13 @@ impl<'a> Validator<'a> {
             )),
             (Kind::Text, DeValue::String(s)) => Ok(Value::Text(s.to_string())),
             (Kind::Text, _) => Err(format!("`{setting}` must be a string")),
+            (Kind::Profile, DeValue::String(s)) => Profile::parse(s)
+                .map(|p| Value::Text(p.as_str().to_owned()))
+                .ok_or_else(|| format!("`{setting}` is `{s}`; allowed: {}", profile_names())),
+            (Kind::Profile, _) => Err(format!(
+                "`{setting}` must be the name of a profile: {}",
+                profile_names()
+            )),
         };
         match parsed {
             Ok(v) => Some(v),
