@@ -27,6 +27,41 @@ impl RegularFileError {
 /// Reads `path` if it is a regular file of at most `limit` bytes; a symbolic link as its last
 /// component is refused.
 pub(crate) fn read(path: &Path, limit: u64) -> Result<Vec<u8>, RegularFileError> {
+    read_with_metadata(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// Reads a file the user names (a key), following a symbolic link (a mounted secret is often
+/// one), if what it leads to is a regular file of at most `limit` bytes: a FIFO or device is
+/// refused, never waited on or read without end.
+pub(crate) fn read_named(path: &Path, limit: u64) -> Result<Vec<u8>, RegularFileError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(RegularFileError::NotRegular {
+            what: kind(meta.file_type()),
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(RegularFileError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// [`read`], with the metadata of the file that was read (`fstat` on the open file, so it
+/// describes these bytes' file whatever the path leads to by now).
+pub(crate) fn read_with_metadata(
+    path: &Path,
+    limit: u64,
+) -> Result<(Vec<u8>, std::fs::Metadata), RegularFileError> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -66,7 +101,17 @@ pub(crate) fn read(path: &Path, limit: u64) -> Result<Vec<u8>, RegularFileError>
     if bytes.len() as u64 > limit {
         return Err(RegularFileError::TooLarge { limit });
     }
-    Ok(bytes)
+    Ok((bytes, meta))
+}
+
+/// [`read_named`] as UTF-8 text, its refusals as I/O errors that say what is wrong.
+pub(crate) fn read_named_text(path: &Path, limit: u64) -> std::io::Result<String> {
+    let bytes = read_named(path, limit).map_err(|e| match e {
+        RegularFileError::Io(e) => e,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 /// What a file that is not a regular file is, in words.

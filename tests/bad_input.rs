@@ -433,3 +433,58 @@ fn lockfile_flag_given_a_manifest_or_an_empty_lockfile() {
         &["it locks no packages", "cargo generate-lockfile"],
     );
 }
+
+/// A key, an artifact or a CycloneDX attestation named by the user that is a FIFO or a device
+/// is refused at once (exit 2, naming it): it was read without end, or waited on for ever.
+#[cfg(unix)]
+#[test]
+fn a_key_or_artifact_that_is_a_fifo_or_a_device_is_refused_not_read() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("key.pub");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let envelope = dir.path().join("attestation.intoto.json");
+    std::fs::write(&envelope, b"{}").unwrap();
+    let fifo = fifo.to_str().unwrap();
+    let envelope = envelope.to_str().unwrap();
+    for args in [
+        vec!["verify", envelope, "--key", fifo],
+        vec!["verify", envelope, "--key", "/dev/zero"],
+        vec![
+            "attest",
+            "--sign-key",
+            fifo,
+            "--report",
+            envelope,
+            "--sbom",
+            envelope,
+        ],
+        vec!["sbom", "--lockfile", "LOCK", "--subject", fifo],
+    ] {
+        let lockfile = fixture("workspaces/demo/Cargo.lock");
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if *a == "LOCK" {
+                    lockfile.to_str().unwrap()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let output = charter_audit(&home)
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+}

@@ -477,3 +477,104 @@ fn a_statement_that_records_no_cyclonedx_attestation_attests_none() {
         "{out}"
     );
 }
+
+#[test]
+fn a_bundle_never_claims_a_cyclonedx_attestation_it_cannot_carry_was_checked() {
+    let (dir, key) = signed(&[]);
+    let evidence = dir.path().join("evidence");
+    // Recorded under another name than the bundle's `attestation.cdx.json`: the bundle cannot
+    // carry it, so verify says it was recorded, not checked.
+    let renamed = evidence.join("my.cdx.json");
+    std::fs::rename(evidence.join("attestation.cdx.json"), &renamed).unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["attest", "--sign-key"])
+        .arg(dir.path().join("release.key"))
+        .args(["--report", s(&evidence.join("report.json"))])
+        .args(["--sbom", s(&evidence.join("sbom.cdx.json"))])
+        .args(["--cyclonedx", s(&renamed)])
+        .args(["-o", s(&evidence.join("attestation.intoto.json"))])
+        .args(["--jsonl", s(&evidence.join("attestations.intoto.jsonl"))])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let bundle = dir.path().join("submission.tar.gz");
+    let output = charter_audit(&home)
+        .args(["bundle", "--out-dir", s(&evidence), "-o", s(&bundle)])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let (code, out) = verify(&["--bundle", s(&bundle), "--key", s(&key)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("my.cdx.json"), "{out}");
+    assert!(
+        !out.contains("its digest the one the signed predicate records"),
+        "claimed checked: {out}"
+    );
+    // Given to verify, the same file is checked.
+    let (_, out) = verify(&[
+        "--bundle",
+        s(&bundle),
+        "--key",
+        s(&key),
+        "--cyclonedx",
+        s(&renamed),
+    ]);
+    assert!(
+        out.contains("its digest the one the signed predicate records"),
+        "{out}"
+    );
+}
+
+#[test]
+fn no_output_is_written_over_an_input_or_another_output() {
+    let (dir, key) = signed(&[]);
+    let evidence = dir.path().join("evidence");
+    let report = evidence.join("report.json");
+    let before = std::fs::read(&report).unwrap();
+    let home = CargoHome::new();
+    let attest = |extra: &[&str]| {
+        charter_audit(&home)
+            .args(["attest", "--sign-key"])
+            .arg(dir.path().join("release.key"))
+            .args(["--report", s(&report)])
+            .args(["--sbom", s(&evidence.join("sbom.cdx.json"))])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let elsewhere = dir.path().join("a.json");
+    for extra in [
+        vec!["-o", s(&report)],
+        vec!["--cyclonedx", s(&elsewhere), "-o", s(&elsewhere)],
+        vec![
+            "--jsonl",
+            s(&evidence.join("sbom.cdx.json")),
+            "-o",
+            s(&elsewhere),
+        ],
+    ] {
+        let output = attest(&extra);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {output:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("name another file"), "{message}");
+    }
+    assert_eq!(std::fs::read(&report).unwrap(), before);
+    assert!(!elsewhere.exists());
+    // verify's page never replaces the key or the evidence it reads.
+    let envelope = evidence.join("attestation.intoto.json");
+    let key_before = std::fs::read(&key).unwrap();
+    for target in [&key, &envelope] {
+        let (code, out) = verify(&[
+            s(&envelope),
+            "--key",
+            s(&key),
+            "--format",
+            "html",
+            "-o",
+            s(target),
+        ]);
+        assert_eq!(code, 2, "{out}");
+    }
+    assert_eq!(std::fs::read(&key).unwrap(), key_before);
+}

@@ -610,3 +610,31 @@ fn a_lockfile_with_no_workspace_package_is_described_by_its_roots() {
     assert_eq!(entry["dependsOn"], serde_json::json!(["pkg:cargo/a@1.0.0"]));
     assert_eq!(depends_on(&sbom, "a"), ["pkg:cargo/b@1.0.0"]);
 }
+
+#[test]
+fn a_supplier_or_author_with_a_control_character_is_refused_and_nothing_is_written() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--supplier", "Ev\u{1}il Ltd"), ("--author", "Tab\tbed")] {
+        let out = dir.path().join("sbom.xml");
+        let output = charter_audit(&home)
+            .args(["sbom", "--lockfile"])
+            .arg(fixture("workspaces/demo/Cargo.lock"))
+            .args([
+                "--spec-version",
+                "1.6",
+                "--format",
+                "xml",
+                flag,
+                value,
+                "-o",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}: {output:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("control character"), "{message}");
+        assert!(!out.exists(), "{flag}: written");
+    }
+}

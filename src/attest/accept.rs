@@ -74,10 +74,13 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
             concerns: concerns(&verified.predicate, request),
             attested: {
                 let mut attested = attested(&verified.predicate);
-                // Checked when given, or when the bundle holds it (a bundle must, if recorded).
-                let checked = request.cyclonedx.is_some() || bundle_key.is_some();
-                if let Some((_, verified)) = &mut attested.cyclonedx {
-                    *verified = checked;
+                // Checked when given, or when the bundle holds it: a bundle carries it only as
+                // `attestation.cdx.json` (and must, when recorded under that name); one recorded
+                // under another name (`attest --cyclonedx my.cdx.json`) a bundle cannot carry,
+                // so it is recorded, not checked.
+                if let Some((name, verified)) = &mut attested.cyclonedx {
+                    *verified = request.cyclonedx.is_some()
+                        || (bundle_key.is_some() && name == super::bundle_check::CYCLONEDX);
                 }
                 attested
             },

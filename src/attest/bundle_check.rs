@@ -26,7 +26,8 @@ use crate::model::verification::BundleKey;
 /// The longest key id a signature in a bundle may give, of ASCII letters, digits and `._:-`.
 pub const MAX_KEYID: usize = 128;
 const JSONL: &str = "attestations.intoto.jsonl";
-const CYCLONEDX: &str = "attestation.cdx.json";
+/// The one name under which a bundle carries (and must carry) a CycloneDX attestation.
+pub(super) const CYCLONEDX: &str = "attestation.cdx.json";
 
 /// The verified attestation, and what of it the later files are checked against.
 #[derive(Debug)]

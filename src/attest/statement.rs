@@ -64,8 +64,29 @@ impl Subject {
     }
 
     /// The digests of the file at `path`, streamed.
+    /// The digests of a regular file (a link to one is followed): a FIFO or device such as
+    /// `/dev/zero` is refused, never read without end (opened without blocking, so a FIFO
+    /// with no writer cannot hold the run either).
     pub fn of_file(name: &str, path: &std::path::Path) -> std::io::Result<Subject> {
-        Subject::of_reader(name, std::fs::File::open(path)?)
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = options.open(path)?;
+        let kind = file.metadata()?.file_type();
+        if !kind.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "it is {}, not a regular file",
+                    crate::regular_file::kind(kind)
+                ),
+            ));
+        }
+        Subject::of_reader(name, file)
     }
 
     pub(crate) fn digest(&self) -> super::predicate::Digest {

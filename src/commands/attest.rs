@@ -27,7 +27,7 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
         return Ok(None);
     }
     if let Some(path) = &args.sign_key {
-        let text = std::fs::read_to_string(path)
+        let text = crate::regular_file::read_named_text(path, MAX_KEY_BYTES)
             .map_err(Error::unreadable(format!("--sign-key {}", path.display())))?;
         let text = zeroize::Zeroizing::new(text);
         return Ok(Some(PrivateKey::from_pem(
@@ -104,12 +104,33 @@ pub(super) fn sign(
     Ok(Signed { main, jsonl })
 }
 
+/// The most bytes a PEM key file may have (an RSA key of 16,384 bits is under 13 KiB).
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
 pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     let output = Output::parse(&args.output);
     report::check_destination(&output)?;
     for path in args.jsonl.iter().chain(&args.cyclonedx) {
         report::check_destination(&Output::File(path.clone()))?;
     }
+    let mut outputs: Vec<&Path> = args
+        .jsonl
+        .iter()
+        .chain(&args.cyclonedx)
+        .map(|p| p.as_path())
+        .collect();
+    if let Output::File(path) = &output {
+        outputs.push(path);
+    }
+    let mut inputs: Vec<(&'static str, &Path)> =
+        vec![("the --report", &args.report), ("the --sbom", &args.sbom)];
+    inputs.extend(
+        args.signing
+            .subject
+            .iter()
+            .map(|s| ("a --subject", s.as_path())),
+    );
+    report::check_distinct(&outputs, &inputs)?;
     let key = signing_key(&args.signing)?;
     if key.is_none() && !args.signing.unsigned {
         return Err(Error::Usage(format!(

@@ -12,10 +12,27 @@ use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::model::verification::Verification;
 use crate::report::{self, Output};
 
+/// The most bytes a PEM key file may have (an RSA key of 16,384 bits is under 13 KiB).
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
 pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     // The verifier's own inputs: any problem here is exit 2.
     let output = Output::parse(&args.output);
     report::check_destination(&output)?;
+    if let Output::File(path) = &output {
+        let mut inputs: Vec<(&'static str, &Path)> = Vec::new();
+        inputs.extend(args.envelope.iter().map(|p| ("the evidence", p.as_path())));
+        inputs.extend(args.bundle.iter().map(|p| ("the --bundle", p.as_path())));
+        inputs.extend(args.key.iter().map(|p| ("a --key", p.as_path())));
+        inputs.extend(args.subject.iter().map(|p| ("a --subject", p.as_path())));
+        inputs.extend(args.sbom.iter().map(|p| ("the --sbom", p.as_path())));
+        inputs.extend(
+            args.cyclonedx
+                .iter()
+                .map(|p| ("the --cyclonedx", p.as_path())),
+        );
+        report::check_distinct(&[path.as_path()], &inputs)?;
+    }
     let now = crate::time::evaluation_time(args.now.as_deref())?;
     if let Some(name) = &args.policy
         && crate::policy::builtin(name).is_none()
@@ -107,7 +124,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
 fn read_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, Error> {
     let mut keys = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(path)
+        let text = crate::regular_file::read_named_text(path, MAX_KEY_BYTES)
             .map_err(Error::unreadable(format!("--key {}", path.display())))?;
         let key = PublicKey::from_pem(&text, &format!("--key {}", path.display()))?;
         if !keys.contains(&key) {

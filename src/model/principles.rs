@@ -89,6 +89,8 @@ struct Facts {
     stale_database: bool,
     skipped_files: bool,
     completeness_violations: usize,
+    /// What the SBOM is judged complete by (`sbom-completeness.profile`).
+    profile: crate::sbom::profile::Profile,
     complete_graph: bool,
     /// Cargo.lock leaves out dependencies the registry index lists (`lockfile-incomplete`).
     lockfile_incomplete: bool,
@@ -136,6 +138,7 @@ fn facts(report: &Report) -> Facts {
         stale_database: rule_count(Rule::AdvisoryDbAge, Verdict::Violation) > 0,
         skipped_files: report.sources.iter().any(|s| !s.skipped.is_empty()),
         completeness_violations: rule_count(Rule::SbomCompleteness, Verdict::Violation),
+        profile: report.policy.settings.sbom_completeness.profile,
         complete_graph: report.components.inventory == InventoryKind::CargoMetadata,
         lockfile_incomplete: rule_count(Rule::LockfileIncomplete, Verdict::Violation) > 0,
         suppliers_sbom: report.components.inventory == InventoryKind::CyclonedxSbom,
@@ -250,12 +253,18 @@ fn composition(f: &Facts) -> (Status, String) {
     } else if f.completeness_violations > 0 {
         (
             Status::NotEvidenced,
-            "the SBOM lacks NTIA minimum elements (sbom-completeness violations)".to_owned(),
+            format!(
+                "the SBOM lacks {} (sbom-completeness violations)",
+                elements(f.profile)
+            ),
         )
     } else if f.suppliers_sbom {
         (
             Status::Partial,
-            "the supplier's own SBOM, as its tool wrote it, with the NTIA minimum elements: how complete its inventory is, charter-audit cannot tell".to_owned(),
+            format!(
+                "the supplier's own SBOM, as its tool wrote it, with the {}: how complete its inventory is, charter-audit cannot tell",
+                elements(f.profile)
+            ),
         )
     } else if !f.complete_graph {
         (
@@ -265,8 +274,21 @@ fn composition(f: &Facts) -> (Status, String) {
     } else {
         (
             Status::Evidenced,
-            "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the NTIA minimum elements".to_owned(),
+            format!(
+                "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the {}",
+                elements(f.profile)
+            ),
         )
+    }
+}
+
+/// What the completeness profile asks an SBOM to hold, in the map's words.
+fn elements(profile: crate::sbom::profile::Profile) -> &'static str {
+    use crate::sbom::profile::Profile;
+    match profile {
+        Profile::Ntia2021 => "NTIA minimum elements",
+        Profile::Cisa2025Draft => "minimum elements of CISA's 2025 draft",
+        Profile::BsiTr03183_2 => "fields BSI TR-03183-2 requires",
     }
 }
 

@@ -52,8 +52,9 @@ pub(crate) struct Compiled {
 pub(crate) enum Look {
     /// Kept, and its file has not changed: take it with [`Compiled::take`].
     Kept,
-    /// Not kept, or changed: read it; the stamp taken before reading, if the file may be kept.
-    Read(Option<Stamp>),
+    /// Not kept, or changed: read it (and keep it with [`Compiled::keep`], stamped with the
+    /// metadata of the file that was read).
+    Read,
 }
 
 impl Compiled {
@@ -83,19 +84,19 @@ impl Compiled {
     /// the dependencies of the versions in `wanted`.
     pub(crate) fn look(&self, relative: &str, wanted: &[&semver::Version]) -> Look {
         let Ok(meta) = std::fs::symlink_metadata(self.root.join(relative)) else {
-            return Look::Read(None);
+            return Look::Read;
         };
-        let (stamp, settled) = Stamp::of(&meta, self.racy_after);
         if !meta.is_file() {
-            return Look::Read(None);
+            return Look::Read;
         }
+        let (stamp, _) = Stamp::of(&meta, self.racy_after);
         match self.kept.entries.get(relative) {
             Some(kept)
                 if kept.stamp == stamp && kept.parsed.has_requires_of(wanted.iter().copied()) =>
             {
                 Look::Kept
             }
-            _ => Look::Read(settled.then_some(stamp)),
+            _ => Look::Read,
         }
     }
 
@@ -109,10 +110,22 @@ impl Compiled {
         }
     }
 
-    /// Keeps an entry read with `stamp` for the next run.
-    pub(crate) fn keep(&mut self, relative: &str, stamp: Stamp, parsed: Parsed) {
-        self.fresh
-            .insert(relative.to_owned(), Kept { stamp, parsed });
+    /// Keeps an entry for the next run, stamped with `meta`, the metadata of the open file its
+    /// text was read from (so that a path that led elsewhere while it was read, an index folder
+    /// reached through a link that was switched, stamps the file actually read). Not kept: an
+    /// entry modified in the last two seconds, and an unreadable one (whether it is unreadable
+    /// can depend on the versions asked for, which the next run may not share).
+    pub(crate) fn keep(&mut self, relative: &str, meta: &std::fs::Metadata, parsed: &Parsed) {
+        let (stamp, settled) = Stamp::of(meta, self.racy_after);
+        if settled && parsed.unreadable.is_none() {
+            self.fresh.insert(
+                relative.to_owned(),
+                Kept {
+                    stamp,
+                    parsed: parsed.clone(),
+                },
+            );
+        }
     }
 
     /// Writes the file again if anything was read anew; a failure is not an error.

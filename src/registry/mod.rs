@@ -46,6 +46,14 @@ pub trait IndexSource: Sync {
     fn in_flight(&self) -> usize {
         1
     }
+    /// [`IndexSource::entry`], with the metadata of the file read (from the open file) for a
+    /// source on this machine: what a compiled entry is stamped with.
+    fn entry_with_metadata(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
+        Ok(self.entry(name)?.map(|text| (text, None)))
+    }
     /// The folder whose files are the entries (named by kind), for a source on this machine
     /// whose reads may be compiled (see [`compiled`]); `None` for a server.
     fn local_root(&self) -> Option<(&'static str, &Path)> {
@@ -61,10 +69,18 @@ pub struct DirIndex {
 
 impl IndexSource for DirIndex {
     fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        Ok(self.entry_with_metadata(name)?.map(|(text, _)| text))
+    }
+
+    fn entry_with_metadata(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
         let Some(relative) = index::path_of(name) else {
             return Ok(None);
         };
-        read_optional(&self.root.join(relative))
+        Ok(read_optional(&self.root.join(relative))?
+            .map(|(bytes, meta)| (crate::text::utf8_lossy(bytes), Some(meta))))
     }
 
     fn describe(&self) -> String {
@@ -106,17 +122,22 @@ impl CargoCache {
 
 impl IndexSource for CargoCache {
     fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        Ok(self.entry_with_metadata(name)?.map(|(text, _)| text))
+    }
+
+    fn entry_with_metadata(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
         let Some(relative) = index::path_of(name) else {
             return Ok(None);
         };
         let path = self.root.join(relative);
-        let bytes = match crate::regular_file::read(&path, MAX_ENTRY_BYTES) {
-            Ok(bytes) => bytes,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(not_read(path, e)),
+        let Some((bytes, meta)) = read_optional(&path)? else {
+            return Ok(None);
         };
         decode_cache(&bytes)
-            .map(Some)
+            .map(|text| Some((text, Some(meta))))
             .map_err(|message| RegistryError::Entry { path, message })
     }
 
@@ -153,9 +174,9 @@ fn decode_cache(bytes: &[u8]) -> Result<String, String> {
 
 /// An index entry in a folder: a regular file of bounded size (the folder may be a copy made by
 /// anyone, and the crate names come from the audited project's lockfile).
-fn read_optional(path: &Path) -> Result<Option<String>, RegistryError> {
-    match crate::regular_file::read(path, MAX_ENTRY_BYTES) {
-        Ok(bytes) => Ok(Some(crate::text::utf8_lossy(bytes))),
+fn read_optional(path: &Path) -> Result<Option<(Vec<u8>, std::fs::Metadata)>, RegistryError> {
+    match crate::regular_file::read_with_metadata(path, MAX_ENTRY_BYTES) {
+        Ok(read) => Ok(Some(read)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(not_read(path.to_path_buf(), e)),
     }
@@ -222,24 +243,27 @@ impl Lookups {
             .iter()
             .map(|(path, (_, versions))| match &compiled {
                 Some(compiled) => compiled.look(path, versions),
-                None => compiled::Look::Read(None),
+                None => compiled::Look::Read,
             })
             .collect();
-        let keep_all = looks
-            .iter()
-            .any(|look| matches!(look, compiled::Look::Read(Some(_))));
+        let keep_all = compiled.is_some()
+            && looks
+                .iter()
+                .any(|look| matches!(look, compiled::Look::Read));
         let to_read: Vec<_> = asked
             .iter()
             .zip(&looks)
-            .filter(|(_, look)| matches!(look, compiled::Look::Read(_)))
+            .filter(|(_, look)| matches!(look, compiled::Look::Read))
             .map(|(asked, _)| *asked)
             .collect();
         let bar = crate::progress::items(to_read.len() as u64, "looking up the registry index");
         let read =
             crate::net::concurrently(&to_read, source.in_flight(), |(_, (name, versions))| {
-                let text = source.entry(name)?;
+                let read = source.entry_with_metadata(name)?;
                 bar.inc(1);
-                Ok(text.map(|text| index::parse_entry(&text, |v| versions.contains(&v))))
+                Ok(read.map(|(text, meta)| {
+                    (index::parse_entry(&text, |v| versions.contains(&v)), meta)
+                }))
             })?;
         bar.finish_and_clear();
         let mut read = read.into_iter();
@@ -247,12 +271,12 @@ impl Lookups {
         for ((path, _), look) in asked.iter().zip(looks) {
             let parsed = match look {
                 compiled::Look::Kept => compiled.as_mut().and_then(|c| c.take(path, keep_all)),
-                compiled::Look::Read(stamp) => {
-                    let parsed = read.next().flatten();
-                    if let (Some(compiled), Some(stamp), Some(parsed)) =
-                        (compiled.as_mut(), stamp, &parsed)
+                compiled::Look::Read => {
+                    let (parsed, meta) = read.next().flatten().unzip();
+                    if let (Some(compiled), Some(Some(meta)), Some(parsed)) =
+                        (compiled.as_mut(), meta, &parsed)
                     {
-                        compiled.keep(path, stamp, parsed.clone());
+                        compiled.keep(path, &meta, parsed);
                     }
                     parsed
                 }
@@ -455,6 +479,80 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         let removed = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
         assert!(matches!(removed.entries["mid"], Entry::Unknown(_)));
+    }
+
+    #[test]
+    fn an_entry_unreadable_for_one_locked_version_is_not_kept_for_another() {
+        let entry = concat!(
+            r#"{"name":"mid","vers":"1.0.0","deps":"bad"}"#,
+            "\n",
+            r#"{"name":"mid","vers":"2.0.0","yanked":true}"#,
+            "\n"
+        );
+        let dir = settled_index(&[("3/m/mid", entry)]);
+        let index = DirIndex {
+            root: dir.path().join("index"),
+        };
+        let folder = dir.path().join("compiled");
+        let (v1, v2) = (semver::Version::new(1, 0, 0), semver::Version::new(2, 0, 0));
+        let first = Lookups::fetch(&index, [("mid", &v1)], Some(&folder)).unwrap();
+        assert!(matches!(&first.entries["mid"], Entry::Unknown(why) if why.contains("unreadable")));
+        let fresh = Lookups::fetch(&index, [("mid", &v2)], None).unwrap();
+        let warm = Lookups::fetch(&index, [("mid", &v2)], Some(&folder)).unwrap();
+        assert_eq!(
+            format!("{:?}", warm.entries),
+            format!("{:?}", fresh.entries)
+        );
+        assert!(warm.all_versions("mid").unwrap()[1].yanked);
+    }
+
+    /// An index folder that reads from one place while it names another: a link switched
+    /// while the run reads through it.
+    struct Switched {
+        named: PathBuf,
+        read: DirIndex,
+    }
+
+    impl IndexSource for Switched {
+        fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+            self.read.entry(name)
+        }
+        fn entry_with_metadata(
+            &self,
+            name: &str,
+        ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
+            self.read.entry_with_metadata(name)
+        }
+        fn describe(&self) -> String {
+            self.read.describe()
+        }
+        fn local_root(&self) -> Option<(&'static str, &Path)> {
+            Some(("folder", &self.named))
+        }
+    }
+
+    #[test]
+    fn an_entry_is_kept_stamped_by_the_file_it_was_read_from() {
+        let real = r#"{"name":"mid","vers":"1.0.0"}"#;
+        let other = r#"{"name":"mid","vers":"1.0.0","yanked":true}"#;
+        let dir = settled_index(&[("3/m/mid", real)]);
+        let elsewhere = settled_index(&[("3/m/mid", other)]);
+        let folder = dir.path().join("compiled");
+        let v = semver::Version::new(1, 0, 0);
+        let switched = Switched {
+            named: dir.path().join("index"),
+            read: DirIndex {
+                root: elsewhere.path().join("index"),
+            },
+        };
+        let read = Lookups::fetch(&switched, [("mid", &v)], Some(&folder)).unwrap();
+        assert!(read.all_versions("mid").unwrap()[0].yanked);
+        // The folder itself: its own entry, not the one read elsewhere under its name.
+        let index = DirIndex {
+            root: dir.path().join("index"),
+        };
+        let warm = Lookups::fetch(&index, [("mid", &v)], Some(&folder)).unwrap();
+        assert!(!warm.all_versions("mid").unwrap()[0].yanked);
     }
 
     #[test]

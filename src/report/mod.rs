@@ -10,5 +10,6 @@ pub mod verify_html;
 mod write;
 
 pub use write::{
-    Output, OutputError, append, check_destination, check_out_dir, create_new, emit, emit_all,
+    Output, OutputError, append, check_destination, check_distinct, check_out_dir, create_new,
+    emit, emit_all,
 };

@@ -42,6 +42,12 @@ pub enum OutputError {
     },
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    #[error("cannot write {}: it is {what} {}; name another file", .path.display(), .other.display())]
+    Clobbers {
+        path: PathBuf,
+        what: &'static str,
+        other: PathBuf,
+    },
 }
 
 impl OutputError {
@@ -67,6 +73,43 @@ pub fn check_destination(output: &Output) -> Result<(), OutputError> {
         });
     }
     Ok(())
+}
+
+/// Checks that no output is a file the run reads (`inputs`, each with the words that name its
+/// role) or another output: writing it would destroy evidence the run stands on, or write
+/// one output over another. Files are the same when they are one file (device and inode), or,
+/// when one does not exist yet, when their absolute paths are equal.
+pub fn check_distinct(
+    outputs: &[&Path],
+    inputs: &[(&'static str, &Path)],
+) -> Result<(), OutputError> {
+    for (i, output) in outputs.iter().enumerate() {
+        let clash = inputs
+            .iter()
+            .copied()
+            .chain(outputs[..i].iter().map(|o| ("also the output", *o)))
+            .find(|(_, other)| same_file(output, other));
+        if let Some((what, other)) = clash {
+            return Err(OutputError::Clobbers {
+                path: output.to_path_buf(),
+                what,
+                other: other.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        use std::os::unix::fs::MetadataExt;
+        return (x.dev(), x.ino()) == (y.dev(), y.ino());
+    }
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 /// Checks that `--out-dir` can be a folder of outputs: absent (it will be created) or a folder.

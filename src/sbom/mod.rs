@@ -110,6 +110,11 @@ pub enum SbomError {
         "--supplier-contact `{0}` is not an e-mail address: give one such as security@example.org"
     )]
     SupplierContact(String),
+    #[error(
+        "the {what} `{}` holds a control character, which no SBOM can carry (XML cannot hold it): give it without one",
+        crate::text::clean(.value)
+    )]
+    Control { what: &'static str, value: String },
     #[error("the SBOM would not be valid CycloneDX {spec}, so it was not written:\n{problems}")]
     Invalid {
         spec: &'static str,
@@ -138,6 +143,7 @@ pub struct Document {
 
 /// Builds, validates and serialises the SBOM of an inventory.
 pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document, SbomError> {
+    no_control(options)?;
     let mut warnings = Vec::new();
     let mut bom = build(inventory, options, &mut warnings)?;
     validate::check(&bom, options.spec)?;
@@ -161,6 +167,28 @@ pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document
         serialise(bom, options)?
     };
     Ok(Document { bytes, warnings })
+}
+
+/// The supplier and authors come from the command line or the configuration: a control
+/// character in them would make the XML ill-formed (and the JSON odd), so it is refused.
+fn no_control(options: &SbomOptions) -> Result<(), SbomError> {
+    let mut given: Vec<(&'static str, &str)> = Vec::new();
+    if let Some(supplier) = &options.supplier {
+        given.push(("supplier name", &supplier.name));
+        given.extend(supplier.url.as_deref().map(|u| ("supplier URL", u)));
+        given.extend(supplier.contact.as_deref().map(|c| ("supplier contact", c)));
+    }
+    given.extend(options.authors.iter().map(|a| ("author", a.as_str())));
+    match given
+        .iter()
+        .find(|(_, value)| value.chars().any(char::is_control))
+    {
+        Some((what, value)) => Err(SbomError::Control {
+            what,
+            value: (*value).to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The serial number's stand-in while the content digest is computed.

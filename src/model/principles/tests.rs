@@ -134,3 +134,34 @@ fn a_run_in_ci_records_its_builder_but_not_control_of_it() {
         Status::Partial
     );
 }
+
+#[test]
+fn an_incomplete_sbom_is_named_by_the_profile_it_was_judged_by() {
+    use crate::sbom::profile::Profile;
+    for (profile, words) in [
+        (Profile::Ntia2021, "NTIA minimum elements"),
+        (Profile::BsiTr03183_2, "fields BSI TR-03183-2 requires"),
+        (Profile::Cisa2025Draft, "CISA's 2025 draft"),
+    ] {
+        let mut report = sample();
+        report.policy.settings.sbom_completeness.profile = profile;
+        report.rule_findings.push(RuleFinding {
+            rule: Rule::SbomCompleteness,
+            verdict: Verdict::Violation,
+            subject: "sbom".to_owned(),
+            message: String::new(),
+            package: None,
+        });
+        let map = map(&report, true, true);
+        let composition = map
+            .iter()
+            .find(|e| e.framework == Framework::CodeOfPractice && e.id == "1.2")
+            .unwrap();
+        assert_eq!(composition.status, Status::NotEvidenced);
+        assert!(
+            composition.evidence.contains(words),
+            "{}",
+            composition.evidence
+        );
+    }
+}
