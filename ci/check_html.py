@@ -62,14 +62,20 @@ WIDTH = 1024
 
 def page_width(binary: str, page: pathlib.Path) -> int:
     """The rendered page's scroll width at a window WIDTH pixels wide: measured by a copy of the
-    page whose one script (and the policy that allows only it) is replaced by a measuring one."""
+    page whose one script (and the policy that allows only it) is replaced by a measuring one,
+    or, on a page with none, given one."""
     html = page.read_text(encoding="utf-8")
     html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
     measure = (
         "<script>document.body.setAttribute('data-width', "
         "String(document.documentElement.scrollWidth));</script>"
     )
-    html = re.sub(r"<script\b[^>]*>.*?</script>", lambda _: measure, html, flags=re.DOTALL)
+    html, replaced = re.subn(
+        r"<script\b[^>]*>.*?</script>", lambda _: measure, html, flags=re.DOTALL
+    )
+    if replaced == 0:
+        # A page with no script of its own (verify's page): the measuring one goes at its end.
+        html = html.replace("</body>", measure + "</body>", 1)
     with tempfile.TemporaryDirectory() as out:
         copy = pathlib.Path(out) / page.name
         copy.write_text(html, encoding="utf-8")
