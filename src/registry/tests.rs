@@ -1,0 +1,212 @@
+//! Tests of the registry sources, look-ups and compiled facts.
+
+use super::*;
+
+#[cfg(unix)]
+#[test]
+fn an_index_entry_that_is_a_link_or_a_device_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("re/ge")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("re/ge/regex")).unwrap();
+    let folder = DirIndex {
+        root: dir.path().to_path_buf(),
+    };
+    let cache = CargoCache {
+        root: dir.path().to_path_buf(),
+    };
+    for source in [&folder as &dyn IndexSource, &cache] {
+        let error = source.entry("regex").unwrap_err().to_string();
+        assert!(
+            error.contains("a symbolic link, not a regular file"),
+            "{error}"
+        );
+        // A name that is no index path is never looked up, whichever source.
+        assert!(source.entry("../../../../dev/zero").unwrap().is_none());
+    }
+}
+
+#[test]
+fn a_hostile_crate_name_cannot_place_a_cache_entry_outside_the_cache_folder() {
+    let top = tempfile::tempdir().unwrap();
+    let cache = top.path().join("cache");
+    let options = crate::net::HttpOptions::new(false, std::time::Duration::from_secs(2));
+    let http = crate::net::Http::new(options).unwrap();
+    // Nothing listens there: a request would be an error, not `None`.
+    let index = HttpIndex {
+        base: "http://127.0.0.1:9/".to_owned(),
+        http: &http,
+        cache: Some(cache.clone()),
+    };
+    let hostile = [
+        "../../escape",
+        "..",
+        "a/../../b",
+        "/etc/passwd",
+        "é",
+        "a\\..\\b",
+    ];
+    for name in hostile {
+        assert!(index.entry(name).unwrap().is_none(), "{name}");
+    }
+    let v = semver::Version::new(1, 0, 0);
+    let lookups = Lookups::fetch(&index, hostile.iter().map(|n| (*n, &v)), None).unwrap();
+    assert!(
+        lookups
+            .entries
+            .values()
+            .all(|e| matches!(e, Entry::Unknown(why) if why.contains("not a crate name")))
+    );
+    let written: Vec<_> = std::fs::read_dir(top.path()).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+/// An index folder whose entries were written long enough ago to be kept compiled.
+fn settled_index(entries: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in entries {
+        let file = dir.path().join("index").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("compiled")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    dir
+}
+
+fn requires_of(lookups: &Lookups, name: &str, version: &str) -> Option<Vec<String>> {
+    let version = semver::Version::parse(version).unwrap();
+    lookups
+        .all_versions(name)?
+        .iter()
+        .find(|v| v.version == version)?
+        .requires
+        .as_ref()
+        .map(|r| r.iter().map(|r| r.name.clone()).collect())
+}
+
+#[test]
+fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for() {
+    let entry = concat!(
+        r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
+        "\n",
+        r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
+        "\n"
+    );
+    let dir = settled_index(&[("3/m/mid", entry)]);
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    let v1_0 = semver::Version::new(1, 0, 0);
+    let v1_1 = semver::Version::new(1, 1, 0);
+    let cold = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    assert_eq!(requires_of(&cold, "mid", "1.0.0").unwrap(), ["a"]);
+    assert_eq!(requires_of(&cold, "mid", "1.1.0"), None, "not asked for");
+    let kept: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "the settled entry is kept");
+    let written = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+    let file = dir.path().join("index/3/m/mid");
+    // The kept entry answers, and nothing is written again.
+    let warm = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    assert_eq!(requires_of(&warm, "mid", "1.0.0").unwrap(), ["a"]);
+    let now = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+    assert_eq!(now, written, "the compiled file was written again");
+    // Another locked version needs dependencies the kept entry lacks: the file is read.
+    let other = Lookups::fetch(&index, [("mid", &v1_1)], Some(&folder)).unwrap();
+    assert_eq!(requires_of(&other, "mid", "1.1.0").unwrap(), ["b"]);
+    // An entry edited (the same size) is read again, not taken from the compiled file.
+    std::fs::write(&file, entry.replace(r#""name":"a""#, r#""name":"c""#)).unwrap();
+    let edited = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    assert_eq!(requires_of(&edited, "mid", "1.0.0").unwrap(), ["c"]);
+    // An entry removed is no entry, whatever was kept.
+    std::fs::remove_file(&file).unwrap();
+    let removed = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    assert!(matches!(removed.entries["mid"], Entry::Unknown(_)));
+}
+
+#[test]
+fn an_entry_unreadable_for_one_locked_version_is_not_kept_for_another() {
+    let entry = concat!(
+        r#"{"name":"mid","vers":"1.0.0","deps":"bad"}"#,
+        "\n",
+        r#"{"name":"mid","vers":"2.0.0","yanked":true}"#,
+        "\n"
+    );
+    let dir = settled_index(&[("3/m/mid", entry)]);
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    let (v1, v2) = (semver::Version::new(1, 0, 0), semver::Version::new(2, 0, 0));
+    let first = Lookups::fetch(&index, [("mid", &v1)], Some(&folder)).unwrap();
+    assert!(matches!(&first.entries["mid"], Entry::Unknown(why) if why.contains("unreadable")));
+    let fresh = Lookups::fetch(&index, [("mid", &v2)], None).unwrap();
+    let warm = Lookups::fetch(&index, [("mid", &v2)], Some(&folder)).unwrap();
+    assert_eq!(
+        format!("{:?}", warm.entries),
+        format!("{:?}", fresh.entries)
+    );
+    assert!(warm.all_versions("mid").unwrap()[1].yanked);
+}
+
+/// An index folder that reads from one place while it names another: a link switched
+/// while the run reads through it.
+struct Switched {
+    named: PathBuf,
+    read: DirIndex,
+}
+
+impl IndexSource for Switched {
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        self.read.entry(name)
+    }
+    fn entry_with_metadata(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
+        self.read.entry_with_metadata(name)
+    }
+    fn describe(&self) -> String {
+        self.read.describe()
+    }
+    fn local_root(&self) -> Option<(&'static str, &Path)> {
+        Some(("folder", &self.named))
+    }
+}
+
+#[test]
+fn an_entry_is_kept_stamped_by_the_file_it_was_read_from() {
+    let real = r#"{"name":"mid","vers":"1.0.0"}"#;
+    let other = r#"{"name":"mid","vers":"1.0.0","yanked":true}"#;
+    let dir = settled_index(&[("3/m/mid", real)]);
+    let elsewhere = settled_index(&[("3/m/mid", other)]);
+    let folder = dir.path().join("compiled");
+    let v = semver::Version::new(1, 0, 0);
+    let switched = Switched {
+        named: dir.path().join("index"),
+        read: DirIndex {
+            root: elsewhere.path().join("index"),
+        },
+    };
+    let read = Lookups::fetch(&switched, [("mid", &v)], Some(&folder)).unwrap();
+    assert!(read.all_versions("mid").unwrap()[0].yanked);
+    // The folder itself: its own entry, not the one read elsewhere under its name.
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let warm = Lookups::fetch(&index, [("mid", &v)], Some(&folder)).unwrap();
+    assert!(!warm.all_versions("mid").unwrap()[0].yanked);
+}
+
+#[test]
+fn cargo_cache_format_decodes() {
+    let mut bytes = vec![3u8, 2, 0, 0, 0];
+    bytes.extend_from_slice(b"etag\x001.0.0\x00{\"vers\":\"1.0.0\"}\x001.0.1\x00{\"vers\":\"1.0.1\",\"yanked\":true}\x00");
+    let text = decode_cache(&bytes).unwrap();
+    let versions = index::parse(&text).unwrap();
+    assert_eq!(versions.len(), 2);
+    assert!(versions[1].yanked);
+}
