@@ -34,20 +34,7 @@ pub(crate) fn read(path: &Path, limit: u64) -> Result<Vec<u8>, RegularFileError>
 /// one), if what it leads to is a regular file of at most `limit` bytes: a FIFO or device is
 /// refused, never waited on or read without end.
 pub(crate) fn read_named(path: &Path, limit: u64) -> Result<Vec<u8>, RegularFileError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(RegularFileError::NotRegular {
-            what: kind(meta.file_type()),
-        });
-    }
+    let file = open_named(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
@@ -102,6 +89,26 @@ pub(crate) fn read_with_metadata(
         return Err(RegularFileError::TooLarge { limit });
     }
     Ok((bytes, meta))
+}
+
+/// Opens a file the user names, following a symbolic link, without waiting on a FIFO, and
+/// only if what it leads to is a regular file (checked on the handle).
+pub(crate) fn open_named(path: &Path) -> Result<std::fs::File, RegularFileError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(RegularFileError::NotRegular {
+            what: kind(meta.file_type()),
+        });
+    }
+    Ok(file)
 }
 
 /// [`read_named`] as UTF-8 text, its refusals as I/O errors that say what is wrong.

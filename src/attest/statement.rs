@@ -68,24 +68,10 @@ impl Subject {
     /// `/dev/zero` is refused, never read without end (opened without blocking, so a FIFO
     /// with no writer cannot hold the run either).
     pub fn of_file(name: &str, path: &std::path::Path) -> std::io::Result<Subject> {
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NONBLOCK);
-        }
-        let file = options.open(path)?;
-        let kind = file.metadata()?.file_type();
-        if !kind.is_file() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!(
-                    "it is {}, not a regular file",
-                    crate::regular_file::kind(kind)
-                ),
-            ));
-        }
+        let file = crate::regular_file::open_named(path).map_err(|e| match e {
+            crate::regular_file::RegularFileError::Io(e) => e,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+        })?;
         Subject::of_reader(name, file)
     }
 
