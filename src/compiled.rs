@@ -143,6 +143,9 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The `kind` of a folder.
+    pub const FOLDER: u8 = 2;
+
     /// The stamp of a file's metadata (from `symlink_metadata`), and whether it is settled:
     /// neither modified nor changed after `racy_after`.
     pub fn of(meta: &std::fs::Metadata, racy_after: Option<SystemTime>) -> (Stamp, bool) {
@@ -150,7 +153,7 @@ impl Stamp {
         let kind: u8 = if kind.is_symlink() {
             1
         } else if kind.is_dir() {
-            2
+            Stamp::FOLDER
         } else if kind.is_file() {
             3
         } else {

@@ -10,6 +10,15 @@ use clap::Parser;
 use charter_audit::cli::{Cli, Command};
 use charter_audit::text;
 
+/// mimalloc instead of the system allocator: an audit makes and drops hundreds of thousands of
+/// small strings and vectors (advisories, index versions, the SBOM's components), and glibc's
+/// malloc, free and consolidation were about a tenth of a warm offline audit (`perf`); with
+/// mimalloc a warm audit of nushell's lockfile took 250 M instructions instead of 280 M
+/// (callgrind). Built without transparent huge pages (`no_thp`): with them the peak resident
+/// memory was 48 MiB instead of 29 MiB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match charter_audit::commands::run(&cli.command) {

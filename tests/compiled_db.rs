@@ -161,6 +161,54 @@ fn a_removed_advisory_file_rebuilds_the_compiled_database() {
     assert_ne!(revision(&cold), revision(&after));
 }
 
+/// A warm run opens no folder: it checks the kept listing with a `stat` per entry, trusting a
+/// folder whose stamp is unchanged to hold the names it held. An advisory added to a folder
+/// that had one, or in a new folder, must still be read.
+#[test]
+fn an_advisory_added_to_a_folder_or_in_a_new_one_rebuilds_the_compiled_database() {
+    let setup = Setup::new();
+    let cold = setup.audit();
+    assert!(!ids(&cold).iter().any(|id| id.starts_with("RUSTSEC-2099")));
+    let text =
+        std::fs::read_to_string(setup.db.join("crates/smallvec/RUSTSEC-2021-0003.md")).unwrap();
+    let again = |id: &str| text.replace("RUSTSEC-2021-0003", id);
+    std::fs::write(
+        setup.db.join("crates/smallvec/RUSTSEC-2099-0001.md"),
+        again("RUSTSEC-2099-0001"),
+    )
+    .unwrap();
+    settle();
+    let added = setup.audit();
+    assert!(
+        ids(&added).iter().any(|id| id == "RUSTSEC-2099-0001"),
+        "{:?}",
+        ids(&added)
+    );
+    std::fs::create_dir(setup.db.join("crates/memchr")).unwrap();
+    std::fs::write(
+        setup.db.join("crates/memchr/RUSTSEC-2099-0002.md"),
+        again("RUSTSEC-2099-0002")
+            .replace("package = \"smallvec\"", "package = \"memchr\"")
+            .replace(
+                "patched = [\">= 0.6.14, < 1.0.0\", \">= 1.6.1\"]",
+                "patched = []",
+            ),
+    )
+    .unwrap();
+    settle();
+    let in_new_folder = setup.audit();
+    assert!(
+        ids(&in_new_folder)
+            .iter()
+            .any(|id| id == "RUSTSEC-2099-0002"),
+        "{:?}",
+        ids(&in_new_folder)
+    );
+    assert_ne!(revision(&added), revision(&in_new_folder));
+    // And a warm run after it reports what the run that rebuilt it did.
+    assert!(stable(&in_new_folder) == stable(&setup.audit()));
+}
+
 #[test]
 fn an_advisory_edited_to_the_same_size_and_modification_time_rebuilds_the_compiled_database() {
     let setup = Setup::new();

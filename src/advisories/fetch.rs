@@ -109,8 +109,7 @@ pub fn fetch(http: &Http, url: &str, cache: Option<&Path>) -> Result<FetchedDb, 
         // the digest of what was read: then they need not be read twice (here and to load).
         let unchanged = || {
             let compiled = cache.and_then(|cache| {
-                super::compiled::slot_file(super::RUSTSEC, &cached.root, cache)
-                    .and_then(|(path, key)| super::compiled::read_digest(&path, &key))
+                super::compiled::current_digest(super::RUSTSEC, &cached.root, cache)
             });
             compiled.or_else(|| super::rustsec_db::digest(&cached.root).ok()) == cached.expected
         };

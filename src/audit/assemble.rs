@@ -7,7 +7,6 @@ use super::{Audit, AuditError, Input, Options};
 use crate::model::report::{self, Components, PolicyRecord, Report, Tool};
 use crate::policy::assess::{self, Registry};
 use crate::policy::{self, product, rules};
-use crate::sbom::{ntia, profile};
 use crate::time::rfc3339;
 
 /// Judges what was gathered and assembles the report.
@@ -22,6 +21,7 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
         product,
         supplier,
         sbom,
+        completeness: (completeness, extra),
         sources,
         registry,
         warnings,
@@ -48,9 +48,6 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
         rule_findings.extend(product::registry_facts(&packages, *trusted_lockfile));
     }
     rule_findings.extend(gathered_rules);
-    let completeness = ntia::check_bytes(&sbom).map_err(AuditError::OwnSbom)?;
-    let profile = config.policy.settings.sbom_completeness.profile;
-    let extra = profile::extra_gaps(profile, &sbom).map_err(AuditError::OwnSbom)?;
     rule_findings.extend(product::completeness(&completeness, &extra, &config.policy));
     let findings: Vec<report::Finding> = judged.into_iter().map(report::Finding::from).collect();
     let (summary, result) = Report::tally(&findings, &rule_findings);

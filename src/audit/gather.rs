@@ -35,6 +35,8 @@ pub(super) struct Gathered {
     pub product: Product,
     pub supplier: Option<String>,
     pub sbom: Vec<u8>,
+    /// What the SBOM lacks: the NTIA elements, and what the policy's profile asks for more.
+    pub completeness: (sbom::ntia::Completeness, Vec<sbom::profile::Gap>),
     pub sources: Vec<SourceRecord>,
     pub registry: Option<RegistryRecord>,
     pub warnings: Vec<String>,
@@ -52,7 +54,7 @@ pub(super) fn from_cargo(
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    let (mut database, inventory, mut warnings, (lookups, registry), sbom) =
+    let (mut database, inventory, mut warnings, (lookups, registry), (sbom, completeness)) =
         take_and_load(options, inventory_options, http)?;
     if let Some(base) = &options.osv_api {
         ask_osv_api(
@@ -94,6 +96,7 @@ pub(super) fn from_cargo(
         product: product_of(&inventory),
         supplier: options.supplier.as_ref().map(|s| s.name.clone()),
         sbom: sbom.bytes,
+        completeness,
         sources: database.sources,
         registry,
         warnings,
@@ -149,38 +152,73 @@ fn own_sbom(inventory: &Inventory, options: &Options) -> Result<sbom::Document, 
     )?)
 }
 
-/// The advisory database, the inventory, its warnings, its registry facts and its SBOM.
+/// What the SBOM `bytes` lack (read from the bytes, as a recipient reads them): the NTIA
+/// elements, and what the policy's completeness profile asks for more.
+fn completeness(
+    bytes: &[u8],
+    options: &Options,
+) -> Result<(sbom::ntia::Completeness, Vec<sbom::profile::Gap>), AuditError> {
+    let ntia = sbom::ntia::check_bytes(bytes).map_err(AuditError::OwnSbom)?;
+    let profile = options.config.policy.settings.sbom_completeness.profile;
+    let extra = sbom::profile::extra_gaps(profile, bytes).map_err(AuditError::OwnSbom)?;
+    Ok((ntia, extra))
+}
+
+/// The advisory database, the inventory, its warnings, its registry facts and its SBOM, with
+/// what it lacks.
 type Taken = (
     advisories::Database,
     Inventory,
     Vec<String>,
     (Option<Lookups>, Option<RegistryRecord>),
-    sbom::Document,
+    (
+        sbom::Document,
+        (sbom::ntia::Completeness, Vec<sbom::profile::Gap>),
+    ),
 );
 
-/// The database loads on one thread while the inventory is taken on this one; then the SBOM is
-/// made on another while the registry facts are found here (none of them depends on another).
-/// A missing database is the likelier mistake, so its error is the one reported when both
-/// fail.
+/// The database loads on one thread and the compiled registry facts are read on another
+/// while the inventory is taken on this one; then the SBOM is made on another while the
+/// registry facts are found here (none of them depends on another). A missing database is the
+/// likelier mistake, so its error is the one reported when both fail; an index that cannot be
+/// used is reported after the inventory's errors, as before the index was chosen early.
 fn take_and_load(
     options: &Options,
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Taken, AuditError> {
+    let (index, index_error) = match choose_index(options, http) {
+        Ok(index) => (Some(index), None),
+        Err(error) => (None, Some(error)),
+    };
+    let folder = compiled_folder(options.sources.cache_dir.as_deref());
     let (database, inventory_and_facts) = std::thread::scope(|scope| {
         let database = scope.spawn(|| advisories::load(&options.sources, http));
+        let opened = match (&index, &folder) {
+            (Some(Ok(index)), Some(folder)) => {
+                Some(scope.spawn(|| registry::Opened::open(index.source(), folder)))
+            }
+            _ => None,
+        };
         let rest = inventory::take(inventory_options)
             .map_err(AuditError::from)
             .and_then(|inventory| {
                 let mut warnings = inventory.warnings.clone();
                 let (sbom, facts) = std::thread::scope(|inner| {
-                    let sbom = inner.spawn(|| own_sbom(&inventory, options));
-                    let facts = registry_facts(options, &inventory, http, &mut warnings);
-                    // A panic is a bug, not an input's fault: it goes on as one.
-                    let sbom = sbom
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (sbom, facts)
+                    let sbom = inner.spawn(|| {
+                        let sbom = own_sbom(&inventory, options)?;
+                        let completeness = completeness(&sbom.bytes, options)?;
+                        Ok::<_, AuditError>((sbom, completeness))
+                    });
+                    let opened = opened.and_then(|opened| opened.join().unwrap_or_else(resume));
+                    let facts = match (&index, index_error) {
+                        (_, Some(error)) => Err(error),
+                        (Some(index), None) => {
+                            registry_facts(index, opened, &inventory, &mut warnings)
+                        }
+                        (None, None) => Ok((None, None)),
+                    };
+                    (sbom.join().unwrap_or_else(resume), facts)
                 });
                 Ok((inventory, warnings, facts?, sbom?))
             });
@@ -192,6 +230,11 @@ fn take_and_load(
     let database = database?;
     let (inventory, warnings, facts, sbom) = inventory_and_facts?;
     Ok((database, inventory, warnings, facts, sbom))
+}
+
+/// A panic is a bug, not an input's fault: it goes on as one.
+fn resume<T>(panic: Box<dyn std::any::Any + Send>) -> T {
+    std::panic::resume_unwind(panic)
 }
 
 /// The crates.io packages, as the OSV API is asked about them.
@@ -271,6 +314,7 @@ pub(super) fn from_sbom(
             commit: audited_commit(None),
         },
         supplier,
+        completeness: completeness(&input.bytes, options)?,
         sbom: input.bytes,
         sources: database.sources,
         registry: None,
@@ -364,20 +408,13 @@ impl Index<'_> {
     }
 }
 
-/// Looks up every crates.io component in the index the options name (or the default one).
-fn registry_facts(
+/// The registry index the options name (or crates.io's, or cargo's cache when offline); or,
+/// when there is none to use, the warning that says so.
+fn choose_index<'a>(
     options: &Options,
-    inventory: &Inventory,
-    http: &Http,
-    warnings: &mut Vec<String>,
-) -> Result<(Option<Lookups>, Option<RegistryRecord>), AuditError> {
-    let packages: Vec<(&str, &semver::Version)> = inventory
-        .packages
-        .iter()
-        .filter(|p| p.source == PackageSource::CratesIo)
-        .map(|p| (p.name.as_str(), &p.version))
-        .collect();
-    let index = match options.registry_index.as_deref() {
+    http: &'a Http,
+) -> Result<Result<Index<'a>, String>, AuditError> {
+    Ok(Ok(match options.registry_index.as_deref() {
         Some(url) if url.contains("://") => Index::Http(HttpIndex {
             base: url.to_owned(),
             http,
@@ -393,13 +430,12 @@ fn registry_facts(
         None if options.offline => match CargoCache::locate() {
             Some(found) => Index::Cache(found),
             None => {
-                warnings.push(
+                return Ok(Err(
                     "no registry index with --offline (cargo's index cache was not found): \
                      yanked flags, publication times and fix versions are unknown; pass \
                      --registry-index DIR"
                         .to_owned(),
-                );
-                return Ok((None, None));
+                ));
             }
         },
         None => Index::Http(HttpIndex {
@@ -407,11 +443,33 @@ fn registry_facts(
             http,
             cache: index_cache(options, http, CRATES_IO_INDEX)?,
         }),
+    }))
+}
+
+/// Looks up every crates.io component in the chosen index, with its compiled facts if they
+/// were opened.
+fn registry_facts(
+    index: &Result<Index<'_>, String>,
+    opened: Option<registry::Opened>,
+    inventory: &Inventory,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<Lookups>, Option<RegistryRecord>), AuditError> {
+    let index = match index {
+        Ok(index) => index,
+        Err(warning) => {
+            warnings.push(warning.clone());
+            return Ok((None, None));
+        }
     };
+    let packages: Vec<(&str, &semver::Version)> = inventory
+        .packages
+        .iter()
+        .filter(|p| p.source == PackageSource::CratesIo)
+        .map(|p| (p.name.as_str(), &p.version))
+        .collect();
     let source = index.source();
     let looked_up_at = rfc3339(crate::time::clock());
-    let compiled = compiled_folder(options.sources.cache_dir.as_deref());
-    let lookups = Lookups::fetch(source, packages, compiled.as_deref())?;
+    let lookups = Lookups::fetch_opened(source, packages, opened)?;
     let unknown = lookups
         .entries
         .values()

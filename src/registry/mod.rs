@@ -201,6 +201,24 @@ pub enum Entry {
     Unknown(String),
 }
 
+/// The compiled registry facts of a source on this machine, opened (see [`compiled`]).
+pub struct Opened(compiled::Compiled);
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Opened(..)")
+    }
+}
+
+impl Opened {
+    /// The compiled facts of `source` kept in `folder` (a folder of the user's cache, already
+    /// checked), or `None` for a source that is not on this machine or cannot be named.
+    pub fn open(source: &dyn IndexSource, folder: &Path) -> Option<Opened> {
+        let (kind, root) = source.local_root()?;
+        compiled::Compiled::open(kind, root, folder).map(Opened)
+    }
+}
+
 /// The index entries of every named crate, looked up once each.
 #[derive(Debug, Default)]
 pub struct Lookups {
@@ -220,6 +238,18 @@ impl Lookups {
         packages: impl IntoIterator<Item = (&'a str, &'a semver::Version)>,
         compiled: Option<&Path>,
     ) -> Result<Lookups, RegistryError> {
+        let compiled = compiled.and_then(|folder| Opened::open(source, folder));
+        Lookups::fetch_opened(source, packages, compiled)
+    }
+
+    /// [`Lookups::fetch`], with the compiled facts already opened (read and decoded while the
+    /// inventory is taken: they do not depend on it).
+    pub fn fetch_opened<'a>(
+        source: &dyn IndexSource,
+        packages: impl IntoIterator<Item = (&'a str, &'a semver::Version)>,
+        compiled: Option<Opened>,
+    ) -> Result<Lookups, RegistryError> {
+        let mut compiled = compiled.map(|opened| opened.0);
         let mut wanted: BTreeMap<&str, Vec<&semver::Version>> = BTreeMap::new();
         for (name, version) in packages {
             wanted.entry(name).or_default().push(version);
@@ -232,10 +262,6 @@ impl Lookups {
                 asked.1.extend(versions.iter().copied());
             }
         }
-        let mut compiled = compiled.and_then(|folder| {
-            let (kind, root) = source.local_root()?;
-            compiled::Compiled::open(kind, root, folder)
-        });
         let asked: Vec<(&String, &(&str, Vec<&semver::Version>))> = paths.iter().collect();
         // Which entries are kept unchanged (a `stat` each, no read), and whether any will be
         // read that can be kept for the next run.
