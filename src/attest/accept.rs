@@ -55,6 +55,8 @@ pub struct Request<'a> {
     pub sbom: Option<&'a Subject>,
     /// Their copy of the CycloneDX attestation, which must be the one the predicate records.
     pub cyclonedx: Option<&'a Subject>,
+    /// Their copies of the run's VEX documents, each of which must be one the predicate records.
+    pub vex: &'a [Subject],
     /// The built-in policy the attested one must be no looser than.
     pub policy: Option<&'a str>,
     /// How many days old the evaluation may be.
@@ -99,6 +101,9 @@ fn authenticate(
     // The recipient's own copy of the CycloneDX attestation, if given, must be the recorded one.
     if let Some(own) = request.cyclonedx {
         verify::check_cyclonedx(&verified.predicate, own)?;
+    }
+    for own in request.vex {
+        verify::check_vex(&verified.predicate, own)?;
     }
     Ok((verified, key))
 }
