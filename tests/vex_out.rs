@@ -61,7 +61,8 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// Keeps a VEX document a test produced, for the validators in `.ci/run`.
+/// Keeps a VEX document a test produced (and the SBOM beside it, `NAME.sbom.cdx.json`, for
+/// the join), for the validators in `.ci/run` (ci/validate_vex.py).
 fn save_vex_sample(name: &str, bytes: &[u8]) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vex-samples");
     std::fs::create_dir_all(&dir).unwrap();
@@ -118,8 +119,12 @@ fn every_finding_has_the_statement_its_verdict_gives_in_both_formats() {
     let sbom = read_json(&out.join("sbom.cdx.json"));
     let openvex_bytes = std::fs::read(out.join("vex.openvex.json")).unwrap();
     let cdx_bytes = std::fs::read(out.join("vex.cdx.json")).unwrap();
-    save_vex_sample("demo.openvex.json", &openvex_bytes);
-    save_vex_sample("demo-1.5.cdx.json", &cdx_bytes);
+    save_vex_sample("demo-1.5.openvex.json", &openvex_bytes);
+    save_vex_sample("demo-1.5.vex.cdx.json", &cdx_bytes);
+    save_vex_sample(
+        "demo-1.5.sbom.cdx.json",
+        &std::fs::read(out.join("sbom.cdx.json")).unwrap(),
+    );
     let openvex: Value = serde_json::from_slice(&openvex_bytes).unwrap();
     let cdx: Value = serde_json::from_slice(&cdx_bytes).unwrap();
     check_openvex(&openvex);
@@ -260,7 +265,15 @@ fn the_cyclonedx_vex_is_1_6_beside_a_1_6_sbom_and_follows_the_official_schema() 
     audit_into(&out, DEMO_NOW, &config(profile), &[]);
     let sbom = read_json(&out.join("sbom.cdx.json"));
     let bytes = std::fs::read(out.join("vex.cdx.json")).unwrap();
-    save_vex_sample("demo-1.6.cdx.json", &bytes);
+    save_vex_sample("demo-1.6.vex.cdx.json", &bytes);
+    save_vex_sample(
+        "demo-1.6.sbom.cdx.json",
+        &std::fs::read(out.join("sbom.cdx.json")).unwrap(),
+    );
+    save_vex_sample(
+        "demo-1.6.openvex.json",
+        &std::fs::read(out.join("vex.openvex.json")).unwrap(),
+    );
     let cdx: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(sbom["specVersion"], "1.6");
     assert_eq!(cdx["specVersion"], "1.6");
