@@ -396,6 +396,27 @@ fn the_signature_covers_both_and_verify_refuses_a_changed_copy() {
     // Authentic (the attested result is fail: exit 1, not 3), both copies the signed ones.
     let output = verify(&[&out.join("vex.openvex.json"), &out.join("vex.cdx.json")]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for name in ["vex.openvex.json", "vex.cdx.json"] {
+        assert!(
+            stdout.contains(&format!(
+                "VEX: {name}, its digest one the signed predicate records"
+            )),
+            "{stdout}"
+        );
+    }
+    // One given, one not: verify says which it vouches for.
+    let output = verify(&[&out.join("vex.cdx.json")]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("VEX: vex.openvex.json is recorded; give it with --vex FILE to check it"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("VEX: vex.cdx.json, its digest one the signed predicate records"),
+        "{stdout}"
+    );
     // One changed byte, and the evidence is not authentic.
     let changed = dir.path().join("vex.cdx.json");
     let text = std::fs::read_to_string(out.join("vex.cdx.json")).unwrap();

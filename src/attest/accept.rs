@@ -84,6 +84,15 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
                     *verified = request.cyclonedx.is_some()
                         || (bundle_key.is_some() && name == super::bundle_check::CYCLONEDX);
                 }
+                // Each recorded VEX document is checked when a copy given has its digest.
+                for ((_, checked), recorded) in
+                    attested.vex.iter_mut().zip(&verified.predicate.vex_outputs)
+                {
+                    *checked = request
+                        .vex
+                        .iter()
+                        .any(|own| verify::digest_is(&recorded.digest, own));
+                }
                 attested
             },
             signers: verified.signers,
@@ -299,6 +308,11 @@ pub fn attested(p: &Predicate) -> Attested {
             .cyclonedx_attestation
             .as_ref()
             .map(|c| (c.name.clone(), false)),
+        vex: p
+            .vex_outputs
+            .iter()
+            .map(|v| (v.name.clone(), false))
+            .collect(),
     }
 }
 
