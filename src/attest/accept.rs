@@ -84,14 +84,17 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
                     *verified = request.cyclonedx.is_some()
                         || (bundle_key.is_some() && name == super::bundle_check::CYCLONEDX);
                 }
-                // Each recorded VEX document is checked when a copy given has its digest.
-                for ((_, checked), recorded) in
+                // Each recorded VEX document is checked when a copy given has its digest, or
+                // when a bundle carries it (under the name the audit gives it, as it must).
+                for ((name, checked), recorded) in
                     attested.vex.iter_mut().zip(&verified.predicate.vex_outputs)
                 {
                     *checked = request
                         .vex
                         .iter()
-                        .any(|own| verify::digest_is(&recorded.digest, own));
+                        .any(|own| verify::digest_is(&recorded.digest, own))
+                        || (bundle_key.is_some()
+                            && super::bundle_check::VEX.contains(&name.as_str()));
                 }
                 attested
             },
