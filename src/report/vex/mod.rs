@@ -21,7 +21,7 @@ pub mod openvex;
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -192,54 +192,40 @@ pub struct BomLink {
     pub refs: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SbomShape {
-    spec_version: String,
-    serial_number: Option<String>,
-    version: Option<u64>,
-    #[serde(default)]
-    metadata: Option<MetadataShape>,
-    #[serde(default)]
-    components: Vec<ComponentShape>,
-}
-
-#[derive(Deserialize)]
-struct MetadataShape {
-    component: Option<ComponentShape>,
-}
-
-#[derive(Deserialize)]
-struct ComponentShape {
-    #[serde(rename = "bom-ref")]
-    bom_ref: Option<String>,
-    purl: Option<String>,
-    #[serde(default)]
-    components: Vec<ComponentShape>,
+/// Puts the components of `list` (when it is one) on `stack`, reversed, so that the first
+/// listed is read first and keeps a purl two components share.
+fn push<'a>(list: &'a Value, stack: &mut Vec<&'a Value>) {
+    stack.extend(list.as_array().into_iter().flatten().rev());
 }
 
 impl BomLink {
-    /// Reads the link from the run's SBOM (ours, or the supplier's it audited).
+    /// Reads the link from the run's SBOM: ours, or the supplier's it audited, which may give
+    /// any field in any type; what is not as CycloneDX has it is left out of the link (a
+    /// component without a string bom-ref and purl is named by its purl alone), never an error.
     pub fn of_sbom(bytes: &[u8]) -> Result<BomLink, VexError> {
-        let shape: SbomShape = serde_json::from_slice(bytes).map_err(VexError::Sbom)?;
+        let sbom: Value = serde_json::from_slice(bytes).map_err(VexError::Sbom)?;
         let mut refs = BTreeMap::new();
-        let mut stack: Vec<&ComponentShape> = shape.components.iter().collect();
-        stack.extend(shape.metadata.as_ref().and_then(|m| m.component.as_ref()));
+        let mut stack: Vec<&Value> = Vec::new();
+        push(&sbom["components"], &mut stack);
+        stack.push(&sbom["metadata"]["component"]);
         while let Some(c) = stack.pop() {
-            if let (Some(purl), Some(bom_ref)) = (&c.purl, &c.bom_ref) {
-                // The first listed keeps a purl two components share.
-                refs.entry(purl.clone()).or_insert_with(|| bom_ref.clone());
+            if let (Some(purl), Some(bom_ref)) = (c["purl"].as_str(), c["bom-ref"].as_str()) {
+                refs.entry(purl.to_owned())
+                    .or_insert_with(|| bom_ref.to_owned());
             }
-            stack.extend(c.components.iter());
+            push(&c["components"], &mut stack);
         }
         Ok(BomLink {
-            spec_version: shape.spec_version,
-            serial: shape.serial_number.and_then(|s| {
-                s.strip_prefix("urn:uuid:")
-                    .filter(|u| uuid::Uuid::parse_str(u).is_ok())
-                    .map(str::to_owned)
-            }),
-            version: shape.version.unwrap_or(1),
+            spec_version: sbom["specVersion"].as_str().unwrap_or_default().to_owned(),
+            serial: sbom["serialNumber"]
+                .as_str()
+                .and_then(|s| s.strip_prefix("urn:uuid:"))
+                // As a BOM-Link names it: hyphenated, lower case (what CycloneDX requires).
+                .filter(|u| {
+                    uuid::Uuid::parse_str(u).is_ok_and(|p| p.hyphenated().to_string() == *u)
+                })
+                .map(str::to_owned),
+            version: sbom["version"].as_u64().filter(|v| *v >= 1).unwrap_or(1),
             refs,
         })
     }
@@ -305,6 +291,17 @@ mod tests {
         );
         assert!(link.reference("pkg:cargo/n@2.0.0").ends_with("/1#n"));
         assert!(link.reference("pkg:cargo/app@1.0.0").ends_with("/1#app"));
+        // A supplier's SBOM may give anything in any field: what is not CycloneDX is left out.
+        let odd = BomLink::of_sbom(
+            br#"{"specVersion":5,"serialNumber":"urn:uuid:1A71E5E1-07CD-5F3F-B4EE-C36375A75D77","version":"2",
+            "metadata":"none","components":[{"bom-ref":{"a":1},"purl":"pkg:cargo/x@1.0.0"},{"purl":7},"text",
+            {"bom-ref":"x2","purl":"pkg:cargo/x@1.0.0","components":{"not":"a list"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(odd.spec_version, "");
+        assert_eq!(odd.serial, None);
+        assert_eq!(odd.version, 1);
+        assert_eq!(odd.reference("pkg:cargo/x@1.0.0"), "x2");
         let no_serial = BomLink::of_sbom(br#"{"specVersion":"1.4","components":[]}"#).unwrap();
         assert_eq!(
             no_serial.reference("pkg:cargo/y@1.0.0"),
@@ -364,8 +361,7 @@ mod tests {
             spec_version: "1.6".to_owned(),
             ..BomLink::default()
         };
-        let cdx: serde_json::Value =
-            serde_json::from_str(&cyclonedx::render(&report, &link).unwrap()).unwrap();
+        let cdx: Value = serde_json::from_str(&cyclonedx::render(&report, &link).unwrap()).unwrap();
         assert_eq!(cdx["vulnerabilities"], serde_json::json!([]));
         assert_eq!(cdx["specVersion"], "1.6");
     }
