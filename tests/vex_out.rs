@@ -439,6 +439,13 @@ fn a_predicate_without_vex_accepts_no_vex_copy() {
     let out = dir.path().join("evidence");
     audit_into(&out, DEMO_NOW, &config(""), &[]);
     let (key, public) = util::keygen(&home, &dir.path().join("release"));
+    // The report holds the exception's justification, and attest reads it back (with unknown
+    // fields refused) and re-judges it.
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(
+        report["policy"]["exceptions"][0]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
     let envelope = dir.path().join("attestation.intoto.json");
     let output = charter_audit(&home)
         .args(["attest", "--report"])
