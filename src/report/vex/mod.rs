@@ -156,15 +156,14 @@ fn supplier_or(report: &Report, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_owned())
 }
 
-/// The author of the documents: the product's supplier; without one, words that say it was not
-/// named rather than a name that is not theirs.
+/// The author of the documents: the product's supplier (`--supplier`, `[supplier] name`, or a
+/// supplier's SBOM); without one, words that say it was not named rather than a name that is
+/// not theirs.
 fn author(report: &Report) -> String {
-    report.supplier.clone().unwrap_or_else(|| {
-        format!(
-            "the unnamed supplier of {} (name it with --supplier or [supplier] in charter-audit.toml)",
-            report.product.name
-        )
-    })
+    report
+        .supplier
+        .clone()
+        .unwrap_or_else(|| format!("the supplier of {} (not named)", report.product.name))
 }
 
 /// The finding's aliases, each once, without its own id: OpenVEX wants them unique.
@@ -364,5 +363,39 @@ mod tests {
         let cdx: Value = serde_json::from_str(&cyclonedx::render(&report, &link).unwrap()).unwrap();
         assert_eq!(cdx["vulnerabilities"], serde_json::json!([]));
         assert_eq!(cdx["specVersion"], "1.6");
+    }
+
+    #[test]
+    fn without_a_justification_the_reason_alone_says_why() {
+        let mut report = sample();
+        let mut finding = sample_finding();
+        finding.verdict = Verdict::Excepted;
+        finding.exception = Some(crate::policy::AppliedException {
+            id: finding.id.clone(),
+            reason: "Reviewed".to_owned(),
+            expires: "2026-09-30".to_owned(),
+            approved_by: "CISO".to_owned(),
+            expired: false,
+            justification: None,
+        });
+        report.findings.push(finding);
+        let openvex: Value =
+            serde_json::from_str(&openvex::render(&report).unwrap().unwrap()).unwrap();
+        let statement = &openvex["statements"][0];
+        assert_eq!(statement["status"], "not_affected");
+        assert!(statement.get("justification").is_none());
+        assert_eq!(
+            statement["impact_statement"],
+            "Excepted by the supplier's configuration: Reviewed (approved by CISO; valid through 2026-09-30, UTC)"
+        );
+        // No supplier named: the author says so rather than name anyone.
+        assert_eq!(openvex["author"], "the supplier of demo (not named)");
+        let cdx: Value =
+            serde_json::from_str(&cyclonedx::render(&report, &BomLink::default()).unwrap())
+                .unwrap();
+        let analysis = &cdx["vulnerabilities"][0]["analysis"];
+        assert_eq!(analysis["state"], "not_affected");
+        assert!(analysis.get("justification").is_none());
+        assert_eq!(analysis["detail"], statement["impact_statement"]);
     }
 }
