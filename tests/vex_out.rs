@@ -474,3 +474,41 @@ fn a_predicate_without_vex_accepts_no_vex_copy() {
         "{output:?}"
     );
 }
+
+#[test]
+fn a_run_without_findings_writes_an_empty_cyclonedx_vex_and_leaves_no_earlier_openvex() {
+    // An advisory database whose one advisory is about a crate the product does not have.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db/crates/not-in-the-product");
+    std::fs::create_dir_all(&db).unwrap();
+    let advisory = std::fs::read_to_string(fixture(
+        "advisories/rustsec/crates/regex/RUSTSEC-2022-0013.md",
+    ))
+    .unwrap()
+    .replacen("package = \"regex\"", "package = \"not-in-the-product\"", 1);
+    std::fs::write(db.join("RUSTSEC-2022-0013.md"), advisory).unwrap();
+    let out = dir.path().join("evidence");
+    // An earlier run with findings left its OpenVEX here.
+    assert_eq!(audit_into(&out, DEMO_NOW, &config(""), &[]), 1);
+    assert!(out.join("vex.openvex.json").is_file());
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--offline", "--now", DEMO_NOW, "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(dir.path().join("db"))
+        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .args(["--supplier", "Example Health Ltd", "--out-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["findings"], serde_json::json!([]));
+    // OpenVEX needs a statement: none is written, and the earlier one is gone.
+    assert!(!out.join("vex.openvex.json").exists());
+    let cdx = read_json(&out.join("vex.cdx.json"));
+    assert_eq!(cdx["vulnerabilities"], serde_json::json!([]));
+    assert_eq!(cdx["specVersion"], "1.5");
+}

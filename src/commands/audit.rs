@@ -307,6 +307,10 @@ fn write_out_dir(
         }
     }
     report::emit_all(dir, &files)?;
+    // An earlier run's OpenVEX would speak of findings this run does not have.
+    if vex.openvex.is_none() {
+        report::remove_stale(dir, report::vex::OPENVEX_FILE)?;
+    }
     Ok(())
 }
 

@@ -12,5 +12,5 @@ mod write;
 
 pub use write::{
     Output, OutputError, append, check_destination, check_distinct, check_out_dir, create_new,
-    emit, emit_all,
+    emit, emit_all, remove_stale,
 };
