@@ -30,6 +30,8 @@ FILES = {
     "attestation.cdx.json",
     "report.json",
     "report.html",
+    "vex.openvex.json",
+    "vex.cdx.json",
     "signing-key.pub",
 }
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// A CycloneDX attestation that cannot be made.
     #[error(transparent)]
     Cdx(#[from] crate::attest::cdx::CdxError),
+    /// The run's VEX documents that cannot be made.
+    #[error(transparent)]
+    VexOut(#[from] crate::report::vex::VexError),
     /// Evidence that is not packed into a bundle.
     #[error(transparent)]
     Bundle(#[from] crate::attest::bundle::MakeError),

@@ -24,7 +24,7 @@ fn step_script(name: &str) -> String {
 }
 
 /// Runs the audit step with `env`; the stand-in exits with `code` and, when `attest`, writes an
-/// attestation as a signed run would. Returns the recorded calls and GITHUB_OUTPUT.
+/// attestation (and an OpenVEX document) as a signed run with findings would. Returns the recorded calls and GITHUB_OUTPUT.
 fn run_audit_step(env: &[(&str, &str)], code: i32, attest: bool) -> (String, String, i32, String) {
     let (calls, outputs, code, key, _) = run_audit_step_logged(env, code, attest);
     (calls, outputs, code, key)
@@ -51,7 +51,7 @@ fn run_audit_step_logged(
              echo '::error::pwned by the product name'; echo '  ::add-mask::pwned' >&2\n\
              echo '::stop-commands::guess'; echo '::set-output name=result::pwned'\n\
              if [ \"$1\" = audit ]; then printf '%s' \"${{CHARTER_AUDIT_SIGNING_KEY-}}\" > {calls:?}.key; fi\n\
-             if [ \"$1\" = audit ] && [ {attest} = true ]; then mkdir -p \"$3\"; echo '{{}}' > \"$3/attestation.intoto.json\"; fi\n\
+             if [ \"$1\" = audit ] && [ {attest} = true ]; then mkdir -p \"$3\"; echo '{{}}' > \"$3/attestation.intoto.json\"; echo '{{}}' > \"$3/vex.openvex.json\"; fi\n\
              if [ \"$1\" = audit ]; then exit {code}; fi\n",
             attest = attest
         ),
@@ -179,6 +179,8 @@ fn inputs_reach_the_right_flags_and_the_key_only_the_environment() {
         "report-sarif=evidence/report.sarif",
         "report-html=evidence/report.html",
         "attestation-cdx=evidence/attestation.cdx.json",
+        "vex-cdx=evidence/vex.cdx.json",
+        "vex-openvex=evidence/vex.openvex.json",
         "attestation=evidence/attestation.intoto.json",
         "bundle=evidence/submission.tar.gz",
     ] {
@@ -201,6 +203,8 @@ fn without_a_key_nothing_is_signed_and_a_failure_to_run_fails_the_step() {
     );
     assert!(outputs.lines().any(|l| l == "result=pass"));
     assert!(outputs.lines().any(|l| l == "bundle="));
+    // No OpenVEX written (a run without a finding writes none): its output is empty.
+    assert!(outputs.lines().any(|l| l == "vex-openvex="), "{outputs}");
 
     // Subjects without a key: not attested (a fork, or before the secret exists), with a
     // warning, rather than a step that cannot run.

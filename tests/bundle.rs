@@ -25,6 +25,8 @@ fn a_bundle_round_trips_and_says_what_it_holds() {
             "attestation.cdx.json",
             "report.json",
             "report.html",
+            "vex.openvex.json",
+            "vex.cdx.json",
             "signing-key.pub"
         ]
     );
@@ -37,6 +39,11 @@ fn a_bundle_round_trips_and_says_what_it_holds() {
         "{out}"
     );
     assert!(out.contains("it is one of the keys you gave"), "{out}");
+    // The VEX documents it carries were checked with it.
+    assert!(
+        out.contains("VEX: vex.cdx.json, its digest one the signed predicate records"),
+        "{out}"
+    );
 
     // The bundle's own key is never trusted: with another key it is not authentic, and the
     // output says the bundled key is not one given.
@@ -88,6 +95,8 @@ fn a_file_changed_inside_the_bundle_is_exit_3() {
         "report.json",
         "sbom.cdx.json",
         "attestation.cdx.json",
+        "vex.openvex.json",
+        "vex.cdx.json",
         "attestations.intoto.jsonl",
     ] {
         let tampered = dir.path().join(format!("tampered-{target}.tar.gz"));
@@ -108,6 +117,14 @@ fn a_file_changed_inside_the_bundle_is_exit_3() {
     let (code, out) = verify(&without, &key, &[]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("it lacks attestation.cdx.json"), "{out}");
+    // Nor a VEX document it records.
+    let without = dir.path().join("without-vex.tar.gz");
+    repack(&bundle, &without, |files| {
+        files.retain(|(n, _)| n != "vex.cdx.json");
+    });
+    let (code, out) = verify(&without, &key, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("it lacks vex.cdx.json"), "{out}");
 }
 
 #[test]

@@ -75,7 +75,9 @@ fn out_dir_writes_every_output_of_one_run() {
             "report.json",
             "report.md",
             "report.sarif",
-            "sbom.cdx.json"
+            "sbom.cdx.json",
+            "vex.cdx.json",
+            "vex.openvex.json"
         ]
     );
     let html = std::fs::read(dir.join("report.html")).unwrap();

@@ -249,6 +249,16 @@ fn a_signed_predicate_that_contradicts_itself_is_not_authentic() {
             }),
             "is not the value its settings record",
         ),
+        (
+            "a VEX document recorded twice",
+            Box::new(|p: &mut Value| {
+                let first = p["vex_outputs"][0].clone();
+                let mut other = first.clone();
+                other["digest"]["sha256"] = json!("00".repeat(32));
+                p["vex_outputs"] = json!([first, other]);
+            }),
+            "it records the VEX document `vex.openvex.json` twice",
+        ),
     ];
     for (what, edit, expect) in cases {
         let mut statement = run.statement();

@@ -55,6 +55,8 @@ pub struct Request<'a> {
     pub sbom: Option<&'a Subject>,
     /// Their copy of the CycloneDX attestation, which must be the one the predicate records.
     pub cyclonedx: Option<&'a Subject>,
+    /// Their copies of the run's VEX documents, each of which must be one the predicate records.
+    pub vex: &'a [Subject],
     /// The built-in policy the attested one must be no looser than.
     pub policy: Option<&'a str>,
     /// How many days old the evaluation may be.
@@ -82,6 +84,18 @@ pub fn verify(evidence: Evidence<'_>, request: &Request<'_>) -> Verification {
                     *verified = request.cyclonedx.is_some()
                         || (bundle_key.is_some() && name == super::bundle_check::CYCLONEDX);
                 }
+                // Each recorded VEX document is checked when a copy given has its digest, or
+                // when a bundle carries it (under the name the audit gives it, as it must).
+                for ((name, checked), recorded) in
+                    attested.vex.iter_mut().zip(&verified.predicate.vex_outputs)
+                {
+                    *checked = request
+                        .vex
+                        .iter()
+                        .any(|own| verify::digest_is(&recorded.digest, own))
+                        || (bundle_key.is_some()
+                            && super::bundle_check::VEX.contains(&name.as_str()));
+                }
                 attested
             },
             signers: verified.signers,
@@ -99,6 +113,9 @@ fn authenticate(
     // The recipient's own copy of the CycloneDX attestation, if given, must be the recorded one.
     if let Some(own) = request.cyclonedx {
         verify::check_cyclonedx(&verified.predicate, own)?;
+    }
+    for own in request.vex {
+        verify::check_vex(&verified.predicate, own)?;
     }
     Ok((verified, key))
 }
@@ -294,6 +311,11 @@ pub fn attested(p: &Predicate) -> Attested {
             .cyclonedx_attestation
             .as_ref()
             .map(|c| (c.name.clone(), false)),
+        vex: p
+            .vex_outputs
+            .iter()
+            .map(|v| (v.name.clone(), false))
+            .collect(),
     }
 }
 

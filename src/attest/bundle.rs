@@ -32,11 +32,19 @@ pub const FILES: &[&str] = &[
     "attestation.cdx.json",
     "report.json",
     "report.html",
+    "vex.openvex.json",
+    "vex.cdx.json",
     "signing-key.pub",
 ];
-/// The files a bundle may leave out: reports and a CycloneDX attestation its attestation does
-/// not record.
-const OPTIONAL: &[&str] = &["attestation.cdx.json", "report.json", "report.html"];
+/// The files a bundle may leave out: reports, a CycloneDX attestation and VEX documents its
+/// attestation does not record.
+const OPTIONAL: &[&str] = &[
+    "attestation.cdx.json",
+    "report.json",
+    "report.html",
+    "vex.openvex.json",
+    "vex.cdx.json",
+];
 
 /// The most of a bundle file `verify --bundle` reads.
 pub const MAX_COMPRESSED: u64 = 128 * 1024 * 1024;
@@ -128,6 +136,9 @@ attestation.cdx.json       the same claims as a CycloneDX 1.6 attestation (when 
                            one; its digest is in the signed attestation)
 report.json                the full audit report (schema charter-audit/report/v1)
 report.html                the same report, for people: open it in a browser
+vex.openvex.json           the run's decisions on each finding as OpenVEX, and
+vex.cdx.json               as CycloneDX VEX (when the run wrote them; their digests are in
+                           the signed attestation)
 signing-key.pub            the public key that signed, for comparison only: never trust it
                            because it is in here
 
@@ -260,7 +271,8 @@ pub fn make(folder: &Folder<'_>) -> Result<Made, MakeError> {
     let keyid = folder.key.keyid()?;
     let fingerprint = folder.key.fingerprint()?;
     let readme = readme(&product_of(predicate), &keyid, &fingerprint);
-    // Only the reports the attestation records go in (`attest` records report.json alone).
+    // Only the reports and VEX documents the attestation records go in (`attest` records
+    // report.json alone).
     let mut entries: Vec<(&str, &[u8])> = vec![("README.txt", readme.as_bytes())];
     entries.extend(
         folder
@@ -271,6 +283,7 @@ pub fn make(folder: &Folder<'_>) -> Result<Made, MakeError> {
                     .cyclonedx_attestation
                     .as_ref()
                     .is_some_and(|c| c.name == *n),
+                _ if n.starts_with("vex.") => predicate.vex_outputs.iter().any(|r| r.name == *n),
                 _ => !n.starts_with("report.") || predicate.reports.iter().any(|r| r.name == *n),
             })
             .map(|(n, b)| (*n, b.as_slice())),

@@ -28,6 +28,10 @@ pub const MAX_KEYID: usize = 128;
 const JSONL: &str = "attestations.intoto.jsonl";
 /// The one name under which a bundle carries (and must carry) a CycloneDX attestation.
 pub(super) const CYCLONEDX: &str = "attestation.cdx.json";
+/// The names under which a bundle carries the run's VEX documents.
+const VEX_OPENVEX: &str = "vex.openvex.json";
+const VEX_CYCLONEDX: &str = "vex.cdx.json";
+pub(super) const VEX: [&str; 2] = [VEX_OPENVEX, VEX_CYCLONEDX];
 
 /// The verified attestation, and what of it the later files are checked against.
 #[derive(Debug)]
@@ -79,7 +83,7 @@ impl<'k, 's> Contents<'k, 's> {
     /// Judges a file by its name, before its content is read: a report must be one the
     /// attestation (read before it) records.
     pub(super) fn admit(&self, name: &str) -> Result<(), Refused> {
-        if (name.starts_with("report.") || name == CYCLONEDX)
+        if (name.starts_with("report.") || name.starts_with("vex.") || name == CYCLONEDX)
             && recorded(self.attestation()?, name).is_none()
         {
             return Err(Refused::Tampered(format!(
@@ -110,7 +114,7 @@ impl<'k, 's> Contents<'k, 's> {
             }
             JSONL => self.lines(reader)?,
             "sbom.cdx.json" => self.sbom(reader)?,
-            "report.json" | "report.html" | CYCLONEDX => {
+            "report.json" | "report.html" | CYCLONEDX | VEX_OPENVEX | VEX_CYCLONEDX => {
                 let mut hashing = Hashing::new(reader);
                 std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io)?;
                 let (sha256, sha512) = hashing.hex();
@@ -271,9 +275,17 @@ impl<'k, 's> Contents<'k, 's> {
             .reports
             .iter()
             .chain(&predicate.cyclonedx_attestation)
+            .chain(&predicate.vex_outputs)
         {
             let name = report.name.as_str();
-            if ["report.json", "report.html", CYCLONEDX].contains(&name)
+            if [
+                "report.json",
+                "report.html",
+                CYCLONEDX,
+                VEX_OPENVEX,
+                VEX_CYCLONEDX,
+            ]
+            .contains(&name)
                 && !self.reports.contains(&name)
             {
                 return Err(missing(name));
@@ -316,13 +328,15 @@ impl<'k, 's> Contents<'k, 's> {
     }
 }
 
-/// The digest the attestation records for a report or the CycloneDX attestation.
+/// The digest the attestation records for a report, the CycloneDX attestation or a VEX
+/// document.
 fn recorded<'a>(attestation: &'a Attestation, name: &str) -> Option<&'a predicate::Digest> {
     let predicate = &attestation.verified.predicate;
     predicate
         .reports
         .iter()
         .chain(&predicate.cyclonedx_attestation)
+        .chain(&predicate.vex_outputs)
         .find(|r| r.name == name)
         .map(|r| &r.digest)
 }

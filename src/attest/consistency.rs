@@ -2,7 +2,8 @@
 //! a predicate that fails these checks, so a signed one that does was made by hand, and is not
 //! an attestation of ours (`verify` exit 3), whoever signed it: the result agrees with the
 //! verdicts it counts and lists, the counts agree with the lists, every excepted finding has an
-//! exception that was in force, and every override is the setting it records.
+//! exception that was in force, every override is the setting it records, and each VEX
+//! document is recorded once.
 //!
 //! The policy settings are a closed set per predicate version ([`settings_problems`]): a
 //! setting this verifier does not know, or one it misses, cannot be judged, so a predicate
@@ -41,6 +42,7 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
     result_problems(p, &mut problems);
     exception_problems(p, &mut problems);
     override_problems(p, &mut problems);
+    vex_problems(p, &mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -174,6 +176,20 @@ fn override_problems(p: &Predicate, problems: &mut Vec<String>) {
             problems.push(format!(
                 "the override of `{}` is not the value its settings record",
                 clean(&o.setting)
+            ));
+        }
+    }
+}
+
+/// Each VEX document is recorded once: a name given twice, with two digests, would let a
+/// bundle or a recipient's copy match either.
+fn vex_problems(p: &Predicate, problems: &mut Vec<String>) {
+    let mut names = BTreeSet::new();
+    for v in &p.vex_outputs {
+        if !names.insert(v.name.as_str()) {
+            problems.push(format!(
+                "it records the VEX document `{}` twice",
+                clean(&v.name)
             ));
         }
     }

@@ -42,6 +42,11 @@ pub struct Predicate {
     /// evidence file the signature covers through this digest, never a subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cyclonedx_attestation: Option<Subject>,
+    /// The VEX documents of the run (`vex.openvex.json`, `vex.cdx.json`), when it wrote them:
+    /// evidence files the signature covers through these digests, never subjects. Absent from a
+    /// predicate made before they were written, or by `attest`, which writes none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex_outputs: Vec<Subject>,
     /// The target triple the audit judged for, or `all`; absent when the audit did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,

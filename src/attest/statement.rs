@@ -111,6 +111,8 @@ pub struct Inputs<'a> {
     /// The CycloneDX attestation of the run ([`super::cdx::of_run`]), by name and digest, when
     /// one was made.
     pub cyclonedx: Option<Subject>,
+    /// The VEX documents of the run, by name and digest, when it wrote them.
+    pub vex: Vec<Subject>,
 }
 
 /// Why the statements could not be made.
@@ -293,6 +295,7 @@ fn predicate(
         principles: principles::map(report, !inputs.subjects.is_empty(), inputs.signed),
         reports: inputs.reports.iter().map(Subject::typed).collect(),
         cyclonedx_attestation: inputs.cyclonedx.as_ref().map(Subject::typed),
+        vex_outputs: inputs.vex.iter().map(Subject::typed).collect(),
         // The target platform-specific advisories were judged for.
         target: Some(report.target.triple.clone()),
     };

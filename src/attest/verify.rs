@@ -48,6 +48,10 @@ pub enum NotAuthentic {
     CyclonedxMismatch(String),
     #[error("{0}: the predicate records no CycloneDX attestation, so this one is not attested")]
     CyclonedxNotRecorded(String),
+    #[error("{0}: its digest is none of the VEX documents' the predicate records")]
+    VexMismatch(String),
+    #[error("{0}: the predicate records no VEX document, so this one is not attested")]
+    VexNotRecorded(String),
     #[error("the statement does not parse as our predicate: {0}")]
     Predicate(#[from] predicate::Invalid),
     #[error("the predicate contradicts itself, which an audit never writes: {0}")]
@@ -193,6 +197,23 @@ pub fn check_cyclonedx(predicate: &Predicate, file: &Subject) -> Result<(), NotA
             Err(NotAuthentic::CyclonedxMismatch(file.name.clone()))
         }
         Some(_) => Ok(()),
+    }
+}
+
+/// Whether `file` is one of the VEX documents the predicate records (by digest: the recipient
+/// may have renamed it).
+pub fn check_vex(predicate: &Predicate, file: &Subject) -> Result<(), NotAuthentic> {
+    if predicate.vex_outputs.is_empty() {
+        return Err(NotAuthentic::VexNotRecorded(file.name.clone()));
+    }
+    if predicate
+        .vex_outputs
+        .iter()
+        .any(|recorded| digest_is(&recorded.digest, file))
+    {
+        Ok(())
+    } else {
+        Err(NotAuthentic::VexMismatch(file.name.clone()))
     }
 }
 

@@ -112,8 +112,10 @@ pub struct AuditArgs {
     pub output: String,
 
     /// Also write every output of the run into DIR (created if needed): sbom.cdx.json,
-    /// report.json, report.sarif, report.md and report.html; with --sign-key (or CHARTER_AUDIT_SIGNING_KEY)
-    /// or --unsigned, attestation.intoto.json and attestations.intoto.jsonl too.
+    /// report.json, report.sarif, report.md and report.html, and the run's decisions as VEX:
+    /// vex.cdx.json (CycloneDX VEX) and, when there are findings, vex.openvex.json (OpenVEX);
+    /// with --sign-key (or CHARTER_AUDIT_SIGNING_KEY) or --unsigned, attestation.intoto.json and
+    /// attestations.intoto.jsonl too, whose predicate records the VEX files' digests.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 

@@ -96,6 +96,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub cyclonedx: Option<PathBuf>,
 
+    /// A VEX document of the run you received (vex.openvex.json or vex.cdx.json), which must be
+    /// one the signed predicate records; repeat for both.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
     /// The oldest evaluation time you accept, in days before --now.
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,

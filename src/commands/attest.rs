@@ -174,6 +174,8 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         cyclonedx: cyclonedx
             .as_ref()
             .map(|(path, bytes)| Subject::of(&file_name(path), bytes)),
+        // `attest` makes its statements from a report alone: the VEX documents are the run's.
+        vex: Vec::new(),
     };
     let signed = sign(&inputs, &args.report.display().to_string(), key.as_ref())?;
     if let Some(path) = &args.jsonl {

@@ -278,6 +278,7 @@ fn write_out_dir(
         signed: signing.key.is_some(),
         statement: signing.attesting.then_some("attestation.intoto.json"),
     })?;
+    let vex = Vex::of(audit)?;
     let mut files: Vec<(&str, &[u8])> = vec![
         ("sbom.cdx.json", &audit.sbom),
         (crate::attest::cdx::FILE_NAME, &cyclonedx),
@@ -286,10 +287,18 @@ fn write_out_dir(
         ("report.md", renderings.markdown().as_bytes()),
         ("report.html", renderings.html().as_bytes()),
     ];
+    files.extend(vex.files());
     let signed;
     let public_pem;
     if signing.attesting {
-        signed = attest(&audit.report, &audit.sbom, &cyclonedx, renderings, signing)?;
+        signed = attest(
+            &audit.report,
+            &audit.sbom,
+            &cyclonedx,
+            &vex,
+            renderings,
+            signing,
+        )?;
         files.push(("attestation.intoto.json", &signed.main));
         files.push(("attestations.intoto.jsonl", &signed.jsonl));
         if let Some(key) = &signing.key {
@@ -298,7 +307,39 @@ fn write_out_dir(
         }
     }
     report::emit_all(dir, &files)?;
+    // An earlier run's OpenVEX would speak of findings this run does not have.
+    if vex.openvex.is_none() {
+        report::remove_stale(dir, report::vex::OPENVEX_FILE)?;
+    }
     Ok(())
+}
+
+/// The VEX documents of the run: OpenVEX (none when the run has no finding, since OpenVEX
+/// needs a statement) and CycloneDX VEX, linked to the run's SBOM.
+struct Vex {
+    openvex: Option<String>,
+    cyclonedx: String,
+}
+
+impl Vex {
+    fn of(audit: &Audit) -> Result<Vex, Error> {
+        use crate::report::vex;
+        let link = vex::BomLink::of_sbom(&audit.sbom)?;
+        Ok(Vex {
+            openvex: vex::openvex::render(&audit.report)?,
+            cyclonedx: vex::cyclonedx::render(&audit.report, &link)?,
+        })
+    }
+
+    /// `(file name, bytes)` of each.
+    fn files(&self) -> Vec<(&'static str, &[u8])> {
+        let mut files = Vec::new();
+        if let Some(openvex) = &self.openvex {
+            files.push((report::vex::OPENVEX_FILE, openvex.as_bytes()));
+        }
+        files.push((report::vex::CYCLONEDX_FILE, self.cyclonedx.as_bytes()));
+        files
+    }
 }
 
 /// The statements about this run, signed with the key (or unsigned, with `--unsigned`).
@@ -306,6 +347,7 @@ fn attest(
     report: &Report,
     sbom: &[u8],
     cyclonedx: &[u8],
+    vex: &Vex,
     renderings: &Renderings,
     signing: &Signing,
 ) -> Result<super::attest::Signed, Error> {
@@ -321,6 +363,11 @@ fn attest(
                 Subject::of("report.html", renderings.html().as_bytes()),
             ],
             cyclonedx: Some(Subject::of(crate::attest::cdx::FILE_NAME, cyclonedx)),
+            vex: vex
+                .files()
+                .into_iter()
+                .map(|(name, bytes)| Subject::of(name, bytes))
+                .collect(),
         },
         "report.json",
         signing.key.as_ref(),

@@ -46,11 +46,14 @@ pub(super) fn run(args: &BundleArgs) -> Result<Outcome, Error> {
 fn read_evidence(dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
     let mut files = Vec::new();
     for name in &FILES[1..FILES.len() - 1] {
-        // A report or CycloneDX attestation is packed only if the attestation records it
-        // (checked when packing).
+        // A report, CycloneDX attestation or VEX document is packed only if the attestation
+        // records it (checked when packing).
         match read(&dir.join(name)) {
             Ok(bytes) => files.push((*name, bytes)),
-            Err(_) if name.starts_with("report.") || *name == "attestation.cdx.json" => {}
+            Err(_)
+                if name.starts_with("report.")
+                    || name.starts_with("vex.")
+                    || *name == "attestation.cdx.json" => {}
             Err(error) => return Err(error),
         }
     }

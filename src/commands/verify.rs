@@ -31,6 +31,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
                 .iter()
                 .map(|p| ("the --cyclonedx", p.as_path())),
         );
+        inputs.extend(args.vex.iter().map(|p| ("a --vex", p.as_path())));
         report::check_distinct(&[path.as_path()], &inputs)?;
     }
     let now = crate::time::evaluation_time(args.now.as_deref())?;
@@ -63,6 +64,11 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         .as_deref()
         .map(|p| digest(p, "--cyclonedx"))
         .transpose()?;
+    let vex: Vec<Subject> = args
+        .vex
+        .iter()
+        .map(|p| digest(p, "--vex"))
+        .collect::<Result<_, Error>>()?;
     let path = args
         .bundle
         .as_ref()
@@ -86,6 +92,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             subjects: &subjects,
             sbom: sbom.as_ref(),
             cyclonedx: cyclonedx.as_ref(),
+            vex: &vex,
             policy: args.policy.as_deref(),
             max_age: args.max_age,
             accept_source: &args.accept_source,

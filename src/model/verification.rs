@@ -97,6 +97,9 @@ pub struct Attested {
     /// The CycloneDX attestation the predicate records, by name, and whether the recipient's
     /// copy (or the bundle's) was checked against its digest.
     pub cyclonedx: Option<(String, bool)>,
+    /// The VEX documents the predicate records, by name, and whether the recipient gave a copy
+    /// (`verify --vex`) whose digest is the recorded one.
+    pub vex: Vec<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

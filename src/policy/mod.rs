@@ -3,12 +3,14 @@
 
 pub mod assess;
 pub mod config;
+pub mod justification;
 pub mod model;
 pub mod product;
 pub mod rules;
 pub mod verdict;
 
 pub use config::{Config, ConfigError, Exception, Override};
+pub use justification::Justification;
 pub use model::{Level, Policy};
 pub use verdict::{AppliedException, ClockStart, Judgement, Rule, RuleFinding, Verdict};
 

@@ -177,6 +177,7 @@ fn apply_exception(judgement: &mut Judgement, exception: &Exception, now: Offset
         expires: exception.expires.clone(),
         approved_by: exception.approved_by.clone(),
         expired,
+        justification: exception.justification,
     });
 }
 

@@ -140,6 +140,9 @@ pub struct AppliedException {
     pub expires: String,
     pub approved_by: String,
     pub expired: bool,
+    /// The exception's OpenVEX justification, when its configuration names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<super::Justification>,
 }
 
 /// A finding of a rule that is not about one advisory (database age, exceptions, sources...).

@@ -7,9 +7,10 @@ pub mod principles;
 pub mod sarif;
 pub mod verify;
 pub mod verify_html;
+pub mod vex;
 mod write;
 
 pub use write::{
     Output, OutputError, append, check_destination, check_distinct, check_out_dir, create_new,
-    emit, emit_all,
+    emit, emit_all, remove_stale,
 };

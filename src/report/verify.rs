@@ -172,6 +172,21 @@ fn summary(signers: &[String], p: &Attested) -> String {
         }
         None => {}
     }
+    for (name, checked) in &p.vex {
+        let _ = if *checked {
+            writeln!(
+                out,
+                "VEX: {}, its digest one the signed predicate records",
+                clean(name)
+            )
+        } else {
+            writeln!(
+                out,
+                "VEX: {} is recorded; give it with --vex FILE to check it",
+                clean(name)
+            )
+        };
+    }
     out
 }
 

@@ -89,6 +89,7 @@ fn authentic_page(out: &mut String, authentic: &Authentic) {
         esc,
     ));
     out.push_str(&cyclonedx(a));
+    out.push_str(&vex(a));
     attested_facts(out, a);
 }
 
@@ -106,6 +107,29 @@ fn cyclonedx(a: &Attested) -> String {
         ),
         None => String::new(),
     }
+}
+
+/// What the page says of the run's VEX documents: each checked or not, never linked.
+fn vex(a: &Attested) -> String {
+    if a.vex.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<ul id=\"vex\">\n");
+    for (name, checked) in &a.vex {
+        out.push_str(&if *checked {
+            format!(
+                "<li>The VEX document {} was checked: its digest is one the signed predicate records.</li>\n",
+                esc(name)
+            )
+        } else {
+            format!(
+                "<li>The signed predicate records a VEX document, {}, which was not given to verify (<code>--vex FILE</code>) and is not vouched for here.</li>\n",
+                esc(name)
+            )
+        });
+    }
+    out.push_str("</ul>\n");
+    out
 }
 
 fn attested_facts(out: &mut String, a: &Attested) {
@@ -218,6 +242,7 @@ mod tests {
                     evidence: text(),
                 }],
                 cyclonedx: Some((text(), true)),
+                vex: vec![(text(), true), (text(), false)],
             },
             bundle_key: None,
             concerns: vec![Concern::UnacceptedSource {

@@ -163,6 +163,19 @@ pub fn emit_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), OutputError> 
     Ok(())
 }
 
+/// Removes `name` from `dir` when it is a file (or a link) an earlier run left there, so that
+/// an output this run did not make is not found beside the ones it did, looking like its own.
+/// A folder of that name is left alone; a file that is not there is no error.
+pub fn remove_stale(dir: &Path, name: &str) -> Result<(), OutputError> {
+    let path = dir.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.is_dir() => {
+            std::fs::remove_file(&path).map_err(|source| OutputError::Write { path, source })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Appends `bytes` to a file that others also write to (GitHub's job summary).
 pub fn append(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let wrap = |source| OutputError::Write {

@@ -10,6 +10,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::Validator;
+use crate::policy::Justification;
 
 /// The most exceptions a configuration may list. Each is a decision someone documented and
 /// approved; a file with more is not one a reviewer has read.
@@ -31,19 +32,24 @@ pub struct Exception {
     /// Valid through this day (UTC).
     pub expires: String,
     pub approved_by: String,
+    /// Why the finding does not affect the product, as OpenVEX names it (optional): the VEX
+    /// this run writes gives it, where otherwise the reason alone says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<Justification>,
     /// Where it is written, for messages.
     #[serde(skip)]
     pub line: usize,
 }
 
 /// The keys an exception may have.
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "id",
     "package",
     "version",
     "reason",
     "expires",
     "approved-by",
+    "justification",
 ];
 
 /// An exception's fields as written: key → (text, where the value starts).
@@ -175,6 +181,22 @@ impl<'a> Validator<'a> {
             );
             return None;
         }
+        let justification = match fields.get("justification") {
+            None => None,
+            Some((term, term_at)) => match Justification::parse(term) {
+                Some(j) => Some(j),
+                None => {
+                    self.problem(
+                        *term_at,
+                        format!(
+                            "`justification` is `{term}`, not one of OpenVEX's justifications: give one of {} (or leave it out: the reason then says why)",
+                            Justification::allowed()
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
         let (line, _) = self.position(at);
         Some(Exception {
             id: text("id")?,
@@ -183,6 +205,7 @@ impl<'a> Validator<'a> {
             reason: text("reason")?,
             expires,
             approved_by: text("approved-by")?,
+            justification,
             line,
         })
     }
@@ -247,5 +270,33 @@ mod tests {
             "{error}"
         );
         assert_eq!(parse(&exceptions(10), 10).unwrap().exceptions.len(), 10);
+    }
+
+    #[test]
+    fn a_justification_is_one_of_openvexs_or_is_refused_naming_its_line_and_the_terms() {
+        let head = "[[exception]]\nid = \"RUSTSEC-2022-0013\"\nreason = \"Only trusted regexes\"\nexpires = 2026-10-01\napproved-by = \"CISO\"\n";
+        let config = parse(
+            &format!("{head}justification = \"vulnerable_code_not_in_execute_path\"\n"),
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            config.exceptions[0].justification,
+            Some(crate::policy::Justification::VulnerableCodeNotInExecutePath)
+        );
+        assert_eq!(parse(head, 10).unwrap().exceptions[0].justification, None);
+        for bad in ["\"code_not_reachable\"", "\"\"", "3"] {
+            let error = parse(&format!("{head}justification = {bad}\n"), 10).unwrap_err();
+            assert_eq!(error.problems.len(), 1, "{error}");
+            assert_eq!(error.problems[0].line, 6, "{error}");
+            let message = &error.problems[0].message;
+            if bad != "3" {
+                for term in crate::policy::justification::TABLE.map(|(_, t, _)| t) {
+                    assert!(message.contains(term), "{message}");
+                }
+            } else {
+                assert_eq!(message, "`justification` must be a string");
+            }
+        }
     }
 }
