@@ -92,6 +92,8 @@ struct Facts {
     /// What the SBOM is judged complete by (`sbom-completeness.profile`).
     profile: crate::sbom::profile::Profile,
     complete_graph: bool,
+    /// The inventory is the list `cargo auditable` embedded in the built binary.
+    binary: bool,
     /// Cargo.lock leaves out dependencies the registry index lists (`lockfile-incomplete`).
     lockfile_incomplete: bool,
     /// The audit read the supplier's own SBOM (`--sbom`).
@@ -139,7 +141,11 @@ fn facts(report: &Report) -> Facts {
         skipped_files: report.sources.iter().any(|s| !s.skipped.is_empty()),
         completeness_violations: rule_count(Rule::SbomCompleteness, Verdict::Violation),
         profile: report.policy.settings.sbom_completeness.profile,
-        complete_graph: report.components.inventory == InventoryKind::CargoMetadata,
+        complete_graph: matches!(
+            report.components.inventory,
+            InventoryKind::CargoMetadata | InventoryKind::CargoAuditable
+        ),
+        binary: report.components.inventory == InventoryKind::CargoAuditable,
         lockfile_incomplete: rule_count(Rule::LockfileIncomplete, Verdict::Violation) > 0,
         suppliers_sbom: report.components.inventory == InventoryKind::CyclonedxSbom,
         source_violations: rule_count(Rule::Sources, Verdict::Violation),
@@ -270,6 +276,14 @@ fn composition(f: &Facts) -> (Status, String) {
         (
             Status::Partial,
             "an SBOM of every locked package, read from Cargo.lock: its dependency graph is not the one cargo resolved".to_owned(),
+        )
+    } else if f.binary {
+        (
+            Status::Evidenced,
+            format!(
+                "a CycloneDX SBOM of the built binary: every Rust crate compiled in, as cargo auditable embedded the list (dependency kinds and edges; sources by kind only; the standard library and native code of -sys crates are not listed), with the binary's own digests and the {}",
+                elements(f.profile)
+            ),
         )
     } else {
         (

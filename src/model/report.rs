@@ -111,6 +111,8 @@ impl InventoryKind {
             InventoryKind::CargoMetadata => "cargo-metadata",
             InventoryKind::CargoLock => "cargo-lock",
             InventoryKind::CyclonedxSbom => "cyclonedx-sbom",
+            InventoryKind::CargoAuditable => "cargo-auditable",
+            InventoryKind::BinaryPanicMessages => "binary-panic-messages",
         }
     }
 }
@@ -251,6 +253,12 @@ pub enum InventoryKind {
     CargoLock,
     /// A supplier's own CycloneDX SBOM.
     CyclonedxSbom,
+    /// The dependency list `cargo auditable` embedded in a built binary: every Rust crate
+    /// compiled in, with its dependency kind, its source by kind only.
+    CargoAuditable,
+    /// A binary without that list, read with `--allow-incomplete`: the crates its panic
+    /// messages name, an incomplete inventory.
+    BinaryPanicMessages,
 }
 
 /// How many components the product has, by source kind.
@@ -496,6 +504,7 @@ pub(crate) fn sample() -> Report {
         target: TargetRecord {
             triple: "x86_64-unknown-linux-gnu".to_owned(),
             from: TargetFrom::Flag,
+            binary_format: None,
             note: String::new(),
         },
         supplier: None,
