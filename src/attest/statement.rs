@@ -111,6 +111,8 @@ pub struct Inputs<'a> {
     /// The CycloneDX attestation of the run ([`super::cdx::of_run`]), by name and digest, when
     /// one was made.
     pub cyclonedx: Option<Subject>,
+    /// The subjects that carry a list embedded by `cargo auditable`, compared with the SBOM.
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 /// Why the statements could not be made.
@@ -295,6 +297,7 @@ fn predicate(
         cyclonedx_attestation: inputs.cyclonedx.as_ref().map(Subject::typed),
         // The target platform-specific advisories were judged for.
         target: Some(report.target.triple.clone()),
+        binaries: inputs.binaries.clone(),
     };
     let value = serde_json::to_value(&typed).map_err(|e| StatementError::Field {
         file: report_name.to_owned(),

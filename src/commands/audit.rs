@@ -63,6 +63,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             sha512: s.sha512.clone(),
         })
         .collect();
+    audit_options.binaries = super::attest::binaries_of(&args.signing.subject)?;
     let audit = audit::run(&audit_options, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);
@@ -142,6 +143,7 @@ fn options(
         supplier: args.supplier.supplier(config.supplier.as_ref()),
         authors: args.supplier.author.clone(),
         artifacts: Vec::new(),
+        binaries: Vec::new(),
         sbom_warnings: args.out_dir.is_some(),
         config,
         stamp,
@@ -321,6 +323,7 @@ fn attest(
                 Subject::of("report.html", renderings.html().as_bytes()),
             ],
             cyclonedx: Some(Subject::of(crate::attest::cdx::FILE_NAME, cyclonedx)),
+            binaries: report.binaries.clone(),
         },
         "report.json",
         signing.key.as_ref(),

@@ -97,6 +97,29 @@ pub fn read(path: &Path, allow_incomplete: bool) -> Result<Embedded, BinaryError
     parse(path, &bytes, allow_incomplete)
 }
 
+/// A release artifact's list, when it carries one: `None` for a file that is no executable by
+/// its first bytes (an archive, a checksum file: read no further), or an executable without the
+/// list. An executable whose list is damaged, too large or points past its end is an error.
+pub fn read_subject(path: &Path) -> Result<Option<Embedded>, BinaryError> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let count = regular_file::open_named(path)
+        .map_err(std::io::Error::other)
+        .and_then(|file| file.take(4).read(&mut magic))
+        .map_err(|e| BinaryError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    if count < 4 || format_of(&magic) == "unknown" {
+        return Ok(None);
+    }
+    match read(path, false) {
+        Ok(embedded) => Ok(Some(embedded)),
+        Err(BinaryError::NoList { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// The file's bytes, refused from its size before any is read when it is over the limit (a
 /// link to a device or a FIFO is refused when opened).
 fn bounded(path: &Path) -> Result<Vec<u8>, RegularFileError> {

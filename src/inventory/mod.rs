@@ -8,6 +8,7 @@
 //! by purl ([`purl`]).
 
 pub mod binary;
+pub mod binary_match;
 mod cargo;
 mod cargo_config;
 pub mod cyclonedx;

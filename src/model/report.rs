@@ -50,6 +50,10 @@ pub struct Report {
     pub rule_findings: Vec<RuleFinding>,
     /// How many findings and rule findings got each verdict.
     pub summary: Summary,
+    /// Each release artifact that carries a list embedded by `cargo auditable`, compared with
+    /// the SBOM (`sbom-binary-match`): `exact`, or the differences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 /// The policy applied: its base, the digest of the effective settings, every override (marked
@@ -529,6 +533,7 @@ pub(crate) fn sample() -> Report {
         findings: Vec::new(),
         rule_findings: Vec::new(),
         summary: Summary::default(),
+        binaries: Vec::new(),
     }
 }
 

@@ -142,6 +142,80 @@ fn registry_allowed(allowed: &[String], registry: &str) -> bool {
     allowed.iter().any(|a| normal(a) == normal(registry))
 }
 
+/// `sbom-binary-match`: for each release binary that carries the list `cargo auditable`
+/// embeds, a package compiled in that the SBOM does not list is a violation (the SBOM hides
+/// what ships); one the SBOM lists that is not compiled in, a warning (it over-states).
+pub fn sbom_binary_match(
+    matches: &[crate::inventory::binary_match::BinaryMatch],
+) -> Vec<RuleFinding> {
+    let mut out = Vec::new();
+    for m in matches {
+        let hidden: Vec<&String> = m.hidden().collect();
+        let overstated: Vec<&String> = m.overstated().collect();
+        let product = m
+            .product
+            .as_deref()
+            .map(|p| format!(" (built as {p})"))
+            .unwrap_or_default();
+        if !hidden.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Violation,
+                m.subject.clone(),
+                format!(
+                    "{}{product} holds {} package(s) the SBOM does not list: {}; the SBOM does not describe what ships",
+                    m.subject,
+                    hidden.len(),
+                    join(&hidden)
+                ),
+                None,
+            ));
+        }
+        if !overstated.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Warning,
+                m.subject.clone(),
+                format!(
+                    "the SBOM lists {} package(s) not compiled into {}{product}: {}",
+                    overstated.len(),
+                    m.subject,
+                    join(&overstated)
+                ),
+                None,
+            ));
+        }
+        if hidden.is_empty() && overstated.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Info,
+                m.subject.clone(),
+                format!(
+                    "{}{product}: the SBOM lists exactly the packages cargo auditable recorded as compiled in",
+                    m.subject
+                ),
+                None,
+            ));
+        }
+    }
+    out
+}
+
+/// The first packages of a list, and how many more.
+fn join(list: &[&String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = list
+        .iter()
+        .take(SHOWN)
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > SHOWN {
+        text.push_str(&format!(" and {} more", list.len() - SHOWN));
+    }
+    text
+}
+
 /// `sbom-completeness` of a binary read without the list `cargo auditable` embeds
 /// (`--allow-incomplete`): the crates its panic messages name are some of those compiled in,
 /// so the SBOM is incomplete, a violation whatever the policy's levels.
