@@ -187,3 +187,91 @@ fn attest_refuses_a_binary_its_sbom_does_not_describe() {
     assert!(out.exists());
     let _ = &run.public;
 }
+
+impl Audited {
+    /// `verify` of this run's attestation (or, with `bundle`, of a bundle of its evidence)
+    /// with `subject` as the binary received: exit code and standard output.
+    fn verify(&self, subject: &Path, bundle: bool) -> (i32, String) {
+        let mut cmd = charter_audit(&self.home);
+        cmd.args(["verify", "--key", s(&self.public), "--now", NOW]);
+        if bundle {
+            let packed = self.dir.path().join("submission.tar.gz");
+            if !packed.exists() {
+                let output = charter_audit(&self.home)
+                    .args(["bundle", "--out-dir", s(&self.dir.path().join("out"))])
+                    .args(["-o", s(&packed)])
+                    .output()
+                    .unwrap();
+                assert!(output.status.success(), "{output:?}");
+            }
+            cmd.args(["--bundle", s(&packed)]);
+        } else {
+            cmd.arg(self.evidence("attestation.intoto.json"))
+                .args(["--sbom", s(&self.evidence("sbom.cdx.json"))]);
+        }
+        let output = cmd.args(["--subject", s(subject)]).output().unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn the_recipient_reads_the_binary_itself() {
+    // Exact: said so, and nothing stands against it on that account.
+    let run = audited(&binary("demo-app.elf"));
+    for bundle in [false, true] {
+        let (code, out) = run.verify(&binary("demo-app.elf"), bundle);
+        assert_eq!(code, 1, "the demo's attested result is fail: {out}");
+        assert!(
+            out.contains("Binary demo-app.elf (its own embedded list, read here, built as demo-app 0.3.1): the attested SBOM lists exactly the packages compiled in"),
+            "{out}"
+        );
+        assert!(!out.contains("does not list"), "{out}");
+    }
+    // Another product's binary, authentically attested with the demo's SBOM: whatever the
+    // attestation records, the verifier reads the binary and names what the SBOM lacks.
+    let run = audited(&binary("other-product.elf"));
+    for bundle in [false, true] {
+        let (code, out) = run.verify(&binary("other-product.elf"), bundle);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.starts_with("AUTHENTIC"), "{out}");
+        assert!(
+            out.contains("other-product.elf holds 1 package(s) compiled in that the attested SBOM does not list: other-product 1.0.0 (path)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("other-product.elf: cc 1.0.72 (crates.io) (build) is in the SBOM, but not compiled in"),
+            "{out}"
+        );
+    }
+    // The tampered binary is not the one attested: not authentic, before any comparison.
+    let (code, out) = run.verify(&binary("demo-app-tampered.elf"), false);
+    assert_eq!(code, 3, "{out}");
+    // Attested as it is, the tampered binary is read and its edited version named.
+    let run = audited(&binary("demo-app-tampered.elf"));
+    for bundle in [false, true] {
+        let (code, out) = run.verify(&binary("demo-app-tampered.elf"), bundle);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("demo-app-tampered.elf holds 1 package(s) compiled in that the attested SBOM does not list: smallvec 1.6.1 (crates.io)"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn verify_needs_the_sbom_to_compare_a_binary_with() {
+    let run = audited(&binary("demo-app.elf"));
+    let output = charter_audit(&run.home)
+        .args(["verify", "--key", s(&run.public), "--now", NOW])
+        .arg(run.evidence("attestation.intoto.json"))
+        .args(["--subject", s(&binary("demo-app.elf"))])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("give the attested SBOM with --sbom FILE")
+    );
+}

@@ -224,6 +224,7 @@ mod tests {
                 name: text(),
                 uri: text(),
             }],
+            binaries: Vec::new(),
         }))
     }
 
