@@ -103,6 +103,11 @@ enum Kind {
 /// Compares the binary's list with the SBOM (CycloneDX JSON, 1.4 to 1.6).
 pub fn compare(binary: &Embedded, sbom: &[u8]) -> Result<BinaryMatch, SbomUnreadable> {
     let listed = sbom_packages(sbom)?;
+    // By package, the kinds the SBOM gives it: a lookup per package, whatever the SBOM's size.
+    let mut kinds: std::collections::HashMap<&Key, Vec<Kind>> = std::collections::HashMap::new();
+    for (key, kind) in &listed {
+        kinds.entry(key).or_default().push(*kind);
+    }
     let mut shipped: [BTreeSet<Key>; 2] = Default::default();
     for package in &binary.packages {
         let key = (
@@ -114,9 +119,9 @@ pub fn compare(binary: &Embedded, sbom: &[u8]) -> Result<BinaryMatch, SbomUnread
         shipped[at].insert(key);
     }
     let in_sbom = |key: &Key, kind: Kind| {
-        listed
-            .iter()
-            .any(|(k, of)| k == key && (*of == kind || *of == Kind::Unknown))
+        kinds
+            .get(key)
+            .is_some_and(|of| of.iter().any(|o| *o == kind || *o == Kind::Unknown))
     };
     let in_binary = |key: &Key, kind: Kind| match kind {
         Kind::Normal => shipped[0].contains(key),
@@ -251,5 +256,81 @@ fn source_of_purl(purl: &packageurl::PackageUrl<'_>) -> &'static str {
             Some("registry") => "registry",
             _ => "crates.io",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The embedded list of a product `app` needing `a` (normal) and `b` (build).
+    fn binary() -> Embedded {
+        let json = r#"{"packages":[
+            {"name":"app","version":"1.0.0","source":"local","dependencies":[1,2],"root":true},
+            {"name":"a","version":"1.0.0","source":"crates.io"},
+            {"name":"b","version":"2.0.0","source":"git","kind":"build"}]}"#;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, json.as_bytes()).unwrap();
+        let payload = z.finish().unwrap();
+        // A WebAssembly module with the custom section `.dep-v0`, as cargo auditable writes it.
+        let mut body = vec![7u8];
+        body.extend_from_slice(b".dep-v0");
+        body.extend_from_slice(&payload);
+        let mut module = b"\0asm\x01\0\0\0\0".to_vec();
+        let mut len = body.len();
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            module.push(if len > 0 { byte | 0x80 } else { byte });
+            if len == 0 {
+                break;
+            }
+        }
+        module.extend_from_slice(&body);
+        super::super::binary::parse(Path::new("app.wasm"), &module, false).unwrap()
+    }
+
+    fn sbom(components: &str) -> Vec<u8> {
+        format!(r#"{{"bomFormat":"CycloneDX","metadata":{{"component":{{"name":"app","purl":"pkg:cargo/app@1.0.0?source=path"}}}},"components":[{components}]}}"#).into_bytes()
+    }
+
+    #[test]
+    fn kinds_known_only_by_purl_or_not_at_all_still_match() {
+        // No properties: the source from the purl, either dependency kind; a dev-dependency
+        // is never compared.
+        let sbom = sbom(
+            r#"{"name":"a","purl":"pkg:cargo/a@1.0.0"},
+               {"name":"b","purl":"pkg:cargo/b@2.0.0?vcs_url=git%2Bhttps://x/b@abc"},
+               {"name":"t","purl":"pkg:cargo/t@1.0.0","properties":[{"name":"charter-audit:dependency-kind","value":"dev"}]}"#,
+        );
+        let m = compare(&binary(), &sbom).unwrap();
+        assert_eq!(m.result, MatchResult::Exact, "{m:?}");
+        assert_eq!(m.product.as_deref(), Some("app 1.0.0"));
+    }
+
+    #[test]
+    fn a_kind_recorded_otherwise_is_a_difference_on_both_sides() {
+        let sbom = sbom(
+            r#"{"name":"a","purl":"pkg:cargo/a@1.0.0","properties":[{"name":"charter-audit:dependency-kind","value":"build"}]},
+               {"name":"b","purl":"pkg:cargo/b@2.0.0?source=git","properties":[{"name":"charter-audit:dependency-kind","value":"build"}]},
+               {"name":"npm","purl":"pkg:npm/left-pad@1.0.0"}"#,
+        );
+        let m = compare(&binary(), &sbom).unwrap();
+        assert_eq!(m.normal.only_in_binary, ["a 1.0.0 (crates.io)"]);
+        assert_eq!(m.build.only_in_sbom, ["a 1.0.0 (crates.io)"]);
+        assert!(m.build.only_in_binary.is_empty());
+        assert_eq!(m.hidden().count(), 1);
+        assert_eq!(
+            m.lines()[0],
+            "app.wasm: a 1.0.0 (crates.io) (normal) is compiled in, but not in the SBOM"
+        );
+    }
+
+    #[test]
+    fn what_is_not_cyclonedx_is_refused() {
+        assert!(compare(&binary(), b"{}").is_err());
+        assert!(compare(&binary(), b"not json").is_err());
     }
 }
