@@ -275,3 +275,24 @@ fn verify_needs_the_sbom_to_compare_a_binary_with() {
         String::from_utf8_lossy(&output.stderr).contains("give the attested SBOM with --sbom FILE")
     );
 }
+
+#[test]
+fn the_recipients_page_shows_what_the_binary_holds() {
+    let run = audited(&binary("other-product.elf"));
+    let page = run.dir.path().join("verified.html");
+    let output = charter_audit(&run.home)
+        .args(["verify", "--key", s(&run.public), "--now", NOW])
+        .arg(run.evidence("attestation.intoto.json"))
+        .args(["--sbom", s(&run.evidence("sbom.cdx.json"))])
+        .args(["--subject", s(&binary("other-product.elf"))])
+        .args(["--format", "html", "-o", s(&page)])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<li>other-product.elf: other-product 1.0.0 (path) (normal) is compiled in, but not in the SBOM</li>"),
+        "{html}"
+    );
+    assert!(html.contains("holds 1 package(s) compiled in that the attested SBOM does not list"));
+}
