@@ -185,7 +185,26 @@ fn attest_refuses_a_binary_its_sbom_does_not_describe() {
     let output = attest(&binary("demo-app.elf"));
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(out.exists());
-    let _ = &run.public;
+    // An executable larger than a binary is read is attested by its digests (streamed), and
+    // said not to be compared.
+    let huge = dir.join("huge-app");
+    let file = std::fs::File::create(&huge).unwrap();
+    std::io::Write::write_all(&mut &file, b"\x7fELF\x02\x01").unwrap();
+    file.set_len(600 << 20).unwrap();
+    drop(file);
+    std::fs::remove_file(&out).unwrap();
+    let output = attest(&huge);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("huge-app: cannot read it: larger than 536870912 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("was not compared with the SBOM"),
+        "{stderr}"
+    );
+    assert!(out.exists());
 }
 
 impl Audited {

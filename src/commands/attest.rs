@@ -44,19 +44,25 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
     }
 }
 
-/// The lists `cargo auditable` embedded in the release artifacts that carry one, read from them.
+/// The lists `cargo auditable` embedded in the release artifacts that carry one, read from them,
+/// and a warning for each executable too large to read (it is digested, not compared).
 pub(super) fn binaries_of(
     paths: &[std::path::PathBuf],
-) -> Result<Vec<crate::inventory::binary::Embedded>, Error> {
+) -> Result<(Vec<crate::inventory::binary::Embedded>, Vec<String>), Error> {
+    use crate::inventory::binary::{self, BinaryError};
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     for path in paths {
-        if let Some(embedded) =
-            crate::inventory::binary::read_subject(path).map_err(|e| Error::Inventory(e.into()))?
-        {
-            out.push(embedded);
+        match binary::read_subject(path) {
+            Ok(Some(embedded)) => out.push(embedded),
+            Ok(None) => {}
+            Err(error @ BinaryError::TooLarge { .. }) => warnings.push(format!(
+                "{error}: its embedded dependency list was not compared with the SBOM"
+            )),
+            Err(other) => return Err(Error::Inventory(other.into())),
         }
     }
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// The release artifacts' digests. At most one fewer than a verifier reads
@@ -163,13 +169,14 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     // Each subject that carries cargo auditable's list, compared with the SBOM: one that holds
     // a package the SBOM does not list is not attested (exit 1), the differences said.
     let mut binaries = Vec::new();
-    for embedded in binaries_of(&args.signing.subject)? {
+    let (embedded_lists, mut lines) = binaries_of(&args.signing.subject)?;
+    for embedded in embedded_lists {
         binaries.push(
             crate::inventory::binary_match::compare(&embedded, &sbom)
                 .map_err(|e| Error::Usage(format!("--sbom {}: {e}", args.sbom.display())))?,
         );
     }
-    let lines: Vec<String> = binaries.iter().flat_map(|b| b.lines()).collect();
+    lines.extend(binaries.iter().flat_map(|b| b.lines()));
     if binaries.iter().any(|b| b.hidden().next().is_some()) {
         let mut warnings = lines;
         warnings.push(format!(

@@ -63,7 +63,9 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             sha512: s.sha512.clone(),
         })
         .collect();
-    audit_options.binaries = super::attest::binaries_of(&args.signing.subject)?;
+    let (binaries, too_large) = super::attest::binaries_of(&args.signing.subject)?;
+    audit_options.binaries = binaries;
+    warnings.extend(too_large);
     let audit = audit::run(&audit_options, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);

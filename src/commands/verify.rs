@@ -93,8 +93,9 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         },
     );
     let mut verification = verification;
+    let mut warnings = Vec::new();
     if let Verification::Authentic(authentic) = &mut verification {
-        compare_binaries(args, &bytes, authentic)?;
+        warnings = compare_binaries(args, &bytes, authentic)?;
     }
     let text = report::verify::render(&verification);
     let page = match args.format {
@@ -119,6 +120,7 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     }
     Ok(Outcome {
         code: verification.code(),
+        warnings,
         ..Outcome::default()
     })
 }
@@ -131,10 +133,10 @@ fn compare_binaries(
     args: &VerifyArgs,
     evidence: &[u8],
     authentic: &mut crate::model::verification::Authentic,
-) -> Result<(), Error> {
-    let binaries = super::attest::binaries_of(&args.subject)?;
+) -> Result<Vec<String>, Error> {
+    let (binaries, warnings) = super::attest::binaries_of(&args.subject)?;
     if binaries.is_empty() {
-        return Ok(());
+        return Ok(warnings);
     }
     let limit = crate::inventory::cyclonedx::MAX_BYTES;
     let sbom = match (&args.sbom, &args.bundle) {
@@ -164,7 +166,7 @@ fn compare_binaries(
         }
         authentic.binaries.push(compared);
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// The recipient's trusted keys; a key given twice (or two copies of one) is one key: it cannot

@@ -37,6 +37,11 @@ pub enum BinaryError {
     #[error("{}: cannot read it: {message}", .path.display())]
     Read { path: PathBuf, message: String },
     #[error(
+        "{}: cannot read it: larger than {MAX_FILE_BYTES} bytes, the largest binary charter-audit reads (it is held in memory to find its sections)",
+        .path.display()
+    )]
+    TooLarge { path: PathBuf },
+    #[error(
         "{}: no dependency list embedded by cargo auditable; build it with `{FIX}`, or pass --allow-incomplete for the crates its panic messages name (incomplete, never passes sbom-completeness)",
         .path.display()
     )]
@@ -85,13 +90,13 @@ pub struct Embedded {
 /// Reads the binary at `path`. Without an embedded list it is an error unless
 /// `allow_incomplete`, which takes what its panic messages name instead.
 pub fn read(path: &Path, allow_incomplete: bool) -> Result<Embedded, BinaryError> {
-    let bytes = bounded(path).map_err(|error| BinaryError::Read {
-        path: path.to_path_buf(),
-        message: match error {
-            RegularFileError::TooLarge { limit } => format!(
-                "larger than {limit} bytes, the largest binary charter-audit reads (it is held in memory to find its sections)"
-            ),
-            other => other.to_string(),
+    let bytes = bounded(path).map_err(|error| match error {
+        RegularFileError::TooLarge { .. } => BinaryError::TooLarge {
+            path: path.to_path_buf(),
+        },
+        other => BinaryError::Read {
+            path: path.to_path_buf(),
+            message: other.to_string(),
         },
     })?;
     parse(path, &bytes, allow_incomplete)
