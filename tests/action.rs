@@ -369,3 +369,48 @@ fn an_out_dir_input_cannot_set_another_output() {
     );
     assert!(outputs.lines().any(|l| l == "exit-code=0"), "{outputs}");
 }
+
+#[test]
+fn the_binaries_cargo_auditable_built_are_attested_as_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("binaries.txt");
+    std::fs::write(&list, "target/release/app\ntarget/release/app helper\n").unwrap();
+    let key = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----";
+    let (calls, _, code, _) = run_audit_step(
+        &[
+            ("INPUT_SUBJECTS", "dist/app.tar.gz"),
+            ("BUILT_BINARIES", list.to_str().unwrap()),
+            ("CHARTER_AUDIT_SIGNING_KEY", key),
+        ],
+        0,
+        true,
+    );
+    assert_eq!(code, 0, "{calls}");
+    let audit: Vec<&str> = calls.split("@@end\n").next().unwrap().lines().collect();
+    assert_eq!(
+        audit[3..],
+        [
+            "--subject",
+            "dist/app.tar.gz",
+            "--subject",
+            "target/release/app",
+            "--subject",
+            "target/release/app helper",
+            "--format",
+            "human",
+            "@@key=set"
+        ]
+    );
+    // The build step's script asks cargo auditable for the release build, and cargo for the
+    // executables it made.
+    let build = step_script("Build with cargo auditable");
+    assert!(
+        build.contains("args=(auditable build --release --locked"),
+        "{build}"
+    );
+    assert!(build.contains(".executable != null"), "{build}");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    assert!(text.contains("cargo install --locked cargo-auditable --version 0.7.7"));
+    assert!(text.contains("        BUILT_BINARIES: ${{ steps.build.outputs.list }}\n"));
+}

@@ -259,6 +259,25 @@ fn a_signed_predicate_that_contradicts_itself_is_not_authentic() {
             }),
             "it records the VEX document `vex.openvex.json` twice",
         ),
+        (
+            "a binary holding a package its SBOM lacks, with the result pass",
+            Box::new(|p: &mut Value| {
+                p["binaries"] = json!([{"subject": "app", "product": "app 1.0.0",
+                    "result": "differs",
+                    "normal": {"only_in_binary": ["evil 1.0.0 (crates.io)"], "only_in_sbom": []},
+                    "build": {"only_in_binary": [], "only_in_sbom": []}}]);
+            }),
+            "holds packages the SBOM does not list, but the result is pass",
+        ),
+        (
+            "a binary recorded exact with differences listed",
+            Box::new(|p: &mut Value| {
+                p["binaries"] = json!([{"subject": "app", "product": null, "result": "exact",
+                    "normal": {"only_in_binary": [], "only_in_sbom": ["old 1.0.0 (crates.io)"]},
+                    "build": {"only_in_binary": [], "only_in_sbom": []}}]);
+            }),
+            "is `exact` but lists 1 difference(s)",
+        ),
     ];
     for (what, edit, expect) in cases {
         let mut statement = run.statement();

@@ -271,3 +271,27 @@ pub fn registry_cache(bytes: &[u8]) {
         "a planted compiled file changed the registry facts"
     );
 }
+
+/// A built binary (`sbom --binary`, `audit --binary`, and every `--subject` that is an
+/// executable): the list cargo auditable embeds, or, with `--allow-incomplete`, the crates its
+/// panic messages name. A list read is a list of packages whose edges stay inside it, of the
+/// bytes given; a refusal names the file.
+pub fn binary(bytes: &[u8]) {
+    use charter_audit::inventory::binary;
+    let path = Path::new("fuzzed/app.bin");
+    for allow_incomplete in [false, true] {
+        match binary::parse(path, bytes, allow_incomplete) {
+            Ok(embedded) => {
+                let count = embedded.packages.len();
+                assert!(embedded.root.is_none_or(|r| r < count));
+                for package in &embedded.packages {
+                    assert!(package.dependencies.iter().all(|&d| d < count));
+                }
+                assert_eq!(embedded.file.sha256.len(), 64);
+                assert_eq!(embedded.file.sha512.len(), 128);
+                assert!(embedded.file.complete || allow_incomplete);
+            }
+            Err(error) => names(&error.to_string(), path),
+        }
+    }
+}

@@ -161,6 +161,14 @@ fn unchecked_reason(package: &Package) -> Option<String> {
             "registry {index}: no advisory source for packages of this registry"
         )),
         PackageSource::Other { repr } => Some(format!("source {repr}: not one this tool checks")),
+        PackageSource::Unlocated(crate::inventory::Unlocated::Git) => Some(
+            "git source (a binary's list names no repository): advisories are matched against crates.io releases only"
+                .to_owned(),
+        ),
+        PackageSource::Unlocated(crate::inventory::Unlocated::Registry) => Some(
+            "a registry other than crates.io, which a binary's list does not name: no advisory source for it"
+                .to_owned(),
+        ),
     }
 }
 

@@ -116,6 +116,8 @@ pub enum TargetFrom {
     Lockfile,
     /// A supplier's SBOM: no target is known.
     Sbom,
+    /// A built binary: its list is of its own target, which the list does not name.
+    Binary,
 }
 
 /// The target an audit judges platform-specific advisories for.
@@ -124,10 +126,15 @@ pub enum TargetFrom {
 pub struct TargetRecord {
     /// The target triple (`x86_64-unknown-linux-gnu`), or `all`.
     pub triple: String,
-    /// How it was chosen: `host`, `flag` (`--target`), `all` (`--target all`) or `lockfile`.
+    /// How it was chosen: `host`, `flag` (`--target`), `all` (`--target all`), `lockfile`,
+    /// `sbom` or `binary`.
     pub from: TargetFrom,
     /// What that means for platform-specific advisories.
     pub note: String,
+    /// A built binary's format (`ELF`, `PE`, `Mach-O`, `WebAssembly`): advisories limited to
+    /// operating systems that cannot run it are not applicable, as `cargo audit bin` judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_format: Option<String>,
 }
 
 impl TargetRecord {
@@ -137,6 +144,7 @@ impl TargetRecord {
         let one = |triple: &str, from| TargetRecord {
             triple: triple.to_owned(),
             from,
+            binary_format: None,
             note: format!(
                 "advisories limited to other operating systems or architectures are information: not applicable to {triple}"
             ),
@@ -157,14 +165,25 @@ impl TargetRecord {
             } => TargetRecord {
                 triple: "all".to_owned(),
                 from: TargetFrom::All,
+                binary_format: None,
                 note: "--target all: every advisory is judged, whichever platform it is limited to"
                     .to_owned(),
             },
             Origin::Lockfile { .. } => TargetRecord {
                 triple: "all".to_owned(),
                 from: TargetFrom::Lockfile,
+                binary_format: None,
                 note: "a lockfile does not say which target the product is built for: every advisory is judged, whichever platform it is limited to"
                     .to_owned(),
+            },
+            Origin::Binary(file) => TargetRecord {
+                triple: "all".to_owned(),
+                from: TargetFrom::Binary,
+                binary_format: Some(file.format.to_owned()),
+                note: format!(
+                    "a binary's embedded list holds what was compiled in for its target, but does not name the target: advisories limited to operating systems that cannot run it ({}) are information, as cargo audit bin judges them",
+                    file.format
+                ),
             },
         }
     }
@@ -174,6 +193,7 @@ impl TargetRecord {
         TargetRecord {
             triple: "all".to_owned(),
             from: TargetFrom::Sbom,
+            binary_format: None,
             note: "an SBOM does not say which target the product is built for: every advisory is judged, whichever platform it is limited to"
                 .to_owned(),
         }
@@ -188,6 +208,12 @@ impl TargetRecord {
 /// Marks each finding whose every record is limited to platforms other than the target's as
 /// not applicable (the policy makes it information). Nothing is marked without a target.
 pub fn mark(findings: &mut [super::Finding], target: &TargetRecord) {
+    if let Some(format) = &target.binary_format {
+        for finding in findings.iter_mut().filter(|f| !f.scopes.is_empty()) {
+            finding.not_applicable = not_runnable(&finding.scopes, format);
+        }
+        return;
+    }
     let Some(triple) = target.triple() else {
         return;
     };
@@ -211,6 +237,40 @@ pub(crate) fn not_applicable<'a>(
     reasons.sort();
     reasons.dedup();
     (!reasons.is_empty()).then(|| format!("not applicable to {target}: {}", reasons.join("; ")))
+}
+
+/// Why a merged group of records cannot apply to a binary of `format`: every record is limited
+/// to operating systems that cannot run it (the rule of `cargo audit bin`: a PE runs on
+/// Windows, a Mach-O on Apple's systems, an ELF on any other, WebAssembly on `unknown` or
+/// `none`). A format this tool does not know keeps every advisory.
+fn not_runnable(scopes: &[Scope], format: &str) -> Option<String> {
+    let apple = |os: &str| {
+        rustsec::platforms::Platform::ALL
+            .iter()
+            .any(|p| p.target_triple.contains("apple") && p.target_os.as_str() == os)
+    };
+    let runs = |os: &str| match format {
+        "PE" => os == "windows",
+        "Mach-O" => apple(os),
+        "ELF" => os != "windows" && !apple(os),
+        "WebAssembly" => os == "unknown" || os == "none",
+        _ => true,
+    };
+    let mut reasons = Vec::new();
+    for scope in scopes {
+        if scope.os.is_empty() || scope.os.iter().any(|os| runs(os)) {
+            return None;
+        }
+        reasons.push(format!("affects {} only", scope.os.join(", ")));
+    }
+    reasons.sort();
+    reasons.dedup();
+    (!reasons.is_empty()).then(|| {
+        format!(
+            "not applicable to this binary ({format}): {}",
+            reasons.join("; ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -241,6 +301,18 @@ mod tests {
         assert_eq!(not_applicable([&windows, &Scope::default()], linux), None);
         // A triple this tool does not know keeps it too.
         assert_eq!(not_applicable([&windows], "x86_64-unknown-nowhere"), None);
+    }
+
+    #[test]
+    fn a_binary_format_excludes_the_systems_that_cannot_run_it() {
+        let windows = scope(&["windows"], &[]);
+        let macos = scope(&["macos"], &[]);
+        assert!(not_runnable(std::slice::from_ref(&windows), "ELF").is_some());
+        assert_eq!(not_runnable(std::slice::from_ref(&windows), "PE"), None);
+        assert!(not_runnable(std::slice::from_ref(&macos), "PE").is_some());
+        assert_eq!(not_runnable(std::slice::from_ref(&macos), "Mach-O"), None);
+        assert_eq!(not_runnable(&[scope(&["linux"], &[])], "ELF"), None);
+        assert_eq!(not_runnable(&[windows, Scope::default()], "ELF"), None);
     }
 
     #[test]

@@ -444,6 +444,22 @@ impl Order {
     }
 }
 
+/// The SBOM of a bundle `check` has accepted (`sbom.cdx.json`, whose digest is the attested
+/// one), read again from the same bytes, up to `limit`: what `verify` compares a binary with.
+pub fn sbom_of(gz: &[u8], limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    for entry in archive.entries().ok()? {
+        let entry = entry.ok()?;
+        if entry.path().ok()?.as_os_str() == "sbom.cdx.json" {
+            let mut bytes = Vec::new();
+            entry.take(limit + 1).read_to_end(&mut bytes).ok()?;
+            return (bytes.len() as u64 <= limit).then_some(bytes);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,10 +43,35 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
     exception_problems(p, &mut problems);
     override_problems(p, &mut problems);
     vex_problems(p, &mut problems);
+    binary_problems(p, &mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Contradiction(problems))
+    }
+}
+
+/// A binary compared with the SBOM is `exact` exactly when no difference is listed, and one
+/// that holds a package the SBOM does not list (a `sbom-binary-match` violation) fails the
+/// audit.
+fn binary_problems(p: &Predicate, problems: &mut Vec<String>) {
+    use crate::inventory::binary_match::MatchResult;
+    for b in &p.binaries {
+        let differs = b.hidden().next().is_some() || b.overstated().next().is_some();
+        if differs != (b.result == MatchResult::Differs) {
+            problems.push(format!(
+                "binaries: {} is `{}` but lists {} difference(s)",
+                clean(&b.subject),
+                if differs { "exact" } else { "differs" },
+                b.hidden().count() + b.overstated().count()
+            ));
+        }
+        if b.hidden().next().is_some() && p.result != Outcome::Fail {
+            problems.push(format!(
+                "binaries: {} holds packages the SBOM does not list, but the result is pass",
+                clean(&b.subject)
+            ));
+        }
     }
 }
 

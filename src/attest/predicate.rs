@@ -50,6 +50,11 @@ pub struct Predicate {
     /// The target triple the audit judged for, or `all`; absent when the audit did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Each subject that carries a list embedded by `cargo auditable`, compared with the SBOM:
+    /// `exact`, or the differences (`sbom-binary-match`). A verifier reads the binary again
+    /// itself rather than trust this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,6 +113,8 @@ pub struct Inputs<'a> {
     pub cyclonedx: Option<Subject>,
     /// The VEX documents of the run, by name and digest, when it wrote them.
     pub vex: Vec<Subject>,
+    /// The subjects that carry a list embedded by `cargo auditable`, compared with the SBOM.
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 /// Why the statements could not be made.
@@ -298,6 +300,7 @@ fn predicate(
         vex_outputs: inputs.vex.iter().map(Subject::typed).collect(),
         // The target platform-specific advisories were judged for.
         target: Some(report.target.triple.clone()),
+        binaries: inputs.binaries.clone(),
     };
     let value = serde_json::to_value(&typed).map_err(|e| StatementError::Field {
         file: report_name.to_owned(),

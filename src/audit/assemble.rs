@@ -49,6 +49,12 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
     }
     rule_findings.extend(gathered_rules);
     rule_findings.extend(product::completeness(&completeness, &extra, &config.policy));
+    let binaries = options
+        .binaries
+        .iter()
+        .map(|binary| crate::inventory::binary_match::compare(binary, &sbom))
+        .collect::<Result<Vec<_>, _>>()?;
+    rule_findings.extend(product::sbom_binary_match(&binaries));
     let findings: Vec<report::Finding> = judged.into_iter().map(report::Finding::from).collect();
     let (summary, result) = Report::tally(&findings, &rule_findings);
     let report = Report {
@@ -80,6 +86,7 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
         findings,
         rule_findings,
         summary,
+        binaries,
     };
     Ok(Audit {
         report,

@@ -8,7 +8,7 @@ use super::{AuditError, Options};
 use crate::advisories::platform::TargetRecord;
 use crate::advisories::{self, Coverage, Finding, SourceRecord, osv_api};
 use crate::inventory::purl::{Component, Ecosystem};
-use crate::inventory::{self, Inventory, InventoryOptions, Origin, PackageSource};
+use crate::inventory::{self, BinaryFile, Inventory, InventoryOptions, Origin, PackageSource};
 use crate::model::report::{Builder, InventoryKind, Product};
 use crate::net::Http;
 use crate::policy::{RuleFinding, product};
@@ -90,6 +90,10 @@ pub(super) fn from_cargo(
         inventory: match inventory.origin {
             Origin::CargoMetadata { .. } => InventoryKind::CargoMetadata,
             Origin::Lockfile { .. } => InventoryKind::CargoLock,
+            Origin::Binary(BinaryFile { complete: true, .. }) => InventoryKind::CargoAuditable,
+            Origin::Binary(BinaryFile {
+                complete: false, ..
+            }) => InventoryKind::BinaryPanicMessages,
         },
         by_source,
         packages,
@@ -120,6 +124,7 @@ fn inventory_rules(
     let gaps = registry::locked::gaps(inventory, lookups);
     rule_findings.extend(product::lockfile_incomplete(&gaps));
     rule_findings.extend(product::licenses(inventory, policy));
+    rule_findings.extend(product::binary_incomplete(inventory));
     rule_findings
 }
 

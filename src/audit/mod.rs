@@ -52,6 +52,9 @@ pub struct Options {
     /// The release artifacts (`--subject`): the product's deployable form in the SBOM, under
     /// the `bsi-tr-03183-2` profile.
     pub artifacts: Vec<Artifact>,
+    /// The release artifacts that carry a list embedded by `cargo auditable`, read from them:
+    /// each is compared with the SBOM of the run (`sbom-binary-match`).
+    pub binaries: Vec<crate::inventory::binary::Embedded>,
     /// Whether the SBOM's own warnings are worth giving (it is written with `--out-dir`).
     pub sbom_warnings: bool,
     /// When documents are stamped (`SOURCE_DATE_EPOCH`), and when ages are computed.
@@ -87,6 +90,8 @@ pub enum AuditError {
     Registry(#[from] crate::registry::RegistryError),
     #[error("--registry-index {0}: no such folder; give a sparse-index folder or an https:// URL")]
     NoIndexFolder(String),
+    #[error(transparent)]
+    BinaryMatch(#[from] crate::inventory::binary_match::SbomUnreadable),
     #[error("could not read the SBOM this run made: {0}")]
     OwnSbom(#[source] serde_json::Error),
 }

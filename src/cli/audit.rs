@@ -16,7 +16,7 @@ pub struct AuditArgs {
     /// Audit a supplier's own CycloneDX JSON SBOM (1.4 to 1.6, any ecosystem, from syft,
     /// cdxgen, cyclonedx-npm...) instead of a Cargo workspace: its components, by purl, are
     /// checked against --osv-db (and RustSec for crates), with no registry facts.
-    #[arg(long = "sbom", value_name = "FILE", conflicts_with_all = ["manifest_path", "lockfile"])]
+    #[arg(long = "sbom", value_name = "FILE", conflicts_with_all = ["manifest_path", "lockfile", "binary"])]
     pub sbom_input: Option<PathBuf>,
 
     /// The largest --sbom read, in MiB (1 to 1024): a larger file is refused before it is

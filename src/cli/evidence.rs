@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 #[derive(Debug, Args)]
 pub struct SigningArgs {
     /// A release artifact the attestation is about (repeatable): its SHA-256 and SHA-512 become
-    /// subjects of the statement.
+    /// subjects of the statement. A binary built with `cargo auditable` is also compared with
+    /// the SBOM (sbom-binary-match): a package compiled in that the SBOM does not list fails.
     #[arg(long, value_name = "FILE")]
     pub subject: Vec<PathBuf>,
 
@@ -84,6 +85,8 @@ pub struct VerifyArgs {
     pub threshold: u16,
 
     /// A file that must be a subject of the attestation (repeatable): the release you received.
+    /// A binary built with `cargo auditable` is read here and compared with the attested SBOM
+    /// (give --sbom, or --bundle): exit 1 when it holds a package the SBOM does not list.
     #[arg(long, value_name = "FILE")]
     pub subject: Vec<PathBuf>,
 

@@ -19,31 +19,46 @@ pub struct InventoryArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "manifest_path")]
     pub lockfile: Option<PathBuf>,
 
+    /// Read a built binary instead: the dependency list `cargo auditable` embedded in it (ELF,
+    /// PE, Mach-O or WebAssembly): every Rust crate compiled in, with its dependency kind and
+    /// the kind of its source, the product named by its root package, and the binary's own
+    /// SHA-256 and SHA-512. No cargo runs. A binary without the list is refused (build it with
+    /// `cargo install cargo-auditable && cargo auditable build --release`) unless
+    /// --allow-incomplete.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["manifest_path", "lockfile", "product"])]
+    pub binary: Option<PathBuf>,
+
+    /// With --binary: a binary without the embedded list gives the crates its panic messages
+    /// name (as `cargo audit bin` does), marked incomplete everywhere; it never passes
+    /// sbom-completeness.
+    #[arg(long, requires = "binary")]
+    pub allow_incomplete: bool,
+
     /// Features to activate, comma or space separated (as for cargo).
     #[arg(
         short = 'F',
         long,
         value_name = "F",
         value_delimiter = ',',
-        conflicts_with = "lockfile"
+        conflicts_with_all = ["lockfile", "binary"]
     )]
     pub features: Vec<String>,
 
     /// Activate all features.
-    #[arg(long, conflicts_with = "lockfile")]
+    #[arg(long, conflicts_with_all = ["lockfile", "binary"])]
     pub all_features: bool,
 
     /// Do not activate the `default` feature.
-    #[arg(long, conflicts_with = "lockfile")]
+    #[arg(long, conflicts_with_all = ["lockfile", "binary"])]
     pub no_default_features: bool,
 
     /// Target triple whose dependencies to include, or `all` for every platform's
     /// [default: the host].
-    #[arg(long, value_name = "TRIPLE|all", conflicts_with = "lockfile")]
+    #[arg(long, value_name = "TRIPLE|all", conflicts_with_all = ["lockfile", "binary"])]
     pub target: Option<String>,
 
     /// Include dev-dependencies (scope `excluded`; they do not ship).
-    #[arg(long, conflicts_with = "lockfile")]
+    #[arg(long, conflicts_with_all = ["lockfile", "binary"])]
     pub include_dev: bool,
 
     /// The package that is the product [default: the workspace's binary package].
@@ -59,9 +74,13 @@ pub struct InventoryArgs {
 impl InventoryArgs {
     /// The inventory options these flags ask for.
     pub fn inventory_options(&self) -> InventoryOptions {
-        let source = match &self.lockfile {
-            Some(lockfile) => InventorySource::Lockfile(lockfile.clone()),
-            None => {
+        let source = match (&self.lockfile, &self.binary) {
+            (_, Some(path)) => InventorySource::Binary {
+                path: path.clone(),
+                allow_incomplete: self.allow_incomplete,
+            },
+            (Some(lockfile), None) => InventorySource::Lockfile(lockfile.clone()),
+            (None, None) => {
                 let manifest = self
                     .manifest_path
                     .clone()
@@ -106,6 +125,13 @@ impl InventoryArgs {
     /// the workspace's Cargo.lock, so that a member's manifest finds its workspace's file.
     pub fn default_config(&self) -> Option<PathBuf> {
         let anchor = match (&self.lockfile, &self.manifest_path) {
+            // A binary's folder (target/release) is searched upwards to the workspace's root.
+            _ if self.binary.is_some() => {
+                return self
+                    .binary
+                    .clone()
+                    .and_then(|binary| find_config(binary, false));
+            }
             (Some(lockfile), _) => lockfile.clone(),
             (None, Some(manifest)) => manifest.clone(),
             (None, None) => PathBuf::from("Cargo.toml"),

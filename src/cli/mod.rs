@@ -32,12 +32,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build a CycloneDX SBOM of a Cargo workspace, or of a Cargo.lock alone.
+    /// Build a CycloneDX SBOM of a Cargo workspace, of a Cargo.lock alone, or of a built binary.
     ///
     /// Runs `cargo metadata --locked` (never changing Cargo.lock, running nothing of the
     /// project) and writes every component with its version, purl, SHA-256, licence, authors
     /// and dependency edges. With --lockfile, or when cargo cannot reach a source while offline,
-    /// it reads Cargo.lock directly instead.
+    /// it reads Cargo.lock directly instead. With --binary, it reads the dependency list
+    /// `cargo auditable` embedded in the binary: what was compiled in, and the binary's digests.
     ///
     /// Example: charter-audit sbom --supplier "Example Health Ltd" -o sbom.cdx.json
     Sbom(Box<SbomArgs>),

@@ -44,6 +44,27 @@ pub(super) fn signing_key(args: &SigningArgs) -> Result<Option<PrivateKey>, Erro
     }
 }
 
+/// The lists `cargo auditable` embedded in the release artifacts that carry one, read from them,
+/// and a warning for each executable too large to read (it is digested, not compared).
+pub(super) fn binaries_of(
+    paths: &[std::path::PathBuf],
+) -> Result<(Vec<crate::inventory::binary::Embedded>, Vec<String>), Error> {
+    use crate::inventory::binary::{self, BinaryError};
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    for path in paths {
+        match binary::read_subject(path) {
+            Ok(Some(embedded)) => out.push(embedded),
+            Ok(None) => {}
+            Err(error @ BinaryError::TooLarge { .. }) => warnings.push(format!(
+                "{error}: its embedded dependency list was not compared with the SBOM"
+            )),
+            Err(other) => return Err(Error::Inventory(other.into())),
+        }
+    }
+    Ok((out, warnings))
+}
+
 /// The release artifacts' digests. At most one fewer than a verifier reads
 /// ([`crate::attest::verify::MAX_SUBJECTS`]): the main statement names the SBOM too, and an
 /// attestation its own verifier would refuse is never signed.
@@ -145,6 +166,29 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     let sbom = read(&args.sbom, "--sbom")?;
     let sbom_name = file_name(&args.sbom);
     let subjects = subjects(&args.signing.subject)?;
+    // Each subject that carries cargo auditable's list, compared with the SBOM: one that holds
+    // a package the SBOM does not list is not attested (exit 1), the differences said.
+    let mut binaries = Vec::new();
+    let (embedded_lists, mut lines) = binaries_of(&args.signing.subject)?;
+    for embedded in embedded_lists {
+        binaries.push(
+            crate::inventory::binary_match::compare(&embedded, &sbom)
+                .map_err(|e| Error::Usage(format!("--sbom {}: {e}", args.sbom.display())))?,
+        );
+    }
+    lines.extend(binaries.iter().flat_map(|b| b.lines()));
+    if binaries.iter().any(|b| b.hidden().next().is_some()) {
+        let mut warnings = lines;
+        warnings.push(format!(
+            "not attested: a --subject holds packages {} does not list (sbom-binary-match); make the SBOM of what was built, or pass the binary the SBOM describes",
+            args.sbom.display()
+        ));
+        return Ok(Outcome {
+            code: 1,
+            warnings,
+            ..Outcome::default()
+        });
+    }
     // The statement, as the recipient receives it, is what the affirmation points at.
     let statement_name = match &output {
         Output::File(path) => file_name(path),
@@ -176,6 +220,7 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
             .map(|(path, bytes)| Subject::of(&file_name(path), bytes)),
         // `attest` makes its statements from a report alone: the VEX documents are the run's.
         vex: Vec::new(),
+        binaries,
     };
     let signed = sign(&inputs, &args.report.display().to_string(), key.as_ref())?;
     if let Some(path) = &args.jsonl {
@@ -185,7 +230,10 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         report::emit(&Output::File((*path).clone()), bytes)?;
     }
     report::emit(&output, &signed.main)?;
-    Ok(Outcome::default())
+    Ok(Outcome {
+        warnings: lines,
+        ..Outcome::default()
+    })
 }
 
 /// Reads a file the user names, up to the size a supplier's SBOM may have: `/dev/zero` or a

@@ -63,6 +63,9 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             sha512: s.sha512.clone(),
         })
         .collect();
+    let (binaries, too_large) = super::attest::binaries_of(&args.signing.subject)?;
+    audit_options.binaries = binaries;
+    warnings.extend(too_large);
     let audit = audit::run(&audit_options, &http)?;
     let mut all_warnings = audit.warnings.clone();
     all_warnings.extend(warnings);
@@ -142,6 +145,7 @@ fn options(
         supplier: args.supplier.supplier(config.supplier.as_ref()),
         authors: args.supplier.author.clone(),
         artifacts: Vec::new(),
+        binaries: Vec::new(),
         sbom_warnings: args.out_dir.is_some(),
         config,
         stamp,
@@ -368,6 +372,7 @@ fn attest(
                 .into_iter()
                 .map(|(name, bytes)| Subject::of(name, bytes))
                 .collect(),
+            binaries: report.binaries.clone(),
         },
         "report.json",
         signing.key.as_ref(),

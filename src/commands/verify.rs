@@ -99,6 +99,11 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
             now,
         },
     );
+    let mut verification = verification;
+    let mut warnings = Vec::new();
+    if let Verification::Authentic(authentic) = &mut verification {
+        warnings = compare_binaries(args, &bytes, authentic)?;
+    }
     let text = report::verify::render(&verification);
     let page = match args.format {
         VerifyFormat::Text => None,
@@ -122,8 +127,53 @@ pub(super) fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
     }
     Ok(Outcome {
         code: verification.code(),
+        warnings,
         ..Outcome::default()
     })
+}
+
+/// Each `--subject` that carries a list embedded by `cargo auditable`, read here from the file
+/// and compared with the attested SBOM (the `--sbom` checked against the attestation, or the
+/// bundle's): whatever the attestation claims, a package compiled in that the SBOM does not
+/// list makes the evidence not acceptable (exit 1).
+fn compare_binaries(
+    args: &VerifyArgs,
+    evidence: &[u8],
+    authentic: &mut crate::model::verification::Authentic,
+) -> Result<Vec<String>, Error> {
+    let (binaries, warnings) = super::attest::binaries_of(&args.subject)?;
+    if binaries.is_empty() {
+        return Ok(warnings);
+    }
+    let limit = crate::inventory::cyclonedx::MAX_BYTES;
+    let sbom = match (&args.sbom, &args.bundle) {
+        (Some(path), _) => crate::regular_file::read_named(path, limit)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(Error::unreadable(format!("--sbom {}", path.display())))?,
+        (None, Some(_)) => crate::attest::bundle::sbom_of(evidence, limit).ok_or_else(|| {
+            Error::Usage("the bundle's sbom.cdx.json could not be read again".to_owned())
+        })?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "a --subject carries the dependency list cargo auditable embeds: give the attested SBOM with --sbom FILE (or verify the --bundle) so that it is compared with the binary".to_owned(),
+            ));
+        }
+    };
+    for binary in &binaries {
+        let compared = crate::inventory::binary_match::compare(binary, &sbom)
+            .map_err(|e| Error::Usage(format!("the attested SBOM: {e}")))?;
+        let hidden: Vec<String> = compared.hidden().cloned().collect();
+        if !hidden.is_empty() {
+            authentic
+                .concerns
+                .push(crate::model::verification::Concern::BinaryNotInSbom {
+                    subject: compared.subject.clone(),
+                    packages: hidden,
+                });
+        }
+        authentic.binaries.push(compared);
+    }
+    Ok(warnings)
 }
 
 /// The recipient's trusted keys; a key given twice (or two copies of one) is one key: it cannot

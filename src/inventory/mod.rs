@@ -1,11 +1,14 @@
 //! What is in the product: packages, where they come from, and how they depend on each other.
 //!
-//! Two ways in: `cargo metadata` (the resolved graph for one target and feature set, see
-//! [`metadata`]) and a bare `Cargo.lock` (every package, no kinds or targets, see [`lockfile`]).
-//! Both give the same [`Inventory`], which later stages (SBOM, advisories, policy) consume.
+//! Three ways in: `cargo metadata` (the resolved graph for one target and feature set, see
+//! [`metadata`]), a bare `Cargo.lock` (every package, no kinds or targets, see [`lockfile`])
+//! and a built binary's embedded list (what was compiled in, see [`binary`]). All give the
+//! same [`Inventory`], which later stages (SBOM, advisories, policy) consume.
 //! A third, a supplier's own CycloneDX SBOM ([`cyclonedx`]), names packages of any ecosystem
 //! by purl ([`purl`]).
 
+pub mod binary;
+pub mod binary_match;
 mod cargo;
 mod cargo_config;
 pub mod cyclonedx;
@@ -22,11 +25,12 @@ mod workdir;
 
 use std::path::{Path, PathBuf};
 
+pub use binary::{BinaryError, BinaryFile};
 pub use cargo::{CargoError, RustcInfo};
 pub(crate) use cargo_config::cargo_home;
 pub use head::head_commit;
 pub use lockfile::LockfileError;
-pub use source::PackageSource;
+pub use source::{PackageSource, Unlocated};
 pub use workdir::WorkdirError;
 
 /// Everything the product is made of, sorted and free of build-machine paths.
@@ -61,12 +65,19 @@ pub enum Origin {
         /// Why the lockfile was read instead of running cargo, when it was a fallback.
         fallback_reason: Option<String>,
     },
+    /// The dependency list `cargo auditable` embedded in a built binary (complete for the Rust
+    /// crates compiled in), or, with `--allow-incomplete`, what its panic messages name.
+    Binary(BinaryFile),
 }
 
 impl Origin {
     /// True when the dependency graph is the one cargo resolved (so the SBOM is complete).
     pub fn is_resolved(&self) -> bool {
-        matches!(self, Origin::CargoMetadata { .. })
+        match self {
+            Origin::CargoMetadata { .. } => true,
+            Origin::Lockfile { .. } => false,
+            Origin::Binary(file) => file.complete,
+        }
     }
 }
 
@@ -196,6 +207,12 @@ pub enum InventorySource {
     Manifest(PathBuf),
     /// Read this `Cargo.lock` directly.
     Lockfile(PathBuf),
+    /// Read the dependency list `cargo auditable` embedded in this binary; without one, the
+    /// crates its panic messages name when `allow_incomplete`, else an error.
+    Binary {
+        path: PathBuf,
+        allow_incomplete: bool,
+    },
 }
 
 /// Options for taking the inventory.
@@ -217,12 +234,18 @@ pub enum InventoryError {
     Cargo(#[from] CargoError),
     #[error(transparent)]
     Lockfile(#[from] LockfileError),
+    #[error(transparent)]
+    Binary(#[from] BinaryError),
 }
 
 /// Takes the inventory: cargo metadata, falling back to the lockfile (with a warning) only when
 /// cargo cannot reach a source such as a git repository while offline.
 pub fn take(options: &InventoryOptions) -> Result<Inventory, InventoryError> {
     match &options.source {
+        InventorySource::Binary {
+            path,
+            allow_incomplete,
+        } => Ok(binary::read(path, *allow_incomplete)?.into_inventory(path)),
         InventorySource::Lockfile(path) => Ok(lockfile::inventory(
             &lockfile::user_named(path),
             options.product.as_deref(),

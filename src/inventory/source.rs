@@ -28,6 +28,16 @@ pub enum PackageSource {
     Path { path: Option<String> },
     /// A source kind this tool does not know (kept verbatim, reported as such).
     Other { repr: String },
+    /// A git repository or a registry other than crates.io known by its kind alone: the list
+    /// `cargo auditable` embeds in a binary records the kind, never a URL, commit or checksum.
+    Unlocated(Unlocated),
+}
+
+/// The kinds of source a binary's embedded list names without saying where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unlocated {
+    Git,
+    Registry,
 }
 
 impl PackageSource {
@@ -84,6 +94,8 @@ impl PackageSource {
             PackageSource::Git { .. } => "git",
             PackageSource::Path { .. } => "path",
             PackageSource::Other { .. } => "other",
+            PackageSource::Unlocated(Unlocated::Git) => "git",
+            PackageSource::Unlocated(Unlocated::Registry) => "registry",
         }
     }
 }
@@ -161,6 +173,8 @@ pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource
         PackageSource::Path { path: Some(path) } => Some(("download_url", format!("file:{path}"))),
         PackageSource::Path { path: None } => Some(("source", "path".to_owned())),
         PackageSource::Other { repr } => Some(("repository_url", repr.clone())),
+        // Where it is from is not known, only its kind: said as `source=path` is for a path.
+        PackageSource::Unlocated(_) => Some(("source", source.kind().to_owned())),
     };
     build_purl(name, &version, qualifier)
         // The builder only fails on an empty name or type, which cargo never produces; keep a

@@ -92,6 +92,12 @@ struct Facts {
     /// What the SBOM is judged complete by (`sbom-completeness.profile`).
     profile: crate::sbom::profile::Profile,
     complete_graph: bool,
+    /// The inventory is the list `cargo auditable` embedded in the built binary.
+    binary: bool,
+    /// A release binary holds packages the SBOM does not list (`sbom-binary-match`).
+    binary_hidden: usize,
+    /// Release binaries compared with the SBOM, and found exact.
+    binaries_exact: usize,
     /// Cargo.lock leaves out dependencies the registry index lists (`lockfile-incomplete`).
     lockfile_incomplete: bool,
     /// The audit read the supplier's own SBOM (`--sbom`).
@@ -139,7 +145,17 @@ fn facts(report: &Report) -> Facts {
         skipped_files: report.sources.iter().any(|s| !s.skipped.is_empty()),
         completeness_violations: rule_count(Rule::SbomCompleteness, Verdict::Violation),
         profile: report.policy.settings.sbom_completeness.profile,
-        complete_graph: report.components.inventory == InventoryKind::CargoMetadata,
+        complete_graph: matches!(
+            report.components.inventory,
+            InventoryKind::CargoMetadata | InventoryKind::CargoAuditable
+        ),
+        binary: report.components.inventory == InventoryKind::CargoAuditable,
+        binary_hidden: rule_count(Rule::SbomBinaryMatch, Verdict::Violation),
+        binaries_exact: report
+            .binaries
+            .iter()
+            .filter(|b| b.result == crate::inventory::binary_match::MatchResult::Exact)
+            .count(),
         lockfile_incomplete: rule_count(Rule::LockfileIncomplete, Verdict::Violation) > 0,
         suppliers_sbom: report.components.inventory == InventoryKind::CyclonedxSbom,
         source_violations: rule_count(Rule::Sources, Verdict::Violation),
@@ -250,6 +266,14 @@ fn composition(f: &Facts) -> (Status, String) {
             Status::NotEvidenced,
             "Cargo.lock leaves out dependencies the registry index lists (lockfile-incomplete), so the SBOM read from it is not the product".to_owned(),
         )
+    } else if f.binary_hidden > 0 {
+        (
+            Status::NotEvidenced,
+            format!(
+                "{} release binary(ies) hold packages the SBOM does not list (sbom-binary-match): the SBOM does not describe what ships",
+                f.binary_hidden
+            ),
+        )
     } else if f.completeness_violations > 0 {
         (
             Status::NotEvidenced,
@@ -271,12 +295,28 @@ fn composition(f: &Facts) -> (Status, String) {
             Status::Partial,
             "an SBOM of every locked package, read from Cargo.lock: its dependency graph is not the one cargo resolved".to_owned(),
         )
+    } else if f.binary {
+        (
+            Status::Evidenced,
+            format!(
+                "a CycloneDX SBOM of the built binary: every Rust crate compiled in, as cargo auditable embedded the list (dependency kinds and edges; sources by kind only; the standard library and native code of -sys crates are not listed), with the binary's own digests and the {}",
+                elements(f.profile)
+            ),
+        )
     } else {
         (
             Status::Evidenced,
             format!(
-                "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the {}",
-                elements(f.profile)
+                "a CycloneDX SBOM of the dependency graph cargo resolved (every component with version, purl and dependency edges; hashes where the lockfile has them; the toolchain), with the {}{}",
+                elements(f.profile),
+                if f.binaries_exact > 0 {
+                    format!(
+                        "; {} release binary(ies) checked against it, each holding exactly the packages it lists",
+                        f.binaries_exact
+                    )
+                } else {
+                    String::new()
+                }
             ),
         )
     }

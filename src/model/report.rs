@@ -50,6 +50,10 @@ pub struct Report {
     pub rule_findings: Vec<RuleFinding>,
     /// How many findings and rule findings got each verdict.
     pub summary: Summary,
+    /// Each release artifact that carries a list embedded by `cargo auditable`, compared with
+    /// the SBOM (`sbom-binary-match`): `exact`, or the differences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 /// The policy applied: its base, the digest of the effective settings, every override (marked
@@ -111,6 +115,8 @@ impl InventoryKind {
             InventoryKind::CargoMetadata => "cargo-metadata",
             InventoryKind::CargoLock => "cargo-lock",
             InventoryKind::CyclonedxSbom => "cyclonedx-sbom",
+            InventoryKind::CargoAuditable => "cargo-auditable",
+            InventoryKind::BinaryPanicMessages => "binary-panic-messages",
         }
     }
 }
@@ -251,6 +257,12 @@ pub enum InventoryKind {
     CargoLock,
     /// A supplier's own CycloneDX SBOM.
     CyclonedxSbom,
+    /// The dependency list `cargo auditable` embedded in a built binary: every Rust crate
+    /// compiled in, with its dependency kind, its source by kind only.
+    CargoAuditable,
+    /// A binary without that list, read with `--allow-incomplete`: the crates its panic
+    /// messages name, an incomplete inventory.
+    BinaryPanicMessages,
 }
 
 /// How many components the product has, by source kind.
@@ -496,6 +508,7 @@ pub(crate) fn sample() -> Report {
         target: TargetRecord {
             triple: "x86_64-unknown-linux-gnu".to_owned(),
             from: TargetFrom::Flag,
+            binary_format: None,
             note: String::new(),
         },
         supplier: None,
@@ -520,6 +533,7 @@ pub(crate) fn sample() -> Report {
         findings: Vec::new(),
         rule_findings: Vec::new(),
         summary: Summary::default(),
+        binaries: Vec::new(),
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Authentic {
     pub bundle_key: Option<BundleKey>,
     /// Why it is not accepted; none when it is.
     pub concerns: Vec<Concern>,
+    /// Each `--subject` that carries a list embedded by `cargo auditable`, read from the file
+    /// by the verifier itself and compared with the attested SBOM, whatever the attestation
+    /// claims of it.
+    pub binaries: Vec<crate::inventory::binary_match::BinaryMatch>,
 }
 
 /// The public key a bundle holds: shown for comparison, never trusted for being there.
@@ -185,4 +189,10 @@ pub enum Concern {
     },
     /// An advisory source the recipient does not accept (`--accept-source`).
     UnacceptedSource { name: String, uri: String },
+    /// A binary the recipient holds has packages compiled in that the attested SBOM does not
+    /// list (read from the binary's own embedded list).
+    BinaryNotInSbom {
+        subject: String,
+        packages: Vec<String>,
+    },
 }

@@ -70,6 +70,24 @@ pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> V
                 ),
             ),
             PackageSource::Path { .. } => continue,
+            PackageSource::Unlocated(crate::inventory::Unlocated::Git) => (
+                policy.settings.sources.git.into(),
+                format!(
+                    "{label} is a git dependency (the binary's list names no repository or commit): no registry vouches for it"
+                ),
+            ),
+            // The list does not say which registry: only a policy that allows some registry
+            // besides crates.io may let it be, and then it cannot be told apart.
+            PackageSource::Unlocated(crate::inventory::Unlocated::Registry) => (
+                if allowed.iter().any(|a| a != "crates.io") {
+                    Verdict::Warning
+                } else {
+                    Verdict::Violation
+                },
+                format!(
+                    "{label} comes from a registry other than crates.io, which the binary's list does not name: it cannot be checked against sources.allowed-registries"
+                ),
+            ),
             PackageSource::Other { repr } => (
                 Verdict::Violation,
                 format!("{label} comes from a source this tool does not know: {repr}"),
@@ -122,6 +140,101 @@ fn registry_allowed(allowed: &[String], registry: &str) -> bool {
             .to_owned()
     };
     allowed.iter().any(|a| normal(a) == normal(registry))
+}
+
+/// `sbom-binary-match`: for each release binary that carries the list `cargo auditable`
+/// embeds, a package compiled in that the SBOM does not list is a violation (the SBOM hides
+/// what ships); one the SBOM lists that is not compiled in, a warning (it over-states).
+pub fn sbom_binary_match(
+    matches: &[crate::inventory::binary_match::BinaryMatch],
+) -> Vec<RuleFinding> {
+    let mut out = Vec::new();
+    for m in matches {
+        let hidden: Vec<&String> = m.hidden().collect();
+        let overstated: Vec<&String> = m.overstated().collect();
+        let product = m
+            .product
+            .as_deref()
+            .map(|p| format!(" (built as {p})"))
+            .unwrap_or_default();
+        if !hidden.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Violation,
+                m.subject.clone(),
+                format!(
+                    "{}{product} holds {} package(s) the SBOM does not list: {}; the SBOM does not describe what ships",
+                    m.subject,
+                    hidden.len(),
+                    join(&hidden)
+                ),
+                None,
+            ));
+        }
+        if !overstated.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Warning,
+                m.subject.clone(),
+                format!(
+                    "the SBOM lists {} package(s) not compiled into {}{product}: {}",
+                    overstated.len(),
+                    m.subject,
+                    join(&overstated)
+                ),
+                None,
+            ));
+        }
+        if hidden.is_empty() && overstated.is_empty() {
+            out.push(finding(
+                Rule::SbomBinaryMatch,
+                Verdict::Info,
+                m.subject.clone(),
+                format!(
+                    "{}{product}: the SBOM lists exactly the packages cargo auditable recorded as compiled in",
+                    m.subject
+                ),
+                None,
+            ));
+        }
+    }
+    out
+}
+
+/// The first packages of a list, and how many more.
+fn join(list: &[&String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = list
+        .iter()
+        .take(SHOWN)
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > SHOWN {
+        text.push_str(&format!(" and {} more", list.len() - SHOWN));
+    }
+    text
+}
+
+/// `sbom-completeness` of a binary read without the list `cargo auditable` embeds
+/// (`--allow-incomplete`): the crates its panic messages name are some of those compiled in,
+/// so the SBOM is incomplete, a violation whatever the policy's levels.
+pub fn binary_incomplete(inventory: &Inventory) -> Option<RuleFinding> {
+    match &inventory.origin {
+        crate::inventory::Origin::Binary(file) if !file.complete => Some(finding(
+            Rule::SbomCompleteness,
+            Verdict::Violation,
+            "embedded dependency list".to_owned(),
+            format!(
+                "{} carries no dependency list embedded by cargo auditable: the {} crate(s) its panic messages name are only some of those compiled in, so the SBOM is incomplete; build it with `{}`",
+                file.file_name,
+                inventory.packages.len(),
+                crate::inventory::binary::FIX
+            ),
+            None,
+        )),
+        _ => None,
+    }
 }
 
 /// `sbom-completeness`: the NTIA minimum elements of the SBOM this run made, then what the

@@ -76,6 +76,8 @@ pub enum Rule {
     RegistryFacts,
     /// Whether a lockfile read without cargo locks everything the registry says it must.
     LockfileIncomplete,
+    /// Whether the SBOM lists what a release binary's embedded list says was compiled in.
+    SbomBinaryMatch,
 }
 
 impl Rule {
@@ -96,6 +98,7 @@ impl Rule {
             Rule::SbomCompleteness => "sbom-completeness",
             Rule::RegistryFacts => "registry-facts",
             Rule::LockfileIncomplete => "lockfile-incomplete",
+            Rule::SbomBinaryMatch => "sbom-binary-match",
         }
     }
 }

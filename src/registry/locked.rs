@@ -42,7 +42,8 @@ pub struct Gap {
 /// no registry index was available.
 pub fn gaps(inventory: &Inventory, lookups: Option<&Lookups>) -> Vec<Gap> {
     let fallback = match &inventory.origin {
-        Origin::CargoMetadata { .. } => return Vec::new(),
+        // Cargo resolved the graph, or built the binary whose list this is.
+        Origin::CargoMetadata { .. } | Origin::Binary(_) => return Vec::new(),
         Origin::Lockfile {
             fallback_reason, ..
         } => fallback_reason.is_some(),

@@ -123,6 +123,10 @@ fn rule_code(code: Code) -> (&'static str, &'static str) {
             "IncompleteLockfile",
             "Cargo.lock locks every dependency the registry index lists",
         ),
+        Code::SbomBinaryMatch => (
+            "SbomMatchesBinary",
+            "The SBOM lists every package compiled into the release binary",
+        ),
         // The rules about one advisory never judge a rule finding.
         Code::PatchAge
         | Code::Yanked

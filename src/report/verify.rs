@@ -20,6 +20,23 @@ fn authentic_text(authentic: &Authentic) -> String {
     if let Some(key) = &authentic.bundle_key {
         out.push_str(&bundle_key(key));
     }
+    for binary in &authentic.binaries {
+        let _ = writeln!(
+            out,
+            "Binary {} (its own embedded list, read here, built as {}): {}",
+            clean(&binary.subject),
+            clean(binary.product.as_deref().unwrap_or("unknown")),
+            match binary.result {
+                crate::inventory::binary_match::MatchResult::Exact =>
+                    "the attested SBOM lists exactly the packages compiled in",
+                crate::inventory::binary_match::MatchResult::Differs =>
+                    "the attested SBOM differs from what was compiled in",
+            }
+        );
+        for line in binary.lines() {
+            let _ = writeln!(out, "  - {}", clean(&line));
+        }
+    }
     if authentic.concerns.is_empty() {
         out.push_str("\nACCEPTED: authentic, and the attested result is pass.\n");
     } else {
@@ -88,6 +105,12 @@ pub fn concern_text(concern: &Concern) -> String {
             "it cites the advisory source {} ({}), which is not one you accept (--accept-source)",
             clean(name),
             clean(uri)
+        ),
+        Concern::BinaryNotInSbom { subject, packages } => format!(
+            "{} holds {} package(s) compiled in that the attested SBOM does not list: {} (sbom-binary-match, read from the binary itself)",
+            clean(subject),
+            packages.len(),
+            clean(&packages.join(", "))
         ),
     }
 }

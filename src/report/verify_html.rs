@@ -70,6 +70,27 @@ fn authentic_page(out: &mut String, authentic: &Authentic) {
         esc(&a.built_by),
         esc(&authentic.signers.join(", "))
     ));
+    for binary in &authentic.binaries {
+        out.push_str(&format!(
+            "<p class=\"binary\">Binary <code>{}</code>, its own embedded list read here (built as {}): {}</p>\n",
+            esc(&binary.subject),
+            esc(binary.product.as_deref().unwrap_or("unknown")),
+            match binary.result {
+                crate::inventory::binary_match::MatchResult::Exact =>
+                    "the attested SBOM lists exactly the packages compiled in",
+                crate::inventory::binary_match::MatchResult::Differs =>
+                    "the attested SBOM differs from what was compiled in",
+            }
+        ));
+        let lines = binary.lines();
+        if !lines.is_empty() {
+            out.push_str("<ul class=\"binary\">");
+            for line in lines {
+                out.push_str(&format!("<li>{}</li>", esc(&line)));
+            }
+            out.push_str("</ul>\n");
+        }
+    }
     if let Some(key) = &authentic.bundle_key {
         out.push_str(&format!(
             "<p>The bundle's own public key (never trusted for being there): SHA-256 fingerprint <code>{}</code>, {}. Every file of the bundle matches the attestation.</p>\n",
@@ -249,6 +270,7 @@ mod tests {
                 name: text(),
                 uri: text(),
             }],
+            binaries: Vec::new(),
         }))
     }
 

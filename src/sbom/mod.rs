@@ -1,5 +1,6 @@
 //! The CycloneDX SBOM of an [`Inventory`], validated before it is ever written.
 
+mod binary;
 mod component;
 mod extend;
 mod license;
@@ -144,6 +145,21 @@ pub struct Document {
 /// Builds, validates and serialises the SBOM of an inventory.
 pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document, SbomError> {
     no_control(options)?;
+    // A binary is its own deployable form, whether or not --subject names it.
+    let with_binary;
+    let options = match &inventory.origin {
+        Origin::Binary(file) => match binary::artifact(file, options) {
+            Some(artifact) => {
+                with_binary = SbomOptions {
+                    artifacts: [vec![artifact], options.artifacts.clone()].concat(),
+                    ..options.clone()
+                };
+                &with_binary
+            }
+            None => options,
+        },
+        _ => options,
+    };
     let mut warnings = Vec::new();
     let mut bom = build(inventory, options, &mut warnings)?;
     validate::check(&bom, options.spec)?;
@@ -268,7 +284,13 @@ fn build(
         if Some(index) == product_index {
             continue;
         }
-        components.push(component::component(package, &refs[index], bsi, warnings));
+        let mut component = component::component(package, &refs[index], bsi, warnings);
+        if let (Origin::Binary(_), Some(properties)) =
+            (&inventory.origin, component.properties.as_mut())
+        {
+            properties.0.push(binary::source_detail());
+        }
+        components.push(component);
     }
     let (product_component, product_ref, product_deps) =
         product_component(inventory, &refs, options, warnings);
@@ -281,10 +303,16 @@ fn build(
         .collect();
     dependencies.push(dependency(&product_ref, &product_deps, &refs));
     dependencies.sort_by(|a, b| a.dependency_ref.cmp(&b.dependency_ref));
-    let aggregate = if inventory.origin.is_resolved() {
-        AggregateType::Complete
-    } else {
-        AggregateType::Unknown
+    let aggregate = match &inventory.origin {
+        Origin::CargoMetadata { .. } => AggregateType::Complete,
+        Origin::Lockfile { .. } => AggregateType::Unknown,
+        // Complete for the Rust crates compiled in (the annotation says what is not listed).
+        Origin::Binary(file) if file.complete => AggregateType::Complete,
+        Origin::Binary(_) => AggregateType::Incomplete,
+    };
+    let annotations = match &inventory.origin {
+        Origin::Binary(file) => binary::annotation(file, &product_ref, options),
+        _ => None,
     };
     let mut all_refs: Vec<BomReference> = dependencies
         .iter()
@@ -307,6 +335,7 @@ fn build(
             signature: None,
         }])),
         spec_version: options.spec.cdx(),
+        annotations,
         ..Bom::default()
     })
 }
@@ -343,6 +372,9 @@ fn product_component(
             (c, bom_ref, dependencies.clone())
         }
     };
+    if let Origin::Binary(file) = &inventory.origin {
+        binary::hash(&mut c, file);
+    }
     // The product's deployable form is its release artifact: its file name, when there is
     // one (BSI gives a component one file name). Whether it is executable, an archive or
     // structured is the supplier's to say: charter-audit does not guess it from the bytes.
@@ -401,8 +433,13 @@ fn metadata(
         // The SBOM is made from the resolved dependency graph (cargo metadata, or the
         // lockfile), before anything is built: CycloneDX's `pre-build` phase. Written in 1.6
         // only, so that 1.5 and 1.4 documents stay as they were.
-        lifecycles: (options.spec >= Spec::V1_6)
-            .then(|| Lifecycles(vec![Lifecycle::Phase(Phase::PreBuild)])),
+        // Read from a built binary, it is `post-build`.
+        lifecycles: (options.spec >= Spec::V1_6).then(|| {
+            Lifecycles(vec![Lifecycle::Phase(match inventory.origin {
+                Origin::Binary(_) => Phase::PostBuild,
+                _ => Phase::PreBuild,
+            })])
+        }),
     })
 }
 
@@ -536,6 +573,7 @@ fn origin_properties(origin: &Origin) -> Vec<Property> {
                 props.insert("charter-audit:lockfile-fallback", reason.clone());
             }
         }
+        Origin::Binary(file) => props.extend(binary::properties(file)),
     }
     props
         .into_iter()
