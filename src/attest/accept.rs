@@ -208,14 +208,12 @@ fn policy_concerns(
             let Some(expected) = builtin.get(&path) else {
                 continue;
             };
-            // A record leaves the profile out when it is the default (`ntia-2021`).
-            let default_profile = (path == model::PROFILE_SETTING)
-                .then(|| serde_json::Value::from(model::Profile::default().as_str()));
-            let value = policy
-                .settings
-                .get(&path)
-                .or(default_profile.as_ref())
-                .and_then(|attested| model::Value::from_json(*kind, attested));
+            // A record leaves some settings out while they are their defaults (the profile
+            // `ntia-2021`, the `vex.*` settings).
+            let value = match policy.settings.get(&path) {
+                Some(attested) => model::Value::from_json(*kind, attested),
+                None => model::default_of(&path),
+            };
             if let Some(value) = value
                 && model::direction(*kind, expected, &value) == Direction::Loosening
             {
@@ -224,6 +222,19 @@ fn policy_concerns(
                     setting: path,
                     required: required.to_owned(),
                     expected: expected.display(),
+                });
+            }
+        }
+    }
+    // Every VEX exception is judged by the required policy's `[vex]` rules.
+    if let (Some(rules), Some(at)) = (crate::policy::builtin(required), evaluated) {
+        for e in &predicate.findings.vex_exceptions {
+            if let Some(why) = super::consistency::vex_refusal(e, &rules.settings.vex, at) {
+                out.push(Concern::VexException {
+                    finding: e.finding.clone(),
+                    author: e.author.clone(),
+                    why,
+                    required: required.to_owned(),
                 });
             }
         }

@@ -146,6 +146,8 @@ fn options(
         config,
         stamp,
         now,
+        vex: args.vex.clone(),
+        vex_keys: args.vex_key.clone(),
     })
 }
 

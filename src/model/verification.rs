@@ -182,4 +182,12 @@ pub enum Concern {
     },
     /// An advisory source the recipient does not accept (`--accept-source`).
     UnacceptedSource { name: String, uri: String },
+    /// A VEX exception the required policy's `[vex]` rules do not accept (too old, dated
+    /// after the evaluation, without justification, unsigned).
+    VexException {
+        finding: String,
+        author: String,
+        why: String,
+        required: String,
+    },
 }

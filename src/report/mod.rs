@@ -7,6 +7,7 @@ pub mod principles;
 pub mod sarif;
 pub mod verify;
 pub mod verify_html;
+pub mod vex;
 mod write;
 
 pub use write::{

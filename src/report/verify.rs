@@ -84,6 +84,17 @@ pub fn concern_text(concern: &Concern) -> String {
             clean(id),
             clean(expires)
         ),
+        Concern::VexException {
+            finding,
+            author,
+            why,
+            required,
+        } => format!(
+            "{} is excepted on the word of a VEX statement by {}, which {required} does not accept: {}",
+            clean(finding),
+            clean(author),
+            clean(why)
+        ),
         Concern::UnacceptedSource { name, uri } => format!(
             "it cites the advisory source {} ({}), which is not one you accept (--accept-source)",
             clean(name),
