@@ -526,6 +526,12 @@ fn the_recipient_sees_vex_exceptions_in_every_rendering_and_the_signed_predicate
     };
     let accepted = verify("nhs-charter");
     assert_eq!(accepted.status.code(), Some(0), "{accepted:?}");
+    // And shows on whose word each finding was excepted.
+    let said = String::from_utf8_lossy(&accepted.stdout);
+    assert!(
+        said.contains("VEX: RUSTSEC-2022-0013 regex@1.5.4 not affected on the word of Example Health Ltd security team (unsigned, statement of 2026-08-01T09:00:00Z): vulnerable_code_not_in_execute_path"),
+        "{said}"
+    );
     let strict = verify("nhs-charter-strict");
     assert_eq!(strict.status.code(), Some(1), "{strict:?}");
     let said = String::from_utf8_lossy(&strict.stdout);

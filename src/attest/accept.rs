@@ -13,7 +13,7 @@ use super::statement::Subject;
 use super::verify::{self, Verified};
 use crate::model::verification::{
     Attested, Authentic, BundleKey, Concern, Exception, Override, Policy, Product, Source,
-    Unchecked, Verification,
+    Unchecked, Verification, VexException,
 };
 use crate::policy::model::{self, Direction, SETTINGS};
 
@@ -299,7 +299,7 @@ pub fn attested(p: &Predicate) -> Attested {
                 reason: u.reason.clone(),
             })
             .collect(),
-        policy: policy(&p.policy),
+        policy: policy(&p.policy, &p.findings.vex_exceptions),
         principles: p.principles.clone(),
         cyclonedx: p
             .cyclonedx_attestation
@@ -308,7 +308,7 @@ pub fn attested(p: &Predicate) -> Attested {
     }
 }
 
-fn policy(p: &predicate::Policy) -> Policy {
+fn policy(p: &predicate::Policy, vex: &[predicate::VexException]) -> Policy {
     Policy {
         base: p.base.clone(),
         digest: p.digest.clone(),
@@ -330,6 +330,16 @@ fn policy(p: &predicate::Policy) -> Policy {
                 expires: e.expires.clone(),
                 approved_by: e.approved_by.clone(),
                 reason: e.reason.clone(),
+            })
+            .collect(),
+        vex: vex
+            .iter()
+            .map(|e| VexException {
+                finding: e.finding.clone(),
+                author: e.author.clone(),
+                signer: e.signer.clone(),
+                time: e.time.clone(),
+                justification: e.justification.clone().or_else(|| e.impact.clone()),
             })
             .collect(),
     }
