@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::sbom::Profile;
+pub use vex::{Vex, default_of};
+
+mod vex;
 
 /// What a rule makes of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -415,42 +418,6 @@ pub struct Exceptions {
     pub too_far_ahead: Level,
 }
 
-/// `[vex]`: how far a VEX document the auditor brings (`audit --vex`) is trusted to except a
-/// finding.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Vex {
-    /// Days a statement may be old (and it may not be dated after the evaluation time).
-    #[serde(default = "Vex::default_max_age")]
-    pub max_age: u32,
-    /// Whether `not_affected` needs a justification, an impact statement or a detail.
-    #[serde(default = "Vex::yes")]
-    pub require_justification: bool,
-    /// Whether only documents signed by a `--vex-key` key may except.
-    #[serde(default)]
-    pub require_signed: bool,
-}
-
-impl Vex {
-    fn default_max_age() -> u32 {
-        90
-    }
-    fn yes() -> bool {
-        true
-    }
-}
-
-impl Default for Vex {
-    /// `nhs-charter`'s values, which a record leaves out ([`Settings::to_record`]).
-    fn default() -> Vex {
-        Vex {
-            max_age: Vex::default_max_age(),
-            require_justification: true,
-            require_signed: false,
-        }
-    }
-}
-
 impl Settings {
     /// Every setting by its `section.key` name, as reports record them. Destructured without
     /// `..`: a field added to [`Settings`] does not compile until it is named here.
@@ -588,19 +555,6 @@ impl Settings {
 /// The profile setting, which a record leaves out while it is the default: see
 /// [`Settings::to_record`].
 pub const PROFILE_SETTING: &str = "sbom-completeness.profile";
-
-/// The value a setting has when a record leaves it out, for the settings a record may leave
-/// out (those added after reports were first signed): `None` for every other.
-pub fn default_of(name: &str) -> Option<Value> {
-    let vex = Vex::default();
-    match name {
-        PROFILE_SETTING => Some(Value::Text(Profile::default().as_str().to_owned())),
-        "vex.max-age" => Some(Value::Days(vex.max_age)),
-        "vex.require-justification" => Some(Value::Flag(vex.require_justification)),
-        "vex.require-signed" => Some(Value::Flag(vex.require_signed)),
-        _ => None,
-    }
-}
 
 impl Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
