@@ -326,3 +326,6 @@ fn except(
         impact: statement.impact.clone(),
     });
 }
+
+#[cfg(test)]
+mod tests;
