@@ -385,6 +385,10 @@ fn a_signed_vex_is_believed_only_with_the_signers_key_and_labelled_with_it() {
             "{stderr}"
         );
     }
+    // A key with no VEX document to check is a mistake, said before any work.
+    let (code, _, stderr) = audit(&[], &["--vex-key", vendor_pub.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--vex <FILE>"), "{stderr}");
     // A payload changed after signing does not verify.
     let mut envelope: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let mut forged = document.clone();

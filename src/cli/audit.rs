@@ -97,7 +97,7 @@ pub struct AuditArgs {
 
     /// A public key (PEM) a signed --vex document must verify against; repeatable. A signed
     /// document no given key verifies is refused (exit 2).
-    #[arg(long = "vex-key", value_name = "FILE")]
+    #[arg(long = "vex-key", value_name = "FILE", requires = "vex")]
     pub vex_key: Vec<PathBuf>,
 
     /// The evaluation time, RFC 3339 (e.g. 2026-09-01T00:00:00Z) [default: now].
