@@ -222,3 +222,74 @@ fn a_signed_predicate_is_held_to_its_own_vex_rules_and_verify_to_the_recipients(
         "{said}"
     );
 }
+
+#[test]
+fn a_predicate_made_before_vex_is_not_judged_by_the_vex_settings_it_could_not_record() {
+    let dir = Scratch::new();
+    let home = CargoHome::new();
+    let (private, public) = keygen(&home, &dir.0.path().join("supplier"));
+    let config = dir.0.path().join("charter-audit.toml");
+    std::fs::write(
+        &config,
+        "[supplier]\nname = \"Example Health Ltd\"\n\n\
+         [[exception]]\nid = \"RUSTSEC-2022-0013\"\nreason = \"trusted input only\"\nexpires = 2026-09-30\napproved-by = \"CISO\"\n\n\
+         [[exception]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"patched in our fork\"\nexpires = 2026-09-30\napproved-by = \"CISO\"\n",
+    )
+    .unwrap();
+    let out = dir.0.path().join("evidence");
+    let output = charter_audit(&home)
+        .args([
+            "audit",
+            "--offline",
+            "--now",
+            "2026-08-25T00:00:00Z",
+            "--lockfile",
+        ])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-24", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .args(["--policy", "nhs-charter-strict", "--config"])
+        .arg(&config)
+        .arg("--sign-key")
+        .arg(&private)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let envelope: dsse::Envelope =
+        serde_json::from_slice(&std::fs::read(out.join("attestation.intoto.json")).unwrap())
+            .unwrap();
+    let mut statement: Value =
+        serde_json::from_slice(&dsse::decode_base64(&envelope.payload).unwrap()).unwrap();
+    // As an nhs-charter-strict predicate made before `[vex]` existed: no vex.* settings.
+    let policy = &mut statement["predicate"]["policy"];
+    let settings = policy["settings"].as_object_mut().unwrap();
+    assert_eq!(settings.remove("vex.max-age"), Some(json!(30)));
+    assert_eq!(settings.remove("vex.require-signed"), Some(json!(true)));
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(serde_json::to_vec(&policy["settings"]).unwrap());
+    policy["digest"] = json!(format!("sha256:{}", hex::encode(digest)));
+    let key = PrivateKey::from_pem(&std::fs::read_to_string(&private).unwrap(), "test").unwrap();
+    let signed = dsse::sign(&serde_json::to_vec(&statement).unwrap(), IN_TOTO, &key).unwrap();
+    let path = dir.json(
+        "before-vex.intoto.json",
+        &serde_json::to_value(&signed).unwrap(),
+    );
+    let output = charter_audit(&home)
+        .args([
+            "verify",
+            "--now",
+            "2026-08-26T00:00:00Z",
+            "--policy",
+            "nhs-charter-strict",
+        ])
+        .arg("--key")
+        .arg(&public)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
