@@ -27,5 +27,6 @@ pub mod report;
 pub mod sbom;
 pub mod text;
 pub mod time;
+pub mod vex;
 
 pub use error::Error;

@@ -127,7 +127,7 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 fn every_seed_passes_its_harness() {
     type Harness = fn(&[u8]);
-    let harnesses: [(&str, Harness); 13] = [
+    let harnesses: [(&str, Harness); 14] = [
         ("lockfile", harness::lockfile),
         ("config", harness::config),
         ("cyclonedx", harness::cyclonedx),
@@ -141,6 +141,7 @@ fn every_seed_passes_its_harness() {
         ("advisory_cache", harness::advisory_cache),
         ("registry_cache", harness::registry_cache),
         ("binary", harness::binary),
+        ("vex", harness::vex),
     ];
     for (target, run) in harnesses {
         for seed in seeds(target) {
@@ -176,6 +177,11 @@ proptest! {
     #[test]
     fn any_charter_audit_toml_is_read_or_refused_naming_it(bytes in prop_oneof![noise(), mutated("config")]) {
         harness::config(&bytes);
+    }
+
+    #[test]
+    fn any_vex_document_is_read_or_refused_naming_it(bytes in prop_oneof![noise(), mutated("vex")]) {
+        harness::vex(&bytes);
     }
 
     #[test]

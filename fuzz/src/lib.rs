@@ -295,3 +295,38 @@ pub fn binary(bytes: &[u8]) {
         }
     }
 }
+
+/// A VEX document (`audit --vex`): OpenVEX, CycloneDX VEX, or a DSSE envelope of OpenVEX. Read
+/// or refused naming the file; a document read keeps within the caps, and survives the trip
+/// through the report's own types; a signed one is never read without a key to check it.
+pub fn vex(bytes: &[u8]) {
+    use charter_audit::audit::vex::{VexInputError, read_all};
+    use charter_audit::vex::{self, Document};
+    match vex::parse("vex.json", bytes) {
+        Ok(parsed) => {
+            let document = parsed.document;
+            assert!(document.statements.len() <= vex::MAX_STATEMENTS + vex::MAX_REFERENCES);
+            assert!(
+                document
+                    .statements
+                    .iter()
+                    .all(|s| !s.vulnerability.is_empty())
+            );
+            let json = serde_json::to_vec(&document).unwrap();
+            let again: Document = serde_json::from_slice(&json).unwrap();
+            assert_eq!(again, document, "the report reads back what it wrote");
+        }
+        Err(error) => assert!(!error.to_string().is_empty()),
+    }
+    let (_dir, path) = scratch("vex.json", bytes);
+    match read_all(std::slice::from_ref(&path), &[]) {
+        Ok(documents) => assert!(
+            documents.iter().all(|d| d.signer.is_none()),
+            "nothing is signed without a key"
+        ),
+        Err(error @ (VexInputError::Document { .. } | VexInputError::NoKey { .. })) => {
+            names(&error.to_string(), &path);
+        }
+        Err(error) => panic!("no key was given, yet: {error}"),
+    }
+}

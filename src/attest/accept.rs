@@ -13,7 +13,7 @@ use super::statement::Subject;
 use super::verify::{self, Verified};
 use crate::model::verification::{
     Attested, Authentic, BundleKey, Concern, Exception, Override, Policy, Product, Source,
-    Unchecked, Verification,
+    Unchecked, Verification, VexException,
 };
 use crate::policy::model::{self, Direction, SETTINGS};
 
@@ -227,14 +227,17 @@ fn policy_concerns(
             let Some(expected) = builtin.get(&path) else {
                 continue;
             };
-            // A record leaves the profile out when it is the default (`ntia-2021`).
-            let default_profile = (path == model::PROFILE_SETTING)
-                .then(|| serde_json::Value::from(model::Profile::default().as_str()));
-            let value = policy
-                .settings
-                .get(&path)
-                .or(default_profile.as_ref())
-                .and_then(|attested| model::Value::from_json(*kind, attested));
+            // The `[vex]` settings decide nothing in a run given no VEX: a predicate made
+            // before they existed (which records none) is not loosened by their defaults.
+            if *section == "vex" && policy.vex.is_empty() {
+                continue;
+            }
+            // A record leaves some settings out while they are their defaults (the profile
+            // `ntia-2021`, the `vex.*` settings).
+            let value = match policy.settings.get(&path) {
+                Some(attested) => model::Value::from_json(*kind, attested),
+                None => model::default_of(&path),
+            };
             if let Some(value) = value
                 && model::direction(*kind, expected, &value) == Direction::Loosening
             {
@@ -243,6 +246,19 @@ fn policy_concerns(
                     setting: path,
                     required: required.to_owned(),
                     expected: expected.display(),
+                });
+            }
+        }
+    }
+    // Every VEX exception is judged by the required policy's `[vex]` rules.
+    if let (Some(rules), Some(at)) = (crate::policy::builtin(required), evaluated) {
+        for e in &predicate.findings.vex_exceptions {
+            if let Some(why) = super::consistency::vex_refusal(e, &rules.settings.vex, at) {
+                out.push(Concern::VexException {
+                    finding: e.finding.clone(),
+                    author: e.author.clone(),
+                    why,
+                    required: required.to_owned(),
                 });
             }
         }
@@ -307,7 +323,7 @@ pub fn attested(p: &Predicate) -> Attested {
                 reason: u.reason.clone(),
             })
             .collect(),
-        policy: policy(&p.policy),
+        policy: policy(&p.policy, &p.findings.vex_exceptions),
         principles: p.principles.clone(),
         cyclonedx: p
             .cyclonedx_attestation
@@ -321,7 +337,7 @@ pub fn attested(p: &Predicate) -> Attested {
     }
 }
 
-fn policy(p: &predicate::Policy) -> Policy {
+fn policy(p: &predicate::Policy, vex: &[predicate::VexException]) -> Policy {
     Policy {
         base: p.base.clone(),
         digest: p.digest.clone(),
@@ -343,6 +359,16 @@ fn policy(p: &predicate::Policy) -> Policy {
                 expires: e.expires.clone(),
                 approved_by: e.approved_by.clone(),
                 reason: e.reason.clone(),
+            })
+            .collect(),
+        vex: vex
+            .iter()
+            .map(|e| VexException {
+                finding: e.finding.clone(),
+                author: e.author.clone(),
+                signer: e.signer.clone(),
+                time: e.time.clone(),
+                justification: e.justification.clone().or_else(|| e.impact.clone()),
             })
             .collect(),
     }

@@ -41,8 +41,9 @@ pub fn check(p: &Predicate) -> Result<(), Contradiction> {
     count_problems(&p.findings, &mut problems);
     result_problems(p, &mut problems);
     exception_problems(p, &mut problems);
-    override_problems(p, &mut problems);
     vex_problems(p, &mut problems);
+    override_problems(p, &mut problems);
+    vex_output_problems(p, &mut problems);
     binary_problems(p, &mut problems);
     if problems.is_empty() {
         Ok(())
@@ -176,6 +177,14 @@ fn exception_problems(p: &Predicate, problems: &mut Vec<String>) {
             .split_once(' ')
             .and_then(|(_, at)| at.rsplit_once('@'))
             .unwrap_or(("", ""));
+        // A VEX exception is judged on its own (`vex_problems`).
+        if p.findings
+            .vex_exceptions
+            .iter()
+            .any(|v| &v.finding == entry)
+        {
+            continue;
+        }
         let covered = p.policy.exceptions.iter().any(|e| {
             let in_force = match (crate::time::parse_day(&e.expires), evaluated) {
                 (Some(day), Some(at)) => day >= at.date(),
@@ -194,6 +203,106 @@ fn exception_problems(p: &Predicate, problems: &mut Vec<String>) {
     }
 }
 
+/// Every VEX exception is of an excepted finding, by a document the predicate records, and
+/// acceptable under the recorded `[vex]` settings at the evaluation; the counts by kind of
+/// exception agree with the lists.
+fn vex_problems(p: &Predicate, problems: &mut Vec<String>) {
+    let excepted = p
+        .findings
+        .ids
+        .get("excepted")
+        .map_or(&[][..], Vec::as_slice);
+    let evaluated = OffsetDateTime::parse(&p.evaluated_at, &Rfc3339).ok();
+    let rules = recorded_vex(p);
+    for e in &p.findings.vex_exceptions {
+        let finding = clean(&e.finding);
+        if !excepted.contains(&e.finding) {
+            problems.push(format!(
+                "the VEX exception of `{finding}` is not of an excepted finding"
+            ));
+        }
+        if !p.policy.vex.iter().any(|d| d.digest == e.document) {
+            problems.push(format!(
+                "the VEX exception of `{finding}` names a document the predicate does not record"
+            ));
+        }
+        if let Some(at) = evaluated
+            && let Some(why) = vex_refusal(e, &rules, at)
+        {
+            problems.push(format!(
+                "the VEX exception of `{finding}` does not follow its own policy: {why}"
+            ));
+        }
+    }
+    match &p.findings.excepted_by {
+        Some(by)
+            if by.vex != p.findings.vex_exceptions.len() as u64
+                || by.configuration.saturating_add(by.vex) != excepted.len() as u64 =>
+        {
+            problems.push(
+                "its excepted findings counted by kind of exception do not agree with its lists"
+                    .to_owned(),
+            );
+        }
+        None if !p.findings.vex_exceptions.is_empty() => {
+            problems.push("it lists VEX exceptions without counting them apart".to_owned());
+        }
+        _ => {}
+    }
+}
+
+/// The `[vex]` settings the predicate records (each left out is its default).
+fn recorded_vex(p: &Predicate) -> model::Vex {
+    let value = |name: &str, kind: model::Kind| {
+        p.policy
+            .settings
+            .get(name)
+            .and_then(|v| model::Value::from_json(kind, v))
+            .or_else(|| model::default_of(name))
+    };
+    let mut rules = model::Vex::default();
+    if let Some(model::Value::Days(days)) = value("vex.max-age", model::Kind::Days) {
+        rules.max_age = days;
+    }
+    if let Some(model::Value::Flag(f)) = value("vex.require-justification", model::Kind::Flag) {
+        rules.require_justification = f;
+    }
+    if let Some(model::Value::Flag(f)) = value("vex.require-signed", model::Kind::Flag) {
+        rules.require_signed = f;
+    }
+    rules
+}
+
+/// Why a VEX exception does not stand under `rules` at `evaluated`: the same rules the audit
+/// applies (`policy::vex`), judged again from what the predicate says of the statement.
+pub(super) fn vex_refusal(
+    e: &super::predicate::VexException,
+    rules: &model::Vex,
+    evaluated: OffsetDateTime,
+) -> Option<String> {
+    if rules.require_signed && e.signer.is_none() {
+        return Some("its document is not signed, and signed VEX is required".to_owned());
+    }
+    let Ok(at) = OffsetDateTime::parse(&e.time, &Rfc3339) else {
+        return Some("its time is not an RFC 3339 time".to_owned());
+    };
+    if at > evaluated {
+        return Some("its statement is dated after the evaluation".to_owned());
+    }
+    let age = evaluated - at;
+    if age > time::Duration::days(i64::from(rules.max_age)) {
+        return Some(format!(
+            "its statement was {} days old at the evaluation, more than {} (vex.max-age)",
+            age.whole_days(),
+            rules.max_age
+        ));
+    }
+    if rules.require_justification && e.justification.is_none() && e.impact.is_none() {
+        return Some("it gives no justification, and one is required".to_owned());
+    }
+    None
+}
+
 /// Each override is the setting as recorded.
 fn override_problems(p: &Predicate, problems: &mut Vec<String>) {
     for o in &p.policy.overrides {
@@ -208,7 +317,7 @@ fn override_problems(p: &Predicate, problems: &mut Vec<String>) {
 
 /// Each VEX document is recorded once: a name given twice, with two digests, would let a
 /// bundle or a recipient's copy match either.
-fn vex_problems(p: &Predicate, problems: &mut Vec<String>) {
+fn vex_output_problems(p: &Predicate, problems: &mut Vec<String>) {
     let mut names = BTreeSet::new();
     for v in &p.vex_outputs {
         if !names.insert(v.name.as_str()) {
@@ -238,7 +347,7 @@ pub fn settings_problems(p: &Predicate) -> Vec<Concern> {
     for (name, kind) in &known {
         match p.policy.settings.get(name) {
             // Recorded only when not the default (`Settings::to_record`).
-            None if name == model::PROFILE_SETTING => {}
+            None if model::default_of(name).is_some() => {}
             None => out.push(Concern::MissingSetting {
                 setting: name.clone(),
             }),

@@ -156,6 +156,52 @@ pub struct Policy {
     pub settings: BTreeMap<String, Value>,
     pub overrides: Vec<Override>,
     pub exceptions: Vec<Exception>,
+    /// The VEX documents the audit was given (`audit --vex`): who wrote and who signed each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<VexDocument>,
+}
+
+/// A VEX document an audit was given, by its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexDocument {
+    pub name: String,
+    /// `sha256:` and the hex SHA-256 of the file.
+    pub digest: String,
+    /// `openvex` or `cyclonedx`.
+    pub format: String,
+    pub author: String,
+    /// The key id of the `--vex-key` key whose signature verified, for a signed document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    pub statements: u64,
+}
+
+/// A finding a VEX `not_affected` statement excepted: on whose word, when, why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexException {
+    /// `ID package@version`, as `findings.ids` lists it.
+    pub finding: String,
+    /// The digest of the VEX document (one of `policy.vex`).
+    pub document: String,
+    pub author: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    pub vulnerability: String,
+    /// The statement's time, RFC 3339.
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+}
+
+/// How many excepted findings each kind of exception excepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptedBy {
+    /// By the supplier's configuration (`[[exception]]`).
+    pub configuration: u64,
+    /// By VEX statements.
+    pub vex: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +233,13 @@ pub struct Findings {
     pub summary: BTreeMap<String, u64>,
     /// The rule findings that are not information.
     pub rule_findings: Vec<RuleFinding>,
+    /// The findings VEX statements excepted (present when the audit was given VEX).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex_exceptions: Vec<VexException>,
+    /// The excepted findings counted by what excepted them (present when the audit was given
+    /// VEX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excepted_by: Option<ExceptedBy>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -395,6 +395,22 @@ fn policy(policy: &model::PolicyRecord) -> Result<super::predicate::Policy, serd
                 approved_by: e.approved_by.clone(),
             })
             .collect(),
+        vex: policy
+            .vex
+            .iter()
+            .map(|d| p::VexDocument {
+                name: d.name.clone(),
+                digest: d.sha256.clone(),
+                format: match d.format {
+                    crate::vex::Format::Openvex => "openvex",
+                    crate::vex::Format::Cyclonedx => "cyclonedx",
+                }
+                .to_owned(),
+                author: d.author.clone(),
+                signer: d.signer.clone(),
+                statements: d.statements.len() as u64,
+            })
+            .collect(),
     })
 }
 
@@ -430,10 +446,13 @@ pub(crate) fn findings_summary(report: &Report) -> super::predicate::Findings {
         .map(|v| (v.as_str().to_owned(), report.summary.count(v) as u64))
         .filter(|(_, n)| *n > 0)
         .collect();
+    let (vex_exceptions, excepted_by) = vex_exceptions(report);
     super::predicate::Findings {
         by_verdict_and_severity: counts,
         ids,
         summary,
+        vex_exceptions,
+        excepted_by,
         rule_findings: report
             .rule_findings
             .iter()
@@ -445,6 +464,45 @@ pub(crate) fn findings_summary(report: &Report) -> super::predicate::Findings {
             })
             .collect(),
     }
+}
+
+/// The findings VEX excepted, and the excepted findings counted by what excepted them: only
+/// for an audit given VEX, so that other predicates are what they always were.
+fn vex_exceptions(
+    report: &Report,
+) -> (
+    Vec<super::predicate::VexException>,
+    Option<super::predicate::ExceptedBy>,
+) {
+    if report.policy.vex.is_empty() {
+        return (Vec::new(), None);
+    }
+    let excepted: Vec<&model::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::Excepted)
+        .collect();
+    let list: Vec<super::predicate::VexException> = excepted
+        .iter()
+        .filter_map(|f| {
+            let v = f.vex.as_ref()?;
+            Some(super::predicate::VexException {
+                finding: format!("{} {}@{}", f.id, f.package.name, f.package.version),
+                document: v.sha256.clone(),
+                author: v.author.clone(),
+                signer: v.signer.clone(),
+                vulnerability: v.vulnerability.clone(),
+                time: v.time.clone(),
+                justification: v.justification.clone(),
+                impact: v.impact.clone(),
+            })
+        })
+        .collect();
+    let by = super::predicate::ExceptedBy {
+        configuration: (excepted.len() - list.len()) as u64,
+        vex: list.len() as u64,
+    };
+    (list, Some(by))
 }
 
 /// The in-toto vulns v0.2 predicate: every vulnerability finding, with its scores.

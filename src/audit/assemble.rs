@@ -10,7 +10,11 @@ use crate::policy::{self, product, rules};
 use crate::time::rfc3339;
 
 /// Judges what was gathered and assembles the report.
-pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, AuditError> {
+pub(super) fn report(
+    options: &Options,
+    gathered: Gathered,
+    vex: Vec<crate::vex::Document>,
+) -> Result<Audit, AuditError> {
     let Gathered {
         findings,
         lookups,
@@ -39,8 +43,11 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
     };
     let assessed = assess::join(findings, &packages, registry_facts, now);
     let judged = rules::judge_all(assessed, &config.policy, &config.exceptions, now);
+    let statements = policy::vex::Index::new(&vex, product.purl.as_deref());
+    let judged = statements.apply_all(judged, &config.policy, now);
     let mut rule_findings =
         rules::rule_findings(&judged, &sources, &config.policy, &config.exceptions, now);
+    rule_findings.extend(statements.unused(&judged));
     if let Input::Cargo {
         trusted_lockfile, ..
     } = &options.input
@@ -75,6 +82,7 @@ pub(super) fn report(options: &Options, gathered: Gathered) -> Result<Audit, Aud
             settings: config.policy.settings.clone(),
             overrides: config.overrides.clone(),
             exceptions: config.exceptions.clone(),
+            vex,
         },
         coverage,
         components: Components {

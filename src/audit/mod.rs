@@ -6,6 +6,7 @@
 
 mod assemble;
 mod gather;
+pub mod vex;
 
 use std::path::PathBuf;
 
@@ -60,6 +61,10 @@ pub struct Options {
     /// When documents are stamped (`SOURCE_DATE_EPOCH`), and when ages are computed.
     pub stamp: Stamp,
     pub now: OffsetDateTime,
+    /// `--vex`: VEX documents the auditor trusts as far as the policy's `[vex]` allows.
+    pub vex: Vec<PathBuf>,
+    /// `--vex-key`: the public keys a signed VEX document must verify against.
+    pub vex_keys: Vec<PathBuf>,
 }
 
 /// What an audit makes: the report, the SBOM it rests on, and what the user should know.
@@ -94,13 +99,17 @@ pub enum AuditError {
     BinaryMatch(#[from] crate::inventory::binary_match::SbomUnreadable),
     #[error("could not read the SBOM this run made: {0}")]
     OwnSbom(#[source] serde_json::Error),
+    #[error(transparent)]
+    Vex(#[from] vex::VexInputError),
 }
 
 /// Runs the audit: gather, judge, assemble.
 pub fn run(options: &Options, http: &Http) -> Result<Audit, AuditError> {
+    // Read first: a bad VEX document costs nothing of the network.
+    let vex = vex::read_all(&options.vex, &options.vex_keys)?;
     let gathered = match &options.input {
         Input::Cargo { inventory, .. } => gather::from_cargo(options, inventory, http)?,
         Input::Sbom { path, max_bytes } => gather::from_sbom(options, path, *max_bytes, http)?,
     };
-    assemble::report(options, gathered)
+    assemble::report(options, gathered, vex)
 }

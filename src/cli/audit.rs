@@ -87,6 +87,19 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// A VEX document from a supplier or vendor: OpenVEX 0.2.0, CycloneDX VEX, or OpenVEX
+    /// signed in a DSSE envelope (checked against --vex-key). Repeatable; never read from the
+    /// audited project. A `not_affected` statement about a finding's package (purl with name
+    /// and version) and vulnerability (its id or alias) excepts it, within the policy's [vex]
+    /// trust rules: vex.max-age days, vex.require-justification, vex.require-signed.
+    #[arg(long = "vex", value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
+    /// A public key (PEM) a signed --vex document must verify against; repeatable. A signed
+    /// document no given key verifies is refused (exit 2).
+    #[arg(long = "vex-key", value_name = "FILE", requires = "vex")]
+    pub vex_key: Vec<PathBuf>,
+
     /// The evaluation time, RFC 3339 (e.g. 2026-09-01T00:00:00Z) [default: now].
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,

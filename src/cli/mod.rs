@@ -48,9 +48,14 @@ pub enum Command {
     /// unscored vulnerability must be applied within 14 days of its release under nhs-charter).
     /// Exit code 0 when nothing violates the policy, 1 when something does, 2 when it could not
     /// run. A database that does not load fully is an error unless --allow-partial-db; what
-    /// could not be checked is listed, never clean.
+    /// could not be checked is listed, never clean. A vendor's or supplier's VEX (--vex FILE)
+    /// excepts a finding it says is not affected, within the policy's [vex] trust rules, and
+    /// every report names on whose word.
     ///
     /// Example: charter-audit audit --advisory-db advisory-db --now 2026-09-01T00:00:00Z
+    ///
+    /// Example: charter-audit audit --vex vendor.openvex.json --vex signed.intoto.json --vex-key
+    /// vendor.pub
     Audit(Box<AuditArgs>),
     /// Sign an in-toto attestation of an audit: what was checked, against which databases and
     /// policy, with what result, and what that evidences of the Charter and the Code of Practice.

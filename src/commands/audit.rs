@@ -150,6 +150,8 @@ fn options(
         config,
         stamp,
         now,
+        vex: args.vex.clone(),
+        vex_keys: args.vex_key.clone(),
     })
 }
 

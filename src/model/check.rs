@@ -1,6 +1,6 @@
 //! What reading a report checks beyond its types: that it is what this version of charter-audit
 //! writes. The verdicts are judged again from the report's own facts (the finding, its registry
-//! facts, the recorded settings and exceptions, the evaluation time) by the policy's own
+//! facts, the recorded settings, exceptions and VEX statements, the evaluation time) by the policy's own
 //! rules, and must be the ones recorded, word for word; so must the rule findings the report's
 //! facts decide (database age, exceptions). The policy's digest must be its settings'. What the
 //! report cannot decide alone (where packages come from, licences, the SBOM's completeness,
@@ -14,7 +14,7 @@ use crate::advisories::{self, FindingPackage};
 use crate::inventory::purl::Ecosystem;
 use crate::policy::assess::Judged;
 use crate::policy::model::Policy;
-use crate::policy::{Judgement, Rule, rules};
+use crate::policy::{Judgement, Rule, rules, vex};
 use crate::registry::apply::FixFacts;
 
 /// Checks that `report` is one this version writes.
@@ -35,10 +35,12 @@ pub(super) fn check(report: &Report) -> Result<(), ReportError> {
     let now = OffsetDateTime::parse(&report.evaluated_at, &Rfc3339)
         .map_err(|_| ReportError::Time(report.evaluated_at.clone()))?;
     let exceptions = &report.policy.exceptions;
+    let statements = vex::Index::new(&report.policy.vex, report.product.purl.as_deref());
     let mut judged = Vec::with_capacity(report.findings.len());
     for recorded in &report.findings {
         let (finding, fix) = facts(recorded);
         let judgement = rules::judge(&finding, &fix, &policy, exceptions, now);
+        let judgement = statements.apply(&finding, judgement, &policy, now);
         if judgement != judgement_of(recorded) {
             return Err(ReportError::Verdict {
                 id: recorded.id.clone(),
@@ -54,10 +56,11 @@ pub(super) fn check(report: &Report) -> Result<(), ReportError> {
     let decided = |rule: Rule| {
         matches!(
             rule,
-            Rule::AdvisoryDbAge | Rule::ExceptionUnused | Rule::ExceptionExpiry
+            Rule::AdvisoryDbAge | Rule::ExceptionUnused | Rule::ExceptionExpiry | Rule::VexUnused
         )
     };
-    let expected = rules::rule_findings(&judged, &report.sources, &policy, exceptions, now);
+    let mut expected = rules::rule_findings(&judged, &report.sources, &policy, exceptions, now);
+    expected.extend(statements.unused(&judged));
     let recorded: Vec<_> = report
         .rule_findings
         .iter()
@@ -112,5 +115,6 @@ fn judgement_of(recorded: &Finding) -> Judgement {
         clock_start: recorded.clock_start.clone(),
         clock_start_from: recorded.clock_start_from,
         exception: recorded.exception.clone(),
+        vex: recorded.vex.clone(),
     }
 }

@@ -13,7 +13,7 @@ use crate::advisories::{Coverage, FindingPackage, Kind, Severity, SourceRecord, 
 use crate::policy::assess::Judged;
 use crate::policy::model::Settings;
 use crate::policy::{
-    AppliedException, ClockStart, Exception, Override, Rule, RuleFinding, Verdict,
+    AppliedException, AppliedVex, ClockStart, Exception, Override, Rule, RuleFinding, Verdict,
 };
 use crate::registry::RegistryRecord;
 use crate::registry::apply::ComponentFacts;
@@ -68,6 +68,10 @@ pub struct PolicyRecord {
     pub settings: Settings,
     pub overrides: Vec<Override>,
     pub exceptions: Vec<Exception>,
+    /// The VEX documents given with `--vex`, every statement in them, so that the verdicts
+    /// they changed can be judged again from the report alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<crate::vex::Document>,
 }
 
 /// The settings as reports write them: one flat object of `section.key` → value, read back
@@ -311,6 +315,9 @@ pub struct Finding {
     pub clock_start: Option<String>,
     pub clock_start_from: Option<ClockStart>,
     pub exception: Option<AppliedException>,
+    /// The VEX statement that excepted it, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex: Option<AppliedVex>,
 }
 
 impl From<Judged> for Finding {
@@ -347,6 +354,7 @@ impl From<Judged> for Finding {
             clock_start: j.clock_start,
             clock_start_from: j.clock_start_from,
             exception: j.exception,
+            vex: j.vex,
         }
     }
 }
@@ -522,6 +530,7 @@ pub(crate) fn sample() -> Report {
                 .unwrap_or_else(|| unreachable!("a built-in policy")),
             overrides: Vec::new(),
             exceptions: Vec::new(),
+            vex: Vec::new(),
         },
         coverage: Coverage::default(),
         components: Components {
@@ -573,5 +582,6 @@ pub(crate) fn sample_finding() -> Finding {
         clock_start: Some("2022-03-08T00:00:00Z".to_owned()),
         clock_start_from: Some(ClockStart::FixPublished),
         exception: None,
+        vex: None,
     }
 }

@@ -139,6 +139,18 @@ pub struct Policy {
     pub digest: String,
     pub overrides: Vec<Override>,
     pub exceptions: Vec<Exception>,
+    /// The findings VEX statements excepted, on whose word.
+    pub vex: Vec<VexException>,
+}
+
+/// A finding a VEX statement excepted: on whose word (and whose key signed it), when, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexException {
+    pub finding: String,
+    pub author: String,
+    pub signer: Option<String>,
+    pub time: String,
+    pub justification: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -194,5 +206,13 @@ pub enum Concern {
     BinaryNotInSbom {
         subject: String,
         packages: Vec<String>,
+    },
+    /// A VEX exception the required policy's `[vex]` rules do not accept (too old, dated
+    /// after the evaluation, without justification, unsigned).
+    VexException {
+        finding: String,
+        author: String,
+        why: String,
+        required: String,
     },
 }

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::sbom::Profile;
+pub use vex::{Vex, default_of};
+
+mod vex;
 
 /// What a rule makes of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,6 +52,8 @@ pub enum Kind {
     /// A completeness profile (`ntia-2021`, `cisa-2025-draft`, `bsi-tr-03183-2`); one that
     /// checks everything another checks is stricter ([`Profile::includes`]).
     Profile,
+    /// `true` or `false`: a requirement; `true` is stricter.
+    Flag,
 }
 
 /// Every setting a policy has: `(section, key, kind, what it means)`, in the order messages
@@ -173,6 +178,24 @@ pub const SETTINGS: &[(&str, &str, Kind, &str)] = &[
         Kind::Level,
         "an exception that expires further ahead",
     ),
+    (
+        "vex",
+        "max-age",
+        Kind::Days,
+        "days a VEX statement (from --vex) may be old and still except a finding",
+    ),
+    (
+        "vex",
+        "require-justification",
+        Kind::Flag,
+        "whether a VEX `not_affected` needs a justification (or an impact statement) to except",
+    ),
+    (
+        "vex",
+        "require-signed",
+        Kind::Flag,
+        "whether only VEX documents signed by a --vex-key key may except",
+    ),
 ];
 
 /// A setting's value.
@@ -183,6 +206,7 @@ pub enum Value {
     Level(Level),
     Names(Vec<String>),
     Text(String),
+    Flag(bool),
 }
 
 impl Value {
@@ -205,6 +229,7 @@ impl Value {
                 .as_str()
                 .and_then(Profile::parse)
                 .map(|p| Value::Text(p.as_str().to_owned())),
+            Kind::Flag => json.as_bool().map(Value::Flag),
         }
     }
 
@@ -214,6 +239,7 @@ impl Value {
             Value::Level(l) => l.as_str().to_owned(),
             Value::Names(n) => format!("[{}]", n.join(", ")),
             Value::Text(t) => format!("{t:?}"),
+            Value::Flag(f) => f.to_string(),
         }
     }
 }
@@ -255,6 +281,8 @@ pub fn direction(kind: Kind, base: &Value, value: &Value) -> Direction {
             }
         }
         (Kind::LicenseDeny, Value::Names(b), Value::Names(v)) => allowing(b, v).reverse(),
+        // Requiring is stricter than not.
+        (Kind::Flag, Value::Flag(b), Value::Flag(v)) => v.cmp(b),
         (Kind::Profile, Value::Text(b), Value::Text(v)) => {
             match (Profile::parse(b), Profile::parse(v)) {
                 (Some(b), Some(v)) if b == v => Equal,
@@ -313,6 +341,9 @@ pub struct Settings {
     pub sbom_completeness: SbomCompleteness,
     pub licenses: Licenses,
     pub exceptions: Exceptions,
+    /// Read as its defaults when a report made before VEX was read records none of it.
+    #[serde(default)]
+    pub vex: Vex,
 }
 
 /// `[patch-age]`: days a fix may wait, by the vulnerability's severity.
@@ -432,6 +463,12 @@ impl Settings {
                     max_days_ahead,
                     too_far_ahead,
                 },
+            vex:
+                Vex {
+                    max_age,
+                    require_justification,
+                    require_signed,
+                },
         } = self;
         [
             ("description", Value::Text(description.clone())),
@@ -468,6 +505,12 @@ impl Settings {
             ("licenses.verdict", Value::Level(*licenses)),
             ("exceptions.max-days-ahead", Value::Days(*max_days_ahead)),
             ("exceptions.too-far-ahead", Value::Level(*too_far_ahead)),
+            ("vex.max-age", Value::Days(*max_age)),
+            (
+                "vex.require-justification",
+                Value::Flag(*require_justification),
+            ),
+            ("vex.require-signed", Value::Flag(*require_signed)),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -501,16 +544,16 @@ impl Settings {
     /// them): every setting, but `sbom-completeness.profile` only when it is not the default
     /// `ntia-2021`, so that the reports and digests of policies that do not choose a profile
     /// are what they were before profiles existed. A record without it reads as `ntia-2021`.
+    /// The `vex.*` settings likewise, each left out while it is its default.
     pub fn to_record(&self) -> BTreeMap<String, Value> {
         let mut map = self.to_map();
-        if self.sbom_completeness.profile == Profile::default() {
-            map.remove(PROFILE_SETTING);
-        }
+        map.retain(|name, value| default_of(name).as_ref() != Some(value));
         map
     }
 }
 
-/// The one setting a record may leave out (meaning its default): see [`Settings::to_record`].
+/// The profile setting, which a record leaves out while it is the default: see
+/// [`Settings::to_record`].
 pub const PROFILE_SETTING: &str = "sbom-completeness.profile";
 
 impl Serialize for Settings {

@@ -198,6 +198,7 @@ fn simple(rule: Rule, level: Level, message: String) -> Judgement {
         clock_start: None,
         clock_start_from: None,
         exception: None,
+        vex: None,
     }
 }
 
@@ -243,6 +244,7 @@ fn patch_age(finding: &Finding, fix: &FixFacts, policy: &Policy, now: OffsetDate
         clock_start: Some(crate::time::rfc3339(start)),
         clock_start_from: Some(from),
         exception: None,
+        vex: None,
     }
 }
 
@@ -269,6 +271,7 @@ fn undated(finding: &Finding) -> Judgement {
         clock_start: None,
         clock_start_from: None,
         exception: None,
+        vex: None,
     }
 }
 

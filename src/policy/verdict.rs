@@ -66,6 +66,8 @@ pub enum Rule {
     ExceptionUnused,
     /// An exception that runs further ahead than the policy allows.
     ExceptionExpiry,
+    /// A VEX statement (`--vex`) about no component and vulnerability of the run.
+    VexUnused,
     /// Where packages come from.
     Sources,
     /// Under which licences.
@@ -93,6 +95,7 @@ impl Rule {
             Rule::AdvisoryDbAge => "advisory-db-age",
             Rule::ExceptionUnused => "exception-unused",
             Rule::ExceptionExpiry => "exception-expiry",
+            Rule::VexUnused => "vex-unused",
             Rule::Sources => "sources",
             Rule::Licenses => "licenses",
             Rule::SbomCompleteness => "sbom-completeness",
@@ -133,6 +136,30 @@ pub struct Judgement {
     pub clock_start_from: Option<ClockStart>,
     /// The exception that applied (or expired), by id.
     pub exception: Option<AppliedException>,
+    /// The VEX statement that excepted it, when one did (on whose word, when, and why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex: Option<AppliedVex>,
+}
+
+/// A VEX `not_affected` statement that excepted a finding: which document (by file name and
+/// digest), whose word (its author, and its signer's key id when it was signed), the
+/// statement's time and its reasons. Kept apart from configuration exceptions so that reports
+/// and predicates count them apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedVex {
+    pub document: String,
+    pub sha256: String,
+    pub author: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// The vulnerability as the statement names it (the finding's id or one of its aliases).
+    pub vulnerability: String,
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,10 +85,11 @@ pub fn render(report: &Report, claims: &Claims<'_>) -> String {
     };
     out.push_str(&format!(
         "<div class=\"verdict {class}\" id=\"verdict\"><strong>{word}</strong>: {why}.<br>\
-         {} violation(s), {} warning(s), {} excepted, in {} components; policy <code>{}</code>{loosened}, evaluated at {}.</div>\n",
+         {} violation(s), {} warning(s), {} excepted{}, in {} components; policy <code>{}</code>{loosened}, evaluated at {}.</div>\n",
         count(Verdict::Violation),
         count(Verdict::Warning),
         count(Verdict::Excepted),
+        super::vex_in::headline_note(report),
         report.components.total,
         esc(&report.policy.base),
         esc(&report.evaluated_at)
@@ -114,6 +115,7 @@ pub fn render(report: &Report, claims: &Claims<'_>) -> String {
     rule_findings(&mut out, report);
     out.push_str(&super::principles::html(claims, esc));
     policy(&mut out, report);
+    out.push_str(&super::vex_in::html(report, esc));
     evidence(&mut out, report);
     out.push_str(&format!("<script>{SCRIPT}</script>\n</body>\n</html>\n"));
     out

@@ -28,6 +28,7 @@ pub fn render(report: &Report, claims: &Claims<'_>) -> String {
         findings_table(&mut out, &findings);
         rule_list(&mut out, &rules);
     }
+    out.push_str(&super::vex_in::markdown(report, escape));
     unchecked(&mut out, &report.coverage.unchecked);
     out.push_str(&super::principles::markdown(claims, escape));
     evidence(&mut out, report);
@@ -47,10 +48,11 @@ fn headline(report: &Report) -> String {
     let count = |verdict: Verdict| report.summary.count(verdict);
     format!(
         "## {mark} charter-audit: {word}: {product}\n\n\
-         {} violation(s), {} warning(s), {} excepted, in {} components; policy `{}` ({}), evaluated at {}.\n",
+         {} violation(s), {} warning(s), {} excepted{}, in {} components; policy `{}` ({}), evaluated at {}.\n",
         count(Verdict::Violation),
         count(Verdict::Warning),
         count(Verdict::Excepted),
+        super::vex_in::headline_note(report),
         report.components.total,
         code_span(&report.policy.base),
         report.policy.digest,

@@ -8,6 +8,7 @@ pub mod sarif;
 pub mod verify;
 pub mod verify_html;
 pub mod vex;
+pub mod vex_in;
 mod write;
 
 pub use write::{

@@ -103,6 +103,10 @@ fn rule_code(code: Code) -> (&'static str, &'static str) {
         ),
         Code::ExceptionUnused => ("UnusedException", "An exception matches no finding"),
         Code::ExceptionExpiry => ("LongLivedException", "An exception expires too far ahead"),
+        Code::VexUnused => (
+            "UnusedVexStatement",
+            "A VEX statement is about a component and vulnerability of this run",
+        ),
         Code::Sources => (
             "PackageSources",
             "Packages come only from allowed registries",
@@ -229,7 +233,21 @@ fn advisory_result(finding: &Finding, rule_index: usize, lockfile: &LockfileLoca
                 .collect::<Vec<_>>()
         );
     }
-    if let (Verdict::Excepted, Some(exception)) = (finding.verdict, &finding.exception) {
+    if let (Verdict::Excepted, Some(vex)) = (finding.verdict, &finding.vex) {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": super::vex_in::suppression(vex),
+        }]);
+        result["properties"]["vex"] = json!({
+            "document": clean(&vex.document),
+            "sha256": vex.sha256,
+            "author": clean(&vex.author),
+            "signer": vex.signer.as_deref().map(clean),
+            "time": clean(&vex.time),
+            "justification": vex.justification.as_deref().map(clean),
+        });
+    } else if let (Verdict::Excepted, Some(exception)) = (finding.verdict, &finding.exception) {
         result["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",

@@ -101,6 +101,17 @@ pub fn concern_text(concern: &Concern) -> String {
             clean(id),
             clean(expires)
         ),
+        Concern::VexException {
+            finding,
+            author,
+            why,
+            required,
+        } => format!(
+            "{} is excepted on the word of a VEX statement by {}, which {required} does not accept: {}",
+            clean(finding),
+            clean(author),
+            clean(why)
+        ),
         Concern::UnacceptedSource { name, uri } => format!(
             "it cites the advisory source {} ({}), which is not one you accept (--accept-source)",
             clean(name),
@@ -241,4 +252,24 @@ fn policy(out: &mut String, p: &Attested) {
             clean(&e.reason)
         );
     }
+    for v in &policy.vex {
+        let _ = writeln!(out, "  {}", vex_text(v, clean));
+    }
+}
+
+/// A VEX exception, on whose word, as a line of text (`text` cleans or escapes each string).
+pub fn vex_text(v: &crate::model::verification::VexException, text: fn(&str) -> String) -> String {
+    format!(
+        "VEX: {} not affected on the word of {} ({}, statement of {}): {}",
+        text(&v.finding),
+        text(&v.author),
+        match &v.signer {
+            Some(key) => format!("signed, key {}", text(key)),
+            None => "unsigned".to_owned(),
+        },
+        text(&v.time),
+        v.justification
+            .as_deref()
+            .map_or_else(|| "no justification".to_owned(), text)
+    )
 }

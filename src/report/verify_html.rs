@@ -219,6 +219,9 @@ fn attested_facts(out: &mut String, a: &Attested) {
             esc(&e.reason)
         ));
     }
+    for v in &policy.vex {
+        out.push_str(&format!("<li>{}</li>\n", super::verify::vex_text(v, esc)));
+    }
     out.push_str("</ul>\n");
 }
 
@@ -254,6 +257,7 @@ mod tests {
                     digest: text(),
                     overrides: Vec::new(),
                     exceptions: Vec::new(),
+                    vex: Vec::new(),
                 },
                 principles: vec![Principle {
                     framework: Framework::Dspt,

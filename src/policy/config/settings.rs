@@ -195,6 +195,8 @@ impl<'a> Validator<'a> {
             (Kind::Profile, DeValue::String(s)) => Profile::parse(s)
                 .map(|p| Value::Text(p.as_str().to_owned()))
                 .ok_or_else(|| format!("`{setting}` is `{s}`; allowed: {}", profile_names())),
+            (Kind::Flag, DeValue::Boolean(b)) => Ok(Value::Flag(*b)),
+            (Kind::Flag, _) => Err(format!("`{setting}` must be true or false")),
             (Kind::Profile, _) => Err(format!(
                 "`{setting}` must be the name of a profile: {}",
                 profile_names()

@@ -78,6 +78,9 @@ pub fn decision(report: &Report, finding: &Finding) -> Decision {
                     e.expires
                 ),
             },
+            // Excepted on a VEX statement the auditor was given (`audit --vex`): passed on
+            // with whose word it is.
+            None if finding.vex.is_some() => vex_decision(finding),
             // A report read back has been checked: an excepted finding has its exception.
             None => Decision::NotAffected {
                 justification: None,
@@ -97,6 +100,42 @@ pub fn decision(report: &Report, finding: &Finding) -> Decision {
         Verdict::Info => Decision::UnderInvestigation {
             note: finding.message.clone(),
         },
+    }
+}
+
+/// The decision on a finding a VEX statement excepted: `not_affected`, its justification when
+/// it is one of OpenVEX's terms (a CycloneDX one is kept in the words), and on whose word.
+fn vex_decision(finding: &Finding) -> Decision {
+    let Some(vex) = &finding.vex else {
+        return Decision::NotAffected {
+            justification: None,
+            statement: finding.message.clone(),
+        };
+    };
+    let signed = vex
+        .signer
+        .as_ref()
+        .map_or_else(String::new, |k| format!(", signed by key {k}"));
+    let why = [vex.justification.as_deref(), vex.impact.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(": ");
+    Decision::NotAffected {
+        justification: vex.justification.as_deref().and_then(Justification::parse),
+        statement: format!(
+            "Not affected on the word of {} (VEX document {}, {}{signed}, statement of {} about {}){}",
+            vex.author,
+            vex.document,
+            vex.sha256,
+            vex.time,
+            vex.vulnerability,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            }
+        ),
     }
 }
 
