@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use sha2::Digest as _;
-use util::{CargoHome, DEMO_NOW, charter_audit, copy_workspace, fixture};
+use util::{CargoHome, DEMO_NOW, charter_audit, fixture};
 
 /// The supplier's configuration: one exception in force with a justification (regex), one
 /// expired (atty's unmaintained notice); `extra` adds settings.
@@ -29,32 +29,7 @@ fn config(extra: &str) -> String {
 
 /// `audit --out-dir` of the demo workspace for Linux at `now`, with `config`, plus `extra`.
 fn audit_into(out: &Path, now: &str, config_text: &str, extra: &[&str]) -> i32 {
-    let ws = copy_workspace("demo");
-    let config_path = ws.path().join("audit.toml");
-    std::fs::write(&config_path, config_text).unwrap();
-    let home = CargoHome::new();
-    let output = charter_audit(&home)
-        .env("SOURCE_DATE_EPOCH", util::EPOCH)
-        .args(["audit", "--offline", "--now", now, "--manifest-path"])
-        .arg(ws.path().join("Cargo.toml"))
-        .args(["--target", "x86_64-unknown-linux-gnu", "--config"])
-        .arg(&config_path)
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
-        .arg(fixture("registry-index"))
-        .arg("--out-dir")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    let code = output.status.code().unwrap();
-    assert!(
-        code < 2,
-        "exit {code}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    code
+    util::demo_audit_into(out, now, config_text, extra)
 }
 
 fn read_json(path: &Path) -> Value {

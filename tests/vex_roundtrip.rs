@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use util::{CargoHome, DEMO_NOW, charter_audit, copy_workspace, fixture};
+use util::DEMO_NOW;
 
 const SUPPLIER: &str = "extends = \"nhs-charter\"\n\n[supplier]\nname = \"Example Health Ltd\"\n";
 
@@ -28,31 +28,7 @@ fn with_exception() -> String {
 /// `audit --out-dir OUT` of the demo workspace for Linux, with `config` and `extra` flags:
 /// the report it wrote.
 fn audit(out: &Path, config: &str, extra: &[&std::ffi::OsStr]) -> Value {
-    let ws = copy_workspace("demo");
-    let config_path = ws.path().join("audit.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let home = CargoHome::new();
-    let output = charter_audit(&home)
-        .env("SOURCE_DATE_EPOCH", util::EPOCH)
-        .args(["audit", "--offline", "--now", DEMO_NOW, "--manifest-path"])
-        .arg(ws.path().join("Cargo.toml"))
-        .args(["--target", "x86_64-unknown-linux-gnu", "--config"])
-        .arg(&config_path)
-        .arg("--advisory-db")
-        .arg(fixture("advisories/rustsec"))
-        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
-        .arg(fixture("registry-index"))
-        .arg("--out-dir")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    let code = output.status.code().unwrap();
-    assert!(
-        code < 2,
-        "exit {code}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    util::demo_audit_into(out, DEMO_NOW, config, extra);
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
 

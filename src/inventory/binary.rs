@@ -252,8 +252,9 @@ fn packages_of(info: &VersionInfo) -> Result<(Vec<Package>, Option<usize>), Stri
     Ok((sorted, root.map(|r| position[r])))
 }
 
-/// Packages sorted as every inventory is, edges renumbered; and where each old index went.
-fn sorted(mut packages: Vec<Package>) -> (Vec<Package>, Vec<usize>) {
+/// Packages sorted as every inventory is, edges renumbered; and where each old index went
+/// (the lockfile's inventory is sorted the same way).
+pub(super) fn sorted(mut packages: Vec<Package>) -> (Vec<Package>, Vec<usize>) {
     let mut order: Vec<usize> = (0..packages.len()).collect();
     order.sort_by(|&a, &b| {
         super::metadata::sort_key(&packages[a]).cmp(&super::metadata::sort_key(&packages[b]))

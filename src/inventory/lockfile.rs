@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::lockfile_format::{self, Locked};
-use super::metadata::sort_key;
 use super::{Inventory, ManifestInfo, Origin, Package, PackageSource, Product, Reach};
 
 /// Why a lockfile could not be read.
@@ -171,7 +170,7 @@ pub fn inventory(
             .as_deref()
             .is_some_and(|s| super::source::strip_userinfo(s).1)
     });
-    let mut packages: Vec<Package> = locked
+    let packages: Vec<Package> = locked
         .packages
         .into_iter()
         .map(|locked| Package {
@@ -188,21 +187,7 @@ pub fn inventory(
         })
         .collect();
 
-    // Sort, then renumber the edges.
-    let mut order: Vec<usize> = (0..packages.len()).collect();
-    order.sort_by(|&a, &b| sort_key(&packages[a]).cmp(&sort_key(&packages[b])));
-    let mut position = vec![0; packages.len()];
-    for (new, &old) in order.iter().enumerate() {
-        position[old] = new;
-    }
-    for package in &mut packages {
-        for dep in &mut package.dependencies {
-            *dep = position[*dep];
-        }
-        package.dependencies.sort_unstable();
-    }
-    let mut slots: Vec<Option<Package>> = packages.into_iter().map(Some).collect();
-    let sorted: Vec<Package> = order.iter().filter_map(|&old| slots[old].take()).collect();
+    let (sorted, _) = super::binary::sorted(packages);
 
     let mut warnings = Vec::new();
     if credential {

@@ -306,6 +306,43 @@ pub fn demo_audit(home: &CargoHome) -> Command {
     cmd
 }
 
+/// `audit --out-dir OUT` of a copy of the demo workspace for Linux at `now`, with the
+/// configuration `config_text` and the `extra` flags: its exit code (0 or 1; anything else
+/// fails the test).
+pub fn demo_audit_into<S: AsRef<std::ffi::OsStr>>(
+    out: &Path,
+    now: &str,
+    config_text: &str,
+    extra: &[S],
+) -> i32 {
+    let ws = copy_workspace("demo");
+    let config_path = ws.path().join("audit.toml");
+    std::fs::write(&config_path, config_text).unwrap();
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(["audit", "--offline", "--now", now, "--manifest-path"])
+        .arg(ws.path().join("Cargo.toml"))
+        .args(["--target", "x86_64-unknown-linux-gnu", "--config"])
+        .arg(&config_path)
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .args(["--advisory-db-date", "2026-08-21", "--registry-index"])
+        .arg(fixture("registry-index"))
+        .arg("--out-dir")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let code = output.status.code().unwrap();
+    assert!(
+        code < 2,
+        "exit {code}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    code
+}
+
 /// `keygen --out PREFIX` (Ed25519): the private and public key files.
 pub fn keygen(home: &CargoHome, prefix: &Path) -> (PathBuf, PathBuf) {
     let output = charter_audit(home)
