@@ -466,6 +466,7 @@ fn a_key_or_artifact_that_is_a_fifo_or_a_device_is_refused_not_read() {
             envelope,
         ],
         vec!["sbom", "--lockfile", "LOCK", "--subject", fifo],
+        vec!["attest", "--unsigned", "--report", fifo, "--sbom", envelope],
     ] {
         let lockfile = fixture("workspaces/demo/Cargo.lock");
         let args: Vec<&str> = args

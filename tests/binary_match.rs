@@ -315,3 +315,103 @@ fn the_recipients_page_shows_what_the_binary_holds() {
     );
     assert!(html.contains("holds 1 package(s) compiled in that the attested SBOM does not list"));
 }
+
+/// A supplier's own SBOM cannot hide a shipped package behind a field the comparison would
+/// read otherwise than the audit: a `version` field that is not the purl's version, a purl
+/// whose qualifier makes the audit leave the package unjudged, a source property that is not
+/// the purl's. Each makes the package compiled in "not listed": a violation, never `exact`.
+#[test]
+fn a_supplier_sbom_cannot_hide_a_shipped_package_behind_a_contradicting_field() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let output = charter_audit(&home)
+        .args([
+            "sbom",
+            "--offline",
+            "--supplier",
+            "Example Health Ltd",
+            "--binary",
+        ])
+        .arg(binary("demo-app.elf"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let honest: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, &str, Edit); 3] = [
+        ("regex", "the version field", |c| {
+            c["version"] = "1.9.9".into()
+        }),
+        ("smallvec", "a repository_url qualifier", |c| {
+            c["purl"] = "pkg:cargo/smallvec@1.6.0?repository_url=https://example.org/x".into();
+        }),
+        ("memchr", "the source property", |c| {
+            for p in c["properties"].as_array_mut().unwrap() {
+                if p["name"] == "charter-audit:source" {
+                    p["value"] = "path".into();
+                }
+            }
+        }),
+    ];
+    for (name, what, edit) in edits {
+        let mut sbom = honest.clone();
+        let component = sbom["components"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        edit(component);
+        let path = dir.path().join(format!("{name}.cdx.json"));
+        std::fs::write(&path, serde_json::to_vec(&sbom).unwrap()).unwrap();
+        let output = charter_audit(&home)
+            .args([
+                "audit",
+                "--offline",
+                "--format",
+                "json",
+                "--now",
+                NOW,
+                "--sbom",
+            ])
+            .arg(&path)
+            .arg("--subject")
+            .arg(binary("demo-app.elf"))
+            .arg("--advisory-db")
+            .arg(fixture("advisories/rustsec"))
+            .args([
+                "--advisory-db-date",
+                "2026-08-21",
+                "--unsigned",
+                "--out-dir",
+            ])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{what}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(name).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        let hidden: Vec<&str> = report["rule_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["rule"] == "sbom-binary-match" && r["verdict"] == "violation")
+            .filter_map(|r| r["message"].as_str())
+            .collect();
+        assert!(
+            hidden.iter().any(|m| m.contains(name)),
+            "{what}: {name} compiled in is not reported: {hidden:?}"
+        );
+    }
+}

@@ -246,6 +246,26 @@ fn statements_about_another_product_component_version_or_vulnerability_except_no
     let path = dir.json("range.cdx.json", &cdx);
     let (_, report, _) = audit(&[&path], &[]);
     assert_eq!(judged(&report, REGEX).0, "violation");
+    // CycloneDX about another product (its subject, metadata.component): what it says of
+    // regex inside other-product is not said of regex inside demo-app; about demo-app, it is.
+    for (subject, expected) in [
+        ("pkg:cargo/other-product@9.9.9", "violation"),
+        ("pkg:cargo/demo-app@0.3.1", "excepted"),
+    ] {
+        let cdx = json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "metadata": {"timestamp": "2026-08-20T00:00:00Z", "authors": [{"name": "Vendor"}],
+                         "component": {"type": "application", "name": "x", "purl": subject}},
+            "vulnerabilities": [{
+                "id": REGEX,
+                "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+                "affects": [{"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:cargo/regex@1.5.4"}]
+            }]
+        });
+        let path = dir.json("subject.cdx.json", &cdx);
+        let (_, report, stderr) = audit(&[&path], &[]);
+        assert_eq!(judged(&report, REGEX).0, expected, "{subject}: {stderr}");
+    }
 }
 
 #[test]
@@ -454,4 +474,29 @@ fn a_huge_or_broken_vex_stops_the_run_naming_the_file() {
         );
         assert!(stderr.contains(says), "{name}: {stderr}");
     }
+}
+
+/// A VEX given back from the folder the run writes into is refused before anything is
+/// written, never replaced by the run's own VEX.
+#[test]
+fn a_vex_in_the_out_dir_is_never_replaced_by_the_runs_own() {
+    let dir = Scratch::new();
+    let out = dir.0.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let path = out.join("vex.openvex.json");
+    let bytes = serde_json::to_vec(&openvex(json!([not_affected(
+        "CVE-2022-24713",
+        "pkg:cargo/regex@1.5.4"
+    )])))
+    .unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, _, stderr) = audit(&[&path], &["--out-dir", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("vex.openvex.json"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the input is unchanged"
+    );
+    assert!(!out.join("report.json").exists(), "nothing written");
 }

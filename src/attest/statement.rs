@@ -223,7 +223,11 @@ fn consistent(
     let components =
         count(&sbom["components"]) + count(&sbom["metadata"]["component"]["components"]);
     let total = report.components.total as u64;
-    let expected = total - u64::from(product.purl.is_some() && total > 0);
+    // The product is one of a Cargo inventory's packages, the SBOM's `metadata.component`
+    // rather than one of its components; a supplier's SBOM is counted without its subject.
+    let product_counted = product.purl.is_some()
+        && report.components.inventory != model::InventoryKind::CyclonedxSbom;
+    let expected = total - u64::from(product_counted && total > 0);
     if components != expected {
         return mismatch(format!(
             "the SBOM lists {components} components, the report {expected} besides the product"

@@ -239,20 +239,11 @@ pub(super) fn run(args: &AttestArgs) -> Result<Outcome, Error> {
 /// Reads a file the user names, up to the size a supplier's SBOM may have: `/dev/zero` or a
 /// runaway file is refused, never read until memory runs out.
 fn read(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    let limit = crate::inventory::cyclonedx::MAX_BYTES;
-    let what = format!("{flag} {}", path.display());
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(Error::unreadable(what.clone()))?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::unreadable(what)(std::io::Error::other(format!(
-            "larger than the {} MiB limit",
-            limit >> 20
-        ))));
-    }
-    Ok(bytes)
+    // A regular file (through a link) of at most the limit: a FIFO or device is refused, never
+    // waited on.
+    crate::regular_file::read_named(path, crate::inventory::cyclonedx::MAX_BYTES)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .map_err(Error::unreadable(format!("{flag} {}", path.display())))
 }
 
 fn file_name(path: &Path) -> String {

@@ -25,6 +25,27 @@ pub(super) fn run(args: &AuditArgs) -> Result<Outcome, Error> {
     report::check_destination(&output)?;
     if let Some(dir) = &args.out_dir {
         report::check_out_dir(dir)?;
+        // No file the audit reads is among those it writes (a VEX given back from the folder
+        // it will write into would be replaced by this run's).
+        let outputs: Vec<PathBuf> = OUT_DIR_FILES.iter().map(|f| dir.join(f)).collect();
+        let outputs: Vec<&std::path::Path> = outputs.iter().map(|p| p.as_path()).collect();
+        let mut inputs: Vec<(&'static str, &std::path::Path)> = Vec::new();
+        inputs.extend(args.vex.iter().map(|p| ("a --vex document", p.as_path())));
+        inputs.extend(args.vex_key.iter().map(|p| ("a --vex-key", p.as_path())));
+        inputs.extend(config_path.as_deref().map(|p| ("the configuration", p)));
+        inputs.extend(
+            args.signing
+                .sign_key
+                .as_deref()
+                .map(|p| ("the signing key", p)),
+        );
+        inputs.extend(
+            args.signing
+                .subject
+                .iter()
+                .map(|p| ("a --subject", p.as_path())),
+        );
+        report::check_distinct(&outputs, &inputs)?;
     }
     let signing = Signing::from_args(args)?;
     let http = Http::new(HttpOptions::new(
@@ -268,6 +289,21 @@ impl<'a> Renderings<'a> {
 
 /// Writes the SBOM, every rendering and, when attesting, the signed statements into `dir`, all
 /// or nothing.
+/// Every file `--out-dir` may receive.
+const OUT_DIR_FILES: [&str; 11] = [
+    "sbom.cdx.json",
+    crate::attest::cdx::FILE_NAME,
+    "report.json",
+    "report.sarif",
+    "report.md",
+    "report.html",
+    report::vex::OPENVEX_FILE,
+    report::vex::CYCLONEDX_FILE,
+    "attestation.intoto.json",
+    "attestations.intoto.jsonl",
+    "signing-key.pub",
+];
+
 fn write_out_dir(
     dir: &std::path::Path,
     audit: &Audit,

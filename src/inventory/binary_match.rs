@@ -226,11 +226,22 @@ fn cargo_package(component: &serde_json::Value) -> Option<(Key, Kind)> {
         Some("dev") => return None,
         _ => Kind::Unknown,
     };
-    let source = match property("charter-audit:source") {
-        Some(source) => source.to_owned(),
-        None => source_of_purl(&parsed).to_owned(),
-    };
-    let version = parsed.version()?.to_owned();
+    // The purl is what the audit judges a component by; a property or `version` field that
+    // says otherwise makes the component match nothing the binary holds (so a package hidden
+    // behind a contradicting field is reported, never counted as listed).
+    let mut source = source_of_purl(&parsed).to_owned();
+    // (An `other` source's purl names its repository: a registry, to the embedded list.)
+    let agrees = |said: &str| said == source || (said == "other" && source == "registry");
+    if let Some(said) = property("charter-audit:source").filter(|said| !agrees(said)) {
+        source = format!("{source}, though the SBOM's property says {said}");
+    }
+    let mut version = parsed.version()?.to_owned();
+    if let Some(said) = component["version"]
+        .as_str()
+        .filter(|said| *said != version)
+    {
+        version = format!("{version}, though its version field says {said}");
+    }
     Some(((parsed.name().to_owned(), version, source), kind))
 }
 

@@ -21,10 +21,14 @@ use super::verdict::{AppliedVex, Judgement, Rule, RuleFinding, Verdict};
 use crate::advisories::Finding;
 use crate::vex::{Document, Statement, Status, same_package};
 
+/// A statement with its place (document, statement): the order statements are taken in.
+type Placed<'a> = ((usize, usize), &'a Document, &'a Statement);
+
 /// The statements of every document, indexed by the vulnerability they name.
 #[derive(Debug)]
 pub struct Index<'a> {
-    by_name: HashMap<&'a str, Vec<(&'a Document, &'a Statement)>>,
+    /// With each statement's place (document, statement), the order they are taken in.
+    by_name: HashMap<&'a str, Vec<Placed<'a>>>,
     documents: &'a [Document],
     /// The audited product's purl: a statement about subcomponents of a product speaks only
     /// of them inside that product.
@@ -33,13 +37,13 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(documents: &'a [Document], product: Option<&'a str>) -> Index<'a> {
-        let mut by_name: HashMap<&str, Vec<(&Document, &Statement)>> = HashMap::new();
-        for document in documents {
-            for statement in &document.statements {
+        let mut by_name: HashMap<&str, Vec<Placed<'_>>> = HashMap::new();
+        for (d, document) in documents.iter().enumerate() {
+            for (s, statement) in document.statements.iter().enumerate() {
                 by_name
                     .entry(statement.vulnerability.as_str())
                     .or_default()
-                    .push((document, statement));
+                    .push(((d, s), document, statement));
             }
         }
         Index {
@@ -56,29 +60,17 @@ impl<'a> Index<'a> {
             .collect();
         names.sort_unstable();
         names.dedup();
-        let mut out: Vec<(&Document, &Statement)> = names
+        let mut out: Vec<Placed<'_>> = names
             .into_iter()
             .filter_map(|name| self.by_name.get(name))
             .flatten()
             .copied()
-            .filter(|(_, s)| self.component_matches(s, finding))
+            .filter(|(_, _, s)| self.component_matches(s, finding))
             .collect();
         // In the order of the documents and their statements, whichever name matched.
-        let position = |d: &Document, s: &Statement| {
-            let doc = self
-                .documents
-                .iter()
-                .position(|x| std::ptr::eq(x, d))
-                .unwrap_or(usize::MAX);
-            let statement = d
-                .statements
-                .iter()
-                .position(|x| std::ptr::eq(x, s))
-                .unwrap_or(usize::MAX);
-            (doc, statement)
-        };
-        out.sort_by_key(|(d, s)| position(d, s));
-        out
+        out.sort_unstable_by_key(|(place, _, _)| *place);
+        out.dedup_by_key(|(place, _, _)| *place);
+        out.into_iter().map(|(_, d, s)| (d, s)).collect()
     }
 
     fn component_matches(&self, statement: &Statement, finding: &Finding) -> bool {

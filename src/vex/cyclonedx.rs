@@ -51,6 +51,14 @@ pub(super) fn read(doc: &Value) -> Result<(String, Vec<Statement>), VexError> {
         )
     })?;
     let issued = time(&metadata, "timestamp", "the document's metadata")?;
+    // The product the document is about (its subject, `metadata.component`): its statements
+    // speak of their components inside that product only, as an OpenVEX statement about a
+    // product's subcomponents does.
+    let product = metadata
+        .get("component")
+        .and_then(|c| c.get("purl"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let purls = bom_refs(doc);
     let vulnerabilities = doc
         .get("vulnerabilities")
@@ -63,10 +71,11 @@ pub(super) fn read(doc: &Value) -> Result<(String, Vec<Statement>), VexError> {
     let mut out = Vec::new();
     for (index, vulnerability) in vulnerabilities.iter().enumerate() {
         let of = format!("vulnerability {}", index + 1);
-        let Some(statement) = read_vulnerability(vulnerability, &of, issued.as_ref(), &purls)?
+        let Some(mut statement) = read_vulnerability(vulnerability, &of, issued.as_ref(), &purls)?
         else {
             continue;
         };
+        statement.product.clone_from(&product);
         references = references.saturating_add(statement.components.len());
         if references > MAX_REFERENCES {
             return Err(VexError::TooManyReferences);
