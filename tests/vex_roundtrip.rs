@@ -159,3 +159,48 @@ fn our_openvex_given_back_excepts_exactly_what_it_declared_not_affected() {
 fn our_cyclonedx_vex_given_back_excepts_exactly_what_it_declared_not_affected() {
     round_trip("vex.cdx.json");
 }
+
+/// A vendor's statement passed on in the run's own VEX keeps the vendor's time: restated at
+/// each run it would never grow older than the policy's `vex.max-age`.
+#[test]
+fn a_vendor_statement_passed_on_keeps_its_own_time() {
+    let out = tempfile::tempdir().unwrap();
+    let vendor = util::fixture("vex/vendor.openvex.json");
+    util::demo_audit_into(
+        out.path(),
+        DEMO_NOW,
+        SUPPLIER,
+        &["--vex".as_ref(), vendor.as_os_str()],
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let regex = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "RUSTSEC-2022-0013")
+        .unwrap();
+    assert_eq!(regex["verdict"], "excepted");
+    let time = regex["vex"]["time"].as_str().unwrap();
+    assert_ne!(time, DEMO_NOW);
+    let openvex: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("vex.openvex.json")).unwrap())
+            .unwrap();
+    let statement = openvex["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["vulnerability"]["name"] == "RUSTSEC-2022-0013")
+        .unwrap();
+    assert_eq!(statement["status"], "not_affected");
+    assert_eq!(statement["timestamp"], time);
+    let cdx: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("vex.cdx.json")).unwrap()).unwrap();
+    let analysis = &cdx["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "RUSTSEC-2022-0013")
+        .unwrap()["analysis"];
+    assert_eq!(analysis["lastUpdated"], time);
+}

@@ -59,7 +59,7 @@ pub(super) fn read(doc: &Value) -> Result<(String, Vec<Statement>), VexError> {
         .and_then(|c| c.get("purl"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let purls = bom_refs(doc);
+    let purls = bom_refs(doc)?;
     let vulnerabilities = doc
         .get("vulnerabilities")
         .and_then(Value::as_array)
@@ -110,7 +110,7 @@ fn clip_long(text: &str) -> String {
 }
 
 /// Each component's `bom-ref` → its purl, nested components too.
-fn bom_refs(doc: &Value) -> HashMap<String, String> {
+fn bom_refs(doc: &Value) -> Result<HashMap<String, String>, VexError> {
     let mut out = HashMap::new();
     let mut stack: Vec<&Value> = doc
         .get("components")
@@ -123,7 +123,17 @@ fn bom_refs(doc: &Value) -> HashMap<String, String> {
             component.get("bom-ref").and_then(Value::as_str),
             component.get("purl").and_then(Value::as_str),
         ) {
-            out.insert(r.to_owned(), purl.to_owned());
+            // A reference must name one component (CycloneDX requires bom-refs to be
+            // unique): which of two it meant would be a guess.
+            if out
+                .insert(r.to_owned(), purl.to_owned())
+                .is_some_and(|before| before != purl)
+            {
+                return Err(invalid(format!(
+                    "the bom-ref `{}` names two components with different purls",
+                    clip(r)
+                )));
+            }
         }
         stack.extend(
             component
@@ -133,7 +143,7 @@ fn bom_refs(doc: &Value) -> HashMap<String, String> {
                 .flatten(),
         );
     }
-    out
+    Ok(out)
 }
 
 fn read_vulnerability(

@@ -113,3 +113,22 @@ fn purls_match_strictly() {
         p
     ));
 }
+
+#[test]
+fn a_cyclonedx_bom_ref_naming_two_components_is_refused() {
+    let doc = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+      "metadata": {"timestamp": "2026-08-20T00:00:00Z", "authors": [{"name": "Vendor"}]},
+      "components": [
+        {"type": "library", "name": "regex", "bom-ref": "r", "purl": "pkg:cargo/regex@1.5.4"},
+        {"type": "library", "name": "other", "bom-ref": "r", "purl": "pkg:cargo/other@1.0.0"}],
+      "vulnerabilities": [{"id": "RUSTSEC-2022-0013",
+        "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+        "affects": [{"ref": "r"}]}]}"#;
+    let error = parse("dup.cdx.json", doc.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("names two components"), "{error}");
+    // The same component twice under one reference is no ambiguity.
+    let same = doc.replace("pkg:cargo/other@1.0.0", "pkg:cargo/regex@1.5.4");
+    assert!(parse("same.cdx.json", same.as_bytes()).is_ok());
+}

@@ -145,7 +145,7 @@ pub fn render(report: &Report, link: &BomLink) -> Result<String, VexError> {
 }
 
 fn vulnerability(report: &Report, finding: &Finding, link: &BomLink) -> Vulnerability {
-    let at = report.evaluated_at.clone();
+    let at = super::statement_time(report, finding);
     let analysis = match decision(report, finding) {
         Decision::Affected { action, update } => Analysis {
             state: "exploitable",

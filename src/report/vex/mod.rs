@@ -103,6 +103,16 @@ pub fn decision(report: &Report, finding: &Finding) -> Decision {
     }
 }
 
+/// When the statement about `finding` was made: the evaluation time, but for a finding a VEX
+/// statement excepted, that statement's own time, so that passing it on never makes it newer
+/// (an old vendor statement restated at each run would never grow older than `vex.max-age`).
+pub fn statement_time(report: &Report, finding: &Finding) -> String {
+    match (&finding.verdict, &finding.vex) {
+        (Verdict::Excepted, Some(vex)) if finding.exception.is_none() => vex.time.clone(),
+        _ => report.evaluated_at.clone(),
+    }
+}
+
 /// The decision on a finding a VEX statement excepted: `not_affected`, its justification when
 /// it is one of OpenVEX's terms (a CycloneDX one is kept in the words), and on whose word.
 fn vex_decision(finding: &Finding) -> Decision {

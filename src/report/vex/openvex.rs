@@ -111,7 +111,7 @@ fn statement(report: &Report, finding: &Finding) -> Statement {
             name: finding.id.clone(),
             aliases: aliases(finding),
         },
-        timestamp: report.evaluated_at.clone(),
+        timestamp: super::statement_time(report, finding),
         products: vec![product],
         status: "",
         justification: None,
