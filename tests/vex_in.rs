@@ -247,10 +247,12 @@ fn statements_about_another_product_component_version_or_vulnerability_except_no
     let (_, report, _) = audit(&[&path], &[]);
     assert_eq!(judged(&report, REGEX).0, "violation");
     // CycloneDX about another product (its subject, metadata.component): what it says of
-    // regex inside other-product is not said of regex inside demo-app; about demo-app, it is.
+    // regex inside other-product is not said of regex inside demo-app; about demo-app, it is;
+    // and a vendor's VEX about its own library (the subject is regex) speaks of regex anywhere.
     for (subject, expected) in [
         ("pkg:cargo/other-product@9.9.9", "violation"),
         ("pkg:cargo/demo-app@0.3.1", "excepted"),
+        ("pkg:cargo/regex@1.5.4", "excepted"),
     ] {
         let cdx = json!({
             "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,

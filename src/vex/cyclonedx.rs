@@ -75,12 +75,33 @@ pub(super) fn read(doc: &Value) -> Result<(String, Vec<Statement>), VexError> {
         else {
             continue;
         };
-        statement.product.clone_from(&product);
         references = references.saturating_add(statement.components.len());
         if references > MAX_REFERENCES {
             return Err(VexError::TooManyReferences);
         }
-        out.push(statement);
+        // What it says of the subject itself (a vendor's VEX about its own library) is said
+        // of that package wherever it is; what it says of the subject's components, only
+        // inside the subject.
+        let (own, inside): (Vec<String>, Vec<String>) =
+            statement.components.drain(..).partition(|c| {
+                product
+                    .as_deref()
+                    .is_none_or(|subject| super::same_package(c, subject))
+            });
+        if !inside.is_empty() {
+            out.push(Statement {
+                product: product.clone(),
+                components: inside,
+                ..statement.clone()
+            });
+        }
+        if !own.is_empty() {
+            out.push(Statement {
+                product: None,
+                components: own,
+                ..statement
+            });
+        }
     }
     Ok((author, out))
 }
