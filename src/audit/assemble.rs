@@ -56,11 +56,15 @@ pub(super) fn report(
     }
     rule_findings.extend(gathered_rules);
     rule_findings.extend(product::completeness(&completeness, &extra, &config.policy));
-    let binaries = options
-        .binaries
-        .iter()
-        .map(|binary| crate::inventory::binary_match::compare(binary, &sbom))
-        .collect::<Result<Vec<_>, _>>()?;
+    let binaries = match (&sbom, options.binaries.is_empty()) {
+        (_, true) => Vec::new(),
+        (None, false) => return Err(AuditError::SbomNotMade("comparing a binary with it")),
+        (Some(bytes), false) => options
+            .binaries
+            .iter()
+            .map(|binary| crate::inventory::binary_match::compare(binary, bytes))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     rule_findings.extend(product::sbom_binary_match(&binaries));
     let findings: Vec<report::Finding> = judged.into_iter().map(report::Finding::from).collect();
     let (summary, result) = Report::tally(&findings, &rule_findings);

@@ -34,7 +34,8 @@ pub(super) struct Gathered {
     pub packages: Vec<ComponentFacts>,
     pub product: Product,
     pub supplier: Option<String>,
-    pub sbom: Vec<u8>,
+    /// The SBOM's bytes, when something reads them ([`OwnSbom`]).
+    pub sbom: Option<Vec<u8>>,
     /// What the SBOM lacks: the NTIA elements, and what the policy's profile asks for more.
     pub completeness: (sbom::ntia::Completeness, Vec<sbom::profile::Gap>),
     pub sources: Vec<SourceRecord>,
@@ -54,7 +55,7 @@ pub(super) fn from_cargo(
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    let (mut database, inventory, mut warnings, (lookups, registry), (sbom, completeness)) =
+    let (mut database, inventory, mut warnings, (lookups, registry), sbom) =
         take_and_load(options, inventory_options, http)?;
     if let Some(base) = &options.osv_api {
         ask_osv_api(
@@ -70,7 +71,7 @@ pub(super) fn from_cargo(
     let target = TargetRecord::of(&inventory.origin);
     advisories::platform::mark(&mut findings, &target);
     let packages = registry::apply::components(&inventory, lookups.as_ref(), options.now);
-    if options.sbom_warnings {
+    if options.write_sbom {
         warnings.extend(sbom.warnings);
     }
     let rule_findings = inventory_rules(&inventory, &coverage, lookups.as_ref(), options);
@@ -100,7 +101,7 @@ pub(super) fn from_cargo(
         product: product_of(&inventory),
         supplier: options.supplier.as_ref().map(|s| s.name.clone()),
         sbom: sbom.bytes,
-        completeness,
+        completeness: sbom.completeness,
         sources: database.sources,
         registry,
         warnings,
@@ -128,33 +129,55 @@ fn inventory_rules(
     rule_findings
 }
 
+/// The SBOM of this run, and what it lacks.
+struct OwnSbom {
+    /// Made only when something reads them: the files `--out-dir` writes, the binaries
+    /// compared with it, a completeness profile that reads the whole JSON. Else the NTIA
+    /// elements are read from the model, as the bytes would show them (`sbom::completeness`).
+    bytes: Option<Vec<u8>>,
+    warnings: Vec<String>,
+    completeness: (sbom::ntia::Completeness, Vec<sbom::profile::Gap>),
+}
+
 /// The SBOM of this run: written with --out-dir, and checked for the policy's completeness
 /// profile. CycloneDX 1.5 under the NTIA profile (as before profiles existed), 1.6 under the
 /// others, which ask for what only 1.6 holds; the release artifacts (--subject) are the product's
 /// deployable form, which TR-03183-2 asks for.
-fn own_sbom(inventory: &Inventory, options: &Options) -> Result<sbom::Document, AuditError> {
+fn own_sbom(inventory: &Inventory, options: &Options) -> Result<OwnSbom, AuditError> {
     let profile = options.config.policy.settings.sbom_completeness.profile;
-    Ok(sbom::generate(
-        inventory,
-        &SbomOptions {
-            spec: if profile.needs_1_6() {
-                Spec::V1_6
-            } else {
-                Spec::V1_5
-            },
-            format: Format::Json,
-            supplier: options.supplier.clone(),
-            authors: options.authors.clone(),
-            stamp: options.stamp,
-            evaluated_at: Some(rfc3339(options.now)),
-            profile,
-            artifacts: if profile == Profile::BsiTr03183_2 {
-                options.artifacts.clone()
-            } else {
-                Vec::new()
-            },
+    let sbom_options = SbomOptions {
+        spec: if profile.needs_1_6() {
+            Spec::V1_6
+        } else {
+            Spec::V1_5
         },
-    )?)
+        format: Format::Json,
+        supplier: options.supplier.clone(),
+        authors: options.authors.clone(),
+        stamp: options.stamp,
+        evaluated_at: Some(rfc3339(options.now)),
+        profile,
+        artifacts: if profile == Profile::BsiTr03183_2 {
+            options.artifacts.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    if !options.write_sbom && options.binaries.is_empty() && profile == Profile::Ntia2021 {
+        let (ntia, warnings) = sbom::completeness(inventory, &sbom_options)?;
+        return Ok(OwnSbom {
+            bytes: None,
+            warnings,
+            completeness: (ntia, Vec::new()),
+        });
+    }
+    let document = sbom::generate(inventory, &sbom_options)?;
+    let completeness = completeness(&document.bytes, options)?;
+    Ok(OwnSbom {
+        bytes: Some(document.bytes),
+        warnings: document.warnings,
+        completeness,
+    })
 }
 
 /// What the SBOM `bytes` lack (read from the bytes, as a recipient reads them): the NTIA
@@ -176,10 +199,7 @@ type Taken = (
     Inventory,
     Vec<String>,
     (Option<Lookups>, Option<RegistryRecord>),
-    (
-        sbom::Document,
-        (sbom::ntia::Completeness, Vec<sbom::profile::Gap>),
-    ),
+    OwnSbom,
 );
 
 /// The database loads on one thread and the compiled registry facts are read on another
@@ -210,11 +230,7 @@ fn take_and_load(
             .and_then(|inventory| {
                 let mut warnings = inventory.warnings.clone();
                 let (sbom, facts) = std::thread::scope(|inner| {
-                    let sbom = inner.spawn(|| {
-                        let sbom = own_sbom(&inventory, options)?;
-                        let completeness = completeness(&sbom.bytes, options)?;
-                        Ok::<_, AuditError>((sbom, completeness))
-                    });
+                    let sbom = inner.spawn(|| own_sbom(&inventory, options));
                     let opened = opened.and_then(|opened| opened.join().unwrap_or_else(resume));
                     let facts = match (&index, index_error) {
                         (_, Some(error)) => Err(error),
@@ -320,7 +336,7 @@ pub(super) fn from_sbom(
         },
         supplier,
         completeness: completeness(&input.bytes, options)?,
-        sbom: input.bytes,
+        sbom: Some(input.bytes),
         sources: database.sources,
         registry: None,
         warnings,

@@ -56,8 +56,9 @@ pub struct Options {
     /// The release artifacts that carry a list embedded by `cargo auditable`, read from them:
     /// each is compared with the SBOM of the run (`sbom-binary-match`).
     pub binaries: Vec<crate::inventory::binary::Embedded>,
-    /// Whether the SBOM's own warnings are worth giving (it is written with `--out-dir`).
-    pub sbom_warnings: bool,
+    /// Whether the SBOM of the run is written (`--out-dir`): only then are its bytes made
+    /// (else its completeness is read from its model) and its own warnings given.
+    pub write_sbom: bool,
     /// When documents are stamped (`SOURCE_DATE_EPOCH`), and when ages are computed.
     pub stamp: Stamp,
     pub now: OffsetDateTime,
@@ -71,8 +72,9 @@ pub struct Options {
 #[derive(Clone, Debug)]
 pub struct Audit {
     pub report: Report,
-    /// The SBOM of the run: made from the inventory, or the supplier's own.
-    pub sbom: Vec<u8>,
+    /// The SBOM of the run: made from the inventory, or the supplier's own; `None` when the
+    /// run writes none and compares no binary with it (`Options::write_sbom`).
+    pub sbom: Option<Vec<u8>>,
     /// Where SARIF results point: Cargo.lock, or the supplier's SBOM.
     pub lockfile_path: PathBuf,
     pub warnings: Vec<String>,
@@ -101,6 +103,8 @@ pub enum AuditError {
     OwnSbom(#[source] serde_json::Error),
     #[error(transparent)]
     Vex(#[from] vex::VexInputError),
+    #[error("the SBOM of this run was not made, yet {0} needs it (a bug of charter-audit)")]
+    SbomNotMade(&'static str),
 }
 
 /// Runs the audit: gather, judge, assemble.

@@ -167,7 +167,7 @@ fn options(
         authors: args.supplier.author.clone(),
         artifacts: Vec::new(),
         binaries: Vec::new(),
-        sbom_warnings: args.out_dir.is_some(),
+        write_sbom: args.out_dir.is_some(),
         config,
         stamp,
         now,
@@ -310,19 +310,23 @@ fn write_out_dir(
     renderings: &Renderings,
     signing: &Signing,
 ) -> Result<(), Error> {
+    let sbom = audit
+        .sbom
+        .as_deref()
+        .ok_or(audit::AuditError::SbomNotMade("--out-dir"))?;
     // The CycloneDX attestation of the run: the principle map the predicate records, whose
     // digest the predicate records in turn.
     let cyclonedx = crate::attest::cdx::of_run(&crate::attest::cdx::Run {
         report: &audit.report,
         sbom_name: "sbom.cdx.json",
-        sbom: &audit.sbom,
+        sbom,
         artifacts: !signing.subjects.is_empty(),
         signed: signing.key.is_some(),
         statement: signing.attesting.then_some("attestation.intoto.json"),
     })?;
-    let vex = Vex::of(audit)?;
+    let vex = Vex::of(audit, sbom)?;
     let mut files: Vec<(&str, &[u8])> = vec![
-        ("sbom.cdx.json", &audit.sbom),
+        ("sbom.cdx.json", sbom),
         (crate::attest::cdx::FILE_NAME, &cyclonedx),
         ("report.json", renderings.json()?.as_bytes()),
         ("report.sarif", renderings.sarif().as_bytes()),
@@ -333,14 +337,7 @@ fn write_out_dir(
     let signed;
     let public_pem;
     if signing.attesting {
-        signed = attest(
-            &audit.report,
-            &audit.sbom,
-            &cyclonedx,
-            &vex,
-            renderings,
-            signing,
-        )?;
+        signed = attest(&audit.report, sbom, &cyclonedx, &vex, renderings, signing)?;
         files.push(("attestation.intoto.json", &signed.main));
         files.push(("attestations.intoto.jsonl", &signed.jsonl));
         if let Some(key) = &signing.key {
@@ -364,9 +361,9 @@ struct Vex {
 }
 
 impl Vex {
-    fn of(audit: &Audit) -> Result<Vex, Error> {
+    fn of(audit: &Audit, sbom: &[u8]) -> Result<Vex, Error> {
         use crate::report::vex;
-        let link = vex::BomLink::of_sbom(&audit.sbom)?;
+        let link = vex::BomLink::of_sbom(sbom)?;
         Ok(Vex {
             openvex: vex::openvex::render(&audit.report)?,
             cyclonedx: vex::cyclonedx::render(&audit.report, &link)?,

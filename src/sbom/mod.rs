@@ -9,10 +9,12 @@ pub mod profile;
 pub mod schema;
 mod v1_6;
 mod validate;
+mod write;
 
 pub use profile::Profile;
 
 /// Reading a supplier's SBOM is inventory; its old path kept for the command layer.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
@@ -28,7 +30,6 @@ use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::organization::{OrganizationalContact, OrganizationalEntity};
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::{Tool, Tools};
-use sha2::{Digest, Sha256};
 
 use crate::inventory::{Inventory, Origin, Product, Target};
 use crate::time::{Stamp, rfc3339};
@@ -144,45 +145,58 @@ pub struct Document {
 
 /// Builds, validates and serialises the SBOM of an inventory.
 pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document, SbomError> {
-    no_control(options)?;
-    // A binary is its own deployable form, whether or not --subject names it.
-    let with_binary;
-    let options = match &inventory.origin {
+    let options = effective(inventory, options);
+    let (bom, warnings) = model(inventory, &options)?;
+    let bytes = write::bytes(bom, &options)?;
+    Ok(Document { bytes, warnings })
+}
+
+/// What the SBOM [`generate`] would write holds of the NTIA minimum elements, and its
+/// warnings, for an audit that writes no SBOM: the same model is built and validated (a model
+/// that would not be written still stops the run), and the elements are read from it instead
+/// of from its bytes. Equal to [`ntia::check_bytes`] of [`generate`]'s bytes (the tests of
+/// `tests/sbom_completeness.rs` hold them to it on every fixture and corpus lockfile); a 1.6
+/// document, which [`v1_6`] rewrites after the crate, is written and read as bytes.
+pub fn completeness(
+    inventory: &Inventory,
+    options: &SbomOptions,
+) -> Result<(ntia::Completeness, Vec<String>), SbomError> {
+    if options.spec >= Spec::V1_6 || options.format != Format::Json {
+        let document = generate(inventory, options)?;
+        let completeness =
+            ntia::check_bytes(&document.bytes).map_err(|e| SbomError::Readback(e.to_string()))?;
+        return Ok((completeness, document.warnings));
+    }
+    let options = effective(inventory, options);
+    let (bom, warnings) = model(inventory, &options)?;
+    Ok((ntia::check_model(&bom), warnings))
+}
+
+/// The options as the document is made: a binary is its own deployable form, whether or not
+/// --subject names it.
+fn effective<'a>(inventory: &Inventory, options: &'a SbomOptions) -> Cow<'a, SbomOptions> {
+    match &inventory.origin {
         Origin::Binary(file) => match binary::artifact(file, options) {
-            Some(artifact) => {
-                with_binary = SbomOptions {
-                    artifacts: [vec![artifact], options.artifacts.clone()].concat(),
-                    ..options.clone()
-                };
-                &with_binary
-            }
-            None => options,
+            Some(artifact) => Cow::Owned(SbomOptions {
+                artifacts: [vec![artifact], options.artifacts.clone()].concat(),
+                ..options.clone()
+            }),
+            None => Cow::Borrowed(options),
         },
-        _ => options,
-    };
+        _ => Cow::Borrowed(options),
+    }
+}
+
+/// The document's model, built and validated, with what the crate cannot check added.
+fn model(inventory: &Inventory, options: &SbomOptions) -> Result<(Bom, Vec<String>), SbomError> {
+    no_control(options)?;
     let mut warnings = Vec::new();
     let mut bom = build(inventory, options, &mut warnings)?;
     validate::check(&bom, options.spec)?;
     // What the crate's model holds but its checks (of 1.5 at most) would refuse: 1.6's
     // reference types, artifacts named by a relative reference. The 1.6 schema checks them.
     extend::after_validation(&mut bom, options);
-    let bytes = if options.stamp.reproducible {
-        // The serial number is derived from the content, so that equal inputs give equal bytes:
-        // serialise once with a placeholder, hash, then put the real one in its place (the
-        // same length, and the placeholder cannot occur elsewhere: it is not a v5 UUID of ours).
-        bom.serial_number = UrnUuid::new(format!("urn:uuid:{PLACEHOLDER}")).ok();
-        let mut bytes = serialise(bom, options)?;
-        let uuid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &Sha256::digest(&bytes));
-        replace_once(
-            &mut bytes,
-            PLACEHOLDER.as_bytes(),
-            uuid.to_string().as_bytes(),
-        );
-        bytes
-    } else {
-        serialise(bom, options)?
-    };
-    Ok(Document { bytes, warnings })
+    Ok((bom, warnings))
 }
 
 /// The supplier and authors come from the command line or the configuration: a control
@@ -205,67 +219,6 @@ fn no_control(options: &SbomOptions) -> Result<(), SbomError> {
         }),
         None => Ok(()),
     }
-}
-
-/// The serial number's stand-in while the content digest is computed.
-const PLACEHOLDER: &str = "00000000-0000-5000-8000-000000000000";
-
-fn replace_once(haystack: &mut [u8], needle: &[u8], with: &[u8]) {
-    debug_assert_eq!(needle.len(), with.len());
-    if let Some(at) = haystack.windows(needle.len()).position(|w| w == needle) {
-        haystack[at..at + needle.len()].copy_from_slice(with);
-    }
-}
-
-fn serialise(bom: Bom, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
-    if options.spec != Spec::V1_6 {
-        return serialise_as(bom, options.spec, options.format);
-    }
-    let additions = v1_6::Additions::of(options)?;
-    match options.format {
-        Format::Json => {
-            let json = v1_6::json(&serialise_as(bom, Spec::V1_5, Format::Json)?, &additions)?;
-            schema::check_1_6(&json)?;
-            Ok(json)
-        }
-        Format::Xml => {
-            // No kept crate validates XML against the 1.6 XSD (CI does, with
-            // cyclonedx-python-lib): the same model is written as JSON too and that twin is
-            // checked against the 1.6 schema, so that what the XML says is checked here.
-            let twin = v1_6::json(
-                &serialise_as(bom.clone(), Spec::V1_5, Format::Json)?,
-                &additions,
-            )?;
-            schema::check_1_6(&twin)?;
-            v1_6::xml(&serialise_as(bom, Spec::V1_5, Format::Xml)?, &additions)
-        }
-    }
-}
-
-/// The crate's own serialisation of `bom` as `spec` (1.6 is never asked of it).
-fn serialise_as(bom: Bom, spec: Spec, format: Format) -> Result<Vec<u8>, SbomError> {
-    let mut out = Vec::new();
-    let (result, name) = match format {
-        Format::Json => (
-            bom.output_as_json(&mut out, spec.cdx())
-                .map_err(|e| e.to_string()),
-            "JSON",
-        ),
-        Format::Xml => (
-            bom.output_as_xml(&mut out, spec.cdx())
-                .map_err(|e| e.to_string()),
-            "XML",
-        ),
-    };
-    result.map_err(|message| SbomError::Serialise {
-        spec: spec.as_str(),
-        format: name,
-        message,
-    })?;
-    if !out.ends_with(b"\n") {
-        out.push(b'\n');
-    }
-    Ok(out)
 }
 
 fn build(

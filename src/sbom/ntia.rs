@@ -3,6 +3,8 @@
 //! author of the SBOM data and timestamp. Read from the JSON, so that it checks what a
 //! recipient gets, whoever wrote it.
 
+use cyclonedx_bom::models::bom::Bom;
+use cyclonedx_bom::models::organization::OrganizationalEntity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -184,7 +186,11 @@ pub fn check_bytes(document: &[u8]) -> Result<Completeness, serde_json::Error> {
                 .flatten()
                 .map(ComponentView::facts)
                 .collect();
-            Ok(assess(view.metadata.as_ref(), &listed, &components))
+            Ok(assess(
+                Head::of(view.metadata.as_ref()),
+                &listed,
+                &components,
+            ))
         }
         Err(_) => Ok(check(&serde_json::from_slice(document)?)),
     }
@@ -225,36 +231,108 @@ pub fn check(bom: &Value) -> Completeness {
         .flatten()
         .map(facts_of)
         .collect();
-    assess(bom.get("metadata"), &listed, &components)
+    assess(Head::of(bom.get("metadata")), &listed, &components)
 }
 
-/// The minimum elements, from the metadata, the refs the dependency graph lists, and what
-/// each top-level component says of itself.
+/// Checks the model of an SBOM this tool makes, as [`check_bytes`] would read the crate's
+/// JSON of it (1.4 or 1.5; a field the crate writes is read as that JSON shows it): for an
+/// audit that writes no SBOM, so that it is not serialised only to be read back.
+pub fn check_model(bom: &Bom) -> Completeness {
+    let metadata = bom.metadata.as_ref();
+    let entity = |e: Option<&OrganizationalEntity>| trimmed(e?.name.as_deref()).map(str::to_owned);
+    let head = Head {
+        supplier: entity(metadata.and_then(|m| m.supplier.as_ref())).or_else(|| {
+            entity(
+                metadata
+                    .and_then(|m| m.component.as_ref())
+                    .and_then(|c| c.supplier.as_ref()),
+            )
+        }),
+        authors: metadata
+            .and_then(|m| m.authors.as_ref())
+            .map(|authors| {
+                authors
+                    .iter()
+                    .filter_map(|a| trimmed(a.name.as_deref()).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        timestamp: metadata
+            .and_then(|m| m.timestamp.as_ref())
+            .map(ToString::to_string),
+    };
+    let listed = bom
+        .dependencies
+        .iter()
+        .flat_map(|d| &d.0)
+        .map(|d| d.dependency_ref.as_str())
+        .collect();
+    let components: Vec<Facts<'_>> = bom
+        .components
+        .iter()
+        .flat_map(|c| &c.0)
+        .map(|c| Facts {
+            name: trimmed(Some(&c.name)),
+            version: trimmed(c.version.as_deref()),
+            bom_ref: trimmed(c.bom_ref.as_deref()),
+            identified: trimmed(c.purl.as_ref().map(AsRef::as_ref)).is_some()
+                || trimmed(c.cpe.as_ref().map(AsRef::as_ref)).is_some()
+                || c.swid.is_some()
+                || c.hashes.as_ref().is_some_and(|h| !h.0.is_empty()),
+            authored: trimmed(c.author.as_deref()).is_some()
+                || entity(c.supplier.as_ref()).is_some(),
+        })
+        .collect();
+    assess(head, &listed, &components)
+}
+
+/// A text's trimmed form, when it has any (as [`text`] reads a JSON string).
+fn trimmed(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// What the document says of itself: its supplier, the authors of its data, its timestamp.
+struct Head {
+    supplier: Option<String>,
+    authors: Vec<String>,
+    timestamp: Option<String>,
+}
+
+impl Head {
+    /// From the JSON's `metadata`.
+    fn of(metadata: Option<&Value>) -> Head {
+        Head {
+            supplier: name_of(metadata.and_then(|m| m.get("supplier"))).or_else(|| {
+                name_of(
+                    metadata
+                        .and_then(|m| m.get("component"))
+                        .and_then(|c| c.get("supplier")),
+                )
+            }),
+            authors: metadata
+                .and_then(|m| m.get("authors"))
+                .and_then(Value::as_array)
+                .map(|authors| authors.iter().filter_map(|a| name_of(Some(a))).collect())
+                .unwrap_or_default(),
+            timestamp: metadata
+                .and_then(|m| m.get("timestamp"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }
+    }
+}
+
+/// The minimum elements, from the document's head, the refs the dependency graph lists, and
+/// what each top-level component says of itself.
 fn assess(
-    metadata: Option<&Value>,
+    head: Head,
     listed: &std::collections::HashSet<&str>,
     components: &[Facts<'_>],
 ) -> Completeness {
-    let supplier = name_of(metadata.and_then(|m| m.get("supplier"))).or_else(|| {
-        name_of(
-            metadata
-                .and_then(|m| m.get("component"))
-                .and_then(|c| c.get("supplier")),
-        )
-    });
-    let authors = metadata
-        .and_then(|m| m.get("authors"))
-        .and_then(Value::as_array)
-        .map(|authors| authors.iter().filter_map(|a| name_of(Some(a))).collect())
-        .unwrap_or_default();
-    let timestamp = metadata
-        .and_then(|m| m.get("timestamp"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
     let mut out = Completeness {
-        supplier,
-        authors,
-        timestamp,
+        supplier: head.supplier,
+        authors: head.authors,
+        timestamp: head.timestamp,
         components: components.len(),
         ..Completeness::default()
     };
