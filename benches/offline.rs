@@ -3,9 +3,11 @@
 //! directly as a process (cargo-audit's own binary, not `cargo audit`, with its yanked check
 //! off). Reported per configuration: the median wall time, the median CPU time (the child's
 //! user + system time, from `getrusage(RUSAGE_CHILDREN)` around each run) and the peak memory
-//! (`ru_maxrss`, each configuration measured in a process of its own so the peak is its own).
-//! charter-audit is measured with a cold compiled database (removed before each run) and a
-//! warm one; then everything again pinned to one core (`taskset -c 0`).
+//! (`ru_maxrss`, each run made by a process of its own so the peak is that run's). The
+//! configurations take turns, run by run (in an order that alternates), so that a machine that
+//! slows down or speeds up meanwhile weighs on each alike. charter-audit is measured with a
+//! cold compiled database (removed before each run) and a warm one, each with a cache folder of
+//! its own; then everything again pinned to one core (`taskset -c 0`).
 //!
 //! cargo-audit: `CARGO_AUDIT` names its binary, else `/work/tools/bin/cargo-audit`, else
 //! `cargo-audit` on the PATH (`cargo install cargo-audit --locked --version 0.22.2 --root DIR`).
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
 
-const RUNS: usize = 11;
+const RUNS: usize = 21;
 /// Set in the process that measures one configuration.
 const RUNNER: &str = "CHARTER_AUDIT_BENCH_RUNNER";
 
@@ -63,18 +65,22 @@ fn main() {
         if theirs.is_some() {
             configs.push(("cargo-audit (binary, yanked check off)", "theirs"));
         }
-        let mut results = Vec::new();
-        for (label, config) in configs {
-            let measured = measure(config, pinned);
+        let results = measure_all(&configs, pinned);
+        for ((label, _), measured) in configs.iter().zip(&results) {
             println!(
                 "  {label:<44} {:>9.1} {:>9.1} {:>9.1}",
                 ms(measured.wall),
                 ms(measured.cpu),
                 measured.peak_kib as f64 / 1024.0
             );
-            results.push((config, measured));
         }
-        let find = |name: &str| results.iter().find(|(c, _)| *c == name).map(|(_, m)| m);
+        let find = |name: &str| {
+            configs
+                .iter()
+                .zip(&results)
+                .find(|((_, c), _)| *c == name)
+                .map(|(_, m)| m)
+        };
         if let (Some(warm), Some(theirs)) = (find("ours-warm"), find("theirs")) {
             println!(
                 "  warm / cargo-audit: wall {:.2}x, CPU {:.2}x, peak memory {:.2}x",
@@ -90,6 +96,14 @@ fn main() {
                 ms(cold.cpu) / ms(theirs.cpu),
             );
         }
+        if let (Some(warm), Some(before)) = (find("ours-warm"), find("baseline")) {
+            println!(
+                "  warm / before: wall {:.2}x, CPU {:.2}x, peak memory {:.2}x",
+                ms(warm.wall) / ms(before.wall),
+                ms(warm.cpu) / ms(before.cpu),
+                warm.peak_kib as f64 / before.peak_kib as f64
+            );
+        }
     }
 }
 
@@ -100,13 +114,66 @@ struct Measured {
     peak_kib: i64,
 }
 
-/// Measures `config` in a process of its own (so that `ru_maxrss` of its children is theirs).
-fn measure(config: &str, pinned: bool) -> Measured {
+/// Measures each configuration `RUNS` times (after one unmeasured round), taking turns: each
+/// run in a process of its own (so that `ru_maxrss` of its children is that run's). Each
+/// configuration keeps one cache folder for all its runs.
+fn measure_all(configs: &[(&str, &str)], pinned: bool) -> Vec<Measured> {
+    let caches: Vec<tempfile::TempDir> = configs
+        .iter()
+        .map(|_| tempfile::tempdir().unwrap())
+        .collect();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cwd.path().join(".cargo")).unwrap();
+    std::fs::write(
+        cwd.path().join(".cargo/audit.toml"),
+        "[yanked]\nenabled = false\n",
+    )
+    .unwrap();
+    let mut runs: Vec<Vec<Measured>> = configs.iter().map(|_| Vec::new()).collect();
+    for round in 0..=RUNS {
+        let mut order: Vec<usize> = (0..configs.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let measured = run_once(configs[i].1, pinned, caches[i].path(), cwd.path());
+            if round > 0 {
+                runs[i].push(measured);
+            }
+        }
+    }
+    for ((_, config), cache) in configs.iter().zip(&caches) {
+        if *config == "ours-warm" {
+            assert!(
+                cache
+                    .path()
+                    .join("compiled")
+                    .read_dir()
+                    .unwrap()
+                    .next()
+                    .is_some(),
+                "no compiled database"
+            );
+        }
+    }
+    runs.into_iter()
+        .map(|runs| Measured {
+            wall: median(runs.iter().map(|m| m.wall).collect()),
+            cpu: median(runs.iter().map(|m| m.cpu).collect()),
+            peak_kib: runs.iter().map(|m| m.peak_kib).max().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// One run of `config`, made by a process of its own.
+fn run_once(config: &str, pinned: bool, cache: &Path, cwd: &Path) -> Measured {
     let output = Command::new(std::env::current_exe().unwrap())
         .env(
             RUNNER,
             format!("{config}{}", if pinned { ":pinned" } else { "" }),
         )
+        .env("CHARTER_AUDIT_BENCH_CACHE", cache)
+        .env("CHARTER_AUDIT_BENCH_CWD", cwd)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
@@ -127,21 +194,14 @@ fn measure(config: &str, pinned: bool) -> Measured {
     }
 }
 
-/// Runs one configuration `RUNS` times (after one unmeasured run) and prints the median wall
-/// and CPU nanoseconds and the peak KiB.
+/// Runs `config` once and prints its wall and CPU nanoseconds and its peak KiB.
 fn runner(config: &str, lockfile: &Path, db: &Path, index: &Path) {
     let (config, pinned) = match config.strip_suffix(":pinned") {
         Some(config) => (config, true),
         None => (config, false),
     };
-    let cache = tempfile::tempdir().unwrap();
-    let cargo_config = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(cargo_config.path().join(".cargo")).unwrap();
-    std::fs::write(
-        cargo_config.path().join(".cargo/audit.toml"),
-        "[yanked]\nenabled = false\n",
-    )
-    .unwrap();
+    let cache = PathBuf::from(std::env::var_os("CHARTER_AUDIT_BENCH_CACHE").unwrap());
+    let cwd = PathBuf::from(std::env::var_os("CHARTER_AUDIT_BENCH_CWD").unwrap());
     let command = || -> Command {
         let (program, args): (PathBuf, Vec<std::ffi::OsString>) = match config {
             "theirs" => (
@@ -193,47 +253,28 @@ fn runner(config: &str, lockfile: &Path, db: &Path, index: &Path) {
             Command::new(program)
         };
         cmd.args(args)
-            .current_dir(cargo_config.path())
-            .env("CHARTER_AUDIT_CACHE_DIR", cache.path())
+            .current_dir(&cwd)
+            .env("CHARTER_AUDIT_CACHE_DIR", &cache)
             .env("SOURCE_DATE_EPOCH", "1780000000");
         cmd
     };
-    let compiled = cache.path().join("compiled");
-    let mut walls = Vec::new();
-    let mut cpus = Vec::new();
-    for run in 0..=RUNS {
-        if config == "ours-cold" {
-            let _ = std::fs::remove_dir_all(&compiled);
-        }
-        let before = cpu_of_children();
-        let start = Instant::now();
-        let output = command().output().unwrap();
-        let wall = start.elapsed();
-        let cpu = cpu_of_children() - before;
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{config}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        if run > 0 {
-            walls.push(wall);
-            cpus.push(cpu);
-        }
+    if config == "ours-cold" {
+        let _ = std::fs::remove_dir_all(cache.join("compiled"));
     }
-    if config == "ours-warm" {
-        assert!(
-            compiled.read_dir().unwrap().next().is_some(),
-            "no compiled database"
-        );
-    }
+    let before = cpu_of_children();
+    let start = Instant::now();
+    let output = command().output().unwrap();
+    let wall = start.elapsed();
+    let cpu = cpu_of_children() - before;
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{config}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let peak = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
     // `taskset` is a child too, but it execs the measured program: one process, one peak.
-    println!(
-        "{} {} {peak}",
-        median(walls).as_nanos(),
-        median(cpus).as_nanos()
-    );
+    println!("{} {} {peak}", wall.as_nanos(), cpu.as_nanos());
 }
 
 fn cpu_of_children() -> Duration {
