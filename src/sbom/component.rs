@@ -121,7 +121,18 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
             "https://crates.io/crates/{}/{}",
             package.name, package.version
         );
-        if let Some(uri) = web_url(&page) {
+        // A name and version of letters, digits, `-`, `_` and `.` make a URL that parses to
+        // itself (`crates_io_page_is_what_the_parser_writes`): it is taken as it is.
+        let plain = |text: &str| {
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
+        let uri = if plain(&package.name) && plain(&package.version.to_string()) {
+            Uri::try_from(page).ok()
+        } else {
+            web_url(&page)
+        };
+        if let Some(uri) = uri {
             out.push(ExternalReference::new(
                 ExternalReferenceType::Distribution,
                 uri,
@@ -148,4 +159,23 @@ fn normalized(value: &str) -> NormalizedString {
 /// Text from the audited project, safe in JSON, XML and a terminal.
 pub(crate) fn text(value: &str) -> String {
     crate::text::clean(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn crates_io_page_is_what_the_parser_writes(
+            name in "[A-Za-z0-9_-]{1,12}",
+            version in "(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})(-[A-Za-z][A-Za-z0-9.-]{0,5})?",
+        ) {
+            let page = format!("https://crates.io/crates/{name}/{version}");
+            proptest::prop_assert_eq!(
+                Uri::try_from(page.clone()).ok().map(|u| u.to_string()),
+                web_url(&page).map(|u| u.to_string())
+            );
+        }
+    }
 }
