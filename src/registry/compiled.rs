@@ -20,7 +20,7 @@ use super::index::Parsed;
 use crate::compiled::Stamp;
 
 /// Bumped whenever the payload's shape changes (the advisory database's format is 1).
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// Entries kept at most in one file: a file holds the entries of the projects audited against
 /// one index, and a crates.io mirror has fewer than 250,000 crates.
 const MAX_ENTRIES: usize = 250_000;

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 /// One published version, as the index records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexVersion {
+    #[serde(with = "version_parts")]
     pub version: semver::Version,
     pub yanked: bool,
     /// When it was published; the index has recorded this since 2025 (older caches lack it).
@@ -235,6 +236,61 @@ pub fn parse(text: &str) -> Result<Vec<IndexVersion>, String> {
 
 fn not_an_entry(number: usize, error: &serde_json::Error) -> String {
     format!("line {}: not an index entry: {error}", number + 1)
+}
+
+mod version_parts {
+    //! A version in the compiled facts: its three numbers and its pre-release and build texts,
+    //! read back with no parsing of the numbers (a version written as text was formatted twice
+    //! on writing and parsed on reading: the most of a cold audit's time spent keeping the
+    //! registry facts).
+    use semver::{BuildMetadata, Prerelease, Version};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+        (v.major, v.minor, v.patch, v.pre.as_str(), v.build.as_str()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
+        let (major, minor, patch, pre, build) =
+            <(u64, u64, u64, &'de str, &'de str)>::deserialize(d)?;
+        Ok(Version {
+            major,
+            minor,
+            patch,
+            pre: Prerelease::new(pre).map_err(serde::de::Error::custom)?,
+            build: BuildMetadata::new(build).map_err(serde::de::Error::custom)?,
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct V(#[serde(with = "super")] Version);
+
+        #[test]
+        fn a_version_reads_back_whole_and_a_bad_one_is_refused() {
+            for text in [
+                "0.0.0",
+                "1.5.4",
+                "2.0.0-rc.1+build.5",
+                "18446744073709551615.1.2-a",
+            ] {
+                let v = Version::parse(text).unwrap();
+                let bytes = postcard::to_allocvec(&V(v.clone())).unwrap();
+                assert_eq!(postcard::from_bytes::<V>(&bytes).unwrap(), V(v));
+            }
+            for bad in [
+                (1u64, 2u64, 3u64, "01", ""),
+                (1, 2, 3, "", "a..b"),
+                (1, 2, 3, "é", ""),
+            ] {
+                let bytes = postcard::to_allocvec(&bad).unwrap();
+                assert!(postcard::from_bytes::<V>(&bytes).is_err(), "{bad:?}");
+            }
+        }
+    }
 }
 
 mod pubtime {
