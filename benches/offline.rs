@@ -81,28 +81,20 @@ fn main() {
                 .find(|((_, c), _)| *c == name)
                 .map(|(_, m)| m)
         };
-        if let (Some(warm), Some(theirs)) = (find("ours-warm"), find("theirs")) {
-            println!(
-                "  warm / cargo-audit: wall {:.2}x, CPU {:.2}x, peak memory {:.2}x",
-                ms(warm.wall) / ms(theirs.wall),
-                ms(warm.cpu) / ms(theirs.cpu),
-                warm.peak_kib as f64 / theirs.peak_kib as f64
-            );
-        }
-        if let (Some(cold), Some(theirs)) = (find("ours-cold"), find("theirs")) {
-            println!(
-                "  cold / cargo-audit: wall {:.2}x, CPU {:.2}x",
-                ms(cold.wall) / ms(theirs.wall),
-                ms(cold.cpu) / ms(theirs.cpu),
-            );
-        }
-        if let (Some(warm), Some(before)) = (find("ours-warm"), find("baseline")) {
-            println!(
-                "  warm / before: wall {:.2}x, CPU {:.2}x, peak memory {:.2}x",
-                ms(warm.wall) / ms(before.wall),
-                ms(warm.cpu) / ms(before.cpu),
-                warm.peak_kib as f64 / before.peak_kib as f64
-            );
+        for (ours, against, label) in [
+            ("ours-warm", "theirs", "warm / cargo-audit"),
+            ("ours-cold", "theirs", "cold / cargo-audit"),
+            ("ours-warm", "baseline", "warm / before"),
+            ("ours-cold", "baseline", "cold / before"),
+        ] {
+            if let (Some(a), Some(b)) = (find(ours), find(against)) {
+                println!(
+                    "  {label}: wall {:.2}x, CPU {:.2}x, peak memory {:.2}x",
+                    ms(a.wall) / ms(b.wall),
+                    ms(a.cpu) / ms(b.cpu),
+                    a.peak_kib as f64 / b.peak_kib as f64
+                );
+            }
         }
     }
 }
