@@ -124,7 +124,8 @@ impl postcard::ser_flavors::Flavor for Capped {
     }
 
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        if (self.0.len() + bytes.len()) as u64 > MAX_BYTES {
+        // The header comes on top, and the file as a whole is read up to MAX_BYTES.
+        if (self.0.len() + bytes.len()) as u64 > MAX_BYTES - 4096 {
             return Err(postcard::Error::SerializeBufferFull);
         }
         self.0.extend_from_slice(bytes);

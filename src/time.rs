@@ -71,6 +71,8 @@ mod tests {
                 .to_string()
                 .contains("`yesterday`")
         );
+        // In range with its offset, in the year 10000 in UTC: refused, never a panic.
+        assert!(evaluation_time(Some("9999-12-31T23:59:59-23:59")).is_err());
         assert_eq!(parse_day("2026-08-21").unwrap().to_string(), "2026-08-21");
     }
 
@@ -96,9 +98,11 @@ pub struct NowError(pub String);
 /// a commit time would understate how long a fix has waited.
 pub fn evaluation_time(now: Option<&str>) -> Result<OffsetDateTime, NowError> {
     match now {
+        // Past the year 9999 in UTC (9999-12-31T23:59:59-23:59) is no time either.
         Some(text) => OffsetDateTime::parse(text.trim(), &Rfc3339)
-            .map(|t| t.to_offset(time::UtcOffset::UTC))
-            .map_err(|_| NowError(text.to_owned())),
+            .ok()
+            .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+            .ok_or_else(|| NowError(text.to_owned())),
         None => Ok(clock()),
     }
 }

@@ -230,6 +230,19 @@ fn packages_of(info: &VersionInfo) -> Result<(Vec<Package>, Option<usize>), Stri
                 crate::text::clean(&embedded.name)
             ));
         }
+        // cargo's names: letters, digits, `-` and `_`, never empty (an empty one would make a
+        // purl no reader takes, and an SBOM that could not be written).
+        if embedded.name.is_empty()
+            || !embedded
+                .name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "package {index} is named `{}`, which no Cargo package can be",
+                crate::text::clean(&embedded.name)
+            ));
+        }
         let mut dependencies = embedded.dependencies.clone();
         dependencies.sort_unstable();
         dependencies.dedup();
@@ -375,6 +388,20 @@ mod tests {
         ))
         .unwrap_err();
         assert!(error.contains("depends on package 7, of 1"), "{error}");
+    }
+
+    #[test]
+    fn a_package_no_cargo_name_fits_is_refused() {
+        for name in ["", " ", "a/b", ".."] {
+            let error = packages_of(&info(&format!(
+                r#"{{"packages":[{{"name":"{name}","version":"1.0.0","source":"local","root":true}}]}}"#
+            )))
+            .unwrap_err();
+            assert!(
+                error.contains("no Cargo package can be"),
+                "{name:?}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -113,11 +113,12 @@ impl Compiled {
     /// Keeps an entry for the next run, stamped with `meta`, the metadata of the open file its
     /// text was read from (so that a path that led elsewhere while it was read, an index folder
     /// reached through a link that was switched, stamps the file actually read). Not kept: an
-    /// entry modified in the last two seconds, and an unreadable one (whether it is unreadable
-    /// can depend on the versions asked for, which the next run may not share).
+    /// entry modified in the last two seconds, an unreadable one (whether it is unreadable
+    /// can depend on the versions asked for, which the next run may not share), and one with a
+    /// publication time UTC cannot name.
     pub(crate) fn keep(&mut self, relative: &str, meta: &std::fs::Metadata, parsed: &Parsed) {
         let (stamp, settled) = Stamp::of(meta, self.racy_after);
-        if settled && parsed.unreadable.is_none() {
+        if settled && parsed.unreadable.is_none() && parsed.compilable() {
             self.fresh.insert(
                 relative.to_owned(),
                 Kept {

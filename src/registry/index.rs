@@ -152,6 +152,15 @@ impl Parsed {
         }
     }
 
+    /// Whether the entry can be kept in the compiled facts: every publication time is one UTC
+    /// can name (an index line may give a time whose offset carries it past the year 9999).
+    pub fn compilable(&self) -> bool {
+        self.versions.iter().all(|v| {
+            v.pubtime
+                .is_none_or(|t| t.checked_to_offset(time::UtcOffset::UTC).is_some())
+        })
+    }
+
     /// Whether the dependencies of every version in `wanted` that the entry lists were read.
     pub fn has_requires_of<'v>(
         &self,
@@ -304,8 +313,16 @@ mod pubtime {
     const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
     pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
-        t.map(|t| {
-            let t = t.to_offset(UtcOffset::UTC);
+        // A time in range with its offset can be out of range in UTC (9999-12-31T23:59:59-23:59
+        // is in the year 10000 there): such an entry is never kept (`Parsed::compilable`), and
+        // this refuses it rather than panic.
+        let utc = match t {
+            Some(t) => Some(t.checked_to_offset(UtcOffset::UTC).ok_or_else(|| {
+                serde::ser::Error::custom("a publication time out of range in UTC")
+            })?),
+            None => None,
+        };
+        utc.map(|t| {
             let (hour, minute, second, nano) = t.to_hms_nano();
             let nanos = ((u64::from(hour) * 60 + u64::from(minute)) * 60 + u64::from(second))
                 * 1_000_000_000
@@ -357,6 +374,15 @@ mod pubtime {
                 let bytes = postcard::to_allocvec(&At(Some(t))).unwrap();
                 assert_eq!(postcard::from_bytes::<At>(&bytes).unwrap(), At(Some(t)));
             }
+            let far = OffsetDateTime::parse(
+                "9999-12-31T23:59:59-23:59",
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            assert!(
+                postcard::to_allocvec(&At(Some(far))).is_err(),
+                "no panic, no value"
+            );
             let none = postcard::to_allocvec(&At(None)).unwrap();
             assert_eq!(postcard::from_bytes::<At>(&none).unwrap(), At(None));
             for bad in [(2021, 0, 0), (2021, 366, 0), (2021, 1, NANOS_PER_DAY)] {

@@ -152,6 +152,37 @@ fn an_entry_unreadable_for_one_locked_version_is_not_kept_for_another() {
     assert!(warm.all_versions("mid").unwrap()[1].yanked);
 }
 
+#[test]
+fn a_publication_time_past_the_year_9999_in_utc_is_read_but_never_kept() {
+    // In range with its offset, in the year 10000 in UTC: keeping it once panicked.
+    let entry = concat!(
+        r#"{"name":"far","vers":"1.0.0","deps":[],"pubtime":"2020-01-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"name":"far","vers":"99.0.0","deps":[],"pubtime":"9999-12-31T23:59:59-23:59"}"#,
+        "\n"
+    );
+    let near = concat!(
+        r#"{"name":"near","vers":"1.0.0","deps":[],"pubtime":"2020-01-01T00:00:00Z"}"#,
+        "\n"
+    );
+    let dir = settled_index(&[("3/f/far", entry), ("ne/ar/near", near)]);
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    let v1 = semver::Version::new(1, 0, 0);
+    let wanted = [("far", &v1), ("near", &v1)];
+    let fresh = Lookups::fetch(&index, wanted, None).unwrap();
+    for _ in 0..2 {
+        let run = Lookups::fetch(&index, wanted, Some(&folder)).unwrap();
+        assert_eq!(format!("{:?}", run.entries), format!("{:?}", fresh.entries));
+        assert_eq!(run.all_versions("far").unwrap().len(), 2);
+    }
+    // The other entry is kept: one entry UTC cannot name does not stop the file being written.
+    let files: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert_eq!(files.len(), 1);
+}
+
 /// An index folder that reads from one place while it names another: a link switched
 /// while the run reads through it.
 struct Switched {

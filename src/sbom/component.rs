@@ -117,21 +117,7 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
         push(ExternalReferenceType::Website, "homepage", url);
     }
     if package.source == PackageSource::CratesIo {
-        let page = format!(
-            "https://crates.io/crates/{}/{}",
-            package.name, package.version
-        );
-        // A name and version of letters, digits, `-`, `_` and `.` make a URL that parses to
-        // itself (`crates_io_page_is_what_the_parser_writes`): it is taken as it is.
-        let plain = |text: &str| {
-            text.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        };
-        let uri = if plain(&package.name) && plain(&package.version.to_string()) {
-            Uri::try_from(page).ok()
-        } else {
-            web_url(&page)
-        };
+        let uri = crates_io_page(&package.name, &package.version.to_string());
         if let Some(uri) = uri {
             out.push(ExternalReference::new(
                 ExternalReferenceType::Distribution,
@@ -140,6 +126,25 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
         }
     }
     out
+}
+
+/// A crates.io package's page. A name of letters, digits, `-` and `_` and a version of
+/// letters, digits, `-` and `.` make a URL that parses to itself
+/// (`crates_io_page_is_what_the_parser_writes`), so it is taken as it is, without the parser
+/// (thousands a run); anything else (a name of dots is a path step) goes through it.
+fn crates_io_page(name: &str, version: &str) -> Option<Uri> {
+    let page = format!("https://crates.io/crates/{name}/{version}");
+    let plain = |text: &str, extra: u8| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
+    };
+    if plain(name, b'_') && plain(version, b'.') {
+        Uri::try_from(page).ok()
+    } else {
+        web_url(&page)
+    }
 }
 
 /// A web or repository URL as the schema accepts it; other schemes (`javascript:`, `file:`)
@@ -168,12 +173,12 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn crates_io_page_is_what_the_parser_writes(
-            name in "[A-Za-z0-9_-]{1,12}",
+            name in "(\\.|\\.\\.|[A-Za-z0-9_.-]{1,12})",
             version in "(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})(-[A-Za-z][A-Za-z0-9.-]{0,5})?",
         ) {
             let page = format!("https://crates.io/crates/{name}/{version}");
             proptest::prop_assert_eq!(
-                Uri::try_from(page.clone()).ok().map(|u| u.to_string()),
+                crates_io_page(&name, &version).map(|u| u.to_string()),
                 web_url(&page).map(|u| u.to_string())
             );
         }

@@ -152,10 +152,10 @@ pub fn generate(inventory: &Inventory, options: &SbomOptions) -> Result<Document
 }
 
 /// What the SBOM [`generate`] would write holds of the NTIA minimum elements, and its
-/// warnings, for an audit that writes no SBOM: the same model is built, and the elements are
-/// read from it instead of from its bytes. It is not validated: validation guards a document
-/// someone will read, and here none is written (it was a twentieth of a warm audit of
-/// nushell's lockfile under callgrind). Equal to [`ntia::check_bytes`] of [`generate`]'s bytes (the tests of
+/// warnings, for an audit that writes no SBOM: the same model is built and validated (a model
+/// that could not be written stops the run as it would with `--out-dir`: the verdict never
+/// depends on whether the SBOM is written), and the elements are read from it instead of from
+/// its bytes. Equal to [`ntia::check_bytes`] of [`generate`]'s bytes (the tests of
 /// `tests/sbom_completeness.rs` hold them to it on every fixture and corpus lockfile); a 1.6
 /// document, which [`v1_6`] rewrites after the crate, is written and read as bytes.
 pub fn completeness(
@@ -169,9 +169,7 @@ pub fn completeness(
         return Ok((completeness, document.warnings));
     }
     let options = effective(inventory, options);
-    no_control(&options)?;
-    let mut warnings = Vec::new();
-    let bom = build(inventory, &options, &mut warnings)?;
+    let (bom, warnings) = model(inventory, &options)?;
     Ok((ntia::check_model(&bom), warnings))
 }
 

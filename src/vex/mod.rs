@@ -294,9 +294,12 @@ fn time(value: &Value, key: &str, of: &str) -> Result<Option<String>, VexError> 
     let Some(text) = text(value, key, of)? else {
         return Ok(None);
     };
+    // A time whose offset carries it past the year 9999 in UTC is as unreadable as bad text.
     OffsetDateTime::parse(&text, &Rfc3339)
-        .map(|t| Some(crate::time::rfc3339(t.to_offset(time::UtcOffset::UTC))))
-        .map_err(|_| {
+        .ok()
+        .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+        .map(|t| Some(crate::time::rfc3339(t)))
+        .ok_or_else(|| {
             invalid(format!(
                 "{of}'s `{key}` `{}` is not an RFC 3339 time such as 2026-09-01T00:00:00Z",
                 clip(&text)

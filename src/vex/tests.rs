@@ -89,6 +89,11 @@ fn what_is_not_vex_or_breaks_its_format_is_refused() {
             &OPENVEX.replace("2026-08-10T12:00:00+02:00", "last tuesday"),
             "RFC 3339",
         ),
+        // A time in the year 10000 in UTC once panicked here.
+        (
+            &OPENVEX.replace("2026-08-10T12:00:00+02:00", "9999-12-31T23:59:59-23:59"),
+            "RFC 3339",
+        ),
         (
             &OPENVEX.replace("\"author\": \"Example Vendor Ltd\",", ""),
             "no `author`",
