@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
+mod canonical;
+
 /// A parsed lockfile.
 #[derive(Debug)]
 pub(crate) struct Locked {
@@ -113,7 +115,10 @@ fn check_name(text: &str, p: &RawPackage) -> Result<(), String> {
 
 /// Parses and resolves a lockfile's text. Errors are one line, with toml's position.
 pub(crate) fn parse(text: &str) -> Result<Locked, String> {
-    let raw: RawLockfile = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+    let raw: RawLockfile = match canonical::parse(text) {
+        Some(raw) => raw,
+        None => toml::from_str(text).map_err(|e| one_line(&e.to_string()))?,
+    };
     let version = format_version(&raw)?;
     let v1_checksums: HashMap<&str, &str> = raw
         .metadata
