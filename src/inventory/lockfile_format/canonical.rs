@@ -18,11 +18,14 @@
 //!   `S` has no `"`, no `\` and no control character; `dependencies = [`, then lines
 //!   ` "S",`, then `]`.
 //!
-//! Any other line (another key or table, a CR, an escape, a tab, a trailing comment, a key
-//! written twice, a package without its name or version, an unclosed list) makes it give up,
-//! and the caller parses the text with `toml`, which reads it or says what is wrong. The
-//! property tests below hold the two readers to the same answer; the `lockfile` fuzz target
-//! drives both (any text the line reader gives up on goes to `toml`).
+//! Any other line (another key or table, a CR, an escape, a tab outside a comment, a trailing
+//! comment, a key written twice, a package without its name or version, an unclosed list)
+//! makes it give up, and the caller parses the text with `toml`, which reads it or says what is
+//! wrong. The
+//! property tests below hold the two readers to the same answer (an independent review also ran
+//! every Unicode scalar value in each place and some millions of random and edited lockfiles
+//! through both, with no disagreement); the `lockfile` fuzz target reaches both readers but does
+//! not compare them.
 
 use std::collections::BTreeMap;
 
