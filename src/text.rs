@@ -100,6 +100,17 @@ pub fn web_link(reference: &str) -> Option<String> {
     text.chars().all(allowed).then(|| text.to_owned())
 }
 
+/// Whether `text` is non-empty ASCII letters, digits, `-` and `extra` only: a name or version
+/// that a purl or a URL writes as it is, with nothing to encode (the fast paths of
+/// `inventory::source::purl` and `sbom::component::crates_io_page`, each held by a property
+/// test to what its parser writes).
+pub fn plain_ascii(text: &str, extra: u8) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
+}
+
 /// Bytes as text, each invalid sequence replaced: without a copy or a second scan when they
 /// are UTF-8, the usual case (`String::from_utf8_lossy` scans them more slowly, then copies).
 pub fn utf8_lossy(bytes: Vec<u8>) -> String {

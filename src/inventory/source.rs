@@ -160,12 +160,7 @@ pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource
     let version = version.to_string();
     // Most packages: a crates.io name and version with nothing the purl would encode, written
     // as the builder writes them (`plain_purl_is_the_builders`); an audit makes thousands.
-    let plain = |text: &str, extra: u8| {
-        !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
-    };
+    let plain = crate::text::plain_ascii;
     if *source == PackageSource::CratesIo && plain(name, b'_') && plain(&version, b'.') {
         return format!("pkg:cargo/{name}@{version}");
     }

@@ -134,12 +134,7 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
 /// (thousands a run); anything else (a name of dots is a path step) goes through it.
 fn crates_io_page(name: &str, version: &str) -> Option<Uri> {
     let page = format!("https://crates.io/crates/{name}/{version}");
-    let plain = |text: &str, extra: u8| {
-        !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
-    };
+    let plain = crate::text::plain_ascii;
     if plain(name, b'_') && plain(version, b'.') {
         Uri::try_from(page).ok()
     } else {
