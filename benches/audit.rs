@@ -57,10 +57,11 @@ fn main() {
                 root: index.clone(),
             },
             packages,
+            now,
             None,
         )
         .unwrap();
-        let packages = apply::components(&inventory, Some(&lookups), now);
+        let packages = apply::components(&inventory, Some(&lookups));
         assess::join(
             findings.clone(),
             &packages,

@@ -238,6 +238,14 @@ pub fn advisory_cache(bytes: &[u8]) {
 }
 
 /// An index entry the compiled-registry harness looks up.
+/// The evaluation time the harness's registry facts are kept for.
+const NOW: time::OffsetDateTime = time::OffsetDateTime::new_utc(
+    match time::Date::from_calendar_date(2026, time::Month::September, 1) {
+        Ok(date) => date,
+        Err(_) => panic!("a valid date"),
+    },
+    time::Time::MIDNIGHT,
+);
 const INDEX_ENTRY: &str = "{\"name\":\"regex\",\"vers\":\"1.5.4\",\"deps\":[{\"name\":\"memchr\",\"req\":\"^2\"}],\"pubtime\":\"2021-08-02T00:00:00Z\"}\n{\"name\":\"regex\",\"vers\":\"1.5.5\",\"yanked\":true}\n";
 
 /// The compiled registry facts (`registry::compiled`) as the next run reads them from the
@@ -258,7 +266,7 @@ pub fn registry_cache(bytes: &[u8]) {
     std::fs::create_dir_all(&folder).expect("the compiled folder");
     let locked = semver::Version::new(1, 5, 4);
     let look = || {
-        let lookups = Lookups::fetch(&index, [("regex", &locked)], Some(&folder))
+        let lookups = Lookups::fetch(&index, [("regex", &locked)], NOW, Some(&folder))
             .expect("the harness's index is read");
         format!("{:?}", lookups.entries)
     };

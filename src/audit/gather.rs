@@ -70,7 +70,7 @@ pub(super) fn from_cargo(
     let (mut findings, coverage) = advisories::check(&inventory, &database);
     let target = TargetRecord::of(&inventory.origin);
     advisories::platform::mark(&mut findings, &target);
-    let packages = registry::apply::components(&inventory, lookups.as_ref(), options.now);
+    let packages = registry::apply::components(&inventory, lookups.as_ref());
     if options.write_sbom {
         warnings.extend(sbom.warnings);
     }
@@ -235,7 +235,7 @@ fn take_and_load(
                     let facts = match (&index, index_error) {
                         (_, Some(error)) => Err(error),
                         (Some(index), None) => {
-                            registry_facts(index, opened, &inventory, &mut warnings)
+                            registry_facts(index, opened, &inventory, options.now, &mut warnings)
                         }
                         (None, None) => Ok((None, None)),
                     };
@@ -473,6 +473,7 @@ fn registry_facts(
     index: &Result<Index<'_>, String>,
     opened: Option<registry::Opened>,
     inventory: &Inventory,
+    now: time::OffsetDateTime,
     warnings: &mut Vec<String>,
 ) -> Result<(Option<Lookups>, Option<RegistryRecord>), AuditError> {
     let index = match index {
@@ -490,7 +491,7 @@ fn registry_facts(
         .collect();
     let source = index.source();
     let looked_up_at = rfc3339(crate::time::clock());
-    let lookups = Lookups::fetch_opened(source, packages, opened)?;
+    let lookups = Lookups::fetch_opened(source, packages, now, opened)?;
     let unknown = lookups
         .entries
         .values()

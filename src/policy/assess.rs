@@ -77,7 +77,7 @@ pub fn join(
         .collect();
     for component in components.iter().filter(|c| c.yanked == Some(true)) {
         out.push(Assessed {
-            fix: apply::replacement(lookups, &component.name, &component.version, now),
+            fix: apply::replacement(lookups, &component.name, &component.version),
             finding: yanked(component),
         });
     }

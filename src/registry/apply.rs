@@ -26,20 +26,17 @@ pub struct ComponentFacts {
     pub registry_note: Option<String>,
 }
 
-/// The registry facts of every component (yanked, published, newest), as of `now`.
-pub fn components(
-    inventory: &Inventory,
-    lookups: Option<&Lookups>,
-    now: OffsetDateTime,
-) -> Vec<ComponentFacts> {
+/// The registry facts of every component (yanked, published, newest), as of the evaluation
+/// time the look-ups were made for.
+pub fn components(inventory: &Inventory, lookups: Option<&Lookups>) -> Vec<ComponentFacts> {
     inventory
         .packages
         .iter()
-        .map(|package| component(package, lookups, now))
+        .map(|package| component(package, lookups))
         .collect()
 }
 
-fn component(package: &Package, lookups: Option<&Lookups>, now: OffsetDateTime) -> ComponentFacts {
+fn component(package: &Package, lookups: Option<&Lookups>) -> ComponentFacts {
     let mut facts = ComponentFacts {
         name: package.name.clone(),
         version: package.version.to_string(),
@@ -53,7 +50,7 @@ fn component(package: &Package, lookups: Option<&Lookups>, now: OffsetDateTime) 
     if package.source != PackageSource::CratesIo {
         return facts;
     }
-    match lookups.map(|l| l.versions(&package.name, now)) {
+    match lookups.map(|l| l.versions(&package.name)) {
         None => facts.registry_note = Some(NOT_CONSULTED.to_owned()),
         Some(Err(why)) => facts.registry_note = Some(why),
         Some(Ok(existing)) => {
@@ -109,7 +106,7 @@ pub fn fix(
     named_fix: &dyn Fn(&semver::Version) -> Option<semver::Version>,
     now: OffsetDateTime,
 ) -> FixFacts {
-    let versions = match lookups.map(|l| l.versions(name, now)) {
+    let versions = match lookups.map(|l| l.versions(name)) {
         Some(Ok(versions)) => versions,
         Some(Err(why)) => return FixFacts::unknown(why),
         None => return FixFacts::unknown(NOT_CONSULTED.to_owned()),
@@ -148,14 +145,9 @@ pub fn fix(
 
 /// What to move to from a yanked version: the lowest release above it that is not yanked,
 /// compatible if there is one.
-pub fn replacement(
-    lookups: Option<&Lookups>,
-    name: &str,
-    version: &str,
-    now: OffsetDateTime,
-) -> FixFacts {
+pub fn replacement(lookups: Option<&Lookups>, name: &str, version: &str) -> FixFacts {
     let upgrade_to = match (
-        lookups.map(|l| l.versions(name, now)),
+        lookups.map(|l| l.versions(name)),
         semver::Version::parse(version),
     ) {
         (Some(Ok(versions)), Ok(in_use)) => {

@@ -7,10 +7,102 @@ use super::index::IndexVersion;
 
 /// The versions that exist at `now`: those published at or before it (or of unknown time).
 pub fn as_of(versions: &[IndexVersion], now: OffsetDateTime) -> Vec<&IndexVersion> {
-    versions
-        .iter()
-        .filter(|v| v.pubtime.is_none_or(|t| t <= now))
-        .collect()
+    versions.iter().filter(|v| exists_at(v, now)).collect()
+}
+
+/// Whether a version exists at `now`: published at or before it, or at an unknown time.
+fn exists_at(version: &IndexVersion, now: OffsetDateTime) -> bool {
+    version.pubtime.is_none_or(|t| t <= now)
+}
+
+/// Whether a version is a release [`newest`] can name: neither yanked nor a pre-release.
+fn is_release(version: &IndexVersion) -> bool {
+    !version.yanked && version.version.pre.is_empty()
+}
+
+/// Which versions of an index entry a run keeps: only those that can bear on a fact about the
+/// locked versions `wanted`, as of `now`. Every fact but the newest release looks at the
+/// version in use or above it (the fix version, the version to upgrade to, the releases that
+/// contradict an advisory, the locked version's own flags and dependencies), so every version
+/// at or above the lowest wanted one is kept; below it, only the one [`newest`] would name
+/// among them (every release above the version in use can be yanked or not yet published).
+/// The facts of the kept versions are those of the whole entry (the property test in
+/// `registry::tests` holds them to it); most of an entry is older releases, and keeping them
+/// was a tenth of a warm offline audit's time (decoding, allocating, scanning them again).
+#[derive(Clone, Debug)]
+pub struct Keep {
+    lowest: Option<semver::Version>,
+    now: OffsetDateTime,
+}
+
+impl Keep {
+    /// What to keep for the locked versions `wanted` (none: everything) as of `now`.
+    pub fn new<'v>(
+        wanted: impl IntoIterator<Item = &'v semver::Version>,
+        now: OffsetDateTime,
+    ) -> Keep {
+        Keep {
+            lowest: wanted.into_iter().min().cloned(),
+            now,
+        }
+    }
+
+    /// The versions kept of `versions`, in their order.
+    pub fn prune(&self, versions: Vec<IndexVersion>) -> Vec<IndexVersion> {
+        let mut kept = self.start(versions.len());
+        for version in versions {
+            kept.offer(version);
+        }
+        kept.finish()
+    }
+
+    /// Versions kept one at a time, as they are read: see [`Kept::offer`].
+    pub fn start(&self, hint: usize) -> Kept<'_> {
+        Kept {
+            keep: self,
+            // A hint read from a file is bounded: the versions kept are usually a few.
+            out: Vec::with_capacity(hint.min(if self.lowest.is_none() { 1024 } else { 16 })),
+            below: None,
+        }
+    }
+}
+
+/// The versions a [`Keep`] keeps, gathered as they come.
+#[derive(Debug)]
+pub struct Kept<'a> {
+    keep: &'a Keep,
+    out: Vec<IndexVersion>,
+    /// The newest release below the lowest wanted version so far, and where it goes.
+    below: Option<(usize, IndexVersion)>,
+}
+
+impl Kept<'_> {
+    /// Offers the next version of the entry.
+    pub fn offer(&mut self, version: IndexVersion) {
+        match &self.keep.lowest {
+            Some(lowest) if version.version < *lowest => {
+                // The last of equal versions, as `newest` (`max_by`) takes the last maximum.
+                if exists_at(&version, self.keep.now)
+                    && is_release(&version)
+                    && self
+                        .below
+                        .as_ref()
+                        .is_none_or(|(_, best)| version.version >= best.version)
+                {
+                    self.below = Some((self.out.len(), version));
+                }
+            }
+            _ => self.out.push(version),
+        }
+    }
+
+    /// The versions kept, in the entry's order.
+    pub fn finish(mut self) -> Vec<IndexVersion> {
+        if let Some((at, version)) = self.below.take() {
+            self.out.insert(at, version);
+        }
+        self.out
+    }
 }
 
 /// Candidate fixes: above the version in use, not affected, not yanked, and not a pre-release
@@ -96,7 +188,7 @@ pub fn newest<'a>(existing: &[&'a IndexVersion]) -> Option<&'a IndexVersion> {
     existing
         .iter()
         .copied()
-        .filter(|v| !v.yanked && v.version.pre.is_empty())
+        .filter(|v| is_release(v))
         .max_by(|a, b| a.version.cmp(&b.version))
 }
 
@@ -115,7 +207,7 @@ fn compatible(a: &semver::Version, b: &semver::Version) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::datetime;
 
@@ -215,5 +307,85 @@ mod tests {
         let fix = fix_version(&existing, &in_use, &affects).unwrap();
         assert_eq!(fix.version.to_string(), "1.5.5");
         assert_eq!(fix.pubtime, None);
+    }
+
+    /// A version of a small space (so that lists share versions), sometimes a pre-release,
+    /// yanked, of unknown time, or published after the evaluation time (2026-09-01).
+    pub(crate) fn arb_version() -> impl proptest::strategy::Strategy<Value = IndexVersion> {
+        use proptest::prelude::*;
+        (
+            0u64..3,
+            0u64..3,
+            0u64..3,
+            proptest::option::weighted(0.2, proptest::sample::select(vec!["rc.1", "alpha"])),
+            proptest::bool::weighted(0.3),
+            proptest::option::weighted(0.8, 0i64..6),
+        )
+            .prop_map(|(major, minor, patch, pre, yanked, day)| IndexVersion {
+                version: semver::Version {
+                    major,
+                    minor,
+                    patch,
+                    pre: pre.map_or(semver::Prerelease::EMPTY, |p| {
+                        semver::Prerelease::new(p).unwrap()
+                    }),
+                    build: semver::BuildMetadata::EMPTY,
+                },
+                yanked,
+                pubtime: day.map(|d| datetime!(2026-08-29 0:00 UTC) + time::Duration::days(d)),
+                requires: None,
+            })
+    }
+
+    /// Every fact this stage gives about the version in use, from `versions`, as text.
+    fn every_fact(
+        versions: &[IndexVersion],
+        in_use: &semver::Version,
+        affects: &dyn Fn(&semver::Version) -> bool,
+        now: OffsetDateTime,
+    ) -> String {
+        let show =
+            |v: Option<&IndexVersion>| v.map(|v| (v.version.to_string(), v.yanked, v.pubtime));
+        let existing = as_of(versions, now);
+        format!(
+            "{:?}",
+            (
+                show(existing.iter().copied().find(|v| v.version == *in_use)),
+                show(versions.iter().find(|v| v.version == *in_use)),
+                show(newest(&existing)),
+                show(fix_version(&existing, in_use, affects)),
+                show(upgrade_to(&existing, in_use, affects)),
+                show(upgrade_to(&existing, in_use, &|_| false)),
+                contradiction(versions, in_use, affects, now),
+            )
+        )
+    }
+
+    proptest::proptest! {
+        /// The versions a run keeps give every fact about each locked version that the whole
+        /// entry gives: in use or not, yanked, published, newest, fix, upgrade, replacement,
+        /// and why there is no fix.
+        #[test]
+        fn the_versions_kept_give_the_facts_of_the_whole_entry(
+            versions in proptest::collection::vec(arb_version(), 0..12),
+            wanted in proptest::collection::vec(arb_version(), 1..4),
+            bound in arb_version(),
+            day in 0i64..6,
+        ) {
+            let now = datetime!(2026-08-29 0:00 UTC) + time::Duration::days(day);
+            let wanted: Vec<semver::Version> = wanted.into_iter().map(|v| v.version).collect();
+            let keep = Keep::new(&wanted, now);
+            let kept = keep.prune(versions.clone());
+            proptest::prop_assert!(kept.len() <= versions.len());
+            let affects = |v: &semver::Version| *v < bound.version;
+            for in_use in &wanted {
+                proptest::prop_assert_eq!(
+                    every_fact(&kept, in_use, &affects, now),
+                    every_fact(&versions, in_use, &affects, now)
+                );
+            }
+            // Nothing wanted: everything kept.
+            proptest::prop_assert_eq!(Keep::new([], now).prune(versions.clone()), versions);
+        }
     }
 }

@@ -262,12 +262,21 @@ mod version_parts {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
         let (major, minor, patch, pre, build) =
             <(u64, u64, u64, &'de str, &'de str)>::deserialize(d)?;
+        // Most versions have neither: no parsing of an empty text.
+        let pre = match pre {
+            "" => Prerelease::EMPTY,
+            pre => Prerelease::new(pre).map_err(serde::de::Error::custom)?,
+        };
+        let build = match build {
+            "" => BuildMetadata::EMPTY,
+            build => BuildMetadata::new(build).map_err(serde::de::Error::custom)?,
+        };
         Ok(Version {
             major,
             minor,
             patch,
-            pre: Prerelease::new(pre).map_err(serde::de::Error::custom)?,
-            build: BuildMetadata::new(build).map_err(serde::de::Error::custom)?,
+            pre,
+            build,
         })
     }
 
@@ -304,13 +313,15 @@ mod version_parts {
 
 mod pubtime {
     //! A publication time in the compiled facts: its UTC date as year and day of the year, and
-    //! the nanoseconds into that day. Read back with no arithmetic beyond range checks (a
-    //! count of nanoseconds since 1970 as an `i128` took an `i128` division per version: a
-    //! twentieth of a warm audit of nushell's lockfile under callgrind).
+    //! its time of day as hour, minute, second and nanosecond. Read back with range checks
+    //! only: a count of nanoseconds since 1970 as an `i128` took an `i128` division per
+    //! version (a twentieth of a warm audit of nushell's lockfile under callgrind), and
+    //! nanoseconds into the day five `u64` divisions (a twentieth of decoding an entry).
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use time::{Date, OffsetDateTime, Time, UtcOffset};
 
-    const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
+    /// Year, day of the year, hour, minute, second, nanosecond (UTC).
+    type Parts = (i32, u16, u8, u8, u8, u32);
 
     pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
         // A time in range with its offset can be out of range in UTC (9999-12-31T23:59:59-23:59
@@ -324,10 +335,7 @@ mod pubtime {
         };
         utc.map(|t| {
             let (hour, minute, second, nano) = t.to_hms_nano();
-            let nanos = ((u64::from(hour) * 60 + u64::from(minute)) * 60 + u64::from(second))
-                * 1_000_000_000
-                + u64::from(nano);
-            (t.year(), t.ordinal(), nanos)
+            (t.year(), t.ordinal(), hour, minute, second, nano)
         })
         .serialize(s)
     }
@@ -335,22 +343,13 @@ mod pubtime {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
-        let Some((year, ordinal, nanos)) = Option::<(i32, u16, u64)>::deserialize(d)? else {
+        let Some((year, ordinal, hour, minute, second, nano)) = Option::<Parts>::deserialize(d)?
+        else {
             return Ok(None);
         };
-        if nanos >= NANOS_PER_DAY {
-            return Err(serde::de::Error::custom("a time of day past its end"));
-        }
         let date = Date::from_ordinal_date(year, ordinal).map_err(serde::de::Error::custom)?;
-        let seconds = nanos / 1_000_000_000;
-        // In range by the check above: under 24 hours, 60 minutes, 60 seconds, 10^9 nanoseconds.
-        let time = Time::from_hms_nano(
-            u8::try_from(seconds / 3600).unwrap_or(0),
-            u8::try_from(seconds / 60 % 60).unwrap_or(0),
-            u8::try_from(seconds % 60).unwrap_or(0),
-            u32::try_from(nanos % 1_000_000_000).unwrap_or(0),
-        )
-        .map_err(serde::de::Error::custom)?;
+        let time =
+            Time::from_hms_nano(hour, minute, second, nano).map_err(serde::de::Error::custom)?;
         Ok(Some(date.with_time(time).assume_utc()))
     }
 
@@ -385,7 +384,14 @@ mod pubtime {
             );
             let none = postcard::to_allocvec(&At(None)).unwrap();
             assert_eq!(postcard::from_bytes::<At>(&none).unwrap(), At(None));
-            for bad in [(2021, 0, 0), (2021, 366, 0), (2021, 1, NANOS_PER_DAY)] {
+            for bad in [
+                (2021, 0, 0, 0, 0, 0),
+                (2021, 366, 0, 0, 0, 0),
+                (2021, 1, 24, 0, 0, 0),
+                (2021, 1, 0, 60, 0, 0),
+                (2021, 1, 0, 0, 60, 0),
+                (2021, 1, 0, 0, 0, 1_000_000_000u32),
+            ] {
                 let bytes = postcard::to_allocvec(&Some(bad)).unwrap();
                 assert!(postcard::from_bytes::<At>(&bytes).is_err(), "{bad:?}");
             }

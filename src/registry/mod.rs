@@ -219,10 +219,13 @@ impl Opened {
     }
 }
 
-/// The index entries of every named crate, looked up once each.
-#[derive(Debug, Default)]
+/// The index entries of every named crate, looked up once each, with the versions that can
+/// bear on the locked versions' facts as of one evaluation time (see [`facts::Keep`]).
+#[derive(Debug)]
 pub struct Lookups {
     pub entries: BTreeMap<String, Entry>,
+    /// The evaluation time the versions were kept for.
+    now: OffsetDateTime,
 }
 
 impl Lookups {
@@ -230,23 +233,26 @@ impl Lookups {
     /// failure. Each index entry is asked for once, however many names share it (`SmallVec`
     /// and `smallvec` have one), up to [`IndexSource::in_flight`] at once; the result is the
     /// same whatever order the answers come in. The dependencies are read of the packages'
-    /// versions only. With `compiled` (a folder of the user's cache, already checked), the
-    /// entries of a source on this machine are kept there and taken from there while their
-    /// files are unchanged.
+    /// versions only, and only the versions that can bear on their facts at `now` are kept.
+    /// With `compiled` (a folder of the user's cache, already checked), the entries of a
+    /// source on this machine are kept there and taken from there while their files are
+    /// unchanged.
     pub fn fetch<'a>(
         source: &dyn IndexSource,
         packages: impl IntoIterator<Item = (&'a str, &'a semver::Version)>,
+        now: OffsetDateTime,
         compiled: Option<&Path>,
     ) -> Result<Lookups, RegistryError> {
         let compiled = compiled.and_then(|folder| Opened::open(source, folder));
-        Lookups::fetch_opened(source, packages, compiled)
+        Lookups::fetch_opened(source, packages, now, compiled)
     }
 
-    /// [`Lookups::fetch`], with the compiled facts already opened (read and decoded while the
-    /// inventory is taken: they do not depend on it).
+    /// [`Lookups::fetch`], with the compiled facts already opened (read while the inventory is
+    /// taken: they do not depend on it).
     pub fn fetch_opened<'a>(
         source: &dyn IndexSource,
         packages: impl IntoIterator<Item = (&'a str, &'a semver::Version)>,
+        now: OffsetDateTime,
         compiled: Option<Opened>,
     ) -> Result<Lookups, RegistryError> {
         let mut compiled = compiled.map(|opened| opened.0);
@@ -255,48 +261,54 @@ impl Lookups {
             wanted.entry(name).or_default().push(version);
         }
         // One name for each index path, to ask the source with, and the versions asked of it.
-        let mut paths: BTreeMap<String, (&str, Vec<&semver::Version>)> = BTreeMap::new();
+        let mut paths: BTreeMap<String, Asked> = BTreeMap::new();
         for (name, versions) in &wanted {
             if let Some(path) = index::path_of(name) {
-                let asked = paths.entry(path).or_insert((name, Vec::new()));
-                asked.1.extend(versions.iter().copied());
+                let asked = paths.entry(path).or_insert(Asked {
+                    name,
+                    versions: Vec::new(),
+                });
+                asked.versions.extend(versions.iter().copied());
             }
         }
-        let asked: Vec<(&String, &(&str, Vec<&semver::Version>))> = paths.iter().collect();
-        // Which entries are kept unchanged (a `stat` each, no read), and whether any will be
-        // read that can be kept for the next run.
-        let looks: Vec<compiled::Look> = asked
+        // What is kept of each entry's versions.
+        let keeps: Vec<facts::Keep> = paths
+            .values()
+            .map(|asked| facts::Keep::new(asked.versions.iter().copied(), now))
+            .collect();
+        // Which entries are kept unchanged (a `stat` each, no read; decoded, the versions kept
+        // only).
+        let looks: Vec<compiled::Look> = paths
             .iter()
-            .map(|(path, (_, versions))| match &compiled {
-                Some(compiled) => compiled.look(path, versions),
+            .zip(&keeps)
+            .map(|((path, asked), keep)| match &mut compiled {
+                Some(compiled) => compiled.look(path, &asked.versions, keep),
                 None => compiled::Look::Read,
             })
             .collect();
-        let keep_all = compiled.is_some()
-            && looks
-                .iter()
-                .any(|look| matches!(look, compiled::Look::Read));
-        let to_read: Vec<_> = asked
-            .iter()
+        let to_read: Vec<&Asked> = paths
+            .values()
             .zip(&looks)
             .filter(|(_, look)| matches!(look, compiled::Look::Read))
-            .map(|(asked, _)| *asked)
+            .map(|(asked, _)| asked)
             .collect();
         let bar = crate::progress::items(to_read.len() as u64, "looking up the registry index");
-        let read =
-            crate::net::concurrently(&to_read, source.in_flight(), |(_, (name, versions))| {
-                let read = source.entry_with_metadata(name)?;
-                bar.inc(1);
-                Ok(read.map(|(text, meta)| {
-                    (index::parse_entry(&text, |v| versions.contains(&v)), meta)
-                }))
-            })?;
+        let read = crate::net::concurrently(&to_read, source.in_flight(), |asked| {
+            let read = source.entry_with_metadata(asked.name)?;
+            bar.inc(1);
+            Ok(read.map(|(text, meta)| {
+                (
+                    index::parse_entry(&text, |v| asked.versions.contains(&v)),
+                    meta,
+                )
+            }))
+        })?;
         bar.finish_and_clear();
         let mut read = read.into_iter();
         let mut texts: BTreeMap<&String, (usize, Option<index::Parsed>)> = BTreeMap::new();
-        for ((path, _), look) in asked.iter().zip(looks) {
+        for ((path, keep), look) in paths.keys().zip(&keeps).zip(looks) {
             let parsed = match look {
-                compiled::Look::Kept => compiled.as_mut().and_then(|c| c.take(path, keep_all)),
+                compiled::Look::Kept(parsed) => Some(parsed),
                 compiled::Look::Read => {
                     let (parsed, meta) = read.next().flatten().unzip();
                     if let (Some(compiled), Some(Some(meta)), Some(parsed)) =
@@ -304,7 +316,10 @@ impl Lookups {
                     {
                         compiled.keep(path, &meta, parsed);
                     }
-                    parsed
+                    parsed.map(|mut parsed| {
+                        parsed.versions = keep.prune(parsed.versions);
+                        parsed
+                    })
                 }
             };
             texts.insert(path, (0, parsed));
@@ -320,7 +335,10 @@ impl Lookups {
                 *sharing += 1;
             }
         }
-        let mut lookups = Lookups::default();
+        let mut lookups = Lookups {
+            entries: BTreeMap::new(),
+            now,
+        };
         for name in wanted.into_keys() {
             let parsed = index::path_of(name)
                 .and_then(|path| texts.get_mut(&path))
@@ -349,7 +367,8 @@ impl Lookups {
         Ok(lookups)
     }
 
-    /// Every version the index lists for a crate, whenever published, yanked or not.
+    /// The versions of a crate kept (see [`facts::Keep`]: every version at or above its lowest
+    /// locked version, and the newest release below it), whenever published, yanked or not.
     pub fn all_versions(&self, name: &str) -> Option<&[IndexVersion]> {
         match self.entries.get(name) {
             Some(Entry::Known(versions)) => Some(versions),
@@ -357,14 +376,27 @@ impl Lookups {
         }
     }
 
-    /// The versions of a crate that exist at `now`, or why they are unknown.
-    pub fn versions(&self, name: &str, now: OffsetDateTime) -> Result<Vec<&IndexVersion>, String> {
+    /// The versions of a crate kept that exist at the evaluation time, or why they are
+    /// unknown.
+    pub fn versions(&self, name: &str) -> Result<Vec<&IndexVersion>, String> {
         match self.entries.get(name) {
-            Some(Entry::Known(versions)) => Ok(facts::as_of(versions, now)),
+            Some(Entry::Known(versions)) => Ok(facts::as_of(versions, self.now)),
             Some(Entry::Unknown(why)) => Err(why.clone()),
             None => Err("not looked up".to_owned()),
         }
     }
+
+    /// The evaluation time the versions were kept for.
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+}
+
+/// One index entry to look up: a name to ask the source with, and the locked versions of every
+/// name that shares the entry.
+struct Asked<'a> {
+    name: &'a str,
+    versions: Vec<&'a semver::Version>,
 }
 
 /// What the report says about the registry index it used.

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The evaluation time of these tests.
+const NOW: OffsetDateTime = time::macros::datetime!(2026-09-01 0:00 UTC);
+
 #[cfg(unix)]
 #[test]
 fn an_index_entry_that_is_a_link_or_a_device_is_refused_not_read() {
@@ -49,7 +52,7 @@ fn a_hostile_crate_name_cannot_place_a_cache_entry_outside_the_cache_folder() {
         assert!(index.entry(name).unwrap().is_none(), "{name}");
     }
     let v = semver::Version::new(1, 0, 0);
-    let lookups = Lookups::fetch(&index, hostile.iter().map(|n| (*n, &v)), None).unwrap();
+    let lookups = Lookups::fetch(&index, hostile.iter().map(|n| (*n, &v)), NOW, None).unwrap();
     assert!(
         lookups
             .entries
@@ -99,7 +102,7 @@ fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for(
     let folder = dir.path().join("compiled");
     let v1_0 = semver::Version::new(1, 0, 0);
     let v1_1 = semver::Version::new(1, 1, 0);
-    let cold = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    let cold = Lookups::fetch(&index, [("mid", &v1_0)], NOW, Some(&folder)).unwrap();
     assert_eq!(requires_of(&cold, "mid", "1.0.0").unwrap(), ["a"]);
     assert_eq!(requires_of(&cold, "mid", "1.1.0"), None, "not asked for");
     let kept: Vec<_> = std::fs::read_dir(&folder)
@@ -110,20 +113,20 @@ fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for(
     let written = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
     let file = dir.path().join("index/3/m/mid");
     // The kept entry answers, and nothing is written again.
-    let warm = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    let warm = Lookups::fetch(&index, [("mid", &v1_0)], NOW, Some(&folder)).unwrap();
     assert_eq!(requires_of(&warm, "mid", "1.0.0").unwrap(), ["a"]);
     let now = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
     assert_eq!(now, written, "the compiled file was written again");
     // Another locked version needs dependencies the kept entry lacks: the file is read.
-    let other = Lookups::fetch(&index, [("mid", &v1_1)], Some(&folder)).unwrap();
+    let other = Lookups::fetch(&index, [("mid", &v1_1)], NOW, Some(&folder)).unwrap();
     assert_eq!(requires_of(&other, "mid", "1.1.0").unwrap(), ["b"]);
     // An entry edited (the same size) is read again, not taken from the compiled file.
     std::fs::write(&file, entry.replace(r#""name":"a""#, r#""name":"c""#)).unwrap();
-    let edited = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    let edited = Lookups::fetch(&index, [("mid", &v1_0)], NOW, Some(&folder)).unwrap();
     assert_eq!(requires_of(&edited, "mid", "1.0.0").unwrap(), ["c"]);
     // An entry removed is no entry, whatever was kept.
     std::fs::remove_file(&file).unwrap();
-    let removed = Lookups::fetch(&index, [("mid", &v1_0)], Some(&folder)).unwrap();
+    let removed = Lookups::fetch(&index, [("mid", &v1_0)], NOW, Some(&folder)).unwrap();
     assert!(matches!(removed.entries["mid"], Entry::Unknown(_)));
 }
 
@@ -141,10 +144,10 @@ fn an_entry_unreadable_for_one_locked_version_is_not_kept_for_another() {
     };
     let folder = dir.path().join("compiled");
     let (v1, v2) = (semver::Version::new(1, 0, 0), semver::Version::new(2, 0, 0));
-    let first = Lookups::fetch(&index, [("mid", &v1)], Some(&folder)).unwrap();
+    let first = Lookups::fetch(&index, [("mid", &v1)], NOW, Some(&folder)).unwrap();
     assert!(matches!(&first.entries["mid"], Entry::Unknown(why) if why.contains("unreadable")));
-    let fresh = Lookups::fetch(&index, [("mid", &v2)], None).unwrap();
-    let warm = Lookups::fetch(&index, [("mid", &v2)], Some(&folder)).unwrap();
+    let fresh = Lookups::fetch(&index, [("mid", &v2)], NOW, None).unwrap();
+    let warm = Lookups::fetch(&index, [("mid", &v2)], NOW, Some(&folder)).unwrap();
     assert_eq!(
         format!("{:?}", warm.entries),
         format!("{:?}", fresh.entries)
@@ -172,9 +175,9 @@ fn a_publication_time_past_the_year_9999_in_utc_is_read_but_never_kept() {
     let folder = dir.path().join("compiled");
     let v1 = semver::Version::new(1, 0, 0);
     let wanted = [("far", &v1), ("near", &v1)];
-    let fresh = Lookups::fetch(&index, wanted, None).unwrap();
+    let fresh = Lookups::fetch(&index, wanted, NOW, None).unwrap();
     for _ in 0..2 {
-        let run = Lookups::fetch(&index, wanted, Some(&folder)).unwrap();
+        let run = Lookups::fetch(&index, wanted, NOW, Some(&folder)).unwrap();
         assert_eq!(format!("{:?}", run.entries), format!("{:?}", fresh.entries));
         assert_eq!(run.all_versions("far").unwrap().len(), 2);
     }
@@ -222,13 +225,13 @@ fn an_entry_is_kept_stamped_by_the_file_it_was_read_from() {
             root: elsewhere.path().join("index"),
         },
     };
-    let read = Lookups::fetch(&switched, [("mid", &v)], Some(&folder)).unwrap();
+    let read = Lookups::fetch(&switched, [("mid", &v)], NOW, Some(&folder)).unwrap();
     assert!(read.all_versions("mid").unwrap()[0].yanked);
     // The folder itself: its own entry, not the one read elsewhere under its name.
     let index = DirIndex {
         root: dir.path().join("index"),
     };
-    let warm = Lookups::fetch(&index, [("mid", &v)], Some(&folder)).unwrap();
+    let warm = Lookups::fetch(&index, [("mid", &v)], NOW, Some(&folder)).unwrap();
     assert!(!warm.all_versions("mid").unwrap()[0].yanked);
 }
 
@@ -240,4 +243,36 @@ fn cargo_cache_format_decodes() {
     let versions = index::parse(&text).unwrap();
     assert_eq!(versions.len(), 2);
     assert!(versions[1].yanked);
+}
+
+#[test]
+fn a_kept_entry_that_does_not_decode_is_read_again_and_written_anew() {
+    let entry = concat!(
+        r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
+        "\n"
+    );
+    let dir = settled_index(&[("3/m/mid", entry)]);
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    let meta = std::fs::symlink_metadata(dir.path().join("index/3/m/mid")).unwrap();
+    let (stamp, _) = crate::compiled::Stamp::of(&meta, None);
+    let (slot, key) = compiled::slot_file("folder", &index.root, &folder).unwrap();
+    let payload = compiled::tests::payload_of(&[("3/m/mid", stamp, b"\xff\xff")]);
+    std::fs::write(&slot, compiled::frame(&payload, &key)).unwrap();
+    assert_eq!(
+        compiled::read_bytes(&std::fs::read(&slot).unwrap(), &key),
+        Some(0)
+    );
+    let v = semver::Version::new(1, 0, 0);
+    let fresh = Lookups::fetch(&index, [("mid", &v)], NOW, None).unwrap();
+    let run = Lookups::fetch(&index, [("mid", &v)], NOW, Some(&folder)).unwrap();
+    assert_eq!(format!("{:?}", run.entries), format!("{:?}", fresh.entries));
+    assert_eq!(requires_of(&run, "mid", "1.0.0").unwrap(), ["a"]);
+    // Written again with the entry as read.
+    assert_eq!(
+        compiled::read_bytes(&std::fs::read(&slot).unwrap(), &key),
+        Some(1)
+    );
 }
