@@ -111,6 +111,35 @@ pub fn plain_ascii(text: &str, extra: u8) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == extra)
 }
 
+/// A version as semver writes it (`1.5.4`, `2.0.0-rc.1+build.5`), without the formatting
+/// machinery: `Version`'s `Display` supports padding, so it measures before it writes, and an
+/// audit writes thousands of versions (9,400 for nushell's lockfile, a twentieth of a warm
+/// offline audit's instructions under callgrind, against a fiftieth this way). Equal to
+/// `to_string()` (`version_text_is_semvers`).
+pub fn version(version: &semver::Version) -> String {
+    let mut out = String::with_capacity(16);
+    push_version(&mut out, version);
+    out
+}
+
+/// [`version`], written at the end of `out`.
+pub fn push_version(out: &mut String, version: &semver::Version) {
+    let mut number = itoa::Buffer::new();
+    out.push_str(number.format(version.major));
+    out.push('.');
+    out.push_str(number.format(version.minor));
+    out.push('.');
+    out.push_str(number.format(version.patch));
+    if !version.pre.is_empty() {
+        out.push('-');
+        out.push_str(version.pre.as_str());
+    }
+    if !version.build.is_empty() {
+        out.push('+');
+        out.push_str(version.build.as_str());
+    }
+}
+
 /// Bytes as text, each invalid sequence replaced: without a copy or a second scan when they
 /// are UTF-8, the usual case (`String::from_utf8_lossy` scans them more slowly, then copies).
 pub fn utf8_lossy(bytes: Vec<u8>) -> String {
@@ -212,5 +241,25 @@ mod tests {
         use std::path::Path;
         assert_eq!(local_uri(Path::new("fixtures/db")), "file:fixtures/db");
         assert_eq!(local_uri(Path::new("/home/ci/work/db")), "file:…/db");
+    }
+
+    proptest::proptest! {
+        /// A version's text is what semver's `Display` writes, for any version semver reads.
+        #[test]
+        fn version_text_is_semvers(
+            numbers in (proptest::num::u64::ANY, proptest::num::u64::ANY, proptest::num::u64::ANY),
+            pre in "([a-z0-9-]{1,6}(\\.[a-z0-9-]{1,6}){0,2})?",
+            build in "([A-Za-z0-9-]{1,6}(\\.[A-Za-z0-9-]{1,6}){0,2})?",
+        ) {
+            let text = format!("{}.{}.{}", numbers.0, numbers.1, numbers.2);
+            let text = if pre.is_empty() { text } else { format!("{text}-{pre}") };
+            let text = if build.is_empty() { text } else { format!("{text}+{build}") };
+            if let Ok(parsed) = semver::Version::parse(&text) {
+                proptest::prop_assert_eq!(version(&parsed), parsed.to_string());
+                let mut out = "x ".to_owned();
+                push_version(&mut out, &parsed);
+                proptest::prop_assert_eq!(out, format!("x {parsed}"));
+            }
+        }
     }
 }

@@ -510,7 +510,7 @@ pub fn check(inventory: &Inventory, database: &Database) -> (Vec<Finding>, Cover
             (
                 &Ecosystem::CratesIo,
                 p.name.as_str(),
-                p.version.to_string(),
+                crate::text::version(&p.version),
                 Some(p.purl()),
             )
         })

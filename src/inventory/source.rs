@@ -157,12 +157,17 @@ pub(crate) fn credential_warning(found_in: &str) -> String {
 /// The package URL of a Cargo package. crates.io packages get the plain `pkg:cargo/NAME@VERSION`;
 /// other sources carry the qualifier that says where they come from (never an absolute path).
 pub(crate) fn purl(name: &str, version: &semver::Version, source: &PackageSource) -> String {
-    let version = version.to_string();
+    let version = crate::text::version(version);
     // Most packages: a crates.io name and version with nothing the purl would encode, written
     // as the builder writes them (`plain_purl_is_the_builders`); an audit makes thousands.
     let plain = crate::text::plain_ascii;
     if *source == PackageSource::CratesIo && plain(name, b'_') && plain(&version, b'.') {
-        return format!("pkg:cargo/{name}@{version}");
+        let mut purl = String::with_capacity(11 + name.len() + version.len());
+        purl.push_str("pkg:cargo/");
+        purl.push_str(name);
+        purl.push('@');
+        purl.push_str(&version);
+        return purl;
     }
     let qualifier = match source {
         PackageSource::CratesIo => None,

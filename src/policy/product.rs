@@ -18,7 +18,7 @@ use crate::sbom::profile::{Cause, Gap as ProfileGap};
 fn package_of(package: &Package) -> FindingPackage {
     FindingPackage {
         name: package.name.clone(),
-        version: package.version.to_string(),
+        version: crate::text::version(&package.version),
         purl: package.purl(),
     }
 }

@@ -39,7 +39,7 @@ pub fn components(inventory: &Inventory, lookups: Option<&Lookups>) -> Vec<Compo
 fn component(package: &Package, lookups: Option<&Lookups>) -> ComponentFacts {
     let mut facts = ComponentFacts {
         name: package.name.clone(),
-        version: package.version.to_string(),
+        version: crate::text::version(&package.version),
         purl: package.purl(),
         source: package.source.kind().to_owned(),
         yanked: None,

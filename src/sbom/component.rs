@@ -24,7 +24,7 @@ pub(super) fn component(
     let mut component = Component::new(
         Classification::Library,
         &text(&package.name),
-        &package.version.to_string(),
+        &crate::text::version(&package.version),
         Some(bom_ref.to_owned()),
     );
     component.purl = super::purl(&package.purl());
@@ -117,7 +117,7 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
         push(ExternalReferenceType::Website, "homepage", url);
     }
     if package.source == PackageSource::CratesIo {
-        let uri = crates_io_page(&package.name, &package.version.to_string());
+        let uri = crates_io_page(&package.name, &crate::text::version(&package.version));
         if let Some(uri) = uri {
             out.push(ExternalReference::new(
                 ExternalReferenceType::Distribution,
