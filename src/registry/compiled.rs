@@ -20,17 +20,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use time::OffsetDateTime;
+
 use super::facts::Keep;
-use super::index::{IndexVersion, Parsed};
+use super::index::{IndexVersion, Parsed, RawVersion};
 use crate::compiled::Stamp;
 
 /// Bumped whenever the payload's shape changes (the advisory database's format is 1; 5: each
 /// entry's parsed form is its own bytes).
 const FORMAT: u32 = 5;
+/// Kept entries at most whose files are checked (a `stat` each) as the compiled file is
+/// opened, on the thread that reads it while the lockfile is parsed, rather than when each is
+/// looked up: a file holding more (the entries of many projects) is checked entry by entry.
+const PRE_STAT: usize = 4096;
 /// Entries kept at most in one file: a file holds the entries of the projects audited against
 /// one index, and a crates.io mirror has fewer than 250,000 crates.
 const MAX_ENTRIES: usize = 250_000;
@@ -74,6 +82,9 @@ pub(crate) struct Compiled {
     /// kept entry's stamp and bytes are in it.
     file: Vec<u8>,
     kept: BTreeMap<String, (Stamp, Range<usize>)>,
+    /// Whether each kept entry's file is unchanged, found when the file was opened (see
+    /// [`PRE_STAT`]); `None` then: found when the entry is looked up.
+    unchanged: Option<BTreeSet<String>>,
     /// Kept entries whose bytes did not decode: not written back.
     spoiled: BTreeSet<String>,
     fresh: BTreeMap<String, (Stamp, Vec<u8>)>,
@@ -106,15 +117,23 @@ impl Compiled {
             Some(kept) => (file, kept),
             None => (Vec::new(), BTreeMap::new()),
         };
+        let racy_after = crate::compiled::racy_after();
+        let unchanged = (kept.len() <= PRE_STAT).then(|| {
+            kept.iter()
+                .filter(|(path, (stamp, _))| stamp_of(&root, path, racy_after) == Some(*stamp))
+                .map(|(path, _)| path.clone())
+                .collect()
+        });
         Some(Compiled {
             path,
             key,
             root,
             file,
             kept,
+            unchanged,
             spoiled: BTreeSet::new(),
             fresh: BTreeMap::new(),
-            racy_after: crate::compiled::racy_after(),
+            racy_after,
         })
     }
 
@@ -129,10 +148,11 @@ impl Compiled {
         let Some((stamp, at)) = self.kept.get(relative) else {
             return Look::Read;
         };
-        let Ok(meta) = std::fs::symlink_metadata(self.root.join(relative)) else {
-            return Look::Read;
+        let unchanged = match &self.unchanged {
+            Some(unchanged) => unchanged.contains(relative),
+            None => stamp_of(&self.root, relative, self.racy_after) == Some(*stamp),
         };
-        if !meta.is_file() || Stamp::of(&meta, self.racy_after).0 != *stamp {
+        if !unchanged {
             return Look::Read;
         }
         let Some(parsed) = self
@@ -150,6 +170,13 @@ impl Compiled {
         }
     }
 
+    /// Checks each kept entry when it is looked up, as a file of more than [`PRE_STAT`] entries
+    /// is: for the tests of that path.
+    #[cfg(test)]
+    pub(crate) fn check_when_looked_up(&mut self) {
+        self.unchanged = None;
+    }
+
     /// Keeps an entry for the next run, stamped with `meta`, the metadata of the open file its
     /// text was read from (so that a path that led elsewhere while it was read, an index folder
     /// reached through a link that was switched, stamps the file actually read). Not kept: an
@@ -161,7 +188,7 @@ impl Compiled {
         if settled
             && parsed.unreadable.is_none()
             && parsed.compilable()
-            && let Some(bytes) = crate::compiled::encode(parsed)
+            && let Some(bytes) = encode_entry(parsed)
         {
             self.fresh.insert(relative.to_owned(), (stamp, bytes));
         }
@@ -201,6 +228,16 @@ impl Compiled {
     }
 }
 
+/// The stamp of the index entry at `relative` under `root`, if it is a regular file.
+fn stamp_of(
+    root: &Path,
+    relative: &str,
+    racy_after: Option<std::time::SystemTime>,
+) -> Option<Stamp> {
+    let meta = std::fs::symlink_metadata(root.join(relative)).ok()?;
+    meta.is_file().then(|| Stamp::of(&meta, racy_after).0)
+}
+
 /// Where each entry of the compiled `file` is, if it is one this version wrote for `key`: its
 /// paths in order, each once, at most [`MAX_ENTRIES`].
 fn index(file: &[u8], key: &[u8; 32]) -> Option<BTreeMap<String, (Stamp, Range<usize>)>> {
@@ -228,71 +265,85 @@ fn index(file: &[u8], key: &[u8; 32]) -> Option<BTreeMap<String, (Stamp, Range<u
     Some(kept)
 }
 
-/// A kept entry's bytes as a [`Parsed`] with only the versions `keep` keeps, read one at a
-/// time: the layout `Parsed`'s own `Deserialize` reads (`kept_entries_read_back_*` holds the
-/// two together), or `None` when they are not one.
+/// An entry as kept: its [`Parsed`], the versions written newest first (each with its place in
+/// the entry, ties by place, later first) as a byte string of their own, so that a run reads
+/// only the newest versions down to the ones it keeps and stops there.
+#[derive(Serialize, Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    listed: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    unreadable: Option<Cow<'a, str>>,
+    /// `(place, version)` pairs, one after another.
+    #[serde(with = "raw")]
+    versions: &'a [u8],
+}
+
+/// The bytes an entry is kept as, or `None` when they would be too large.
+fn encode_entry(parsed: &Parsed) -> Option<Vec<u8>> {
+    let mut order: Vec<(u32, &IndexVersion)> = parsed
+        .versions
+        .iter()
+        .enumerate()
+        .map(|(at, v)| u32::try_from(at).ok().map(|at| (at, v)))
+        .collect::<Option<_>>()?;
+    order.sort_by(|(a_at, a), (b_at, b)| b.version.cmp(&a.version).then(b_at.cmp(a_at)));
+    let mut versions = Vec::new();
+    for pair in order {
+        versions.extend(crate::compiled::encode(&pair)?);
+    }
+    crate::compiled::encode(&Entry {
+        listed: parsed
+            .listed
+            .iter()
+            .map(|l| Cow::Borrowed(l.as_str()))
+            .collect(),
+        unreadable: parsed.unreadable.as_deref().map(Cow::Borrowed),
+        versions: &versions,
+    })
+}
+
+/// A kept entry's bytes as a [`Parsed`] with only the versions `keep` keeps, or `None` when
+/// they are not one. The versions are read newest first: every one at or above the lowest
+/// wanted version, then the first below it that is a release existing at the evaluation time
+/// (the newest, of equal versions the later: what `facts::newest` would name), and no further.
+/// Equal to [`Keep::prune`] of the whole entry (`kept_entries_read_back_*`).
 fn decode_entry(bytes: &[u8], keep: &Keep) -> Option<Parsed> {
-    let mut decoder = postcard::Deserializer::from_bytes(bytes);
-    let parsed = ParsedSeed(keep).deserialize(&mut decoder).ok()?;
-    decoder.finalize().ok()?.is_empty().then_some(parsed)
-}
-
-struct ParsedSeed<'k>(&'k Keep);
-
-impl<'de> DeserializeSeed<'de> for ParsedSeed<'_> {
-    type Value = Parsed;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
-        d.deserialize_struct("Parsed", &["listed", "unreadable", "versions"], self)
+    let (entry, rest) = postcard::take_from_bytes::<Entry>(bytes).ok()?;
+    if !rest.is_empty() {
+        return None;
     }
-}
-
-impl<'de> Visitor<'de> for ParsedSeed<'_> {
-    type Value = Parsed;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a kept index entry")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed, A::Error> {
-        let missing = |at| serde::de::Error::invalid_length(at, &"three fields");
-        let listed = seq.next_element()?.ok_or_else(|| missing(0))?;
-        let unreadable = seq.next_element()?.ok_or_else(|| missing(1))?;
-        let versions = seq
-            .next_element_seed(VersionsSeed(self.0))?
-            .ok_or_else(|| missing(2))?;
-        Ok(Parsed {
-            listed,
-            unreadable,
-            versions,
-        })
-    }
-}
-
-struct VersionsSeed<'k>(&'k Keep);
-
-impl<'de> DeserializeSeed<'de> for VersionsSeed<'_> {
-    type Value = Vec<IndexVersion>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for VersionsSeed<'_> {
-    type Value = Vec<IndexVersion>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("the versions of a kept index entry")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut kept = self.0.start(seq.size_hint().unwrap_or(0));
-        while let Some(version) = seq.next_element()? {
-            kept.offer(version);
+    let mut kept: Vec<(u32, IndexVersion)> = Vec::new();
+    let mut rest = entry.versions;
+    let mut previous: Option<(u32, RawVersion)> = None;
+    while !rest.is_empty() {
+        let ((at, version), after) = postcard::take_from_bytes::<(u32, RawVersion)>(rest).ok()?;
+        rest = after;
+        // Newest first, as written: anything else is not an entry this version wrote.
+        if let Some((last_at, last)) = &previous
+            && last.cmp_raw(&version).then(last_at.cmp(&at)) != Ordering::Greater
+        {
+            return None;
         }
-        Ok(kept.finish())
+        let below = keep
+            .lowest()
+            .is_some_and(|lowest| version.cmp_version(lowest) == Ordering::Less);
+        if !below {
+            previous = Some((at, version.clone()));
+            kept.push((at, version.cook()?));
+        } else if version.release_at(keep.now())? {
+            kept.push((at, version.cook()?));
+            break;
+        } else {
+            previous = Some((at, version));
+        }
     }
+    kept.sort_unstable_by_key(|(at, _)| *at);
+    Some(Parsed {
+        listed: entry.listed.into_iter().map(Cow::into_owned).collect(),
+        unreadable: entry.unreadable.map(Cow::into_owned),
+        versions: kept.into_iter().map(|(_, v)| v).collect(),
+    })
 }
 
 /// Where the compiled facts of the index at `root` would be kept in `folder`, and the key they
@@ -305,7 +356,7 @@ pub fn slot_file(kind: &str, root: &Path, folder: &Path) -> Option<(PathBuf, [u8
 /// reader the fuzz target and the property test drive.
 pub fn read_bytes(bytes: &[u8], key: &[u8; 32]) -> Option<usize> {
     let kept = index(bytes, key)?;
-    let everything = Keep::new([], time::OffsetDateTime::UNIX_EPOCH);
+    let everything = Keep::new([], OffsetDateTime::UNIX_EPOCH);
     let mut read = 0;
     for at in kept.values().map(|(_, at)| at.clone()) {
         read += usize::from(decode_entry(bytes.get(at)?, &everything).is_some());
@@ -373,7 +424,7 @@ pub(crate) mod tests {
             cut in any::<proptest::sample::Index>(),
         ) {
             let now = datetime!(2026-09-01 0:00 UTC);
-            let bytes = crate::compiled::encode(&parsed).unwrap();
+            let bytes = encode_entry(&parsed).unwrap();
             let everything = Keep::new([], now);
             prop_assert_eq!(decode_entry(&bytes, &everything), Some(parsed.clone()));
             let keep = Keep::new(wanted.iter().map(|v| &v.version), now);
@@ -386,6 +437,50 @@ pub(crate) mod tests {
             long.push(0);
             prop_assert_eq!(decode_entry(&long, &everything), None);
         }
+    }
+
+    #[test]
+    fn of_equal_versions_below_the_lowest_wanted_the_later_is_kept_as_newest_names_it() {
+        let at = |day: u8| Some(OffsetDateTime::UNIX_EPOCH + time::Duration::days(i64::from(day)));
+        let version = |text: &str, yanked: bool, pubtime| IndexVersion {
+            version: semver::Version::parse(text).unwrap(),
+            yanked,
+            pubtime,
+            requires: None,
+        };
+        let parsed = Parsed {
+            listed: vec!["mid".to_owned()],
+            unreadable: None,
+            versions: vec![
+                version("1.0.0", false, at(1)),
+                version("1.0.0", false, at(2)),
+                version("1.0.0", true, at(3)),
+                version("1.1.0", false, at(9)),
+                version("2.0.0", false, at(4)),
+                version("0.9.0", false, at(5)),
+            ],
+        };
+        let now = datetime!(2026-09-01 0:00 UTC);
+        let wanted = semver::Version::new(2, 0, 0);
+        let keep = Keep::new([&wanted], now);
+        let pruned = keep.prune(parsed.versions.clone());
+        let kept: Vec<_> = pruned
+            .iter()
+            .map(|v| (v.version.to_string(), v.pubtime))
+            .collect();
+        assert_eq!(
+            kept,
+            [("1.1.0".to_owned(), at(9)), ("2.0.0".to_owned(), at(4))]
+        );
+        let decoded = decode_entry(&encode_entry(&parsed).unwrap(), &keep).unwrap();
+        assert_eq!(decoded.versions, pruned);
+        // Without 1.1.0, the newest below is 1.0.0: the later of the two releases.
+        let mut older = parsed.clone();
+        older.versions.remove(3);
+        let pruned = keep.prune(older.versions.clone());
+        assert_eq!(pruned[0].pubtime, at(2));
+        let decoded = decode_entry(&encode_entry(&older).unwrap(), &keep).unwrap();
+        assert_eq!(decoded.versions, pruned);
     }
 
     /// A payload as [`Compiled::save`] writes it, of `entries` as they are given: for tests
@@ -415,7 +510,7 @@ pub(crate) mod tests {
             inode: 5,
             device: 6,
         };
-        let entry = crate::compiled::encode(&Parsed::default()).unwrap();
+        let entry = encode_entry(&Parsed::default()).unwrap();
         let file = |entries: &[(&str, Stamp, &[u8])]| frame(&payload_of(entries), &key);
         let good = file(&[("1/a", stamp, &entry), ("2/ab", stamp, &entry)]);
         assert_eq!(index(&good, &key).map(|kept| kept.len()), Some(2));

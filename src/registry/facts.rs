@@ -1,6 +1,8 @@
 //! Registry facts as STANDARDS.md defines them, word for word: the fix version, the version to
 //! upgrade to, and the newest version, as of an evaluation time.
 
+use std::cmp::Ordering;
+
 use time::OffsetDateTime;
 
 use super::index::IndexVersion;
@@ -45,6 +47,16 @@ impl Keep {
             lowest: wanted.into_iter().min().cloned(),
             now,
         }
+    }
+
+    /// The lowest wanted version: every version at or above it is kept.
+    pub fn lowest(&self) -> Option<&semver::Version> {
+        self.lowest.as_ref()
+    }
+
+    /// The evaluation time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
     }
 
     /// The versions kept of `versions`, in their order.
@@ -135,8 +147,8 @@ pub fn fix_version<'a>(
         .into_iter()
         .min_by(|a, b| match (a.pubtime, b.pubtime) {
             (Some(x), Some(y)) => x.cmp(&y).then(a.version.cmp(&b.version)),
-            (Some(_), None) => std::cmp::Ordering::Greater,
-            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (None, Some(_)) => Ordering::Less,
             (None, None) => a.version.cmp(&b.version),
         })
 }

@@ -2,6 +2,7 @@
 //! crate at `1/a`, `2/ab`, `3/a/abc` or `ab/cd/abcd...`.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -21,6 +22,70 @@ pub struct IndexVersion {
     /// the versions asked for (the locked ones: reading every version's dependencies was most
     /// of an offline audit's time); `None` for the others.
     pub requires: Option<Vec<Required>>,
+}
+
+/// An [`IndexVersion`] as the compiled facts write it, borrowed and not yet checked: read first,
+/// so that a version a run does not keep costs no conversion (most of an entry's versions are
+/// older releases no fact looks at). Its fields are `IndexVersion`'s, in its order, each as
+/// its `serde(with)` module writes it.
+#[derive(Clone, Deserialize)]
+pub(crate) struct RawVersion<'a> {
+    #[serde(borrow)]
+    version: version_parts::Parts<'a>,
+    yanked: bool,
+    pubtime: Option<pubtime::Parts>,
+    requires: Option<Vec<Required>>,
+}
+
+impl RawVersion<'_> {
+    /// The version, checked.
+    fn version(&self) -> Option<semver::Version> {
+        version_parts::from_parts(self.version).ok()
+    }
+
+    /// Its major, minor and patch numbers.
+    fn numbers(&self) -> (u64, u64, u64) {
+        (self.version.0, self.version.1, self.version.2)
+    }
+
+    /// How it compares with `other`: by the numbers alone when they differ (most do), else as
+    /// whole versions; a version that is not one sorts above anything (it is then kept, and
+    /// fails its conversion).
+    pub(crate) fn cmp_version(&self, other: &semver::Version) -> Ordering {
+        self.numbers()
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| self.version().map_or(Ordering::Greater, |v| v.cmp(other)))
+    }
+
+    /// [`RawVersion::cmp_version`] with another raw version.
+    pub(crate) fn cmp_raw(&self, other: &Self) -> Ordering {
+        self.numbers()
+            .cmp(&other.numbers())
+            .then_with(|| match (self.version(), other.version()) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => Ordering::Greater,
+            })
+    }
+
+    /// Whether it is a release (neither yanked nor a pre-release) that exists at `now`; `None`
+    /// when its publication time is not one.
+    pub(crate) fn release_at(&self, now: OffsetDateTime) -> Option<bool> {
+        let exists = match self.pubtime {
+            Some(parts) => pubtime::from_parts(parts).ok()? <= now,
+            None => true,
+        };
+        Some(exists && !self.yanked && self.version.3.is_empty())
+    }
+
+    /// The version, checked.
+    pub(crate) fn cook(self) -> Option<IndexVersion> {
+        Some(IndexVersion {
+            version: self.version()?,
+            yanked: self.yanked,
+            pubtime: self.pubtime.map(pubtime::from_parts).transpose().ok()?,
+            requires: self.requires,
+        })
+    }
 }
 
 /// A dependency a published version always needs, as the index lists it.
@@ -247,7 +312,7 @@ fn not_an_entry(number: usize, error: &serde_json::Error) -> String {
     format!("line {}: not an index entry: {error}", number + 1)
 }
 
-mod version_parts {
+pub(super) mod version_parts {
     //! A version in the compiled facts: its three numbers and its pre-release and build texts,
     //! read back with no parsing of the numbers (a version written as text was formatted twice
     //! on writing and parsed on reading: the most of a cold audit's time spent keeping the
@@ -259,17 +324,25 @@ mod version_parts {
         (v.major, v.minor, v.patch, v.pre.as_str(), v.build.as_str()).serialize(s)
     }
 
+    /// The three numbers, the pre-release and the build texts, as written.
+    pub type Parts<'a> = (u64, u64, u64, &'a str, &'a str);
+
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
-        let (major, minor, patch, pre, build) =
-            <(u64, u64, u64, &'de str, &'de str)>::deserialize(d)?;
+        from_parts(<Parts<'de>>::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+
+    /// The version `parts` write, or why they are not one.
+    pub fn from_parts(
+        (major, minor, patch, pre, build): Parts<'_>,
+    ) -> Result<Version, semver::Error> {
         // Most versions have neither: no parsing of an empty text.
         let pre = match pre {
             "" => Prerelease::EMPTY,
-            pre => Prerelease::new(pre).map_err(serde::de::Error::custom)?,
+            pre => Prerelease::new(pre)?,
         };
         let build = match build {
             "" => BuildMetadata::EMPTY,
-            build => BuildMetadata::new(build).map_err(serde::de::Error::custom)?,
+            build => BuildMetadata::new(build)?,
         };
         Ok(Version {
             major,
@@ -311,7 +384,7 @@ mod version_parts {
     }
 }
 
-mod pubtime {
+pub(super) mod pubtime {
     //! A publication time in the compiled facts: its UTC date as year and day of the year, and
     //! its time of day as hour, minute, second and nanosecond. Read back with range checks
     //! only: a count of nanoseconds since 1970 as an `i128` took an `i128` division per
@@ -321,7 +394,7 @@ mod pubtime {
     use time::{Date, OffsetDateTime, Time, UtcOffset};
 
     /// Year, day of the year, hour, minute, second, nanosecond (UTC).
-    type Parts = (i32, u16, u8, u8, u8, u32);
+    pub type Parts = (i32, u16, u8, u8, u8, u32);
 
     pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
         // A time in range with its offset can be out of range in UTC (9999-12-31T23:59:59-23:59
@@ -343,14 +416,19 @@ mod pubtime {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
-        let Some((year, ordinal, hour, minute, second, nano)) = Option::<Parts>::deserialize(d)?
-        else {
-            return Ok(None);
-        };
-        let date = Date::from_ordinal_date(year, ordinal).map_err(serde::de::Error::custom)?;
-        let time =
-            Time::from_hms_nano(hour, minute, second, nano).map_err(serde::de::Error::custom)?;
-        Ok(Some(date.with_time(time).assume_utc()))
+        Option::<Parts>::deserialize(d)?
+            .map(from_parts)
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
+
+    /// The time `parts` write, or why they are not one.
+    pub fn from_parts(
+        (year, ordinal, hour, minute, second, nano): Parts,
+    ) -> Result<OffsetDateTime, time::error::ComponentRange> {
+        let date = Date::from_ordinal_date(year, ordinal)?;
+        let time = Time::from_hms_nano(hour, minute, second, nano)?;
+        Ok(date.with_time(time).assume_utc())
     }
 
     #[cfg(test)]

@@ -276,3 +276,28 @@ fn a_kept_entry_that_does_not_decode_is_read_again_and_written_anew() {
         Some(1)
     );
 }
+
+#[test]
+fn kept_entries_are_checked_alike_when_opened_or_when_looked_up() {
+    let entry = r#"{"name":"mid","vers":"1.0.0","deps":[]}"#;
+    let dir = settled_index(&[("3/m/mid", entry)]);
+    let root = dir.path().join("index");
+    let index = DirIndex { root: root.clone() };
+    let folder = dir.path().join("compiled");
+    let v = semver::Version::new(1, 0, 0);
+    Lookups::fetch(&index, [("mid", &v)], NOW, Some(&folder)).unwrap();
+    let keep = facts::Keep::new([&v], NOW);
+    let look = |check_when_looked_up: bool| {
+        let mut compiled = compiled::Compiled::open("folder", &root, &folder).unwrap();
+        if check_when_looked_up {
+            compiled.check_when_looked_up();
+        }
+        matches!(
+            compiled.look("3/m/mid", &[&v], &keep),
+            compiled::Look::Kept(_)
+        )
+    };
+    assert!(look(false) && look(true), "kept and unchanged");
+    std::fs::write(root.join("3/m/mid"), format!("{entry}\n")).unwrap();
+    assert!(!look(false) && !look(true), "changed: read again");
+}
