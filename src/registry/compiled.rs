@@ -29,7 +29,8 @@ use std::cmp::Ordering;
 use time::OffsetDateTime;
 
 use super::facts::Keep;
-use super::index::{IndexVersion, Parsed, RawVersion};
+use super::index::{IndexVersion, Parsed};
+use super::wire::RawVersion;
 use crate::compiled::Stamp;
 
 /// Bumped whenever the payload's shape changes (the advisory database's format is 1; 5: each

@@ -8,6 +8,7 @@ pub mod compiled;
 pub mod facts;
 pub mod index;
 pub mod locked;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
