@@ -76,6 +76,17 @@ fn settled_index(entries: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// A settled index folder whose one entry is `mid`'s, the folder read as an index, and the
+/// folder its compiled facts are kept in.
+fn settled_mid(entry: &str) -> (tempfile::TempDir, DirIndex, PathBuf) {
+    let dir = settled_index(&[("3/m/mid", entry)]);
+    let index = DirIndex {
+        root: dir.path().join("index"),
+    };
+    let folder = dir.path().join("compiled");
+    (dir, index, folder)
+}
+
 fn requires_of(lookups: &Lookups, name: &str, version: &str) -> Option<Vec<String>> {
     let version = semver::Version::parse(version).unwrap();
     lookups
@@ -95,11 +106,7 @@ fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for(
         r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
         "\n"
     );
-    let dir = settled_index(&[("3/m/mid", entry)]);
-    let index = DirIndex {
-        root: dir.path().join("index"),
-    };
-    let folder = dir.path().join("compiled");
+    let (dir, index, folder) = settled_mid(entry);
     let v1_0 = semver::Version::new(1, 0, 0);
     let v1_1 = semver::Version::new(1, 1, 0);
     let cold = Lookups::fetch(&index, [("mid", &v1_0)], NOW, Some(&folder)).unwrap();
@@ -138,11 +145,7 @@ fn an_entry_unreadable_for_one_locked_version_is_not_kept_for_another() {
         r#"{"name":"mid","vers":"2.0.0","yanked":true}"#,
         "\n"
     );
-    let dir = settled_index(&[("3/m/mid", entry)]);
-    let index = DirIndex {
-        root: dir.path().join("index"),
-    };
-    let folder = dir.path().join("compiled");
+    let (_dir, index, folder) = settled_mid(entry);
     let (v1, v2) = (semver::Version::new(1, 0, 0), semver::Version::new(2, 0, 0));
     let first = Lookups::fetch(&index, [("mid", &v1)], NOW, Some(&folder)).unwrap();
     assert!(matches!(&first.entries["mid"], Entry::Unknown(why) if why.contains("unreadable")));
@@ -251,11 +254,7 @@ fn a_kept_entry_that_does_not_decode_is_read_again_and_written_anew() {
         r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
         "\n"
     );
-    let dir = settled_index(&[("3/m/mid", entry)]);
-    let index = DirIndex {
-        root: dir.path().join("index"),
-    };
-    let folder = dir.path().join("compiled");
+    let (dir, index, folder) = settled_mid(entry);
     let meta = std::fs::symlink_metadata(dir.path().join("index/3/m/mid")).unwrap();
     let (stamp, _) = crate::compiled::Stamp::of(&meta, None);
     let (slot, key) = compiled::slot_file("folder", &index.root, &folder).unwrap();
@@ -280,10 +279,8 @@ fn a_kept_entry_that_does_not_decode_is_read_again_and_written_anew() {
 #[test]
 fn kept_entries_are_checked_alike_when_opened_or_when_looked_up() {
     let entry = r#"{"name":"mid","vers":"1.0.0","deps":[]}"#;
-    let dir = settled_index(&[("3/m/mid", entry)]);
-    let root = dir.path().join("index");
-    let index = DirIndex { root: root.clone() };
-    let folder = dir.path().join("compiled");
+    let (_dir, index, folder) = settled_mid(entry);
+    let root = index.root.clone();
     let v = semver::Version::new(1, 0, 0);
     Lookups::fetch(&index, [("mid", &v)], NOW, Some(&folder)).unwrap();
     let keep = facts::Keep::new([&v], NOW);
