@@ -179,19 +179,26 @@ impl Compiled {
         self.unchanged = None;
     }
 
-    /// Keeps an entry for the next run, stamped with `meta`, the metadata of the open file its
-    /// text was read from (so that a path that led elsewhere while it was read, an index folder
-    /// reached through a link that was switched, stamps the file actually read). Not kept: an
-    /// entry modified in the last two seconds, an unreadable one (whether it is unreadable
-    /// can depend on the versions asked for, which the next run may not share), and one with a
-    /// publication time UTC cannot name.
-    pub(crate) fn keep(&mut self, relative: &str, meta: &std::fs::Metadata, parsed: &Parsed) {
+    /// The bytes an entry read anew is kept as, or `None` when it is not kept: an unreadable
+    /// one (whether it is unreadable can depend on the versions asked for, which the next run
+    /// may not share), and one with a publication time UTC cannot name. Made as each entry is
+    /// read, before its versions are pruned, so that the whole entries are never all in memory
+    /// at once (they were 3 MiB of a cold audit's peak).
+    pub(crate) fn encoded(parsed: &Parsed) -> Option<Vec<u8>> {
+        if parsed.unreadable.is_none() && parsed.compilable() {
+            encode_entry(parsed)
+        } else {
+            None
+        }
+    }
+
+    /// Keeps an entry's [`Compiled::encoded`] bytes for the next run, stamped with `meta`, the
+    /// metadata of the open file its text was read from (so that a path that led elsewhere
+    /// while it was read, an index folder reached through a link that was switched, stamps the
+    /// file actually read); not an entry modified in the last two seconds.
+    pub(crate) fn keep(&mut self, relative: &str, meta: &std::fs::Metadata, bytes: Vec<u8>) {
         let (stamp, settled) = Stamp::of(meta, self.racy_after);
-        if settled
-            && parsed.unreadable.is_none()
-            && parsed.compilable()
-            && let Some(bytes) = encode_entry(parsed)
-        {
+        if settled {
             self.fresh.insert(relative.to_owned(), (stamp, bytes));
         }
     }

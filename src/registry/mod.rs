@@ -287,40 +287,42 @@ impl Lookups {
                 None => compiled::Look::Read,
             })
             .collect();
-        let to_read: Vec<&Asked> = paths
+        let to_read: Vec<(&Asked, &facts::Keep)> = paths
             .values()
+            .zip(&keeps)
             .zip(&looks)
             .filter(|(_, look)| matches!(look, compiled::Look::Read))
             .map(|(asked, _)| asked)
             .collect();
+        let compiling = compiled.is_some();
         let bar = crate::progress::items(to_read.len() as u64, "looking up the registry index");
-        let read = crate::net::concurrently(&to_read, source.in_flight(), |asked| {
+        // Each entry read is parsed, its bytes kept (if compiled) and its versions pruned here,
+        // one at a time: never every whole entry in memory at once.
+        let read = crate::net::concurrently(&to_read, source.in_flight(), |(asked, keep)| {
             let read = source.entry_with_metadata(asked.name)?;
             bar.inc(1);
             Ok(read.map(|(text, meta)| {
-                (
-                    index::parse_entry(&text, |v| asked.versions.contains(&v)),
-                    meta,
-                )
+                let mut parsed = index::parse_entry(&text, |v| asked.versions.contains(&v));
+                let bytes = meta
+                    .as_ref()
+                    .filter(|_| compiling)
+                    .and_then(|_| compiled::Compiled::encoded(&parsed));
+                parsed.versions = keep.prune(parsed.versions);
+                (parsed, bytes.zip(meta))
             }))
         })?;
         bar.finish_and_clear();
         let mut read = read.into_iter();
         let mut texts: BTreeMap<&String, (usize, Option<index::Parsed>)> = BTreeMap::new();
-        for ((path, keep), look) in paths.keys().zip(&keeps).zip(looks) {
+        for (path, look) in paths.keys().zip(looks) {
             let parsed = match look {
                 compiled::Look::Kept(parsed) => Some(parsed),
                 compiled::Look::Read => {
-                    let (parsed, meta) = read.next().flatten().unzip();
-                    if let (Some(compiled), Some(Some(meta)), Some(parsed)) =
-                        (compiled.as_mut(), meta, &parsed)
-                    {
-                        compiled.keep(path, &meta, parsed);
+                    let (parsed, kept) = read.next().flatten().unzip();
+                    if let (Some(compiled), Some(Some((bytes, meta)))) = (compiled.as_mut(), kept) {
+                        compiled.keep(path, &meta, bytes);
                     }
-                    parsed.map(|mut parsed| {
-                        parsed.versions = keep.prune(parsed.versions);
-                        parsed
-                    })
+                    parsed
                 }
             };
             texts.insert(path, (0, parsed));
