@@ -62,12 +62,7 @@ fn main() {
         )
         .unwrap();
         let packages = apply::components(&inventory, Some(&lookups));
-        assess::join(
-            findings.clone(),
-            &packages,
-            Registry::Index(Some(&lookups)),
-            now,
-        );
+        assess::join(findings.clone(), &packages, Registry::Index(Some(&lookups)));
     });
     println!(
         "  charter-audit, database load (1,205 advisories)   {}",

@@ -237,7 +237,6 @@ pub fn advisory_cache(bytes: &[u8]) {
     );
 }
 
-/// An index entry the compiled-registry harness looks up.
 /// The evaluation time the harness's registry facts are kept for.
 const NOW: time::OffsetDateTime = time::OffsetDateTime::new_utc(
     match time::Date::from_calendar_date(2026, time::Month::September, 1) {
@@ -246,6 +245,7 @@ const NOW: time::OffsetDateTime = time::OffsetDateTime::new_utc(
     },
     time::Time::MIDNIGHT,
 );
+/// An index entry the compiled-registry harness looks up.
 const INDEX_ENTRY: &str = "{\"name\":\"regex\",\"vers\":\"1.5.4\",\"deps\":[{\"name\":\"memchr\",\"req\":\"^2\"}],\"pubtime\":\"2021-08-02T00:00:00Z\"}\n{\"name\":\"regex\",\"vers\":\"1.5.5\",\"yanked\":true}\n";
 
 /// The compiled registry facts (`registry::compiled`) as the next run reads them from the

@@ -41,7 +41,7 @@ pub(super) fn report(
         // A supplier's SBOM has no registry facts at all: each finding says so.
         Input::Sbom { .. } => Registry::SbomAudit,
     };
-    let assessed = assess::join(findings, &packages, registry_facts, now);
+    let assessed = assess::join(findings, &packages, registry_facts);
     let judged = rules::judge_all(assessed, &config.policy, &config.exceptions, now);
     let statements = policy::vex::Index::new(&vex, product.purl.as_deref());
     let judged = statements.apply_all(judged, &config.policy, now);

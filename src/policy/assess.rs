@@ -3,8 +3,6 @@
 //! judge. Neither the advisories nor the registry stage knows of the other; this is where they
 //! meet.
 
-use time::OffsetDateTime;
-
 use super::verdict::Judgement;
 use crate::advisories::model::named_fix;
 use crate::advisories::{Finding, FindingPackage, Kind, Severity};
@@ -41,7 +39,6 @@ pub fn join(
     findings: Vec<Finding>,
     components: &[ComponentFacts],
     registry: Registry<'_>,
-    now: OffsetDateTime,
 ) -> Vec<Assessed> {
     let lookups = match registry {
         Registry::SbomAudit => {
@@ -68,7 +65,6 @@ pub fn join(
                     &finding.package.version,
                     &|v| affected.affects(v),
                     &|in_use| named_fix(affected, in_use),
-                    now,
                 ),
                 None => FixFacts::default(),
             };

@@ -3,7 +3,6 @@
 //! the caller says which versions an advisory affects.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use super::{Lookups, facts};
 use crate::inventory::{Inventory, Package, PackageSource};
@@ -97,19 +96,24 @@ impl FixFacts {
 
 /// The fix facts for a version of `name` that an advisory affects: `affects` says which
 /// versions it affects, `named_fix` the lowest release the advisory itself names as fixed
-/// above a version in use (an index with no candidate fix then contradicts it).
+/// above a version in use (an index with no candidate fix then contradicts it). As of the
+/// evaluation time the look-ups were made for.
 pub fn fix(
     lookups: Option<&Lookups>,
     name: &str,
     version: &str,
     affects: &dyn Fn(&semver::Version) -> bool,
     named_fix: &dyn Fn(&semver::Version) -> Option<semver::Version>,
-    now: OffsetDateTime,
 ) -> FixFacts {
-    let versions = match lookups.map(|l| l.versions(name)) {
-        Some(Ok(versions)) => versions,
-        Some(Err(why)) => return FixFacts::unknown(why),
-        None => return FixFacts::unknown(NOT_CONSULTED.to_owned()),
+    let Some(lookups) = lookups else {
+        return FixFacts::unknown(NOT_CONSULTED.to_owned());
+    };
+    // The evaluation time the look-ups kept their versions for: another would need versions
+    // they did not keep.
+    let now = lookups.now();
+    let versions = match lookups.versions(name) {
+        Ok(versions) => versions,
+        Err(why) => return FixFacts::unknown(why),
     };
     let Ok(in_use) = semver::Version::parse(version) else {
         return FixFacts::default();
@@ -132,9 +136,7 @@ pub fn fix(
     {
         // The advisory says a fixed release exists; an index with none contradicts it, so
         // its facts are unknown (the clock from the advisory), never "no fix yet".
-        let all = lookups
-            .and_then(|l| l.all_versions(name))
-            .unwrap_or_default();
+        let all = lookups.all_versions(name).unwrap_or_default();
         out.registry_note = Some(format!(
             "the advisory names fixed releases ({named} or later) but {}, which cannot be right",
             facts::contradiction(all, &in_use, affects, now)
