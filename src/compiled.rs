@@ -32,7 +32,14 @@ const MAGIC: &[u8; 24] = b"charter-audit compiled\n\0";
 /// `payload` behind the header that says it is this version's compiled file of `format` for
 /// `key`.
 pub fn frame(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 128);
+    let mut out = header(format, payload, key);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The header that says `payload` is this version's compiled file of `format` for `key`.
+fn header(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&format.to_le_bytes());
     let version = env!("CARGO_PKG_VERSION").as_bytes();
@@ -42,7 +49,6 @@ pub fn frame(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
     out.extend_from_slice(key);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&Sha256::digest(payload));
-    out.extend_from_slice(payload);
     out
 }
 
@@ -90,21 +96,35 @@ pub fn read<T: DeserializeOwned>(path: &Path, format: u32, key: &[u8; 32]) -> Op
     decode(unframe(&bytes, format, key)?)
 }
 
-/// Keeps `value` at `path`, whole or not at all; a failure is not an error (the next run
-/// parses again).
-pub fn write<T: Serialize + ?Sized>(path: &Path, format: u32, key: &[u8; 32], value: &T) {
-    if let Some(payload) = encode(value) {
-        write_framed(path, &frame(format, &payload, key));
+/// Writes `value` framed for `format` and `key` to `path` (see [`write_parts`]), its payload
+/// encoded into a buffer of `capacity` bytes to begin with (a good guess spares the copies of a
+/// growing buffer): header and payload are written one after the other, not copied into one
+/// buffer (a cold audit's peak memory holds both compiled files' payloads).
+pub fn write<T: Serialize + ?Sized>(
+    path: &Path,
+    format: u32,
+    key: &[u8; 32],
+    value: &T,
+    capacity: usize,
+) {
+    let capacity = capacity.min(usize::try_from(MAX_BYTES).unwrap_or(usize::MAX));
+    if let Ok(payload) =
+        postcard::serialize_with_flavor(value, Capped(Vec::with_capacity(capacity)))
+    {
+        write_parts(path, &[&header(format, &payload, key), &payload]);
     }
 }
 
-/// Writes already framed bytes atomically (a temporary file in the same folder, renamed).
-pub fn write_framed(path: &Path, bytes: &[u8]) {
+/// Writes `parts` one after the other to `path` atomically (a temporary file in the same
+/// folder, then renamed); a failure is not an error (the file is a cache).
+fn write_parts(path: &Path, parts: &[&[u8]]) {
     let Some(dir) = path.parent() else {
         return;
     };
     let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut file| {
-        file.write_all(bytes)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
         file.persist(path).map_err(|e| e.error)?;
         Ok(())
     });

@@ -107,15 +107,26 @@ impl Slot {
         if !loaded.problems.is_empty() {
             return;
         }
-        let bytes = encode_file(
-            &loaded.advisories,
-            loaded.digest.as_deref(),
-            listing,
-            &self.key,
-        );
-        if let Some(bytes) = bytes {
-            crate::compiled::write_framed(&self.path, &bytes);
+        #[derive(Serialize)]
+        struct PayloadRef<'a> {
+            digest: Option<&'a str>,
+            listing: &'a [Listed],
+            advisories: &'a [Advisory],
         }
+        // More than RustSec's advisories take (about 340 bytes each): room never used is
+        // never touched.
+        let capacity = loaded.advisories.len() * 1024 + listing.len() * 64;
+        crate::compiled::write(
+            &self.path,
+            FORMAT,
+            &self.key,
+            &PayloadRef {
+                digest: loaded.digest.as_deref(),
+                listing,
+                advisories: &loaded.advisories,
+            },
+            capacity,
+        );
     }
 }
 
@@ -160,28 +171,6 @@ fn listed_of(kind: &str, root: &Path) -> PathBuf {
     } else {
         root.to_path_buf()
     }
-}
-
-/// The header and payload of a compiled database for `key`, or `None` when it would be over
-/// `crate::compiled::MAX_BYTES`.
-fn encode_file(
-    advisories: &[Advisory],
-    digest: Option<&str>,
-    listing: &[Listed],
-    key: &[u8; 32],
-) -> Option<Vec<u8>> {
-    #[derive(Serialize)]
-    struct PayloadRef<'a> {
-        digest: Option<&'a str>,
-        listing: &'a [Listed],
-        advisories: &'a [Advisory],
-    }
-    let payload = crate::compiled::encode(&PayloadRef {
-        digest,
-        listing,
-        advisories,
-    })?;
-    Some(frame(&payload, key))
 }
 
 /// `payload` behind the header that says it is this version's compiled database for `key`.

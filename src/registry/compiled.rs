@@ -233,7 +233,12 @@ impl Compiled {
                 })
                 .collect(),
         };
-        crate::compiled::write(&self.path, FORMAT, &self.key, &payload);
+        let capacity = payload
+            .entries
+            .iter()
+            .map(|stored| stored.path.len() + stored.parsed.len() + 64)
+            .sum();
+        crate::compiled::write(&self.path, FORMAT, &self.key, &payload, capacity);
     }
 }
 
