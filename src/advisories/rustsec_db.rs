@@ -178,6 +178,15 @@ fn load_files(root: &Path, files: &[File]) -> Loaded {
         let parsed = std::str::from_utf8(&file.bytes)
             .map_err(|e| format!("error parsing {name}: not UTF-8 text: {e}"))
             .and_then(|text| {
+                // rustsec 0.33 quotes the first 20 bytes of a file that does not start so, and
+                // panics when byte 20 falls inside a character (found by the fuzz target
+                // `rustsec`): refused here first, in the same words.
+                if !text.starts_with("```toml") {
+                    let start: String = text.chars().take(20).collect();
+                    return Err(format!(
+                        "error parsing {name}: parse error: unexpected start of advisory: {start:?}"
+                    ));
+                }
                 text.parse::<rustsec::Advisory>()
                     .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
             });
@@ -279,4 +288,37 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_not_starting_with_toml_front_matter_is_refused_without_a_panic() {
+        // Found by the fuzz target `rustsec`: byte 20 falls inside `ʚ`, where rustsec 0.33
+        // slices the text to quote it, and panicked.
+        let mut bytes = b"```doml\n[advisoe =".to_vec();
+        bytes.extend_from_slice("\u{2}ʚ; \"2025-09-25\"\n".as_bytes());
+        assert!(!std::str::from_utf8(&bytes).unwrap().is_char_boundary(20));
+        for text in [
+            bytes,
+            b"# not an advisory at all, longer than twenty bytes".to_vec(),
+        ] {
+            let loaded = load_files(
+                Path::new("db"),
+                &[File {
+                    path: PathBuf::from("db/crates/x/RUSTSEC-0000-0000.md"),
+                    bytes: text,
+                }],
+            );
+            assert!(loaded.advisories.is_empty());
+            let reason = &loaded.problems[0].reason;
+            assert!(
+                reason.contains("crates/x/RUSTSEC-0000-0000.md")
+                    && reason.contains("unexpected start of advisory"),
+                "{reason}"
+            );
+        }
+    }
 }
