@@ -5,7 +5,8 @@
 //! **Key.** A database is known by the listing of its files (relative name, type, size,
 //! modification and change times to the nanosecond, inode, device), kept in the compiled file
 //! itself: the way cargo fingerprints a source tree. A warm run checks the kept listing with one
-//! `stat` per entry it names, folders included, and opens no folder: a folder's modification
+//! `stat` per entry it names, folders included, each relative to the folder listed, which it
+//! holds open ([`crate::compiled::Folder`]), and reads no folder: a folder's modification
 //! and change times move whenever an entry is added to it, removed or renamed, so a folder
 //! whose stamp is unchanged holds the names it held. (Listing every folder again took 908
 //! folder opens and 2,027 `getdents` calls for RustSec's 2,113 entries: about a tenth of a warm
@@ -239,28 +240,34 @@ fn walk(listed: &Path) -> Option<Vec<Listed>> {
     Some(listing)
 }
 
-/// Whether every entry of a kept listing has the stamp it was listed with: one `stat` each, no
-/// folder opened (see the module's doc). A listing that is not one [`walk`] writes (a parent
-/// after its child, a name that is not one plain part) is not unchanged.
+/// Whether every entry of a kept listing has the stamp it was listed with: one `stat` each,
+/// relative to the folder listed, no folder read (see the module's doc). A listing that is not
+/// one [`walk`] writes (a parent after its child, a name that is not one plain part) is not
+/// unchanged.
 fn unchanged(listed: &Path, listing: &[Listed]) -> bool {
+    use crate::compiled::{Folder, Stamp};
     let Some((first, rest)) = listing.split_first() else {
         return false;
     };
     if first.parent.is_some() || !first.name.is_empty() {
         return false;
     }
-    // The path of each folder listed, by index; files need none.
-    let mut folders: Vec<Option<PathBuf>> = vec![None; listing.len()];
-    let same = |path: &Path, entry: &Listed| {
-        std::fs::symlink_metadata(path).is_ok_and(|meta| {
-            let (stamp, _) = crate::compiled::Stamp::of(&meta, None);
-            stamp == entry.stamp
-        })
+    if first.stamp.kind != Stamp::FOLDER {
+        // A file (an OSV export zip), or a link: nothing under it.
+        return rest.is_empty()
+            && std::fs::symlink_metadata(listed)
+                .is_ok_and(|meta| Stamp::of(&meta, None).0 == first.stamp);
+    }
+    // Everything below is stamped relative to the folder held open (`Folder`).
+    let Some(root) = Folder::open(listed) else {
+        return false;
     };
-    if !same(listed, first) {
+    if root.stamp(None).map(|(stamp, _)| stamp) != Some(first.stamp) {
         return false;
     }
-    folders[0] = Some(listed.to_path_buf());
+    // The path of each folder listed, relative to the one listed, by index; files need none.
+    let mut folders: Vec<Option<String>> = vec![None; listing.len()];
+    folders[0] = Some(String::new());
     for (at, entry) in rest.iter().enumerate().map(|(i, e)| (i + 1, e)) {
         let plain = !entry.name.is_empty()
             && entry.name != "."
@@ -277,12 +284,16 @@ fn unchanged(listed: &Path, listing: &[Listed]) -> bool {
         if !plain {
             return false;
         }
-        let path = parent.join(&entry.name);
-        if !same(&path, entry) {
+        let relative = if parent.is_empty() {
+            entry.name.clone()
+        } else {
+            format!("{parent}/{}", entry.name)
+        };
+        if root.stamp_of(&relative, None).map(|(stamp, _)| stamp) != Some(entry.stamp) {
             return false;
         }
-        if entry.stamp.kind == crate::compiled::Stamp::FOLDER {
-            folders[at] = Some(path);
+        if entry.stamp.kind == Stamp::FOLDER {
+            folders[at] = Some(relative);
         }
     }
     true
@@ -326,6 +337,30 @@ mod tests {
         assert!(unchanged(&root, &listing));
         std::fs::write(root.join("a/three.md"), b"3").unwrap();
         assert!(!unchanged(&root, &listing), "a file added to a folder");
+    }
+
+    #[test]
+    fn a_file_listed_is_unchanged_only_while_its_stamp_is_and_holds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("export.zip");
+        std::fs::write(&zip, b"zip").unwrap();
+        let meta = std::fs::symlink_metadata(&zip).unwrap();
+        let (stamp, _) = crate::compiled::Stamp::of(&meta, None);
+        let mut listing = vec![Listed {
+            parent: None,
+            name: String::new(),
+            stamp,
+        }];
+        assert!(unchanged(&zip, &listing));
+        listing.push(Listed {
+            parent: Some(0),
+            name: "inside".to_owned(),
+            stamp,
+        });
+        assert!(!unchanged(&zip, &listing), "an entry under a file");
+        listing.pop();
+        std::fs::write(&zip, b"zip2").unwrap();
+        assert!(!unchanged(&zip, &listing), "the file changed");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The compiled registry facts of an index folder or of cargo's index cache: each index entry
 //! read (its versions, yanked flags, publication times and the locked versions' dependencies)
 //! kept in one file in the user's cache folder, so that the next run looks at each entry's
-//! metadata (`stat`, no open) instead of reading and parsing it. Reading the 866 entries of
+//! metadata (`stat` relative to the index folder, held open; the entry itself not opened)
+//! instead of reading and parsing it. The folder is the one at the index's path when the run
+//! began: an index folder swapped for another during the run has its entries checked in the
+//! one the run began with. Reading the 866 entries of
 //! nushell's lockfile was more than half of a warm offline audit (234 M of 433 M instructions
 //! under callgrind); the container's rules are `crate::compiled`'s.
 //!
@@ -32,7 +35,7 @@ use time::OffsetDateTime;
 use super::facts::Keep;
 use super::index::{IndexVersion, Parsed};
 use super::wire::RawVersion;
-use crate::compiled::Stamp;
+use crate::compiled::{Folder, Stamp};
 
 /// Bumped whenever the payload's shape changes (the advisory database's format is 1; 5: each
 /// entry its own bytes, versions newest first, publication times as UTC parts).
@@ -79,7 +82,8 @@ mod raw {
 pub(crate) struct Compiled {
     path: PathBuf,
     key: [u8; 32],
-    root: PathBuf,
+    /// The index folder, held open: its entries are stamped relative to it.
+    root: Option<Folder>,
     /// The compiled file as read (empty when there was none that was ours), and where each
     /// kept entry's stamp and bytes are in it.
     file: Vec<u8>,
@@ -120,9 +124,12 @@ impl Compiled {
             None => (Vec::new(), BTreeMap::new()),
         };
         let racy_after = crate::compiled::racy_after();
+        let root = Folder::open(&root);
         let unchanged = (kept.len() <= PRE_STAT).then(|| {
             kept.iter()
-                .filter(|(path, (stamp, _))| stamp_of(&root, path, racy_after) == Some(*stamp))
+                .filter(|(path, (stamp, _))| {
+                    stamp_of(root.as_ref(), path, racy_after) == Some(*stamp)
+                })
                 .map(|(path, _)| path.clone())
                 .collect()
         });
@@ -152,7 +159,7 @@ impl Compiled {
         };
         let unchanged = match &self.unchanged {
             Some(unchanged) => unchanged.contains(relative),
-            None => stamp_of(&self.root, relative, self.racy_after) == Some(*stamp),
+            None => stamp_of(self.root.as_ref(), relative, self.racy_after) == Some(*stamp),
         };
         if !unchanged {
             return Look::Read;
@@ -244,12 +251,12 @@ impl Compiled {
 
 /// The stamp of the index entry at `relative` under `root`, if it is a regular file.
 fn stamp_of(
-    root: &Path,
+    root: Option<&Folder>,
     relative: &str,
     racy_after: Option<std::time::SystemTime>,
 ) -> Option<Stamp> {
-    let meta = std::fs::symlink_metadata(root.join(relative)).ok()?;
-    meta.is_file().then(|| Stamp::of(&meta, racy_after).0)
+    let (stamp, _) = root?.stamp_of(relative, racy_after)?;
+    (stamp.kind == Stamp::FILE).then_some(stamp)
 }
 
 /// Where each entry of the compiled `file` is, if it is one this version wrote for `key`: its
