@@ -17,7 +17,7 @@
 //! The payload is postcard (compact, no field names), chosen on measurement: see
 //! `advisories::compiled`.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -32,13 +32,15 @@ const MAGIC: &[u8; 24] = b"charter-audit compiled\n\0";
 /// `payload` behind the header that says it is this version's compiled file of `format` for
 /// `key`.
 pub fn frame(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
-    let mut out = header(format, payload, key);
+    let digest: [u8; 32] = Sha256::digest(payload).into();
+    let mut out = header(format, payload.len() as u64, &digest, key);
     out.extend_from_slice(payload);
     out
 }
 
-/// The header that says `payload` is this version's compiled file of `format` for `key`.
-fn header(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
+/// The header that says a payload of `length` bytes with SHA-256 `digest` is this version's
+/// compiled file of `format` for `key`.
+fn header(format: u32, length: u64, digest: &[u8; 32], key: &[u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&format.to_le_bytes());
@@ -47,8 +49,8 @@ fn header(format: u32, payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
     out.push(u8::try_from(version.len()).unwrap_or(u8::MAX));
     out.extend_from_slice(version);
     out.extend_from_slice(key);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(digest);
     out
 }
 
@@ -96,39 +98,89 @@ pub fn read<T: DeserializeOwned>(path: &Path, format: u32, key: &[u8; 32]) -> Op
     decode(unframe(&bytes, format, key)?)
 }
 
-/// Writes `value` framed for `format` and `key` to `path` (see [`write_parts`]), its payload
-/// encoded into a buffer of `capacity` bytes to begin with (a good guess spares the copies of a
-/// growing buffer): header and payload are written one after the other, not copied into one
-/// buffer (a cold audit's peak memory holds both compiled files' payloads).
-pub fn write<T: Serialize + ?Sized>(
-    path: &Path,
-    format: u32,
-    key: &[u8; 32],
-    value: &T,
-    capacity: usize,
-) {
-    let capacity = capacity.min(usize::try_from(MAX_BYTES).unwrap_or(usize::MAX));
-    if let Ok(payload) =
-        postcard::serialize_with_flavor(value, Capped(Vec::with_capacity(capacity)))
-    {
-        write_parts(path, &[&header(format, &payload, key), &payload]);
-    }
-}
-
-/// Writes `parts` one after the other to `path` atomically (a temporary file in the same
-/// folder, then renamed); a failure is not an error (the file is a cache).
-fn write_parts(path: &Path, parts: &[&[u8]]) {
+/// Writes `value` framed for `format` and `key` to `path` atomically (a temporary file in the
+/// same folder, then renamed); a failure is not an error (the file is a cache). The payload is
+/// encoded straight into the file through a 64 KiB buffer, digested as it goes, and the header
+/// written last in the room left for it at the start: a cold audit's peak memory held both
+/// compiled files' whole payloads when they were encoded into buffers first.
+pub fn write<T: Serialize + ?Sized>(path: &Path, format: u32, key: &[u8; 32], value: &T) {
     let Some(dir) = path.parent() else {
         return;
     };
     let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut file| {
-        for part in parts {
-            file.write_all(part)?;
-        }
+        let room = header(format, 0, &[0; 32], key).len();
+        file.write_all(&vec![0; room])?;
+        let (length, digest) =
+            postcard::serialize_with_flavor(value, Streamed::new(file.as_file()))
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let header = header(format, length, &digest, key);
+        debug_assert_eq!(header.len(), room);
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header)?;
         file.persist(path).map_err(|e| e.error)?;
         Ok(())
     });
     drop(written);
+}
+
+/// How many bytes of a payload [`Streamed`] gathers before it digests and writes them.
+const CHUNK: usize = 64 * 1024;
+
+/// A payload on its way into `file`: gathered in a buffer of [`CHUNK`] bytes, each full buffer
+/// digested and written; it refuses to grow past [`MAX_BYTES`] (less room for the header, as
+/// the file as a whole is read up to `MAX_BYTES`). A postcard flavour, as [`Capped`] is.
+struct Streamed<'a> {
+    file: &'a std::fs::File,
+    buffer: Vec<u8>,
+    digest: Sha256,
+    length: u64,
+}
+
+impl<'a> Streamed<'a> {
+    fn new(file: &'a std::fs::File) -> Self {
+        Streamed {
+            file,
+            buffer: Vec::with_capacity(CHUNK),
+            digest: Sha256::new(),
+            length: 0,
+        }
+    }
+
+    /// Digests and writes what the buffer holds.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.digest.update(&self.buffer);
+        let result = (&mut &*self.file).write_all(&self.buffer);
+        self.buffer.clear();
+        result
+    }
+}
+
+impl postcard::ser_flavors::Flavor for Streamed<'_> {
+    /// The payload's length and SHA-256, once every byte is in the file.
+    type Output = std::io::Result<(u64, [u8; 32])>;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.try_extend(&[byte])
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.length += bytes.len() as u64;
+        if self.length > MAX_BYTES - 4096 {
+            return Err(postcard::Error::SerializeBufferFull);
+        }
+        if self.buffer.len() + bytes.len() > CHUNK {
+            self.flush()
+                .map_err(|_| postcard::Error::SerializeBufferFull)?;
+        }
+        self.buffer.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(mut self) -> postcard::Result<Self::Output> {
+        Ok(self
+            .flush()
+            .map(|()| (self.length, self.digest.finalize().into())))
+    }
 }
 
 /// A buffer that refuses to grow past [`MAX_BYTES`]: an OSV record of many packages is held
@@ -505,6 +557,40 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert_eq!(unframe(&flipped, 3, &key), None);
+    }
+
+    proptest::proptest! {
+        /// A payload streamed into its file, in chunks, is framed byte for byte as one framed
+        /// in memory, and reads back whole: below, at and across the chunk's size.
+        #[test]
+        fn a_streamed_file_is_the_one_framed_in_memory(
+            len in proptest::prop_oneof![
+                0usize..300,
+                (CHUNK - 8)..(CHUNK + 8),
+                (2 * CHUNK)..(3 * CHUNK + 100),
+            ],
+            seed in proptest::prelude::any::<u8>(),
+        ) {
+            let value: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("compiled.bin");
+            let key = [seed; 32];
+            write(&path, 9, &key, &value);
+            let written = std::fs::read(&path).unwrap();
+            proptest::prop_assert_eq!(&written, &frame(9, &encode(&value).unwrap(), &key));
+            proptest::prop_assert_eq!(read::<Vec<u8>>(&path, 9, &key), Some(value));
+            // Nothing left beside it: the temporary file was renamed.
+            proptest::prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_no_error_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/compiled.bin");
+        write(&path, 9, &[0; 32], &vec![1u8; 3 * CHUNK]);
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

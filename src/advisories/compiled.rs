@@ -114,9 +114,6 @@ impl Slot {
             listing: &'a [Listed],
             advisories: &'a [Advisory],
         }
-        // More than RustSec's advisories take (about 340 bytes each): room never used is
-        // never touched.
-        let capacity = loaded.advisories.len() * 1024 + listing.len() * 64;
         crate::compiled::write(
             &self.path,
             FORMAT,
@@ -126,7 +123,6 @@ impl Slot {
                 listing,
                 advisories: &loaded.advisories,
             },
-            capacity,
         );
     }
 }

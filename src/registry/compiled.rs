@@ -240,12 +240,7 @@ impl Compiled {
                 })
                 .collect(),
         };
-        let capacity = payload
-            .entries
-            .iter()
-            .map(|stored| stored.path.len() + stored.parsed.len() + 64)
-            .sum();
-        crate::compiled::write(&self.path, FORMAT, &self.key, &payload, capacity);
+        crate::compiled::write(&self.path, FORMAT, &self.key, &payload);
     }
 }
 
