@@ -55,57 +55,41 @@ struct File {
 /// Reads every advisory under `root/crates`. Files that do not parse are returned as problems;
 /// the caller decides whether that is fatal. A file that is not a regular file, or is too
 /// large, is an error.
+///
+/// One file at a time on this thread: each is read, digested, parsed and dropped before the
+/// next is read, so the files are never all in memory at once. Parsing them on every core
+/// instead (as before) bought no time in a cold audit, where the lockfile, the registry entries
+/// and the SBOM keep the other core busy: on nushell's lockfile on two cores, one thread took
+/// the same wall time (34.4 ms against 34.6, median of 25), 2% less CPU time and 0.6 MiB less
+/// peak memory, and the 1.2 MiB of files held until the digest was taken are gone as well.
 pub(crate) fn load(root: &Path) -> Result<Loaded, DbFileError> {
-    let files = read_files(root)?;
-    // Parsing is most of the time: spread the files over the cores, keep their order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parts: Vec<Loaded> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|files| scope.spawn(move || load_files(root, files)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| Loaded {
-                    problems: vec![LoadProblem {
-                        file: "crates".to_owned(),
-                        reason: "a parser thread stopped unexpectedly (a bug)".to_owned(),
-                    }],
-                    ..Loaded::default()
-                })
-            })
-            .collect()
-    });
     let mut loaded = Loaded::default();
-    for part in parts {
-        loaded.advisories.extend(part.advisories);
-        loaded.problems.extend(part.problems);
-    }
-    loaded.digest = Some(digest_of(root, &files));
+    let mut digest = super::ContentDigest::default();
+    each_file(root, |file| {
+        let name = relative(root, &file.path);
+        digest.file(&name, &file.bytes);
+        load_file(&name, &file.bytes, &mut loaded);
+    })?;
+    loaded.digest = Some(digest.finish());
     Ok(loaded)
 }
 
 /// The digest [`load`] gives the database at `root`, without parsing it: what a cached copy
 /// is checked against before it is used.
 pub(crate) fn digest(root: &Path) -> Result<String, DbFileError> {
-    Ok(digest_of(root, &read_files(root)?))
-}
-
-fn digest_of(root: &Path, files: &[File]) -> String {
     let mut digest = super::ContentDigest::default();
-    for file in files {
+    each_file(root, |file| {
         digest.file(&relative(root, &file.path), &file.bytes);
-    }
-    digest.finish()
+    })?;
+    Ok(digest.finish())
 }
 
-/// Every advisory file under `root/crates`, in order, read within the limits.
-fn read_files(root: &Path) -> Result<Vec<File>, DbFileError> {
+/// Every advisory file under `root/crates`, in order, read within the limits and handed to
+/// `each` one at a time.
+fn each_file(root: &Path, mut each: impl FnMut(File)) -> Result<(), DbFileError> {
     let crates = root.join("crates");
     refuse_link(&crates)?;
-    let mut files = Vec::new();
+    let mut count = 0usize;
     let mut total = 0u64;
     for (dir, kind) in sorted_entries(&crates)? {
         if kind.is_symlink() {
@@ -125,11 +109,12 @@ fn read_files(root: &Path) -> Result<Vec<File>, DbFileError> {
             if !kind.is_file() {
                 return Err(not_regular(file, kind));
             }
-            if files.len() >= MAX_FILES {
+            if count >= MAX_FILES {
                 return Err(DbFileError::TooMuch {
                     path: root.to_path_buf(),
                 });
             }
+            count += 1;
             let bytes = read_regular(&file, MAX_FILE_BYTES)?;
             total += bytes.len() as u64;
             if total > MAX_TOTAL_BYTES {
@@ -137,10 +122,10 @@ fn read_files(root: &Path) -> Result<Vec<File>, DbFileError> {
                     path: root.to_path_buf(),
                 });
             }
-            files.push(File { path: file, bytes });
+            each(File { path: file, bytes });
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 /// Reads `path` if it is a regular file of at most `limit` bytes: opened without following a
@@ -171,35 +156,35 @@ fn not_regular(path: PathBuf, kind: std::fs::FileType) -> DbFileError {
     DbFileError::NotRegular { path, what }
 }
 
-fn load_files(root: &Path, files: &[File]) -> Loaded {
-    let mut loaded = Loaded::default();
-    for file in files {
-        let name = relative(root, &file.path);
-        let parsed = std::str::from_utf8(&file.bytes)
-            .map_err(|e| format!("error parsing {name}: not UTF-8 text: {e}"))
-            .and_then(|text| {
-                // rustsec 0.33 quotes the first 20 bytes of a file that does not start so, and
-                // panics when byte 20 falls inside a character (found by the fuzz target
-                // `rustsec`): refused here first, in the same words.
-                if !text.starts_with("```toml") {
-                    let start: String = text.chars().take(20).collect();
-                    return Err(format!(
-                        "error parsing {name}: parse error: unexpected start of advisory: {start:?}"
-                    ));
-                }
-                text.parse::<rustsec::Advisory>()
-                    .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
-            });
-        match parsed {
-            Ok(advisory) => {
-                if let Some(advisory) = convert(&advisory, &name, &mut loaded.problems) {
-                    loaded.advisories.push(advisory);
-                }
+/// Parses the advisory file `name` (relative to the database), adding it to `loaded`, or what
+/// is wrong with it to its problems.
+fn load_file(name: &str, bytes: &[u8], loaded: &mut Loaded) {
+    let parsed = std::str::from_utf8(bytes)
+        .map_err(|e| format!("error parsing {name}: not UTF-8 text: {e}"))
+        .and_then(|text| {
+            // rustsec 0.33 quotes the first 20 bytes of a file that does not start so, and
+            // panics when byte 20 falls inside a character (found by the fuzz target
+            // `rustsec`): refused here first, in the same words.
+            if !text.starts_with("```toml") {
+                let start: String = text.chars().take(20).collect();
+                return Err(format!(
+                    "error parsing {name}: parse error: unexpected start of advisory: {start:?}"
+                ));
             }
-            Err(reason) => loaded.problems.push(LoadProblem { file: name, reason }),
+            text.parse::<rustsec::Advisory>()
+                .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
+        });
+    match parsed {
+        Ok(advisory) => {
+            if let Some(advisory) = convert(&advisory, name, &mut loaded.problems) {
+                loaded.advisories.push(advisory);
+            }
         }
+        Err(reason) => loaded.problems.push(LoadProblem {
+            file: name.to_owned(),
+            reason,
+        }),
     }
-    loaded
 }
 
 fn convert(
@@ -305,13 +290,8 @@ mod tests {
             bytes,
             b"# not an advisory at all, longer than twenty bytes".to_vec(),
         ] {
-            let loaded = load_files(
-                Path::new("db"),
-                &[File {
-                    path: PathBuf::from("db/crates/x/RUSTSEC-0000-0000.md"),
-                    bytes: text,
-                }],
-            );
+            let mut loaded = Loaded::default();
+            load_file("crates/x/RUSTSEC-0000-0000.md", &text, &mut loaded);
             assert!(loaded.advisories.is_empty());
             let reason = &loaded.problems[0].reason;
             assert!(
