@@ -43,55 +43,21 @@ fn finding(
 /// policy's `sources.git` level, and every package that was not checked is listed.
 pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> Vec<RuleFinding> {
     let allowed = &policy.settings.sources.allowed_registries;
+    // Asked once, not for each of a thousand crates.io packages, and a package's label made
+    // only for a finding.
+    let crates_io_allowed = registry_allowed(allowed, "crates.io");
     let mut out = Vec::new();
     for package in &inventory.packages {
-        let label = package.display();
-        let (verdict, message) = match &package.source {
-            PackageSource::CratesIo if registry_allowed(allowed, "crates.io") => continue,
-            PackageSource::CratesIo => (
-                Verdict::Violation,
-                format!("{label} comes from crates.io, which the policy does not allow"),
-            ),
-            PackageSource::Registry { index } if registry_allowed(allowed, index) => continue,
-            PackageSource::Registry { index } => (
-                Verdict::Violation,
-                format!(
-                    "{label} comes from the registry {index}, which the policy does not allow: add it to sources.allowed-registries if it is yours"
-                ),
-            ),
-            PackageSource::Git { url, commit, .. } => (
-                policy.settings.sources.git.into(),
-                format!(
-                    "{label} is a git dependency ({url}{}): no registry vouches for it",
-                    commit
-                        .as_deref()
-                        .map(|c| format!(" at {c}"))
-                        .unwrap_or_default()
-                ),
-            ),
-            PackageSource::Path { .. } => continue,
-            PackageSource::Unlocated(crate::inventory::Unlocated::Git) => (
-                policy.settings.sources.git.into(),
-                format!(
-                    "{label} is a git dependency (the binary's list names no repository or commit): no registry vouches for it"
-                ),
-            ),
-            // The list does not say which registry: only a policy that allows some registry
-            // besides crates.io may let it be, and then it cannot be told apart.
-            PackageSource::Unlocated(crate::inventory::Unlocated::Registry) => (
-                if allowed.iter().any(|a| a != "crates.io") {
-                    Verdict::Warning
-                } else {
-                    Verdict::Violation
-                },
-                format!(
-                    "{label} comes from a registry other than crates.io, which the binary's list does not name: it cannot be checked against sources.allowed-registries"
-                ),
-            ),
-            PackageSource::Other { repr } => (
-                Verdict::Violation,
-                format!("{label} comes from a source this tool does not know: {repr}"),
-            ),
+        let passes = match &package.source {
+            PackageSource::CratesIo => crates_io_allowed,
+            PackageSource::Registry { index } => registry_allowed(allowed, index),
+            _ => false,
+        };
+        if passes {
+            continue;
+        }
+        let Some((verdict, message)) = source_finding(package, allowed, policy) else {
+            continue;
         };
         out.push(finding(
             Rule::Sources,
@@ -103,6 +69,61 @@ pub fn sources(inventory: &Inventory, coverage: &Coverage, policy: &Policy) -> V
     }
     out.extend(unchecked(coverage));
     out
+}
+
+/// The verdict and message of `sources` for a package whose registry, if it has one, the
+/// policy does not allow (see [`sources`]); `None` for a path dependency, part of the product.
+fn source_finding(
+    package: &Package,
+    allowed: &[String],
+    policy: &Policy,
+) -> Option<(Verdict, String)> {
+    let label = package.display();
+    Some(match &package.source {
+        PackageSource::CratesIo => (
+            Verdict::Violation,
+            format!("{label} comes from crates.io, which the policy does not allow"),
+        ),
+        PackageSource::Registry { index } => (
+            Verdict::Violation,
+            format!(
+                "{label} comes from the registry {index}, which the policy does not allow: add it to sources.allowed-registries if it is yours"
+            ),
+        ),
+        PackageSource::Git { url, commit, .. } => (
+            policy.settings.sources.git.into(),
+            format!(
+                "{label} is a git dependency ({url}{}): no registry vouches for it",
+                commit
+                    .as_deref()
+                    .map(|c| format!(" at {c}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        PackageSource::Path { .. } => return None,
+        PackageSource::Unlocated(crate::inventory::Unlocated::Git) => (
+            policy.settings.sources.git.into(),
+            format!(
+                "{label} is a git dependency (the binary's list names no repository or commit): no registry vouches for it"
+            ),
+        ),
+        // The list does not say which registry: only a policy that allows some registry
+        // besides crates.io may let it be, and then it cannot be told apart.
+        PackageSource::Unlocated(crate::inventory::Unlocated::Registry) => (
+            if allowed.iter().any(|a| a != "crates.io") {
+                Verdict::Warning
+            } else {
+                Verdict::Violation
+            },
+            format!(
+                "{label} comes from a registry other than crates.io, which the binary's list does not name: it cannot be checked against sources.allowed-registries"
+            ),
+        ),
+        PackageSource::Other { repr } => (
+            Verdict::Violation,
+            format!("{label} comes from a source this tool does not know: {repr}"),
+        ),
+    })
 }
 
 /// Every component that was not checked against the advisory databases, as an Information
@@ -133,13 +154,13 @@ pub fn unchecked(coverage: &Coverage) -> Vec<RuleFinding> {
 /// which names crates.io by name and other registries by index URL (with or without `sparse+`
 /// and a trailing `/`).
 fn registry_allowed(allowed: &[String], registry: &str) -> bool {
-    let normal = |s: &str| {
+    fn normal(s: &str) -> &str {
         s.trim_start_matches("sparse+")
             .trim_start_matches("registry+")
             .trim_end_matches('/')
-            .to_owned()
-    };
-    allowed.iter().any(|a| normal(a) == normal(registry))
+    }
+    let registry = normal(registry);
+    allowed.iter().any(|a| normal(a) == registry)
 }
 
 /// `sbom-binary-match`: for each release binary that carries the list `cargo auditable`
