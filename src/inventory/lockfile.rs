@@ -55,14 +55,27 @@ pub(crate) fn conflict_message(marker: &str, line: usize) -> String {
 /// The first git merge-conflict marker in a lockfile's text (`<<<<<<<`, `=======`, `>>>>>>>`
 /// or diff3's `|||||||` at the start of a line), with its line number from 1. A conflicted
 /// lockfile is not TOML, and toml's error about it does not tell the user what happened.
+///
+/// Each marker is looked for after a newline with `memchr`'s substring search, and the lines
+/// before the first one found counted: the lockfile is read on the thread the rest of an audit
+/// waits for, and going through it line by line took 2.8 M of the 17.8 M instructions of
+/// taking nushell's inventory (callgrind); the property test below holds the two to the same
+/// answer.
 pub(crate) fn conflict_marker(text: &str) -> Option<(&'static str, usize)> {
-    const MARKERS: [&str; 4] = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"];
-    text.lines().enumerate().find_map(|(index, line)| {
-        MARKERS
-            .iter()
-            .find(|marker| line.starts_with(**marker))
-            .map(|marker| (*marker, index + 1))
-    })
+    const AFTER_NEWLINE: [&str; 4] = ["\n<<<<<<<", "\n|||||||", "\n=======", "\n>>>>>>>"];
+    let bytes = text.as_bytes();
+    let (at, marker) = AFTER_NEWLINE
+        .iter()
+        .filter_map(|after_newline| {
+            let marker = after_newline.strip_prefix('\n')?;
+            if bytes.starts_with(marker.as_bytes()) {
+                return Some((0, marker));
+            }
+            memchr::memmem::find(bytes, after_newline.as_bytes()).map(|at| (at + 1, marker))
+        })
+        .min_by_key(|(at, _)| *at)?;
+    let line = memchr::memchr_iter(b'\n', bytes.get(..at)?).count() + 1;
+    Some((marker, line))
 }
 
 /// Checksums by `(name, version)`: each candidate's source string and SHA-256 hex.
@@ -381,6 +394,22 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// The substring search finds what going through the text line by line finds: texts
+        /// of whole and partial markers, newlines, carriage returns and letters.
+        #[test]
+        fn conflict_markers_are_found_as_line_by_line(
+            text in "(<<<<<<<|=======|>>>>>>>|[|]{7}|<<|==|[|]|>|a| |\r|\n){0,40}",
+        ) {
+            const MARKERS: [&str; 4] = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"];
+            let by_line = text.lines().enumerate().find_map(|(index, line)| {
+                MARKERS
+                    .iter()
+                    .find(|marker| line.starts_with(**marker))
+                    .map(|marker| (*marker, index + 1))
+            });
+            proptest::prop_assert_eq!(conflict_marker(&text), by_line);
+        }
+
         /// A marker at the start of any line is found, with its line number; a lockfile without
         /// one at a line start is never called conflicted.
         #[test]
