@@ -130,7 +130,7 @@ pub(crate) fn parse(text: &str) -> Result<Locked, String> {
     for p in &raws {
         packages.push(locked_package(text, p, &v1_checksums)?);
     }
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(raws.len());
     for (i, p) in raws.iter().enumerate() {
         by_name
             .entry(p.name.get_ref().as_str())
@@ -218,25 +218,25 @@ fn dependencies(
     for text in &p.dependencies {
         let dep = dep_ref(text);
         let candidates = by_name.get(dep.name).map(Vec::as_slice).unwrap_or(&[]);
-        let matching: Vec<usize> = candidates
+        // The first two that match, not a list of them all: one is the answer, two an error.
+        let mut matching = candidates
             .iter()
             .copied()
             .filter(|&c| dep.version.is_none_or(|v| raws[c].version == v))
             .filter(|&c| {
                 dep.source
                     .is_none_or(|s| same_source(s, raws[c].source.as_deref()))
-            })
-            .collect();
-        match matching[..] {
-            [only] => deps.push(only),
-            [] => {
+            });
+        match (matching.next(), matching.next()) {
+            (Some(only), None) => deps.push(only),
+            (None, _) => {
                 return Err(format!(
                     "package `{} {}` depends on `{text}`, which the lockfile does not contain: regenerate it with `cargo generate-lockfile`",
                     p.name.get_ref(),
                     p.version
                 ));
             }
-            _ => {
+            (Some(_), Some(_)) => {
                 return Err(format!(
                     "package `{} {}` depends on `{text}`, which matches several packages",
                     p.name.get_ref(),
