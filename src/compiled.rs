@@ -171,6 +171,14 @@ impl postcard::ser_flavors::Flavor for Streamed<'_> {
         if self.buffer.len() + bytes.len() > CHUNK {
             self.flush()
                 .map_err(|_| postcard::Error::SerializeBufferFull)?;
+            if bytes.len() >= CHUNK {
+                // A long string or byte string goes straight to the file: the buffer stays
+                // CHUNK bytes.
+                self.digest.update(bytes);
+                return (&mut &*self.file)
+                    .write_all(bytes)
+                    .map_err(|_| postcard::Error::SerializeBufferFull);
+            }
         }
         self.buffer.extend_from_slice(bytes);
         Ok(())
@@ -569,19 +577,67 @@ mod tests {
                 (CHUNK - 8)..(CHUNK + 8),
                 (2 * CHUNK)..(3 * CHUNK + 100),
             ],
+            text in proptest::prop_oneof![
+                0usize..300,
+                (CHUNK - 8)..(CHUNK + 8),
+                (2 * CHUNK)..(2 * CHUNK + 100),
+            ],
             seed in proptest::prelude::any::<u8>(),
         ) {
-            let value: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+            // Postcard writes a `Vec<u8>` a byte at a time and a string in one piece: both,
+            // below, at and over the buffer's size.
+            let bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+            let text: String = (0..text).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let value = (bytes, text, vec![text_of(seed); 3]);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("compiled.bin");
             let key = [seed; 32];
             write(&path, 9, &key, &value);
             let written = std::fs::read(&path).unwrap();
             proptest::prop_assert_eq!(&written, &frame(9, &encode(&value).unwrap(), &key));
-            proptest::prop_assert_eq!(read::<Vec<u8>>(&path, 9, &key), Some(value));
+            proptest::prop_assert_eq!(read::<(Vec<u8>, String, Vec<String>)>(&path, 9, &key), Some(value));
             // Nothing left beside it: the temporary file was renamed.
             proptest::prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         }
+    }
+
+    /// A short text made of `seed`.
+    fn text_of(seed: u8) -> String {
+        format!("entry {seed}")
+    }
+
+    /// A payload of `len` bytes in strings of 1 MiB, made as it is written.
+    struct Large {
+        len: usize,
+    }
+
+    impl Serialize for Large {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeTuple;
+            const PIECE: usize = 1024 * 1024;
+            let piece = "x".repeat(PIECE);
+            let mut tuple = s.serialize_tuple(self.len.div_ceil(PIECE))?;
+            let mut left = self.len;
+            while left > 0 {
+                let n = left.min(PIECE);
+                tuple.serialize_element(&piece[..n])?;
+                left -= n;
+            }
+            tuple.end()
+        }
+    }
+
+    #[test]
+    fn a_payload_over_the_limit_is_not_written_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compiled.bin");
+        let len = usize::try_from(MAX_BYTES).unwrap();
+        write(&path, 9, &[0; 32], &Large { len });
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Well under it, the same kind of value is written.
+        write(&path, 9, &[0; 32], &Large { len: 3 * CHUNK });
+        assert!(path.exists());
     }
 
     #[test]

@@ -171,8 +171,10 @@ fn load_file(name: &str, bytes: &[u8], loaded: &mut Loaded) {
                     "error parsing {name}: parse error: unexpected start of advisory: {start:?}"
                 ));
             }
-            text.parse::<rustsec::Advisory>()
-                .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
+            caught(name, || {
+                text.parse::<rustsec::Advisory>()
+                    .map_err(|e| format!("error parsing {name}: {}", error_chain(&e)))
+            })
         });
     match parsed {
         Ok(advisory) => {
@@ -185,6 +187,18 @@ fn load_file(name: &str, bytes: &[u8], loaded: &mut Loaded) {
             reason,
         }),
     }
+}
+
+/// What `parse` gives, or a problem naming the file if it panicked: a panic in the parser is a
+/// bug in it, not a reason to stop the run (`--allow-partial-db` may go on without the file, as
+/// with any file that does not parse), nor to leave the exit codes (a panic on the main thread,
+/// as an SBOM audit loads the database, would be exit 101).
+fn caught<T>(name: &str, parse: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
+        Err(format!(
+            "error parsing {name}: the advisory parser stopped unexpectedly (a bug in it)"
+        ))
+    })
 }
 
 fn convert(
@@ -278,6 +292,19 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parser_that_panics_is_a_problem_naming_the_file_not_a_panic() {
+        let parsed: Result<(), String> = caught("crates/x/RUSTSEC-0000-0000.md", || {
+            panic!("a bug in the parser")
+        });
+        let reason = parsed.unwrap_err();
+        assert!(
+            reason.contains("crates/x/RUSTSEC-0000-0000.md") && reason.contains("a bug in it"),
+            "{reason}"
+        );
+        assert_eq!(caught("f", || Ok::<u8, String>(7)), Ok(7));
+    }
 
     #[test]
     fn a_file_not_starting_with_toml_front_matter_is_refused_without_a_panic() {
