@@ -27,6 +27,9 @@ use sha2::{Digest, Sha256};
 
 /// The most bytes a compiled file may have (its sources are bounded at 256 MiB).
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// The most bytes of payload one may have: the header comes on top, and the file as a whole is
+/// read up to [`MAX_BYTES`].
+const MAX_PAYLOAD_BYTES: u64 = MAX_BYTES - 4096;
 const MAGIC: &[u8; 24] = b"charter-audit compiled\n\0";
 
 /// `payload` behind the header that says it is this version's compiled file of `format` for
@@ -100,7 +103,8 @@ pub fn read<T: DeserializeOwned>(path: &Path, format: u32, key: &[u8; 32]) -> Op
 
 /// Writes `value` framed for `format` and `key` to `path` atomically (a temporary file in the
 /// same folder, then renamed); a failure is not an error (the file is a cache). The payload is
-/// encoded straight into the file through a 64 KiB buffer, digested as it goes, and the header
+/// encoded straight into the file through a 64 KiB buffer (a longer string or byte string
+/// directly), digested as it goes, and the header
 /// written last in the room left for it at the start: a cold audit's peak memory held both
 /// compiled files' whole payloads when they were encoded into buffers first.
 pub fn write<T: Serialize + ?Sized>(path: &Path, format: u32, key: &[u8; 32], value: &T) {
@@ -127,8 +131,8 @@ pub fn write<T: Serialize + ?Sized>(path: &Path, format: u32, key: &[u8; 32], va
 const CHUNK: usize = 64 * 1024;
 
 /// A payload on its way into `file`: gathered in a buffer of [`CHUNK`] bytes, each full buffer
-/// digested and written; it refuses to grow past [`MAX_BYTES`] (less room for the header, as
-/// the file as a whole is read up to `MAX_BYTES`). A postcard flavour, as [`Capped`] is.
+/// digested and written; it refuses to grow past [`MAX_PAYLOAD_BYTES`]. A postcard flavour, as
+/// [`Capped`] is.
 struct Streamed<'a> {
     file: &'a std::fs::File,
     buffer: Vec<u8>,
@@ -165,7 +169,7 @@ impl postcard::ser_flavors::Flavor for Streamed<'_> {
 
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
         self.length += bytes.len() as u64;
-        if self.length > MAX_BYTES - 4096 {
+        if self.length > MAX_PAYLOAD_BYTES {
             return Err(postcard::Error::SerializeBufferFull);
         }
         if self.buffer.len() + bytes.len() > CHUNK {
@@ -191,7 +195,7 @@ impl postcard::ser_flavors::Flavor for Streamed<'_> {
     }
 }
 
-/// A buffer that refuses to grow past [`MAX_BYTES`]: an OSV record of many packages is held
+/// A buffer that refuses to grow past [`MAX_PAYLOAD_BYTES`]: an OSV record of many packages is held
 /// once in memory but written once per package. A postcard flavour, so that each byte costs a
 /// push, not an `io::Write` call (writing through `io::Write` was a sixth of a cold audit).
 struct Capped(Vec<u8>);
@@ -204,8 +208,7 @@ impl postcard::ser_flavors::Flavor for Capped {
     }
 
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        // The header comes on top, and the file as a whole is read up to MAX_BYTES.
-        if (self.0.len() + bytes.len()) as u64 > MAX_BYTES - 4096 {
+        if (self.0.len() + bytes.len()) as u64 > MAX_PAYLOAD_BYTES {
             return Err(postcard::Error::SerializeBufferFull);
         }
         self.0.extend_from_slice(bytes);
@@ -588,7 +591,7 @@ mod tests {
             // below, at and over the buffer's size.
             let bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
             let text: String = (0..text).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-            let value = (bytes, text, vec![text_of(seed); 3]);
+            let value = (bytes, text, vec![format!("entry {seed}"); 3]);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("compiled.bin");
             let key = [seed; 32];
@@ -599,11 +602,6 @@ mod tests {
             // Nothing left beside it: the temporary file was renamed.
             proptest::prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         }
-    }
-
-    /// A short text made of `seed`.
-    fn text_of(seed: u8) -> String {
-        format!("entry {seed}")
     }
 
     /// A payload of `len` bytes in strings of 1 MiB, made as it is written.
