@@ -728,3 +728,39 @@ fn a_plain_folder_or_export_is_named_by_the_digest_of_what_was_read() {
         revision(&zip)
     );
 }
+
+/// The database loads on a thread of its own, which is handed the inventory once it is taken:
+/// when several inputs are bad, a missing database is still the error reported (the likelier
+/// mistake), a missing lockfile the next, and the thread that waits for an inventory that was
+/// never taken stops (the run ends with exit 2, it does not hang).
+#[test]
+fn when_several_inputs_are_bad_the_database_is_named_first_then_the_lockfile() {
+    let home = CargoHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let no_db = dir.path().join("no-db");
+    let no_lock = dir.path().join("Cargo.lock");
+    let run = |db: &std::path::Path, lock: &std::path::Path| {
+        let output = charter_audit(&home)
+            .args(["audit", "--offline", "--now", NOW, "--lockfile"])
+            .arg(lock)
+            .arg("--advisory-db")
+            .arg(db)
+            .arg("--registry-index")
+            .arg(fixture("registry-index"))
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let both = run(&no_db, &no_lock);
+    assert!(both.contains("advisory database"), "{both}");
+    assert!(both.contains("no such file or folder"), "{both}");
+    assert!(!both.contains("no Cargo.lock at"), "{both}");
+    let lockfile = run(std::path::Path::new(&native()), &no_lock);
+    assert!(lockfile.contains("no Cargo.lock at"), "{lockfile}");
+    assert!(!lockfile.contains("advisory database"), "{lockfile}");
+    let database = run(&no_db, &demo_lock());
+    assert!(database.contains("advisory database"), "{database}");
+    assert!(!database.contains("Cargo.lock"), "{database}");
+}

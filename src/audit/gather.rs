@@ -55,26 +55,50 @@ pub(super) fn from_cargo(
     inventory_options: &InventoryOptions,
     http: &Http,
 ) -> Result<Gathered, AuditError> {
-    let (mut database, inventory, mut warnings, (lookups, registry), sbom) =
-        take_and_load(options, inventory_options, http)?;
-    if let Some(base) = &options.osv_api {
-        ask_osv_api(
-            &mut database,
-            options.sources.cache_dir.as_deref(),
-            http,
-            base,
-            &crates_of(&inventory),
-            &options.config.private,
-        )?;
+    let (mut gathered, sbom) = take_and_load(options, inventory_options, http, |taken| {
+        gather(options, http, taken)
+    })?;
+    if options.write_sbom {
+        gathered.warnings.extend(sbom.warnings);
     }
-    let (mut findings, coverage) = advisories::check(&inventory, &database);
+    gathered.sbom = sbom.bytes;
+    gathered.completeness = sbom.completeness;
+    Ok(gathered)
+}
+
+/// What was gathered from a Cargo workspace or lockfile but its SBOM, which is added once its
+/// thread has made it.
+fn gather(options: &Options, http: &Http, taken: Taken<'_>) -> Result<Gathered, AuditError> {
+    let Taken {
+        loaded,
+        inventory,
+        warnings,
+        facts: (lookups, registry),
+    } = taken;
+    let Checked {
+        mut findings,
+        coverage,
+        sources,
+    } = match loaded {
+        Loaded::Checked(checked) => checked,
+        Loaded::Database(mut database) => {
+            if let Some(base) = &options.osv_api {
+                ask_osv_api(
+                    &mut database,
+                    options.sources.cache_dir.as_deref(),
+                    http,
+                    base,
+                    &crates_of(inventory),
+                    &options.config.private,
+                )?;
+            }
+            Checked::of(database, inventory)
+        }
+    };
     let target = TargetRecord::of(&inventory.origin);
     advisories::platform::mark(&mut findings, &target);
-    let packages = registry::apply::components(&inventory, lookups.as_ref());
-    if options.write_sbom {
-        warnings.extend(sbom.warnings);
-    }
-    let rule_findings = inventory_rules(&inventory, &coverage, lookups.as_ref(), options);
+    let packages = registry::apply::components(inventory, lookups.as_ref());
+    let rule_findings = inventory_rules(inventory, &coverage, lookups.as_ref(), options);
     let mut builder = Builder::from_env(&|name| std::env::var(name).ok());
     // The toolchain that resolved the graph, when cargo did.
     if let Origin::CargoMetadata { rustc, .. } = &inventory.origin {
@@ -98,11 +122,12 @@ pub(super) fn from_cargo(
         },
         by_source,
         packages,
-        product: product_of(&inventory),
+        product: product_of(inventory),
         supplier: options.supplier.as_ref().map(|s| s.name.clone()),
-        sbom: sbom.bytes,
-        completeness: sbom.completeness,
-        sources: database.sources,
+        // Set from the SBOM's thread once it has ended.
+        sbom: None,
+        completeness: Default::default(),
+        sources,
         registry,
         warnings,
         lockfile_path: inventory.lockfile.clone(),
@@ -192,65 +217,128 @@ fn completeness(
     Ok((ntia, extra))
 }
 
-/// The advisory database, the inventory, its warnings, its registry facts and its SBOM, with
-/// what it lacks.
-type Taken = (
-    advisories::Database,
-    Inventory,
-    Vec<String>,
-    (Option<Lookups>, Option<RegistryRecord>),
-    OwnSbom,
-);
+/// What is handed to the work that goes on while the SBOM is made: the advisory database
+/// (checked, or as loaded), the inventory, its warnings and its registry facts.
+struct Taken<'a> {
+    loaded: Loaded,
+    inventory: &'a Inventory,
+    warnings: Vec<String>,
+    facts: (Option<Lookups>, Option<RegistryRecord>),
+}
+
+/// What the advisory sources say of the inventory, and which sources they were.
+struct Checked {
+    findings: Vec<Finding>,
+    coverage: Coverage,
+    sources: Vec<SourceRecord>,
+}
+
+impl Checked {
+    /// `database` checked against `inventory`; the advisories are dropped here, on the
+    /// thread that checked them.
+    fn of(database: advisories::Database, inventory: &Inventory) -> Checked {
+        let (findings, coverage) = advisories::check(inventory, &database);
+        Checked {
+            findings,
+            coverage,
+            sources: database.sources,
+        }
+    }
+}
+
+/// The advisory database as its thread hands it over: already checked against the inventory,
+/// or, when the OSV API is to be asked first, as loaded.
+enum Loaded {
+    Checked(Checked),
+    Database(advisories::Database),
+}
 
 /// The database loads on one thread and the compiled registry facts are read on another
 /// while the inventory is taken on this one; then the SBOM is made on another while the
-/// registry facts are found here (none of them depends on another). A missing database is the
-/// likelier mistake, so its error is the one reported when both fail; an index that cannot be
-/// used is reported after the inventory's errors, as before the index was chosen early.
-fn take_and_load(
+/// registry facts are found here (none of them depends on another), and the database's thread
+/// checks the inventory against the advisories and drops them (1,205 of them for RustSec).
+/// What needs no SBOM (`then`) is done here before the SBOM's thread is waited for: this thread
+/// would otherwise wait idle for it and then do the rest alone. When the OSV API is to be
+/// asked, the database is handed over as loaded, to be asked and checked by `then`, after the
+/// registry lookups. A missing database is the likelier mistake, so its error is the one
+/// reported when both fail; an index that cannot be used is reported after the inventory's
+/// errors, as before the index was chosen early; the SBOM's errors come before `then`'s.
+fn take_and_load<T>(
     options: &Options,
     inventory_options: &InventoryOptions,
     http: &Http,
-) -> Result<Taken, AuditError> {
+    then: impl FnOnce(Taken<'_>) -> Result<T, AuditError>,
+) -> Result<(T, OwnSbom), AuditError> {
     let (index, index_error) = match choose_index(options, http) {
         Ok(index) => (Some(index), None),
         Err(error) => (None, Some(error)),
     };
     let folder = compiled_folder(options.sources.cache_dir.as_deref());
-    let (database, inventory_and_facts) = std::thread::scope(|scope| {
-        let database = scope.spawn(|| advisories::load(&options.sources, http));
+    // The inventory outlives the threads it is handed to.
+    let taken = std::sync::OnceLock::new();
+    std::thread::scope(|scope| {
+        let (give, given) = std::sync::mpsc::sync_channel::<&Inventory>(1);
+        let loaded = scope.spawn(move || {
+            let database = advisories::load(&options.sources, http)?;
+            if options.osv_api.is_some() {
+                return Ok(Some(Loaded::Database(database)));
+            }
+            // No inventory (it could not be taken): nothing to check.
+            Ok(given
+                .recv()
+                .ok()
+                .map(|inventory| Loaded::Checked(Checked::of(database, inventory))))
+        });
+        let join_loaded = |loaded: std::thread::ScopedJoinHandle<'_, _>| {
+            loaded
+                .join()
+                .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked))
+        };
         let opened = match (&index, &folder) {
             (Some(Ok(index)), Some(folder)) => {
                 Some(scope.spawn(|| registry::Opened::open(index.source(), folder)))
             }
             _ => None,
         };
-        let rest = inventory::take(inventory_options)
-            .map_err(AuditError::from)
-            .and_then(|inventory| {
-                let mut warnings = inventory.warnings.clone();
-                let (sbom, facts) = std::thread::scope(|inner| {
-                    let sbom = inner.spawn(|| own_sbom(&inventory, options));
-                    let opened = opened.and_then(|opened| opened.join().unwrap_or_else(resume));
-                    let facts = match (&index, index_error) {
-                        (_, Some(error)) => Err(error),
-                        (Some(index), None) => {
-                            registry_facts(index, opened, &inventory, options.now, &mut warnings)
-                        }
-                        (None, None) => Ok((None, None)),
-                    };
-                    (sbom.join().unwrap_or_else(resume), facts)
-                });
-                Ok((inventory, warnings, facts?, sbom?))
+        let inventory: &Inventory = match inventory::take(inventory_options) {
+            Ok(inventory) => taken.get_or_init(|| inventory),
+            Err(error) => {
+                // The database's thread, waiting for an inventory that was not taken, stops.
+                drop(give);
+                join_loaded(loaded)?;
+                return Err(error.into());
+            }
+        };
+        // Not waited for: a database that failed to load has stopped listening.
+        let _ = give.try_send(inventory);
+        drop(give);
+        let mut warnings = inventory.warnings.clone();
+        std::thread::scope(|inner| {
+            let sbom = inner.spawn(|| own_sbom(inventory, options));
+            let opened = opened.and_then(|opened| opened.join().unwrap_or_else(resume));
+            let facts = match (&index, index_error) {
+                (_, Some(error)) => Err(error),
+                (Some(index), None) => {
+                    registry_facts(index, opened, inventory, options.now, &mut warnings)
+                }
+                (None, None) => Ok((None, None)),
+            };
+            let loaded = join_loaded(loaded)?;
+            let facts = facts?;
+            // Handed over once the inventory was: none only if the database failed to load.
+            let Some(loaded) = loaded else {
+                return Err(advisories::AdvisoryError::Panicked.into());
+            };
+            let done = then(Taken {
+                loaded,
+                inventory,
+                warnings,
+                facts,
             });
-        let database = database
-            .join()
-            .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked));
-        (database, rest)
-    });
-    let database = database?;
-    let (inventory, warnings, facts, sbom) = inventory_and_facts?;
-    Ok((database, inventory, warnings, facts, sbom))
+            let sbom = sbom.join().unwrap_or_else(resume)?;
+            Ok((done?, sbom))
+        })
+    })
 }
 
 /// A panic is a bug, not an input's fault: it goes on as one.
