@@ -82,16 +82,7 @@ fn gather(options: &Options, http: &Http, taken: Taken<'_>) -> Result<Gathered, 
     } = match loaded {
         Loaded::Checked(checked) => checked,
         Loaded::Database(mut database) => {
-            if let Some(base) = &options.osv_api {
-                ask_osv_api(
-                    &mut database,
-                    options.sources.cache_dir.as_deref(),
-                    http,
-                    base,
-                    &crates_of(inventory),
-                    &options.config.private,
-                )?;
-            }
+            ask_osv_api(&mut database, options, http, &crates_of(inventory))?;
             Checked::of(database, inventory)
         }
     };
@@ -373,16 +364,7 @@ pub(super) fn from_sbom(
 ) -> Result<Gathered, AuditError> {
     let input = inventory::cyclonedx::read(path, max_bytes)?;
     let mut database = advisories::load(&options.sources, http)?;
-    if let Some(base) = &options.osv_api {
-        ask_osv_api(
-            &mut database,
-            options.sources.cache_dir.as_deref(),
-            http,
-            base,
-            &input.components,
-            &options.config.private,
-        )?;
-    }
+    ask_osv_api(&mut database, options, http, &input.components)?;
     let (findings, coverage) = advisories::check_components(&input.components, &database);
     let packages = sbom_packages(&input.components);
     let mut by_source: BTreeMap<String, usize> = BTreeMap::new();
@@ -455,18 +437,20 @@ fn sbom_packages(components: &[Component]) -> Vec<ComponentFacts> {
         .collect()
 }
 
-/// Asks the OSV API about the public components, and adds what it says as a source.
+/// With `--osv-api`, asks the OSV API about the public `components`, and adds what it says as
+/// a source.
 fn ask_osv_api(
     database: &mut advisories::Database,
-    options_cache_dir: Option<&Path>,
+    options: &Options,
     http: &Http,
-    base: &str,
     components: &[Component],
-    private: &[String],
 ) -> Result<(), AuditError> {
-    let sendable = osv_api::sendable(components, private);
+    let Some(base) = &options.osv_api else {
+        return Ok(());
+    };
+    let sendable = osv_api::sendable(components, &options.config.private);
     let at = crate::time::clock();
-    let cache = http_cache(options_cache_dir, http)?;
+    let cache = http_cache(options.sources.cache_dir.as_deref(), http)?;
     let records = osv_api::query(http, base, &sendable, cache.as_deref())?;
     database.add_api(records, &sendable, base, at)?;
     Ok(())
