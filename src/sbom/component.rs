@@ -12,10 +12,11 @@ use cyclonedx_bom::models::property::{Properties, Property};
 use super::license;
 use crate::inventory::{Package, PackageSource, Reach};
 
-/// The component for a package; `warnings` collects what could not be kept as given; `bsi`
+/// The component for a package, whose purl is `purl` ([`Package::purl`]); `warnings` collects what could not be kept as given; `bsi`
 /// adds BSI's `bsi:component:*` properties ([`bsi_properties`]).
 pub(super) fn component(
     package: &Package,
+    purl: &str,
     bom_ref: &str,
     bsi: bool,
     warnings: &mut Vec<String>,
@@ -27,7 +28,7 @@ pub(super) fn component(
         &crate::text::version(&package.version),
         Some(bom_ref.to_owned()),
     );
-    component.purl = super::purl(&package.purl());
+    component.purl = super::purl(purl);
     component.description = manifest.description.as_deref().map(normalized);
     if !manifest.authors.is_empty() {
         component.author = Some(normalized(&manifest.authors.join(", ")));

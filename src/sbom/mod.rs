@@ -31,7 +31,7 @@ use cyclonedx_bom::models::organization::{OrganizationalContact, OrganizationalE
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::{Tool, Tools};
 
-use crate::inventory::{Inventory, Origin, Product, Target};
+use crate::inventory::{Inventory, Origin, Package, Product, Target};
 use crate::time::{Stamp, rfc3339};
 
 /// The CycloneDX versions this tool writes.
@@ -227,7 +227,9 @@ fn build(
     options: &SbomOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Bom, SbomError> {
-    let refs = bom_refs(inventory);
+    // Each package's purl, made once: its bom-ref and its component's purl.
+    let purls: Vec<String> = inventory.packages.iter().map(Package::purl).collect();
+    let refs = bom_refs(&purls);
     let bsi = options.profile == Profile::BsiTr03183_2;
     let product_index = match &inventory.product {
         Product::Member(index) => Some(*index),
@@ -238,7 +240,8 @@ fn build(
         if Some(index) == product_index {
             continue;
         }
-        let mut component = component::component(package, &refs[index], bsi, warnings);
+        let mut component =
+            component::component(package, &purls[index], &refs[index], bsi, warnings);
         if let (Origin::Binary(_), Some(properties)) =
             (&inventory.origin, component.properties.as_mut())
         {
@@ -247,7 +250,7 @@ fn build(
         components.push(component);
     }
     let (product_component, product_ref, product_deps) =
-        product_component(inventory, &refs, options, warnings);
+        product_component(inventory, &purls, &refs, options, warnings);
     let mut dependencies: Vec<Dependency> = inventory
         .packages
         .iter()
@@ -295,9 +298,11 @@ fn build(
 }
 
 /// The SBOM's subject: the product package as an application, or the named application made
-/// of several members; with its bom-ref and its dependencies.
+/// of several members; with its bom-ref and its dependencies (`purls` and `refs` are the
+/// packages' own, by index).
 fn product_component(
     inventory: &Inventory,
+    purls: &[String],
     refs: &[String],
     options: &SbomOptions,
     warnings: &mut Vec<String>,
@@ -305,7 +310,8 @@ fn product_component(
     let (mut c, bom_ref, deps) = match &inventory.product {
         Product::Member(index) => {
             let package = &inventory.packages[*index];
-            let mut c = component::component(package, &refs[*index], false, warnings);
+            let mut c =
+                component::component(package, &purls[*index], &refs[*index], false, warnings);
             c.component_type = Classification::Application;
             c.scope = None;
             (c, refs[*index].clone(), package.dependencies.clone())
@@ -421,17 +427,15 @@ fn tools(spec: Spec) -> Tools {
 
 /// A unique, stable bom-ref per package: its purl, with ` (2)`, ` (3)`... in the rare case that
 /// two packages share one (cargo allows the same name and version from two path sources).
-fn bom_refs(inventory: &Inventory) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    inventory
-        .packages
+fn bom_refs(purls: &[String]) -> Vec<String> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(purls.len());
+    purls
         .iter()
-        .map(|package| {
-            let purl = package.purl();
-            let count = seen.entry(purl.clone()).or_insert(0);
+        .map(|purl| {
+            let count = seen.entry(purl).or_insert(0);
             *count += 1;
             if *count == 1 {
-                purl
+                purl.clone()
             } else {
                 format!("{purl} ({count})")
             }
