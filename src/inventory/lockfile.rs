@@ -181,7 +181,7 @@ pub fn inventory(
     let credential = locked.packages.iter().any(|p| {
         p.source
             .as_deref()
-            .is_some_and(|s| super::source::strip_userinfo(s).1)
+            .is_some_and(super::source::carries_credential)
     });
     let packages: Vec<Package> = locked
         .packages

@@ -53,8 +53,7 @@ fn without_userinfo(url: &str) -> String {
 /// One warning for each place a credential was found in a URL: the lockfile (package sources),
 /// and each manifest (its repository, homepage or documentation link).
 fn credential_warnings(metadata: &Metadata) -> Vec<String> {
-    let has_credential =
-        |url: Option<&str>| url.is_some_and(|u| super::source::strip_userinfo(u).1);
+    let has_credential = |url: Option<&str>| url.is_some_and(super::source::carries_credential);
     let mut warnings = Vec::new();
     if metadata
         .packages

@@ -108,22 +108,41 @@ impl PackageSource {
 /// rather than with the `url` crate so that a URL without user information is kept byte for byte
 /// (`url` normalises) and text that is not a URL is handled the same way.
 pub(crate) fn strip_userinfo(url: &str) -> (String, bool) {
-    let Some(scheme_end) = url.find("://") else {
-        return (url.to_owned(), false);
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &url[authority_start..];
+    match userinfo(url) {
+        Some(found) => (
+            format!("{}{}", &url[..found.start], &url[found.end..]),
+            found.credential,
+        ),
+        None => (url.to_owned(), false),
+    }
+}
+
+/// Whether `url` carries a credential, as [`strip_userinfo`] tells it, without making the URL
+/// it would keep (asked of every package of a lockfile).
+pub(crate) fn carries_credential(url: &str) -> bool {
+    userinfo(url).is_some_and(|found| found.credential)
+}
+
+/// Where a URL's user information and its `@` are (`url[start..end]`), and whether it is a
+/// credential.
+struct Userinfo {
+    start: usize,
+    end: usize,
+    credential: bool,
+}
+
+fn userinfo(url: &str) -> Option<Userinfo> {
+    let scheme_end = url.find("://")?;
+    let start = scheme_end + 3;
+    let rest = &url[start..];
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_len].rfind('@') else {
-        return (url.to_owned(), false);
-    };
-    let userinfo = &rest[..at];
+    let at = rest[..authority_len].rfind('@')?;
     let scheme = url[..scheme_end].rsplit('+').next().unwrap_or_default();
-    let credential = userinfo.contains(':') || !scheme.eq_ignore_ascii_case("ssh");
-    (
-        format!("{}{}", &url[..authority_start], &rest[at + 1..]),
-        credential,
-    )
+    Some(Userinfo {
+        start,
+        end: start + at + 1,
+        credential: rest[..at].contains(':') || !scheme.eq_ignore_ascii_case("ssh"),
+    })
 }
 
 /// Free text (cargo's messages) with the user information of every URL in it removed.
@@ -341,6 +360,22 @@ mod tests {
         fn any_text_is_stripped_without_panic(text in "\\PC{0,64}") {
             let _ = strip_userinfo(&text);
             let _ = strip_userinfo_in_text(&text);
+        }
+
+        /// The question asked of every package is answered as stripping answers it, for URLs
+        /// with and without user information, over ssh and not.
+        #[test]
+        fn a_credential_is_found_as_stripping_finds_it(
+            text in "\\PC{0,24}",
+            scheme in "(ssh|git\\+ssh|https|registry\\+https|SSH)",
+            user in "[A-Za-z0-9_.:@%-]{0,12}",
+            at in proptest::bool::ANY,
+            rest in "[ -~]{0,24}",
+        ) {
+            let url = format!("{scheme}://{user}{}{rest}", if at { "@" } else { "" });
+            for url in [text.as_str(), url.as_str()] {
+                proptest::prop_assert_eq!(carries_credential(url), strip_userinfo(url).1, "{}", url);
+            }
         }
     }
 
