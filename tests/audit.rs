@@ -4,6 +4,8 @@
 
 mod util;
 
+use std::path::Path;
+
 use util::{
     CargoHome, NOW, audit_json, charter_audit, finding, finding_keys, fixture, without_lookup_time,
 };
@@ -191,7 +193,7 @@ fn shared_snapshot_native_and_osv_give_the_same_findings() {
     //   requirements (`^0.3.24`): `patched` keeps each source's form, and it is not compared;
     // - the export has one record more (1,206 against 1,205), which matches nothing here.
     let home = CargoHome::new();
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     let db = shared.join("advisory-db");
     for lock in ["nushell-2021-12", "meilisearch-2023-01", "nushell-2026-08"] {
         let lockfile = shared.join(format!("lockfiles/{lock}.Cargo.lock"));
@@ -739,28 +741,41 @@ fn when_several_inputs_are_bad_the_database_is_named_first_then_the_lockfile() {
     let dir = tempfile::tempdir().unwrap();
     let no_db = dir.path().join("no-db");
     let no_lock = dir.path().join("Cargo.lock");
-    let run = |db: &std::path::Path, lock: &std::path::Path| {
+    let no_index = dir.path().join("no-index");
+    let index = fixture("registry-index");
+    let run_with = |db: &Path, lock: &Path, index: &Path| {
         let output = charter_audit(&home)
             .args(["audit", "--offline", "--now", NOW, "--lockfile"])
             .arg(lock)
             .arg("--advisory-db")
             .arg(db)
             .arg("--registry-index")
-            .arg(fixture("registry-index"))
+            .arg(index)
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{output:?}");
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
+    let run = |db: &Path, lock: &Path| run_with(db, lock, &index);
     let both = run(&no_db, &no_lock);
     assert!(both.contains("advisory database"), "{both}");
     assert!(both.contains("no such file or folder"), "{both}");
     assert!(!both.contains("no Cargo.lock at"), "{both}");
-    let lockfile = run(std::path::Path::new(&native()), &no_lock);
+    let lockfile = run(Path::new(&native()), &no_lock);
     assert!(lockfile.contains("no Cargo.lock at"), "{lockfile}");
     assert!(!lockfile.contains("advisory database"), "{lockfile}");
     let database = run(&no_db, &demo_lock());
     assert!(database.contains("advisory database"), "{database}");
     assert!(!database.contains("Cargo.lock"), "{database}");
+    // The database before the registry index, the index before nothing it is asked of.
+    let not_the_index = run_with(&no_db, &demo_lock(), &no_index);
+    assert!(
+        not_the_index.contains("advisory database"),
+        "{not_the_index}"
+    );
+    assert!(!not_the_index.contains("no-index"), "{not_the_index}");
+    let the_index = run_with(Path::new(&native()), &demo_lock(), &no_index);
+    assert!(the_index.contains("no-index"), "{the_index}");
+    assert!(!the_index.contains("advisory database"), "{the_index}");
 }

@@ -403,3 +403,26 @@ fn the_osv_records_fetched_in_a_run_are_capped() {
         .count();
     assert_eq!(fetched, 0, "no record fetched");
 }
+
+/// The OSV API is asked once the SBOM of a Cargo audit is made: a run that stops at its SBOM
+/// (here a supplier URL that is no URL) sends nothing and says why it stopped.
+#[test]
+fn a_cargo_audit_that_stops_at_its_sbom_sends_nothing() {
+    let server = Server::start_with_body(|path, _, body| osv(path, body));
+    let home = CargoHome::new();
+    let output = charter_audit(&home)
+        .args(["audit", "--now", "2026-08-25T00:00:00Z", "--lockfile"])
+        .arg(fixture("workspaces/demo/Cargo.lock"))
+        .arg("--advisory-db")
+        .arg(fixture("advisories/rustsec"))
+        .arg("--registry-index")
+        .arg(fixture("registry-index"))
+        .args(["--osv-api", &server.url(""), "--http-timeout", "2"])
+        .args(["--supplier", "Example Ltd", "--supplier-url", "notaurl"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("notaurl"), "{stderr}");
+    assert_eq!(server.connections(), 0, "{stderr}");
+}

@@ -250,8 +250,9 @@ enum Loaded {
 /// checks the inventory against the advisories and drops them (1,205 of them for RustSec).
 /// What needs no SBOM (`then`) is done here before the SBOM's thread is waited for: this thread
 /// would otherwise wait idle for it and then do the rest alone. When the OSV API is to be
-/// asked, the database is handed over as loaded, to be asked and checked by `then`, after the
-/// registry lookups. A missing database is the likelier mistake, so its error is the one
+/// asked, the database is handed over as loaded, to be asked and checked by `then` once the
+/// registry lookups are done and the SBOM is made (nothing leaves the machine for a run that
+/// stops at its SBOM). A missing database is the likelier mistake, so its error is the one
 /// reported when both fail; an index that cannot be used is reported after the inventory's
 /// errors, as before the index was chosen early; the SBOM's errors come before `then`'s.
 fn take_and_load<T>(
@@ -270,21 +271,20 @@ fn take_and_load<T>(
     std::thread::scope(|scope| {
         let (give, given) = std::sync::mpsc::sync_channel::<&Inventory>(1);
         let loaded = scope.spawn(move || {
-            let database = advisories::load(&options.sources, http)?;
+            // A panic while loading is reported as the database's error, as it always was; one
+            // while checking goes on as a panic, as it did on this thread.
+            let load = std::panic::AssertUnwindSafe(|| advisories::load(&options.sources, http));
+            let database = std::panic::catch_unwind(load)
+                .unwrap_or(Err(advisories::AdvisoryError::Panicked))?;
             if options.osv_api.is_some() {
-                return Ok(Some(Loaded::Database(database)));
+                return Ok(Loaded::Database(database));
             }
             // No inventory (it could not be taken): nothing to check.
-            Ok(given
-                .recv()
-                .ok()
-                .map(|inventory| Loaded::Checked(Checked::of(database, inventory))))
+            Ok(match given.recv() {
+                Ok(inventory) => Loaded::Checked(Checked::of(database, inventory)),
+                Err(_) => Loaded::Database(database),
+            })
         });
-        let join_loaded = |loaded: std::thread::ScopedJoinHandle<'_, _>| {
-            loaded
-                .join()
-                .unwrap_or_else(|_| Err(advisories::AdvisoryError::Panicked))
-        };
         let opened = match (&index, &folder) {
             (Some(Ok(index)), Some(folder)) => {
                 Some(scope.spawn(|| registry::Opened::open(index.source(), folder)))
@@ -296,7 +296,7 @@ fn take_and_load<T>(
             Err(error) => {
                 // The database's thread, waiting for an inventory that was not taken, stops.
                 drop(give);
-                join_loaded(loaded)?;
+                loaded.join().unwrap_or_else(resume)?;
                 return Err(error.into());
             }
         };
@@ -314,22 +314,45 @@ fn take_and_load<T>(
                 }
                 (None, None) => Ok((None, None)),
             };
-            let loaded = join_loaded(loaded)?;
-            let facts = facts?;
-            // Handed over once the inventory was: none only if the database failed to load.
-            let Some(loaded) = loaded else {
-                return Err(advisories::AdvisoryError::Panicked.into());
+            let (loaded, facts) = match ready(loaded.join(), facts) {
+                Ok(ready) => ready,
+                Err(error) => {
+                    // A panic of the SBOM's thread goes on as itself, not as the scope's.
+                    let _ = sbom.join().unwrap_or_else(resume);
+                    return Err(error);
+                }
             };
-            let done = then(Taken {
+            let taken = Taken {
                 loaded,
                 inventory,
                 warnings,
                 facts,
-            });
+            };
+            if matches!(taken.loaded, Loaded::Database(_)) {
+                // The OSV API is asked by `then`: not for a run that stops at its SBOM.
+                let sbom = sbom.join().unwrap_or_else(resume)?;
+                return Ok((then(taken)?, sbom));
+            }
+            let done = then(taken);
             let sbom = sbom.join().unwrap_or_else(resume)?;
             Ok((done?, sbom))
         })
     })
+}
+
+/// The database and the registry facts, in the order their errors are reported: the
+/// database's first, then the facts'; then a panic of the database's check, which came after
+/// the facts when this thread checked.
+fn ready<F>(
+    loaded: std::thread::Result<Result<Loaded, advisories::AdvisoryError>>,
+    facts: Result<F, AuditError>,
+) -> Result<(Loaded, F), AuditError> {
+    let loaded = match loaded {
+        Ok(loaded) => Ok(loaded?),
+        Err(panic) => Err(panic),
+    };
+    let facts = facts?;
+    Ok((loaded.unwrap_or_else(resume), facts))
 }
 
 /// A panic is a bug, not an input's fault: it goes on as one.
