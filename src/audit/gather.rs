@@ -251,10 +251,11 @@ enum Loaded {
 /// What needs no SBOM (`then`) is done here before the SBOM's thread is waited for: this thread
 /// would otherwise wait idle for it and then do the rest alone. When the OSV API is to be
 /// asked, the database is handed over as loaded, to be asked and checked by `then` once the
-/// registry lookups are done and the SBOM is made (nothing leaves the machine for a run that
-/// stops at its SBOM). A missing database is the likelier mistake, so its error is the one
+/// registry lookups are done and the SBOM is made (the OSV API is not asked for a run that
+/// stops at its SBOM; the registry index has been). A missing database is the likelier mistake, so its error is the one
 /// reported when both fail; an index that cannot be used is reported after the inventory's
-/// errors, as before the index was chosen early; the SBOM's errors come before `then`'s.
+/// errors, as before the index was chosen early; the SBOM's errors come before `then`'s, but a
+/// panic (a bug) in the database's check or in `then` now comes before an SBOM's error.
 fn take_and_load<T>(
     options: &Options,
     inventory_options: &InventoryOptions,
@@ -343,10 +344,10 @@ fn take_and_load<T>(
 /// The database and the registry facts, in the order their errors are reported: the
 /// database's first, then the facts'; then a panic of the database's check, which came after
 /// the facts when this thread checked.
-fn ready<F>(
-    loaded: std::thread::Result<Result<Loaded, advisories::AdvisoryError>>,
+fn ready<L, F>(
+    loaded: std::thread::Result<Result<L, advisories::AdvisoryError>>,
     facts: Result<F, AuditError>,
-) -> Result<(Loaded, F), AuditError> {
+) -> Result<(L, F), AuditError> {
     let loaded = match loaded {
         Ok(loaded) => Ok(loaded?),
         Err(panic) => Err(panic),
@@ -629,5 +630,37 @@ fn product_of(inventory: &Inventory) -> Product {
             repository: None,
             commit,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use advisories::AdvisoryError;
+
+    fn panic_of(message: &'static str) -> Box<dyn std::any::Any + Send> {
+        Box::new(message)
+    }
+
+    fn no_sbom() -> AuditError {
+        AuditError::SbomNotMade("a test")
+    }
+
+    /// The database's error before the facts', the facts' before a panic of the check, and a
+    /// panic of the check goes on as itself, never as the database's error.
+    #[test]
+    fn errors_come_in_the_order_they_did_when_this_thread_checked() {
+        let both = ready::<(), ()>(Ok(Err(AdvisoryError::Panicked)), Err(no_sbom()));
+        assert!(matches!(both, Err(AuditError::Advisories(_))), "{both:?}");
+        let facts = ready::<(), ()>(Err(panic_of("the check")), Err(no_sbom()));
+        assert!(
+            matches!(facts, Err(AuditError::SbomNotMade(_))),
+            "{facts:?}"
+        );
+        assert!(matches!(ready(Ok(Ok(1)), Ok(2)), Ok((1, 2))));
+        let panicked =
+            std::panic::catch_unwind(|| ready::<(), ()>(Err(panic_of("the check")), Ok(())));
+        let payload = panicked.expect_err("a panic of the check goes on as a panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the check"));
     }
 }

@@ -12,8 +12,9 @@ use cyclonedx_bom::models::property::{Properties, Property};
 use super::license;
 use crate::inventory::{Package, PackageSource, Reach};
 
-/// The component for a package, whose purl is `purl` ([`Package::purl`]); `warnings` collects what could not be kept as given; `bsi`
-/// adds BSI's `bsi:component:*` properties ([`bsi_properties`]).
+/// The component for a package, whose purl is `purl` ([`Package::purl`]); `warnings` collects
+/// what could not be kept as given; `bsi` adds BSI's `bsi:component:*` properties
+/// ([`bsi_properties`]).
 pub(super) fn component(
     package: &Package,
     purl: &str,
