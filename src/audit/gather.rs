@@ -252,10 +252,11 @@ enum Loaded {
 /// would otherwise wait idle for it and then do the rest alone. When the OSV API is to be
 /// asked, the database is handed over as loaded, to be asked and checked by `then` once the
 /// registry lookups are done and the SBOM is made (the OSV API is not asked for a run that
-/// stops at its SBOM; the registry index has been). A missing database is the likelier mistake, so its error is the one
-/// reported when both fail; an index that cannot be used is reported after the inventory's
-/// errors, as before the index was chosen early; the SBOM's errors come before `then`'s, but a
-/// panic (a bug) in the database's check or in `then` now comes before an SBOM's error.
+/// stops at its SBOM; the registry index has been). A missing database is the likelier
+/// mistake, so its error is the one reported when both fail; an index that cannot be used is
+/// reported after the inventory's errors, as before the index was chosen early; the SBOM's
+/// errors come before `then`'s, but a panic (a bug) in the database's check or in `then` now
+/// comes before an SBOM's error.
 fn take_and_load<T>(
     options: &Options,
     inventory_options: &InventoryOptions,
