@@ -282,9 +282,18 @@ pub(super) fn sorted(mut packages: Vec<Package>) -> (Vec<Package>, Vec<usize>) {
         }
         package.dependencies.sort_unstable();
     }
-    let mut slots: Vec<Option<Package>> = packages.into_iter().map(Some).collect();
-    let sorted = order.iter().filter_map(|&old| slots[old].take()).collect();
-    (sorted, position)
+    // Each package swapped into its place along the permutation's cycles, in the vector it
+    // came in: collecting the sorted packages into a new, growing vector made and copied
+    // about a tenth of a warm audit's page faults (nushell's lockfile, `perf`).
+    let mut destination = position.clone();
+    for here in 0..packages.len() {
+        while destination[here] != here {
+            let there = destination[here];
+            packages.swap(here, there);
+            destination.swap(here, there);
+        }
+    }
+    (packages, position)
 }
 
 /// The embedded source kind. `local` is a path package; `git` and `registry` are known by kind
@@ -401,6 +410,61 @@ mod tests {
                 error.contains("no Cargo package can be"),
                 "{name:?}: {error}"
             );
+        }
+    }
+
+    /// The order as it was made before the packages were swapped in place: a new vector
+    /// filled from the sorted order.
+    fn sorted_by_copying(mut packages: Vec<Package>) -> (Vec<Package>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..packages.len()).collect();
+        order.sort_by(|&a, &b| {
+            crate::inventory::metadata::sort_key(&packages[a])
+                .cmp(&crate::inventory::metadata::sort_key(&packages[b]))
+        });
+        let mut position = vec![0; packages.len()];
+        for (new, &old) in order.iter().enumerate() {
+            position[old] = new;
+        }
+        for package in &mut packages {
+            for dep in &mut package.dependencies {
+                *dep = position[*dep];
+            }
+            package.dependencies.sort_unstable();
+        }
+        let mut slots: Vec<Option<Package>> = packages.into_iter().map(Some).collect();
+        let sorted = order.iter().filter_map(|&old| slots[old].take()).collect();
+        (sorted, position)
+    }
+
+    proptest::proptest! {
+        /// Packages in any order, with repeated names and versions and any edges, come out
+        /// as they did when sorted by copying: same order, same renumbered edges, same map.
+        #[test]
+        fn swapping_into_place_sorts_as_copying_did(
+            drawn in proptest::collection::vec(
+                (0..4u8, 0..3u64, 0..3u8, proptest::collection::vec(0..64usize, 0..4)),
+                0..40,
+            ),
+        ) {
+            let count = drawn.len();
+            let packages: Vec<Package> = drawn
+                .iter()
+                .map(|(name, minor, source, deps)| Package {
+                    name: format!("crate-{name}"),
+                    version: semver::Version::new(1, *minor, 0),
+                    source: match source {
+                        0 => PackageSource::CratesIo,
+                        1 => PackageSource::Unlocated(Unlocated::Git),
+                        _ => PackageSource::Path { path: None },
+                    },
+                    checksum: None,
+                    manifest: Default::default(),
+                    workspace_member: false,
+                    reach: Reach::Unknown,
+                    dependencies: deps.iter().map(|d| d % count).collect(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(sorted(packages.clone()), sorted_by_copying(packages));
         }
     }
 
