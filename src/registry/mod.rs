@@ -261,21 +261,40 @@ impl Lookups {
         for (name, version) in packages {
             wanted.entry(name).or_default().push(version);
         }
-        // One name for each index path, to ask the source with, and the versions asked of it.
-        let mut paths: BTreeMap<String, Asked> = BTreeMap::new();
-        for (name, versions) in &wanted {
-            if let Some(path) = index::path_of(name) {
-                let asked = paths.entry(path).or_insert(Asked {
-                    name,
-                    versions: Vec::new(),
-                });
-                asked.versions.extend(versions.iter().copied());
+        // Names (sorted), each with its versions and the index path it is read from, made once.
+        let names: Vec<(&str, Vec<&semver::Version>)> = wanted.into_iter().collect();
+        let name_paths: Vec<Option<String>> =
+            names.iter().map(|(name, _)| index::path_of(name)).collect();
+        // One name for each index path, to ask the source with, and the versions asked of it:
+        // the entries in the order of their paths, and which entry each name's is. Kept in
+        // vectors by position: ordered maps keyed by path compared strings a hundred thousand
+        // times for nushell's lockfile.
+        let mut by_path: Vec<(&str, usize)> = name_paths
+            .iter()
+            .enumerate()
+            .filter_map(|(at, path)| path.as_deref().map(|path| (path, at)))
+            .collect();
+        by_path.sort_unstable();
+        let mut paths: Vec<(&str, Asked)> = Vec::new();
+        let mut entry_of: Vec<Option<usize>> = vec![None; names.len()];
+        for (path, at) in by_path {
+            if paths.last().map(|(last, _)| *last) != Some(path) {
+                paths.push((
+                    path,
+                    Asked {
+                        name: names[at].0,
+                        versions: Vec::new(),
+                    },
+                ));
             }
+            let entry = paths.len() - 1;
+            paths[entry].1.versions.extend(names[at].1.iter().copied());
+            entry_of[at] = Some(entry);
         }
         // What is kept of each entry's versions.
         let keeps: Vec<facts::Keep> = paths
-            .values()
-            .map(|asked| facts::Keep::new(asked.versions.iter().copied(), now))
+            .iter()
+            .map(|(_, asked)| facts::Keep::new(asked.versions.iter().copied(), now))
             .collect();
         // Which entries are kept unchanged (a `stat` each, no read; decoded, the versions kept
         // only).
@@ -288,7 +307,8 @@ impl Lookups {
             })
             .collect();
         let to_read: Vec<(&Asked, &facts::Keep)> = paths
-            .values()
+            .iter()
+            .map(|(_, asked)| asked)
             .zip(&keeps)
             .zip(&looks)
             .filter(|(_, look)| matches!(look, compiled::Look::Read))
@@ -313,8 +333,10 @@ impl Lookups {
         })?;
         bar.finish_and_clear();
         let mut read = read.into_iter();
-        let mut texts: BTreeMap<&String, (usize, Option<index::Parsed>)> = BTreeMap::new();
-        for (path, look) in paths.keys().zip(looks) {
+        // Each entry's parsed versions, and how many names share it: the last of them takes
+        // it without a copy.
+        let mut texts: Vec<(usize, Option<index::Parsed>)> = Vec::with_capacity(paths.len());
+        for ((path, _), look) in paths.iter().zip(looks) {
             let parsed = match look {
                 compiled::Look::Kept(parsed) => Some(parsed),
                 compiled::Look::Read => {
@@ -325,34 +347,28 @@ impl Lookups {
                     parsed
                 }
             };
-            texts.insert(path, (0, parsed));
+            texts.push((0, parsed));
         }
         if let Some(compiled) = compiled {
             compiled.save();
         }
-        // How many names share each entry: the last of them takes it without a copy.
-        for name in wanted.keys() {
-            if let Some(path) = index::path_of(name)
-                && let Some((sharing, _)) = texts.get_mut(&path)
-            {
-                *sharing += 1;
-            }
+        for entry in entry_of.iter().flatten() {
+            texts[*entry].0 += 1;
         }
         let mut lookups = Lookups {
             entries: BTreeMap::new(),
             now,
         };
-        for name in wanted.into_keys() {
-            let parsed = index::path_of(name)
-                .and_then(|path| texts.get_mut(&path))
-                .map(|(sharing, parsed)| {
-                    *sharing -= 1;
-                    if *sharing == 0 {
-                        parsed.take()
-                    } else {
-                        parsed.clone()
-                    }
-                });
+        for ((name, _), entry) in names.into_iter().zip(entry_of) {
+            let parsed = entry.map(|entry| {
+                let (sharing, parsed) = &mut texts[entry];
+                *sharing -= 1;
+                if *sharing == 0 {
+                    parsed.take()
+                } else {
+                    parsed.clone()
+                }
+            });
             let entry = match parsed {
                 None if !index::is_index_name(name) => {
                     Entry::Unknown("not a crate name a registry index can hold".to_owned())

@@ -298,3 +298,84 @@ fn kept_entries_are_checked_alike_when_opened_or_when_looked_up() {
     std::fs::write(root.join("3/m/mid"), format!("{entry}\n")).unwrap();
     assert!(!look(false) && !look(true), "changed: read again");
 }
+
+/// An index folder that counts the entries it is asked for.
+struct Counted {
+    index: DirIndex,
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl IndexSource for Counted {
+    fn entry(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        self.asked.lock().unwrap().push(name.to_owned());
+        self.index.entry(name)
+    }
+    fn entry_with_metadata(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<std::fs::Metadata>)>, RegistryError> {
+        self.asked.lock().unwrap().push(name.to_owned());
+        self.index.entry_with_metadata(name)
+    }
+    fn describe(&self) -> String {
+        self.index.describe()
+    }
+    fn local_root(&self) -> Option<(&'static str, &Path)> {
+        self.index.local_root()
+    }
+}
+
+#[test]
+fn names_that_share_an_entry_ask_for_it_once_and_each_get_their_own_answer() {
+    let entry = concat!(
+        r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
+        "\n",
+        r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
+        "\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("3/m/mid");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, entry).unwrap();
+    let index = Counted {
+        index: DirIndex {
+            root: dir.path().to_path_buf(),
+        },
+        asked: Default::default(),
+    };
+    let v1_0 = semver::Version::new(1, 0, 0);
+    let v1_1 = semver::Version::new(1, 1, 0);
+    let lookups = Lookups::fetch(
+        &index,
+        [
+            ("mid", &v1_0),
+            ("MID", &v1_1),
+            ("nowhere", &v1_0),
+            ("not/a/name", &v1_0),
+            ("mid", &v1_1),
+        ],
+        NOW,
+        None,
+    )
+    .unwrap();
+    // One read of the shared entry, asked by the first name in order ("MID" sorts first).
+    let mut asked = index.asked.into_inner().unwrap();
+    asked.sort();
+    assert_eq!(asked, ["MID", "nowhere"]);
+    // The entry's own name: both locked versions' dependencies, whichever name asked for them.
+    assert_eq!(requires_of(&lookups, "mid", "1.0.0").unwrap(), ["a"]);
+    assert_eq!(requires_of(&lookups, "mid", "1.1.0").unwrap(), ["b"]);
+    match &lookups.entries["MID"] {
+        Entry::Unknown(why) => assert!(why.contains(r#"as "mid", not "MID""#), "{why}"),
+        Entry::Known(_) => panic!("a name the entry does not list is not known"),
+    }
+    match &lookups.entries["nowhere"] {
+        Entry::Unknown(why) => assert!(why.contains("has no entry"), "{why}"),
+        Entry::Known(_) => panic!("no entry"),
+    }
+    match &lookups.entries["not/a/name"] {
+        Entry::Unknown(why) => assert!(why.contains("not a crate name"), "{why}"),
+        Entry::Known(_) => panic!("not a name"),
+    }
+    assert_eq!(lookups.entries.len(), 4);
+}
