@@ -65,7 +65,7 @@ fn component(package: &Package, lookups: Option<&Lookups>) -> ComponentFacts {
                     );
                 }
             }
-            facts.newest = facts::newest(&existing).map(|v| v.version.to_string());
+            facts.newest = facts::newest(&existing).map(|v| crate::text::version(&v.version));
         }
     }
     facts
@@ -121,7 +121,7 @@ pub fn fix(
     let mut out = FixFacts::default();
     let fix = facts::fix_version(&versions, &in_use, affects);
     if let Some(fix) = fix {
-        out.fix_version = Some(fix.version.to_string());
+        out.fix_version = Some(crate::text::version(&fix.version));
         out.fix_published_at = fix.pubtime.map(rfc3339);
         if fix.pubtime.is_none() {
             out.registry_note = Some(format!(
@@ -130,7 +130,8 @@ pub fn fix(
             ));
         }
     }
-    out.upgrade_to = facts::upgrade_to(&versions, &in_use, affects).map(|v| v.version.to_string());
+    out.upgrade_to =
+        facts::upgrade_to(&versions, &in_use, affects).map(|v| crate::text::version(&v.version));
     if fix.is_none()
         && let Some(named) = named_fix(&in_use)
     {
@@ -152,9 +153,8 @@ pub fn replacement(lookups: Option<&Lookups>, name: &str, version: &str) -> FixF
         lookups.map(|l| l.versions(name)),
         semver::Version::parse(version),
     ) {
-        (Some(Ok(versions)), Ok(in_use)) => {
-            facts::upgrade_to(&versions, &in_use, &|_| false).map(|v| v.version.to_string())
-        }
+        (Some(Ok(versions)), Ok(in_use)) => facts::upgrade_to(&versions, &in_use, &|_| false)
+            .map(|v| crate::text::version(&v.version)),
         _ => None,
     };
     FixFacts {
