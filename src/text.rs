@@ -12,6 +12,19 @@
 /// line. Used wherever a string from a project, an SBOM, a database, an index or a server is
 /// shown or written.
 pub fn clean(value: &str) -> String {
+    // Printable ASCII with no space at either end is already clean: most names, versions and
+    // URLs are (a thousand crate names an audit, each walked character by character before).
+    if value.bytes().all(|b| (b' '..=b'~').contains(&b))
+        && !value.starts_with(' ')
+        && !value.ends_with(' ')
+    {
+        return value.to_owned();
+    }
+    clean_any(value)
+}
+
+/// [`clean`] for any text, character by character.
+fn clean_any(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
@@ -244,6 +257,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Printable ASCII takes the short way, and comes out as the long way makes it.
+        #[test]
+        fn clean_text_is_cleaned_as_any_text_is(
+            value in "[ -~]{0,12}| {0,2}[!-~]{0,8} {0,2}|[ -~\\t\\n\\r\u{1b}\u{85}\u{9b}\u{200b}\u{202e}\u{2028}é]{0,12}",
+        ) {
+            proptest::prop_assert_eq!(clean(&value), clean_any(&value));
+        }
+
         /// A version's text is what semver's `Display` writes, for any version semver reads.
         #[test]
         fn version_text_is_semvers(
