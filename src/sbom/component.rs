@@ -135,10 +135,16 @@ fn external_references(package: &Package, warnings: &mut Vec<String>) -> Vec<Ext
 /// (`crates_io_page_is_what_the_parser_writes`), so it is taken as it is, without the parser
 /// (thousands a run); anything else (a name of dots is a path step) goes through it.
 fn crates_io_page(name: &str, version: &str) -> Option<Uri> {
-    let page = format!("https://crates.io/crates/{name}/{version}");
+    const BASE: &str = "https://crates.io/crates/";
+    let mut page = String::with_capacity(BASE.len() + name.len() + 1 + version.len());
+    page.push_str(BASE);
+    page.push_str(name);
+    page.push('/');
+    page.push_str(version);
     let plain = crate::text::plain_ascii;
     if plain(name, b'_') && plain(version, b'.') {
-        Uri::try_from(page).ok()
+        // The SBOM's validation parses it once more, with the rest of the document.
+        Some(Uri::new(&page))
     } else {
         web_url(&page)
     }
