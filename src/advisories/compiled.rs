@@ -268,7 +268,7 @@ fn unchanged(listed: &Path, listing: &[Listed]) -> bool {
         let plain = !entry.name.is_empty()
             && entry.name != "."
             && entry.name != ".."
-            && !entry.name.contains(['/', '\\', '\0']);
+            && !entry.name.bytes().any(|b| matches!(b, b'/' | b'\\' | 0));
         let Some(parent) = entry
             .parent
             .and_then(|p| usize::try_from(p).ok())
@@ -280,11 +280,14 @@ fn unchanged(listed: &Path, listing: &[Listed]) -> bool {
         if !plain {
             return false;
         }
-        let relative = if parent.is_empty() {
-            entry.name.clone()
-        } else {
-            format!("{parent}/{}", entry.name)
-        };
+        // Written piece by piece: `format!` and a `contains` of three characters here were
+        // 1.5 M of the database thread's instructions (RustSec's 2,113 entries).
+        let mut relative = String::with_capacity(parent.len() + 1 + entry.name.len());
+        if !parent.is_empty() {
+            relative.push_str(parent);
+            relative.push('/');
+        }
+        relative.push_str(&entry.name);
         if root.stamp_of(&relative, None).map(|(stamp, _)| stamp) != Some(entry.stamp) {
             return false;
         }
