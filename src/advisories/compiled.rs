@@ -338,6 +338,31 @@ mod tests {
         assert!(!unchanged(&root, &listing), "a file added to a folder");
     }
 
+    /// On unix a backslash is a character of a file name, so a listing can name such a file
+    /// with its true stamp: only the name check refuses it (elsewhere it separates a path).
+    #[cfg(unix)]
+    #[test]
+    fn a_name_with_a_backslash_is_refused_even_where_such_a_file_exists() {
+        let (_dir, root, mut listing) = listed();
+        let odd = root.join("a\\one.md");
+        std::fs::write(&odd, b"x").unwrap();
+        let stamp = |path: &Path| {
+            let meta = std::fs::symlink_metadata(path).unwrap();
+            crate::compiled::Stamp::of(&meta, None).0
+        };
+        listing[0].stamp = stamp(&root);
+        listing[3].name = "a\\one.md".to_owned();
+        listing[3].stamp = stamp(&odd);
+        assert!(!unchanged(&root, &listing));
+        // The same listing with the file under a plain name is unchanged: the name is why.
+        let plain = root.join("plain.md");
+        std::fs::rename(&odd, &plain).unwrap();
+        listing[0].stamp = stamp(&root);
+        listing[3].name = "plain.md".to_owned();
+        listing[3].stamp = stamp(&plain);
+        assert!(unchanged(&root, &listing));
+    }
+
     #[test]
     fn a_file_listed_is_unchanged_only_while_its_stamp_is_and_holds_nothing() {
         let dir = tempfile::tempdir().unwrap();
