@@ -63,6 +63,14 @@ fn a_hostile_crate_name_cannot_place_a_cache_entry_outside_the_cache_folder() {
     assert!(written.is_empty(), "{written:?}");
 }
 
+/// `mid`'s index entry: 1.0.0 depends on `a`, 1.1.0 on `b`.
+const MID: &str = concat!(
+    r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
+    "\n",
+    r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
+    "\n"
+);
+
 /// An index folder whose entries were written long enough ago to be kept compiled.
 fn settled_index(entries: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -100,12 +108,7 @@ fn requires_of(lookups: &Lookups, name: &str, version: &str) -> Option<Vec<Strin
 
 #[test]
 fn compiled_entries_are_used_only_unchanged_and_with_the_dependencies_asked_for() {
-    let entry = concat!(
-        r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
-        "\n",
-        r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
-        "\n"
-    );
+    let entry = MID;
     let (dir, index, folder) = settled_mid(entry);
     let v1_0 = semver::Version::new(1, 0, 0);
     let v1_1 = semver::Version::new(1, 1, 0);
@@ -327,12 +330,7 @@ impl IndexSource for Counted {
 
 #[test]
 fn names_that_share_an_entry_ask_for_it_once_and_each_get_their_own_answer() {
-    let entry = concat!(
-        r#"{"name":"mid","vers":"1.0.0","deps":[{"name":"a","req":"^1"}]}"#,
-        "\n",
-        r#"{"name":"mid","vers":"1.1.0","deps":[{"name":"b","req":"^1"}]}"#,
-        "\n"
-    );
+    let entry = MID;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("3/m/mid");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
